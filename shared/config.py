@@ -1,0 +1,225 @@
+"""Typed settings read from the environment, with the embedded defaults of `make run`.
+
+Every variable the suite reads is declared once in ``VARIABLES`` so the README's configuration
+table, docker-compose and the Kubernetes manifests can be checked against the code instead of
+drifting from it.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+SERVICES = ("identity", "email", "web")
+"""Every service package under ``services/``; later issues append theirs."""
+
+DEFAULT_PORTS = {"web": 8000, "identity": 8001, "email": 8002}
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str
+    default: str
+    meaning: str
+    secret: bool = False
+
+
+VARIABLES: tuple[Variable, ...] = (
+    Variable("VAR_DIR", "./var", "Folder for the embedded defaults: SQLite files, broker folders, maildir, generated secrets."),
+    Variable("DATABASE_URL", "sqlite:///{VAR_DIR}/{service}.db", "SQLAlchemy URL of every service's database; `{service}` is replaced by the service name. On PostgreSQL without `{service}`, each service uses its own schema in that database."),
+    Variable("<SERVICE>_DATABASE_URL", "(unset)", "Overrides `DATABASE_URL` for one service, e.g. `IDENTITY_DATABASE_URL`."),
+    Variable("BROKER_URL", "filesystem://", "kombu URL of the broker. `amqp://user:pass@host:5672//` for RabbitMQ; `filesystem://` keeps messages under `VAR_DIR/broker` (development only)."),
+    Variable("BUS_EXCHANGE", "preceptor.events", "Name of the topic exchange every event is published to."),
+    Variable("BUS_QUEUE_PREFIX", "", "Prefix of every queue name (lets several suites share one broker vhost)."),
+    Variable("BUS_MAX_ATTEMPTS", "5", "Tries of a failing handler before its event goes to the dead-letter queue."),
+    Variable("BUS_RETRY_DELAY_MS", "1000", "First retry delay; each later try waits four times longer."),
+    Variable("SMTP_HOST", "127.0.0.1", "SMTP server the email service delivers through."),
+    Variable("SMTP_PORT", "8025", "Its port (the embedded sink listens on 8025)."),
+    Variable("SMTP_USER", "", "SMTP login, if the server wants one."),
+    Variable("SMTP_PASSWORD", "", "SMTP password.", secret=True),
+    Variable("SMTP_STARTTLS", "false", "`true` to upgrade the SMTP connection with STARTTLS."),
+    Variable("MAIL_FROM", "Preceptor <hello@preceptor.localhost>", "From header of every email."),
+    Variable("PUBLIC_URL", "http://127.0.0.1:8000", "Address of the site as people reach it; used in email links."),
+    Variable("SECRET_KEY", "(generated into VAR_DIR/secret_key)", "Signs the site's cookies and CSRF tokens and the links in emails.", secret=True),
+    Variable("SERVICE_SECRET", "(generated into VAR_DIR/service_secret)", "Shared credential a service presents to identity for a service-to-service token.", secret=True),
+    Variable("ACCESS_TOKEN_TTL", "900", "Lifetime of an access token (JWT), in seconds."),
+    Variable("REFRESH_TOKEN_TTL", "2592000", "Lifetime of a refresh token, in seconds."),
+    Variable("LOGIN_RATE_LIMIT", "5", "Failed logins allowed per address and per email in `LOGIN_RATE_WINDOW`."),
+    Variable("LOGIN_RATE_WINDOW", "300", "Window of the login rate limit, in seconds."),
+    Variable("ADMIN_EMAIL", "admin@preceptor.localhost", "First admin account, created at migration if no admin exists."),
+    Variable("ADMIN_PASSWORD", "(generated into VAR_DIR/admin_password)", "Its password.", secret=True),
+    Variable("COOKIE_SECURE", "(true when PUBLIC_URL is https)", "Send the site's cookies over https only."),
+    Variable("<SERVICE>_URL", "http://127.0.0.1:<port>", "Base URL of a service's HTTP API, e.g. `IDENTITY_URL` (8001), `EMAIL_URL` (8002)."),
+    Variable("LOG_LEVEL", "INFO", "Python log level of every process."),
+    Variable("MAX_BODY_BYTES", "1048576", "Largest request body accepted; larger ones get 413."),
+)
+
+
+def variable_names() -> set[str]:
+    """Concrete names a deployment may set (placeholders expanded for every service)."""
+    names: set[str] = set()
+    for v in VARIABLES:
+        if v.name.startswith("<SERVICE>_"):
+            suffix = v.name.removeprefix("<SERVICE>")
+            names.update(f"{s.upper()}{suffix}" for s in SERVICES)
+        else:
+            names.add(v.name)
+    return names
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def env_int(name: str, default: int) -> int:
+    raw = env(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = env(name)
+    if raw is None:
+        return default
+    return raw.strip().lower() in ("1", "true", "yes", "on")
+
+
+def var_dir() -> Path:
+    path = Path(env("VAR_DIR", "./var")).resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _generated_secret(name: str) -> str:
+    """A secret from the environment, or one generated once into VAR_DIR.
+
+    Generating it keeps `make run` to one command without ever shipping a secret in the repo;
+    production sets the variable.
+    """
+    value = env(name.upper())
+    if value:
+        return value
+    path = var_dir() / name.lower()
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def database_url(service: str) -> str:
+    specific = env(f"{service.upper()}_DATABASE_URL")
+    if specific:
+        return specific
+    template = env("DATABASE_URL", "sqlite:///{VAR_DIR}/{service}.db")
+    if "{VAR_DIR}" in template:
+        template = template.replace("{VAR_DIR}", str(var_dir()))
+    return template.replace("{service}", service)
+
+
+def database_schema(service: str) -> str | None:
+    """The schema a service lives in when several share one PostgreSQL database."""
+    if env(f"{service.upper()}_DATABASE_URL"):
+        return None
+    template = env("DATABASE_URL", "")
+    if template and "{service}" not in template and template.startswith("postgresql"):
+        return service
+    return None
+
+
+def service_url(service: str) -> str:
+    return env(f"{service.upper()}_URL", f"http://127.0.0.1:{DEFAULT_PORTS[service]}").rstrip("/")
+
+
+@dataclass(frozen=True)
+class BusSettings:
+    url: str
+    exchange: str
+    queue_prefix: str
+    max_attempts: int
+    retry_delay_ms: int
+
+    @property
+    def is_rabbitmq(self) -> bool:
+        return self.url.startswith(("amqp", "pyamqp", "amqps"))
+
+    def transport_options(self) -> dict:
+        if self.url.startswith("filesystem"):
+            root = var_dir() / "broker"
+            for sub in ("queues", "control", "processed"):
+                (root / sub).mkdir(parents=True, exist_ok=True)
+            return {
+                "data_folder_in": str(root / "queues"),
+                "data_folder_out": str(root / "queues"),
+                "control_folder": str(root / "control"),
+                "processed_folder": str(root / "processed"),
+                "store_processed": False,
+                "polling_interval": 0.05,
+            }
+        if self.is_rabbitmq:
+            return {"confirm_publish": True}
+        return {}
+
+    def queue_name(self, service: str, suffix: str = "") -> str:
+        return f"{self.queue_prefix}{service}.events{suffix}"
+
+
+def bus_settings() -> BusSettings:
+    return BusSettings(
+        url=env("BROKER_URL", "filesystem://"),
+        exchange=env("BUS_EXCHANGE", "preceptor.events"),
+        queue_prefix=env("BUS_QUEUE_PREFIX", ""),
+        max_attempts=env_int("BUS_MAX_ATTEMPTS", 5),
+        retry_delay_ms=env_int("BUS_RETRY_DELAY_MS", 1000),
+    )
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int
+    user: str
+    password: str
+    starttls: bool
+    mail_from: str
+
+
+def smtp_settings() -> SmtpSettings:
+    return SmtpSettings(
+        host=env("SMTP_HOST", "127.0.0.1"),
+        port=env_int("SMTP_PORT", 8025),
+        user=env("SMTP_USER", ""),
+        password=env("SMTP_PASSWORD", ""),
+        starttls=env_bool("SMTP_STARTTLS", False),
+        mail_from=env("MAIL_FROM", "Preceptor <hello@preceptor.localhost>"),
+    )
+
+
+def public_url() -> str:
+    return env("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+
+
+def secret_key() -> str:
+    return _generated_secret("SECRET_KEY")
+
+
+def service_secret() -> str:
+    return _generated_secret("SERVICE_SECRET")
+
+
+def admin_password() -> str:
+    return _generated_secret("ADMIN_PASSWORD")
+
+
+def cookie_secure() -> bool:
+    return env_bool("COOKIE_SECURE", public_url().startswith("https://"))
+
+
+def max_body_bytes() -> int:
+    return env_int("MAX_BODY_BYTES", 1024 * 1024)
