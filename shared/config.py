@@ -27,31 +27,93 @@ class Variable:
 
 
 VARIABLES: tuple[Variable, ...] = (
-    Variable("VAR_DIR", "./var", "Folder for the embedded defaults: SQLite files, broker folders, maildir, generated secrets."),
-    Variable("DATABASE_URL", "sqlite:///{VAR_DIR}/{service}.db", "SQLAlchemy URL of every service's database; `{service}` is replaced by the service name. On PostgreSQL without `{service}`, each service uses its own schema in that database."),
-    Variable("<SERVICE>_DATABASE_URL", "(unset)", "Overrides `DATABASE_URL` for one service, e.g. `IDENTITY_DATABASE_URL`."),
-    Variable("BROKER_URL", "filesystem://", "kombu URL of the broker. `amqp://user:pass@host:5672//` for RabbitMQ; `filesystem://` keeps messages under `VAR_DIR/broker` (development only)."),
-    Variable("BUS_EXCHANGE", "preceptor.events", "Name of the topic exchange every event is published to."),
-    Variable("BUS_QUEUE_PREFIX", "", "Prefix of every queue name (lets several suites share one broker vhost)."),
-    Variable("BUS_MAX_ATTEMPTS", "5", "Tries of a failing handler before its event goes to the dead-letter queue."),
-    Variable("BUS_RETRY_DELAY_MS", "1000", "First retry delay; each later try waits four times longer."),
+    Variable(
+        "VAR_DIR",
+        "./var",
+        "Folder for the embedded defaults: SQLite files, broker folders, maildir, generated secrets.",
+    ),
+    Variable(
+        "DATABASE_URL",
+        "sqlite:///{VAR_DIR}/{service}.db",
+        "SQLAlchemy URL of every service's database; `{service}` is replaced by the service name. On PostgreSQL without `{service}`, each service uses its own schema in that database.",
+    ),
+    Variable(
+        "<SERVICE>_DATABASE_URL",
+        "(unset)",
+        "Overrides `DATABASE_URL` for one service, e.g. `IDENTITY_DATABASE_URL`.",
+    ),
+    Variable(
+        "BROKER_URL",
+        "filesystem://",
+        "kombu URL of the broker. `amqp://user:pass@host:5672//` for RabbitMQ; `filesystem://` keeps messages under `VAR_DIR/broker` (development only).",
+    ),
+    Variable(
+        "BUS_EXCHANGE",
+        "preceptor.events",
+        "Name of the topic exchange every event is published to.",
+    ),
+    Variable(
+        "BUS_QUEUE_PREFIX",
+        "",
+        "Prefix of every queue name (lets several suites share one broker vhost).",
+    ),
+    Variable(
+        "BUS_MAX_ATTEMPTS",
+        "5",
+        "Tries of a failing handler before its event goes to the dead-letter queue.",
+    ),
+    Variable(
+        "BUS_RETRY_DELAY_MS", "1000", "First retry delay; each later try waits four times longer."
+    ),
     Variable("SMTP_HOST", "127.0.0.1", "SMTP server the email service delivers through."),
     Variable("SMTP_PORT", "8025", "Its port (the embedded sink listens on 8025)."),
     Variable("SMTP_USER", "", "SMTP login, if the server wants one."),
     Variable("SMTP_PASSWORD", "", "SMTP password.", secret=True),
     Variable("SMTP_STARTTLS", "false", "`true` to upgrade the SMTP connection with STARTTLS."),
     Variable("MAIL_FROM", "Preceptor <hello@preceptor.localhost>", "From header of every email."),
-    Variable("PUBLIC_URL", "http://127.0.0.1:8000", "Address of the site as people reach it; used in email links."),
-    Variable("SECRET_KEY", "(generated into VAR_DIR/secret_key)", "Signs the site's cookies and CSRF tokens and the links in emails.", secret=True),
-    Variable("SERVICE_SECRET", "(generated into VAR_DIR/service_secret)", "Shared credential a service presents to identity for a service-to-service token.", secret=True),
+    Variable(
+        "PUBLIC_URL",
+        "http://127.0.0.1:8000",
+        "Address of the site as people reach it; used in email links.",
+    ),
+    Variable(
+        "SECRET_KEY",
+        "(generated into VAR_DIR/secret_key)",
+        "Signs the site's cookies and CSRF tokens and the links in emails.",
+        secret=True,
+    ),
+    Variable(
+        "SERVICE_SECRET",
+        "(generated into VAR_DIR/service_secret)",
+        "Shared credential a service presents to identity for a service-to-service token.",
+        secret=True,
+    ),
     Variable("ACCESS_TOKEN_TTL", "900", "Lifetime of an access token (JWT), in seconds."),
     Variable("REFRESH_TOKEN_TTL", "2592000", "Lifetime of a refresh token, in seconds."),
-    Variable("LOGIN_RATE_LIMIT", "5", "Failed logins allowed per address and per email in `LOGIN_RATE_WINDOW`."),
+    Variable(
+        "LOGIN_RATE_LIMIT",
+        "5",
+        "Failed logins allowed per address and per email in `LOGIN_RATE_WINDOW`.",
+    ),
     Variable("LOGIN_RATE_WINDOW", "300", "Window of the login rate limit, in seconds."),
-    Variable("ADMIN_EMAIL", "admin@preceptor.localhost", "First admin account, created at migration if no admin exists."),
-    Variable("ADMIN_PASSWORD", "(generated into VAR_DIR/admin_password)", "Its password.", secret=True),
-    Variable("COOKIE_SECURE", "(true when PUBLIC_URL is https)", "Send the site's cookies over https only."),
-    Variable("<SERVICE>_URL", "http://127.0.0.1:<port>", "Base URL of a service's HTTP API, e.g. `IDENTITY_URL` (8001), `EMAIL_URL` (8002)."),
+    Variable(
+        "ADMIN_EMAIL",
+        "admin@preceptor.localhost",
+        "First admin account, created at migration if no admin exists.",
+    ),
+    Variable(
+        "ADMIN_PASSWORD", "(generated into VAR_DIR/admin_password)", "Its password.", secret=True
+    ),
+    Variable(
+        "COOKIE_SECURE",
+        "(true when PUBLIC_URL is https)",
+        "Send the site's cookies over https only.",
+    ),
+    Variable(
+        "<SERVICE>_URL",
+        "http://127.0.0.1:<port>",
+        "Base URL of a service's HTTP API, e.g. `IDENTITY_URL` (8001), `EMAIL_URL` (8002).",
+    ),
     Variable("LOG_LEVEL", "INFO", "Python log level of every process."),
     Variable("MAX_BODY_BYTES", "1048576", "Largest request body accepted; larger ones get 413."),
 )

@@ -1,0 +1,120 @@
+"""The envelope every event travels in (DESIGN.md §3), and its validation against the catalogue."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields
+
+from shared import context
+from shared.bus.catalogue import CATALOGUE
+
+
+class InvalidEvent(ValueError):
+    """An event whose type is not in the catalogue or whose data does not match its schema."""
+
+
+class EnvelopeSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    id = fields.UUID(required=True)
+    type = fields.String(required=True)
+    version = fields.Integer(required=True)
+    occurred_at = fields.AwareDateTime(required=True)
+    producer = fields.String(required=True)
+    correlation_id = fields.String(required=True)
+    causation_id = fields.String(allow_none=True, load_default=None)
+    data = fields.Dict(required=True)
+
+
+_envelope = EnvelopeSchema()
+
+
+@dataclass(frozen=True)
+class Event:
+    type: str
+    data: dict[str, Any]
+    producer: str
+    id: str = field(default_factory=context.new_id)
+    version: int = 1
+    occurred_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    correlation_id: str = field(default_factory=context.current_correlation_id)
+    causation_id: str | None = field(default_factory=context.causation_id.get)
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "id": self.id,
+                "type": self.type,
+                "version": self.version,
+                "occurred_at": self.occurred_at.isoformat(),
+                "producer": self.producer,
+                "correlation_id": self.correlation_id,
+                "causation_id": self.causation_id,
+                "data": self.data,
+            },
+            separators=(",", ":"),
+        )
+
+
+def new_event(type_: str, data: dict[str, Any], producer: str) -> Event:
+    """Build an event, refusing it unless the catalogue knows the type and the data fits.
+
+    Data is dumped through the type's schema (so datetimes become ISO strings) and then
+    validated strictly: an unknown field is a producer bug, not a forward-compatible extra.
+    """
+    spec = CATALOGUE.get(type_)
+    if spec is None:
+        raise InvalidEvent(f"unknown event type {type_!r}: add it to shared/bus/catalogue.py")
+    schema = spec.schema()
+    extra = set(data) - set(schema.fields)
+    if extra:
+        raise InvalidEvent(f"{type_}: fields not in the catalogue: {sorted(extra)}")
+    try:
+        dumped = schema.dump(data)
+        schema.load(dumped)
+    except (ValidationError, ValueError, TypeError, AttributeError) as exc:
+        raise InvalidEvent(f"{type_}: {_messages(exc)}") from exc
+    return Event(type=type_, data=dumped, producer=producer, version=spec.version)
+
+
+def parse_event(body: bytes | str) -> Event:
+    """Read an event off the wire, refusing anything the catalogue does not accept.
+
+    Consumers ignore unknown data fields, so a producer may add optional ones first.
+    """
+    try:
+        raw = json.loads(body)
+        env = _envelope.load(raw)
+    except (ValueError, ValidationError) as exc:
+        raise InvalidEvent(f"malformed envelope: {_messages(exc)}") from exc
+    spec = CATALOGUE.get(env["type"])
+    if spec is None:
+        raise InvalidEvent(f"unknown event type {env['type']!r}")
+    try:
+        spec.schema(unknown=EXCLUDE).load(env["data"])
+    except ValidationError as exc:
+        raise InvalidEvent(f"{env['type']}: {exc.messages}") from exc
+    return Event(
+        id=str(env["id"]),
+        type=env["type"],
+        version=env["version"],
+        occurred_at=env["occurred_at"],
+        producer=env["producer"],
+        correlation_id=env["correlation_id"],
+        causation_id=env["causation_id"],
+        data=env["data"],
+    )
+
+
+def load_data(event: Event) -> dict[str, Any]:
+    """The event's data as Python values (datetimes, not strings), for handlers."""
+    return CATALOGUE[event.type].schema(unknown=EXCLUDE).load(event.data)
+
+
+def _messages(exc: Exception) -> Any:
+    return exc.messages if isinstance(exc, ValidationError) else str(exc)

@@ -1,0 +1,139 @@
+"""The outbox relay: moves committed events from a service's outbox to the broker.
+
+Rows are published with publisher confirms (RabbitMQ) and only then marked published, inside
+the transaction that locked them. A broker outage leaves them in the outbox for the next
+round; a crash between publish and commit publishes a row twice, which every consumer's inbox
+absorbs. So events are delayed by failures, never lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import timedelta
+
+from kombu import Connection, Producer
+from sqlalchemy import delete, func, select, update
+
+from shared import metrics
+from shared.bus.broker import Broker
+from shared.db import Database, utcnow
+
+log = logging.getLogger(__name__)
+
+RETENTION = timedelta(days=7)
+
+
+class OutboxRelay:
+    def __init__(self, service: str, db: Database, broker: Broker, batch_size: int = 200) -> None:
+        self.service = service
+        self.db = db
+        self.broker = broker
+        self.batch_size = batch_size
+        self._connection: Connection | None = None
+        self._producer: Producer | None = None
+
+    def _ensure_producer(self) -> Producer:
+        if self._producer is None:
+            self._connection = self.broker.connection()
+            self._connection.ensure_connection(max_retries=1)
+            self.broker.declare_exchange(self._connection)
+            self._producer = Producer(self._connection.channel(), exchange=self.broker.exchange)
+        return self._producer
+
+    def close(self) -> None:
+        if self._connection is not None:
+            try:
+                self._connection.release()
+            finally:
+                self._connection = None
+                self._producer = None
+
+    def relay_once(self) -> int:
+        """Publish one batch of unpublished events in order; return how many went out."""
+        outbox = self.db.tables.outbox
+        with self.db.session() as session, session.begin():
+            rows = session.execute(
+                select(outbox.c.id, outbox.c.type, outbox.c.payload)
+                .where(outbox.c.published_at.is_(None))
+                .order_by(outbox.c.created_at, outbox.c.id)
+                .limit(self.batch_size)
+                .with_for_update(skip_locked=True)
+            ).all()
+            if not rows:
+                return 0
+            try:
+                producer = self._ensure_producer()
+                for row in rows:
+                    producer.publish(
+                        row.payload,
+                        exchange=self.broker.exchange,
+                        routing_key=row.type,
+                        message_id=row.id,
+                        type=row.type,
+                        content_type="application/json",
+                        content_encoding="utf-8",
+                        delivery_mode=2,
+                        headers={"producer": self.service},
+                        retry=False,
+                    )
+                    metrics.EVENTS_PUBLISHED.labels(self.service, row.type).inc()
+            except Exception as exc:
+                self.close()
+                session.execute(
+                    update(outbox)
+                    .where(outbox.c.id.in_([r.id for r in rows]))
+                    .values(attempts=outbox.c.attempts + 1, last_error=str(exc)[:2000])
+                )
+                raise
+            session.execute(
+                update(outbox)
+                .where(outbox.c.id.in_([r.id for r in rows]))
+                .values(published_at=utcnow())
+            )
+        return len(rows)
+
+    def backlog(self) -> tuple[int, float | None]:
+        """How many events wait, and the age in seconds of the oldest (for /metrics)."""
+        outbox = self.db.tables.outbox
+        with self.db.session() as session:
+            count, oldest = session.execute(
+                select(func.count(), func.min(outbox.c.created_at)).where(
+                    outbox.c.published_at.is_(None)
+                )
+            ).one()
+        if oldest is not None and oldest.tzinfo is None:
+            from datetime import UTC
+
+            oldest = oldest.replace(tzinfo=UTC)
+        return count, (utcnow() - oldest).total_seconds() if oldest else None
+
+    def purge_published(self) -> int:
+        outbox = self.db.tables.outbox
+        with self.db.session() as session, session.begin():
+            result = session.execute(
+                delete(outbox).where(outbox.c.published_at < utcnow() - RETENTION)
+            )
+        return result.rowcount or 0
+
+    def run(self, stop: threading.Event, idle_wait: float = 0.05) -> None:
+        failures = 0
+        rounds = 0
+        while not stop.is_set():
+            try:
+                sent = self.relay_once()
+                failures = 0
+            except Exception as exc:
+                failures += 1
+                wait = min(30.0, 0.5 * 2 ** min(failures, 6))
+                log.warning(
+                    "outbox relay failed; retrying", extra={"error": str(exc), "wait": wait}
+                )
+                stop.wait(wait)
+                continue
+            rounds += 1
+            if rounds % 2000 == 0:
+                self.purge_published()
+            if not sent:
+                stop.wait(idle_wait)
+        self.close()

@@ -1,0 +1,44 @@
+"""The flow a piece of work belongs to, carried from HTTP requests into events and back out.
+
+A correlation id starts at the HTTP request (or the event) that began a flow and is copied into
+every event that flow causes, so one grep follows a student's checkout across services.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
+correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "correlation_id", default=None
+)
+causation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "causation_id", default=None
+)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def current_correlation_id() -> str:
+    """The flow's id, starting a new flow when nothing set one (a scheduled job, a CLI)."""
+    value = correlation_id.get()
+    if value is None:
+        value = new_id()
+        correlation_id.set(value)
+    return value
+
+
+@contextmanager
+def flow(*, correlation: str | None, causation: str | None = None) -> Iterator[None]:
+    """Run a block as part of an existing flow, e.g. while handling an event."""
+    tokens = (correlation_id.set(correlation or new_id()), causation_id.set(causation))
+    try:
+        yield
+    finally:
+        correlation_id.reset(tokens[0])
+        causation_id.reset(tokens[1])

@@ -1,0 +1,259 @@
+"""A database per service, the outbox and inbox tables, and the unit of work.
+
+The unit of work is the one transaction boundary of a use case: the rows it changes and the
+events it records are committed together (the events land in the service's ``outbox``), so an
+event is published if and only if the change it announces happened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Engine,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    exc,
+    insert,
+    select,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+from shared.bus.envelope import Event, new_event
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UtcDateTime(TypeDecorator):
+    """A timestamp stored in UTC and always read back timezone-aware (SQLite forgets zones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: store times in UTC with a zone")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def make_base() -> type[DeclarativeBase]:
+    """A declarative base of the service's own, with the outbox and inbox tables on it."""
+
+    class Base(DeclarativeBase):
+        metadata = MetaData(
+            naming_convention={
+                "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+                "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+                "ck": "ck_%(table_name)s_%(constraint_name)s",
+                "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+                "pk": "pk_%(table_name)s",
+            }
+        )
+        type_annotation_map = {datetime: UtcDateTime}
+
+    bus_tables(Base.metadata)
+    return Base
+
+
+@dataclass(frozen=True)
+class BusTables:
+    outbox: Table
+    inbox: Table
+
+
+def bus_tables(metadata: MetaData) -> BusTables:
+    if "outbox" in metadata.tables:
+        return BusTables(metadata.tables["outbox"], metadata.tables["inbox"])
+    outbox = Table(
+        "outbox",
+        metadata,
+        Column("id", String(36), primary_key=True),
+        Column("type", String(100), nullable=False),
+        Column("payload", Text, nullable=False),
+        Column("created_at", UtcDateTime, nullable=False),
+        Column("published_at", UtcDateTime, nullable=True),
+        Column("attempts", Integer, nullable=False, server_default="0"),
+        Column("last_error", Text, nullable=True),
+    )
+    Index(
+        "ix_outbox_unpublished",
+        outbox.c.created_at,
+        postgresql_where=outbox.c.published_at.is_(None),
+        sqlite_where=outbox.c.published_at.is_(None),
+    )
+    inbox = Table(
+        "inbox",
+        metadata,
+        Column("event_id", String(36), primary_key=True),
+        Column("type", String(100), nullable=False),
+        Column("handled_at", UtcDateTime, nullable=False),
+    )
+    return BusTables(outbox, inbox)
+
+
+class Database:
+    """The engine and session factory of one service's own database."""
+
+    def __init__(self, url: str, *, schema: str | None = None, metadata: MetaData) -> None:
+        self.url = url
+        self.schema = schema
+        self.metadata = metadata
+        self.tables = bus_tables(metadata)
+        kwargs: dict[str, Any] = {"pool_pre_ping": True}
+        if url.startswith("sqlite"):
+            kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
+        else:
+            kwargs.update(pool_size=5, max_overflow=10, pool_recycle=1800)
+            kwargs["connect_args"] = {"connect_timeout": 5}
+            if schema:
+                kwargs["connect_args"]["options"] = f"-csearch_path={schema}"
+        self.engine: Engine = create_engine(url, **kwargs)
+        if url.startswith("sqlite"):
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self.sessions() as session:
+            yield session
+
+    def ping(self) -> None:
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # WAL lets the web process read while the worker writes; busy_timeout waits for the lock
+    # instead of failing, which is what several processes on one SQLite file need.
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+class DuplicateEvent(Exception):
+    """The event being handled was already applied (another consumer committed it first)."""
+
+
+class UnitOfWork:
+    """One transaction of one use case: ``with uow: ...; uow.commit()``.
+
+    Leaving the block without ``commit()`` rolls everything back, events included. While an
+    event is being handled (``handling``), the commit also records that event in the inbox, so
+    applying the event and remembering that it was applied are one atomic step.
+    """
+
+    def __init__(self, db: Database, producer: str) -> None:
+        self.db = db
+        self.producer = producer
+        self.session: Session | None = None
+        self.handling: Event | None = None
+        self.inbox_written = False
+        self._events: list[Event] = []
+
+    def __enter__(self) -> UnitOfWork:
+        if self.session is not None:
+            raise RuntimeError("unit of work is already open")
+        self.session = self.db.sessions()
+        self._events = []
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        try:
+            self.rollback()
+        finally:
+            self.session.close()
+            self.session = None
+
+    def record(self, type_: str, data: dict[str, Any]) -> Event:
+        """Note an event this use case causes; it is validated now and written on commit."""
+        evt = new_event(type_, data, self.producer)
+        self._events.append(evt)
+        return evt
+
+    def commit(self) -> None:
+        session = self._open()
+        outbox, inbox = self.db.tables.outbox, self.db.tables.inbox
+        now = utcnow()
+        if self._events:
+            session.execute(
+                insert(outbox),
+                [
+                    {"id": e.id, "type": e.type, "payload": e.to_json(), "created_at": now}
+                    for e in self._events
+                ],
+            )
+        write_inbox = self.handling is not None and not self.inbox_written
+        if write_inbox:
+            session.execute(
+                insert(inbox).values(
+                    event_id=self.handling.id, type=self.handling.type, handled_at=now
+                )
+            )
+        try:
+            session.commit()
+        except exc.IntegrityError as err:
+            session.rollback()
+            if write_inbox and self._is_inbox_conflict(err):
+                raise DuplicateEvent(self.handling.id) from err
+            raise
+        self._events = []
+        if write_inbox:
+            self.inbox_written = True
+
+    def rollback(self) -> None:
+        if self.session is not None:
+            self.session.rollback()
+        self._events = []
+
+    def already_handled(self, event_id: str) -> bool:
+        with self.db.session() as s:
+            inbox = self.db.tables.inbox
+            return (
+                s.execute(select(inbox.c.event_id).where(inbox.c.event_id == event_id)).first()
+                is not None
+            )
+
+    def _open(self) -> Session:
+        if self.session is None:
+            raise RuntimeError("use the unit of work inside `with uow:`")
+        return self.session
+
+    @staticmethod
+    def _is_inbox_conflict(err: exc.IntegrityError) -> bool:
+        message = str(err.orig).lower()
+        return "inbox" in message
+
+
+UowFactory = Callable[[], UnitOfWork]

@@ -1,0 +1,269 @@
+"""pytest fixtures every service's tests reuse (load with ``pytest_plugins``).
+
+Integration tests run against the machine's real PostgreSQL and RabbitMQ. If either is
+unreachable the tests fail with a message saying so: a skipped integration test proves nothing.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from shared import migrations
+from shared.bus.broker import Broker
+from shared.bus.consumer import EventConsumer
+from shared.bus.relay import OutboxRelay
+from shared.config import BusSettings
+from shared.runtime import Runtime
+
+PG_URL = os.environ.get(
+    "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+AMQP_URL = os.environ.get("TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[sa.Engine]:
+    engine = sa.create_engine(
+        PG_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5}
+    )
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except Exception as exc:
+        pytest.fail(f"PostgreSQL is not reachable at {PG_URL} ({exc}); `make test` starts it.")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def rabbitmq() -> str:
+    from kombu import Connection
+
+    try:
+        with Connection(AMQP_URL, connect_timeout=5) as conn:
+            conn.ensure_connection(max_retries=1)
+    except Exception as exc:
+        pytest.fail(f"RabbitMQ is not reachable at {AMQP_URL} ({exc}); `make test` starts it.")
+    return AMQP_URL
+
+
+def _url_for(database: str) -> str:
+    return str(
+        sa.engine.make_url(PG_URL).set(database=database).render_as_string(hide_password=False)
+    )
+
+
+@pytest.fixture(scope="session")
+def database_templates(postgres: sa.Engine) -> Iterator[Callable[[str], str]]:
+    """One migrated template database per service per test session."""
+    made: dict[str, str] = {}
+    run = uuid.uuid4().hex[:8]
+    lock = threading.Lock()
+
+    def template(service: str) -> str:
+        with lock:
+            if service not in made:
+                name = f"tmpl_{service}_{run}"
+                with postgres.connect() as conn:
+                    conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+                migrations.upgrade(service, _url_for(name))
+                made[service] = name
+            return made[service]
+
+    yield template
+    with postgres.connect() as conn:
+        for name in made.values():
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def make_database(
+    postgres: sa.Engine, database_templates: Callable[[str], str]
+) -> Iterator[Callable[[str], str]]:
+    """A fresh, migrated PostgreSQL database for a service, dropped after the test."""
+    created: list[str] = []
+
+    def make(service: str) -> str:
+        template = database_templates(service)
+        name = f"t_{service}_{uuid.uuid4().hex[:10]}"
+        with postgres.connect() as conn:
+            conn.execute(
+                sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY')
+            )
+        created.append(name)
+        return _url_for(name)
+
+    yield make
+    with postgres.connect() as conn:
+        for name in created:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def bus_settings(rabbitmq: str) -> Iterator[BusSettings]:
+    """Uniquely named exchange and queues on the real RabbitMQ, deleted after the test."""
+    tag = uuid.uuid4().hex[:10]
+    settings = BusSettings(
+        url=rabbitmq,
+        exchange=f"test.{tag}",
+        queue_prefix=f"test.{tag}.",
+        max_attempts=3,
+        retry_delay_ms=100,
+    )
+    yield settings
+    from kombu import Connection
+
+    with Connection(rabbitmq) as conn:
+        channel = conn.channel()
+        for name in [q for q in Broker.declared_queues if q.startswith(settings.queue_prefix)]:
+            channel.queue_delete(name)
+            Broker.declared_queues.discard(name)
+        channel.exchange_delete(settings.exchange)
+
+
+@pytest.fixture
+def var_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "var"
+    path.mkdir()
+    monkeypatch.setenv("VAR_DIR", str(path))
+    return path
+
+
+@pytest.fixture
+def smtp_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A real SMTP server (aiosmtpd) on a free port, keeping every message it receives."""
+    from shared.devtools.smtp_sink import SmtpSink
+
+    sink = SmtpSink("127.0.0.1", free_port(), tmp_path / "mail")
+    sink.start()
+    monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("SMTP_PORT", str(sink.port))
+    yield sink
+    sink.stop()
+
+
+@dataclass
+class ServiceUnderTest:
+    """One service wired to test infrastructure: its app, its consumer and its outbox relay."""
+
+    name: str
+    runtime: Runtime
+    app: Flask
+    consumer: EventConsumer | None
+    relay: OutboxRelay
+    server: BaseWSGIServer | None = None
+    url: str | None = None
+    _threads: list[threading.Thread] = field(default_factory=list)
+
+    @property
+    def client(self):
+        return self.app.test_client()
+
+    def serve(self) -> str:
+        """Serve the app over real HTTP on a free port (for the site and the browser)."""
+        if self.server is None:
+            self.server = make_server("127.0.0.1", free_port(), self.app, threaded=True)
+            thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+            self.url = f"http://127.0.0.1:{self.server.server_port}"
+        return self.url
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+        if self.consumer is not None:
+            self.consumer.close()
+        self.relay.close()
+        self.runtime.db.dispose()
+
+
+def build_service(name: str, database_url: str | None, broker: Broker) -> ServiceUnderTest:
+    app_module = importlib.import_module(f"services.{name}.app")
+    runtime = app_module.make_runtime(database_url=database_url, broker=broker)
+    app = app_module.create_app(runtime)
+    consumer = None
+    try:
+        handlers = importlib.import_module(f"services.{name}.handlers").handlers
+        if handlers.event_types:
+            consumer = EventConsumer(name, handlers, runtime.uow, broker, prefetch=20)
+    except ModuleNotFoundError:
+        pass
+    return ServiceUnderTest(name, runtime, app, consumer, OutboxRelay(name, runtime.db, broker))
+
+
+@pytest.fixture
+def services(
+    make_database, bus_settings, var_dir, monkeypatch
+) -> Iterator[Callable[..., ServiceUnderTest]]:
+    """Start services against PostgreSQL and RabbitMQ: ``identity = services("identity")``."""
+    broker = Broker(bus_settings)
+    started: list[ServiceUnderTest] = []
+
+    def start(name: str, *, serve: bool = False) -> ServiceUnderTest:
+        has_db = migrations.has_migrations(name)
+        svc = build_service(name, make_database(name) if has_db else None, broker)
+        if svc.consumer is not None:
+            svc.consumer.open()  # declares the queue, so no event published later is lost
+        if serve:
+            monkeypatch.setenv(f"{name.upper()}_URL", svc.serve())
+        started.append(svc)
+        return svc
+
+    yield start
+    for svc in reversed(started):
+        svc.close()
+
+
+def pump(*services: ServiceUnderTest, timeout: float = 15.0, quiet: float = 0.3) -> int:
+    """Run relays and consumers until every outbox is empty and nothing arrives for ``quiet``."""
+    deadline = time.monotonic() + timeout
+    handled = 0
+    quiet_since: float | None = None
+    while time.monotonic() < deadline:
+        moved = sum(s.relay.relay_once() for s in services)
+        for s in services:
+            if s.consumer is not None:
+                moved += s.consumer.poll(0.05)
+        handled += moved
+        if moved:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since >= quiet:
+            return handled
+    raise AssertionError(f"the bus did not go idle within {timeout}s")
+
+
+def wait_for(
+    predicate: Callable[[], object],
+    timeout: float = 15.0,
+    interval: float = 0.05,
+    message: str = "condition",
+) -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {message}")

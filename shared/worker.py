@@ -1,0 +1,94 @@
+"""A service's worker process: the event consumer, the outbox relay and scheduled jobs.
+
+Each loop runs in its own thread with its own broker connection (kombu connections are not
+thread-safe). SIGTERM and SIGINT stop the loops after the message at hand, so a deploy never
+cuts a handler in half; a ``kill -9`` is covered by acknowledge-after-commit and the inbox.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from shared import logs, metrics
+from shared.bus.consumer import EventConsumer
+from shared.bus.handlers import Handlers
+from shared.bus.relay import OutboxRelay
+from shared.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Job:
+    """A periodic task: ``run(runtime)`` every ``every`` seconds (it must be safe to repeat)."""
+
+    name: str
+    every: float
+    run: Callable[[Runtime], object]
+
+
+class Worker:
+    def __init__(self, runtime: Runtime, handlers: Handlers, jobs: list[Job] | None = None) -> None:
+        self.runtime = runtime
+        self.handlers = handlers
+        self.jobs = jobs or []
+        self.stop = threading.Event()
+        self.consumer = EventConsumer(runtime.service, handlers, runtime.uow, runtime.broker)
+        self.relay = OutboxRelay(runtime.service, runtime.db, runtime.broker)
+
+    def _job_loop(self, job: Job) -> None:
+        while not self.stop.is_set():
+            try:
+                job.run(self.runtime)
+            except Exception:
+                log.exception("scheduled job failed", extra={"job": job.name})
+            self.stop.wait(job.every)
+
+    def _metrics_loop(self) -> None:
+        service = self.runtime.service
+        while not self.stop.is_set():
+            try:
+                count, age = self.relay.backlog()
+                metrics.OUTBOX_BACKLOG.labels(service).set(count)
+                metrics.OUTBOX_OLDEST_AGE.labels(service).set(age or 0)
+            except Exception:
+                log.debug("could not read outbox backlog", exc_info=True)
+            self.stop.wait(5)
+
+    def threads(self) -> list[threading.Thread]:
+        targets: list[tuple[str, Callable[[], None]]] = [
+            ("relay", lambda: self.relay.run(self.stop)),
+            ("metrics", self._metrics_loop),
+        ]
+        if self.handlers.event_types:
+            targets.append(("consumer", lambda: self.consumer.run(self.stop)))
+        targets += [(f"job:{j.name}", lambda j=j: self._job_loop(j)) for j in self.jobs]
+        return [threading.Thread(target=t, name=n, daemon=True) for n, t in targets]
+
+    def run_forever(self) -> None:
+        logs.configure(self.runtime.service)
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: self.stop.set())
+        threads = self.threads()
+        for t in threads:
+            t.start()
+        log.info(
+            "worker started",
+            extra={"bindings": self.handlers.event_types, "jobs": [j.name for j in self.jobs]},
+        )
+        while not self.stop.is_set():
+            self.stop.wait(1)
+        for t in threads:
+            t.join(timeout=10)
+        log.info("worker stopped")
+
+
+def main(
+    runtime_factory: Callable[[], Runtime], handlers: Handlers, jobs: list[Job] | None = None
+) -> None:
+    """Entry point of ``python -m services.<name>.worker``."""
+    Worker(runtime_factory(), handlers, jobs).run_forever()
