@@ -36,6 +36,31 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_makemigration(args: argparse.Namespace) -> int:
+    """Autogenerate a migration by comparing the models with a scratch PostgreSQL database."""
+    import uuid
+
+    import sqlalchemy as sa
+    from alembic import command
+
+    admin_url = args.admin_url
+    name = f"scratch_{args.service}_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.engine.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        cfg = migrations.alembic_config(args.service, url)
+        cfg.attributes["skip_seed"] = True
+        command.upgrade(cfg, "head")
+        command.revision(cfg, message=args.message, autogenerate=True)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    return 0
+
+
 def cmd_dlq(args: argparse.Namespace) -> int:
     broker = Broker(config.bus_settings())
     services = [args.service] if args.service else _services_with_queue()
@@ -77,6 +102,11 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("migrate", help="bring every service's database to the latest schema")
     p.add_argument("services", nargs="*")
     p.set_defaults(fn=cmd_migrate)
+    p = sub.add_parser("makemigration", help="autogenerate a migration for one service")
+    p.add_argument("service")
+    p.add_argument("message")
+    p.add_argument("--admin-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    p.set_defaults(fn=cmd_makemigration)
     p = sub.add_parser("dlq", help="list or replay dead letters")
     p.add_argument("action", choices=["list", "replay"], nargs="?", default="list")
     p.add_argument("--service")

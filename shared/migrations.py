@@ -38,6 +38,15 @@ def has_migrations(service: str) -> bool:
     return (ROOT / "services" / service / "migrations" / "env.py").exists()
 
 
+def _render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
+    """Write our UTC timestamp type into migrations as a plain timezone-aware DateTime."""
+    from shared.db import UtcDateTime
+
+    if type_ == "type" and isinstance(obj, UtcDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 def run_env(metadata: MetaData) -> None:
     """The body of every service's ``migrations/env.py``."""
     from alembic import context
@@ -60,6 +69,7 @@ def run_env(metadata: MetaData) -> None:
         context.configure(
             connection=connection,
             target_metadata=metadata,
+            render_item=_render_item,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
         )
@@ -68,6 +78,6 @@ def run_env(metadata: MetaData) -> None:
             # Reference data a service cannot run without (topics, the first admin) is
             # written by an idempotent ``services/<name>/seed.py:run(connection)``.
             name = f"services.{cfg.attributes['service']}.seed"
-            if importlib.util.find_spec(name) is not None:
+            if not cfg.attributes.get("skip_seed") and importlib.util.find_spec(name):
                 importlib.import_module(name).run(connection)
     engine.dispose()
