@@ -27,6 +27,7 @@ from shared.bus.consumer import EventConsumer
 from shared.bus.relay import OutboxRelay
 from shared.config import BusSettings
 from shared.runtime import Runtime
+from shared.worker import Worker
 
 PG_URL = os.environ.get(
     "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -172,6 +173,7 @@ class ServiceUnderTest:
     relay: OutboxRelay
     server: BaseWSGIServer | None = None
     url: str | None = None
+    worker: Worker | None = None
     _threads: list[threading.Thread] = field(default_factory=list)
 
     @property
@@ -188,9 +190,23 @@ class ServiceUnderTest:
             self.url = f"http://127.0.0.1:{self.server.server_port}"
         return self.url
 
+    def start_worker(self) -> Worker:
+        """Run the service's real worker (consumer, relay, jobs) in background threads."""
+        module = importlib.import_module(f"services.{self.name}.worker")
+        handlers = importlib.import_module(f"services.{self.name}.handlers").handlers
+        self.worker = Worker(self.runtime, handlers, getattr(module, "jobs", []))
+        for thread in self.worker.threads():
+            thread.start()
+            self._threads.append(thread)
+        return self.worker
+
     def close(self) -> None:
+        if self.worker is not None:
+            self.worker.stop.set()
         if self.server is not None:
             self.server.shutdown()
+        for thread in self._threads:
+            thread.join(timeout=10)
         if self.consumer is not None:
             self.consumer.close()
         self.relay.close()
@@ -267,3 +283,40 @@ def wait_for(
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Debian Chromium driven by Playwright (no browser download needed)."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium is not installed at {CHROMIUM}; `make test` installs it.")
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, tmp_path: Path):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15000)
+    pg = context.new_page()
+    yield pg
+    try:
+        pg.screenshot(path=str(tmp_path / "last-page.png"), full_page=True)
+    finally:
+        context.close()
