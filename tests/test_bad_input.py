@@ -1,0 +1,133 @@
+"""Bad input, everywhere: every JSON endpoint of every service, driven by its OpenAPI spec.
+
+For each operation that takes a JSON body we send malformed JSON, a body of the wrong shape,
+each required field missing, every field with a wrong type, and an oversized body. Each must
+be answered with a problem+json 4xx (naming the field where there is one) and leave every
+table of the service as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from shared import config
+
+API_SERVICES = ("identity", "email")
+WRONG = {
+    "string": 12345,
+    "integer": "twelve",
+    "number": "twelve",
+    "boolean": "maybe",
+    "array": "not-a-list",
+    "object": ["not", "an", "object"],
+}
+
+
+def table_counts(svc) -> dict[str, int]:
+    with svc.runtime.db.engine.connect() as conn:
+        return {
+            t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
+            for t in svc.runtime.db.metadata.sorted_tables
+        }
+
+
+def resolve(spec: dict, schema: dict) -> dict:
+    while "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        schema = spec["components"]["schemas"][name]
+    return schema
+
+
+def json_operations(spec: dict):
+    for path, item in spec["paths"].items():
+        for method, op in item.items():
+            if method not in ("post", "put", "patch"):
+                continue
+            body = op.get("requestBody", {}).get("content", {}).get("application/json")
+            if body:
+                yield method, re.sub(r"\{[^}]+\}", "x", path), resolve(spec, body["schema"])
+
+
+def assert_problem(response, *, status_range=(400, 499)) -> dict:
+    assert status_range[0] <= response.status_code <= status_range[1], (
+        response.status_code,
+        response.get_data(as_text=True)[:300],
+    )
+    assert response.mimetype == "application/problem+json", response.get_data(as_text=True)[:300]
+    body = response.get_json()
+    assert body["status"] == response.status_code and body["title"]
+    return body
+
+
+@pytest.fixture
+def admin_headers(services):
+    identity = services("identity", serve=True)
+    login = identity.client.post(
+        "/api/auth/login",
+        json={
+            "email": config.env("ADMIN_EMAIL", "admin@preceptor.localhost"),
+            "password": config.admin_password(),
+        },
+    )
+    assert login.status_code == 200, login.get_json()
+    return identity, {"Authorization": f"Bearer {login.get_json()['access_token']}"}
+
+
+@pytest.mark.parametrize("service", API_SERVICES)
+def test_every_json_endpoint_refuses_bad_bodies_and_changes_nothing(
+    service, services, admin_headers
+):
+    identity, headers = admin_headers
+    svc = identity if service == "identity" else services(service)
+    client = svc.client
+    spec = client.get("/openapi.json").get_json()
+    operations = list(json_operations(spec))
+    assert operations, f"{service} documents no JSON endpoint"
+    before = table_counts(svc)
+    for method, path, schema in operations:
+        call = getattr(client, method)
+        body = assert_problem(
+            call(path, data="{not json", content_type="application/json", headers=headers)
+        )
+        assert body["status"] in (400, 404, 422)
+        assert_problem(
+            call(path, data="[1, 2, 3]", content_type="application/json", headers=headers)
+        )
+        assert_problem(
+            call(
+                path,
+                data="email=a@b.c",
+                content_type="application/x-www-form-urlencoded",
+                headers=headers,
+            )
+        ) if not path.startswith("/api/unsubscribe") else None
+        props = schema.get("properties", {})
+        for name in schema.get("required", []):
+            valid_looking = {k: "x" for k in props if k != name}
+            r = call(path, json=valid_looking, headers=headers)
+            problem = assert_problem(r)
+            if r.status_code == 422:
+                assert name in problem.get("errors", {}), (path, name, problem)
+        for name, prop in props.items():
+            prop = resolve(spec, prop)
+            wrong = WRONG.get(prop.get("type", "string"), 12345)
+            r = call(path, json={name: wrong}, headers=headers)
+            problem = assert_problem(r)
+            if r.status_code == 422:
+                assert name in problem.get("errors", {}), (path, name, problem)
+        huge = json.dumps({"padding": "x" * (config.max_body_bytes() + 10)})
+        r = call(path, data=huge, content_type="application/json", headers=headers)
+        assert_problem(r)
+        assert r.status_code == 413
+    assert table_counts(svc) == before
+
+
+@pytest.mark.parametrize("service", API_SERVICES)
+def test_unknown_routes_and_methods_answer_problem_json(service, services):
+    client = services(service).client
+    assert assert_problem(client.get("/api/no-such-thing"))["status"] == 404
+    assert assert_problem(client.delete("/openapi.json"))["status"] == 405
