@@ -1,0 +1,183 @@
+"""The deployment files agree with the code: every service runs, every variable is the suite's.
+
+Which services exist is read from the filesystem, never from a list here: a service is a
+package folder under ``services/`` (a folder with ``__init__.py``). Each one has a web process
+(``services.<name>.app:app`` under gunicorn). Each one that has a ``worker.py``, and every one
+other than ``web`` even before its ``worker.py`` is written (every service with data runs an
+outbox relay and an inbox consumer), has a worker process (``python -m services.<name>.worker``).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+from shared import config
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Variables a container may set that the suite's code does not read: gunicorn's settings
+# (deploy/gunicorn.conf.py) on any container, the images' own settings on their containers.
+PROCESS_VARIABLES = {"PORT", "WEB_CONCURRENCY", "GUNICORN_THREADS"}
+IMAGE_VARIABLES = {
+    "postgres": {"POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB", "PGDATA"},
+    "rabbitmq": {"RABBITMQ_DEFAULT_USER", "RABBITMQ_DEFAULT_PASS", "RABBITMQ_DEFAULT_VHOST"},
+}
+
+
+def service_packages() -> list[str]:
+    return sorted(
+        path.name
+        for path in (ROOT / "services").iterdir()
+        if path.is_dir() and path.name != "__pycache__" and (path / "__init__.py").exists()
+    )
+
+
+def has_worker(service: str) -> bool:
+    return (ROOT / "services" / service / "worker.py").exists() or service != "web"
+
+
+WORKER_SERVICES = [s for s in service_packages() if has_worker(s)]
+
+
+@pytest.fixture(scope="module")
+def containers() -> dict[str, dict]:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    return compose["services"]
+
+
+@pytest.fixture(scope="module")
+def procfile() -> dict[str, str]:
+    processes = {}
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            name, command = line.split(":", 1)
+            processes[name.strip()] = command.strip()
+    return processes
+
+
+def environment(container: dict) -> dict[str, str]:
+    env = container.get("environment") or {}
+    if isinstance(env, list):
+        env = dict(item.split("=", 1) if "=" in item else (item, "") for item in env)
+    return {name: str(value) for name, value in env.items()}
+
+
+def command(container: dict) -> str:
+    cmd = container.get("command", "")
+    return " ".join(cmd) if isinstance(cmd, list) else cmd
+
+
+def test_services_are_found_on_disk():
+    assert {"identity", "email", "web"} <= set(service_packages())
+
+
+@pytest.mark.parametrize("service", service_packages())
+def test_every_service_has_a_web_container_running_its_app(containers, service):
+    container = containers.get(f"{service}-web")
+    assert container, f"docker-compose.yml has no {service}-web container"
+    assert command(container).startswith("gunicorn -c deploy/gunicorn.conf.py")
+    assert f"services.{service}.app:app" in command(container)
+    assert "/healthz" in " ".join(container["healthcheck"]["test"])
+    assert container["restart"] == "unless-stopped"
+    assert container["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+
+
+@pytest.mark.parametrize("service", WORKER_SERVICES)
+def test_every_service_with_a_worker_has_a_worker_container(containers, service):
+    container = containers.get(f"{service}-worker")
+    assert container, f"docker-compose.yml has no {service}-worker container"
+    assert command(container) == f"python -m services.{service}.worker"
+    assert container["restart"] == "unless-stopped"
+    assert container["depends_on"]["rabbitmq"]["condition"] == "service_healthy"
+
+
+def test_containers_set_only_variables_the_suite_reads(containers):
+    suite = config.variable_names() | PROCESS_VARIABLES
+    for name, container in containers.items():
+        image = container.get("image", "").split(":")[0].split("/")[-1]
+        allowed = suite | IMAGE_VARIABLES.get(image, set())
+        unknown = set(environment(container)) - allowed
+        assert not unknown, f"{name} sets variables nothing reads: {sorted(unknown)}"
+
+
+def test_secrets_come_from_the_host_environment(containers):
+    secrets = set()
+    for v in config.VARIABLES:
+        if v.secret and v.name.startswith("<SERVICE>_"):
+            secrets |= {s.upper() + v.name.removeprefix("<SERVICE>") for s in config.SERVICES}
+        elif v.secret:
+            secrets.add(v.name)
+    assert {"SECRET_KEY", "SERVICE_SECRET", "ADMIN_PASSWORD"} <= secrets
+    for name, container in containers.items():
+        for variable, value in environment(container).items():
+            if variable in secrets:
+                assert re.fullmatch(rf"\$\{{{variable}(:?\?[^}}]*)?\}}", value), (
+                    f"{name} must take {variable} from the host environment, without a default"
+                )
+
+
+def test_each_service_container_gets_only_its_own_database(containers):
+    urls = set()
+    for service in service_packages():
+        for role in ("web", "worker"):
+            env = environment(containers.get(f"{service}-{role}", {}))
+            databases = {v for v in env if v.endswith("_DATABASE_URL")}
+            assert databases <= {f"{service.upper()}_DATABASE_URL"}, f"{service}-{role}"
+            urls |= databases
+    assert {v for v in environment(containers["migrate"]) if v.endswith("_DATABASE_URL")} == urls
+
+
+def test_every_database_url_names_a_database_the_init_script_creates(containers):
+    init_sql = (ROOT / "deploy" / "postgres" / "init.sql").read_text()
+    created = set(re.findall(r"CREATE DATABASE (\w+)", init_sql))
+    assert set(WORKER_SERVICES) <= created
+    for name, container in containers.items():
+        for variable, value in environment(container).items():
+            if variable.endswith("_DATABASE_URL"):
+                assert urlsplit(value).path.lstrip("/") in created, f"{name} {variable}"
+
+
+def test_service_urls_point_at_containers_that_exist(containers):
+    for name, container in containers.items():
+        for variable, value in environment(container).items():
+            if variable.endswith("_URL") and variable.removesuffix("_URL").lower() in (
+                service_packages()
+            ):
+                host = urlsplit(value).hostname
+                assert host in containers, f"{name}: {variable}={value} names no container"
+
+
+@pytest.mark.parametrize("service", service_packages())
+def test_procfile_starts_a_web_process_for_every_service(procfile, service):
+    web = [cmd for cmd in procfile.values() if f"services.{service}.app:app" in cmd]
+    assert len(web) == 1, f"the Procfile should start services.{service}.app:app once"
+    assert "gunicorn -c deploy/gunicorn.conf.py" in web[0]
+    if service in config.DEFAULT_PORTS:
+        assert web[0].startswith(f"PORT={config.DEFAULT_PORTS[service]} ")
+
+
+@pytest.mark.parametrize("service", WORKER_SERVICES)
+def test_procfile_starts_a_worker_for_every_service_with_a_worker(procfile, service):
+    assert f"python -m services.{service}.worker" in procfile.values()
+
+
+def test_procfile_ports_are_distinct(procfile):
+    ports = [m.group(1) for cmd in procfile.values() if (m := re.match(r"PORT=(\d+) ", cmd))]
+    assert len(ports) == len(set(ports))
+
+
+def test_readme_configuration_table_lists_every_variable():
+    readme = (ROOT / "README.md").read_text()
+    in_table = {
+        name
+        for line in readme.splitlines()
+        if line.startswith("|")
+        for name in re.findall(r"`([A-Z<][A-Z0-9_<>]*)`", line.split("|")[1])
+    }
+    missing = [v.name for v in config.VARIABLES if v.name not in in_table]
+    assert not missing, f"README's configuration table lacks {missing}"
