@@ -49,7 +49,7 @@ run: install
 	mkdir -p $(VAR_DIR)
 	$(BIN)/python -m shared.cli migrate
 	@echo
-	@echo "  Preceptor is running at $${PUBLIC_URL:-http://127.0.0.1:8000}"
+	@echo "  Preceptor is running at $${PUBLIC_URL:-http://127.0.0.1:$${WEB_PORT:-8000}}"
 	@echo "  (mail lands in $(VAR_DIR)/mail; Ctrl-C stops every process)"
 	@echo
 	PATH="$(BIN):$$PATH" PYTHONUNBUFFERED=1 exec $(BIN)/honcho start -f Procfile
@@ -105,7 +105,7 @@ migrate: install
 
 dlq: install
 ifdef REPLAY
-	$(BIN)/python -m shared.cli dlq replay --service $(REPLAY) --all
+	$(BIN)/python -m shared.cli dlq replay --service $(REPLAY)
 else
 	$(BIN)/python -m shared.cli dlq list
 endif

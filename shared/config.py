@@ -73,7 +73,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("MAIL_FROM", "Preceptor <hello@preceptor.localhost>", "From header of every email."),
     Variable(
         "PUBLIC_URL",
-        "http://127.0.0.1:8000",
+        "http://127.0.0.1:<WEB_PORT>",
         "Address of the site as people reach it; used in email links.",
     ),
     Variable(
@@ -108,6 +108,11 @@ VARIABLES: tuple[Variable, ...] = (
         "COOKIE_SECURE",
         "(true when PUBLIC_URL is https)",
         "Send the site's cookies over https only.",
+    ),
+    Variable(
+        "<SERVICE>_PORT",
+        "<port>",
+        "Port a service listens on under `make run` (web 8000, identity 8001, email 8002); the default `<SERVICE>_URL` follows it.",
     ),
     Variable(
         "<SERVICE>_URL",
@@ -195,8 +200,13 @@ def database_schema(service: str) -> str | None:
     return None
 
 
+def service_port(service: str) -> int:
+    return env_int(f"{service.upper()}_PORT", DEFAULT_PORTS[service])
+
+
 def service_url(service: str) -> str:
-    return env(f"{service.upper()}_URL", f"http://127.0.0.1:{DEFAULT_PORTS[service]}").rstrip("/")
+    default = f"http://127.0.0.1:{service_port(service)}"
+    return env(f"{service.upper()}_URL", default).rstrip("/")
 
 
 @dataclass(frozen=True)
@@ -264,7 +274,7 @@ def smtp_settings() -> SmtpSettings:
 
 
 def public_url() -> str:
-    return env("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+    return env("PUBLIC_URL", f"http://127.0.0.1:{service_port('web')}").rstrip("/")
 
 
 def secret_key() -> str:

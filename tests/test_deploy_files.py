@@ -158,7 +158,8 @@ def test_procfile_starts_a_web_process_for_every_service(procfile, service):
     assert len(web) == 1, f"the Procfile should start services.{service}.app:app once"
     assert "gunicorn -c deploy/gunicorn.conf.py" in web[0]
     if service in config.DEFAULT_PORTS:
-        assert web[0].startswith(f"PORT={config.DEFAULT_PORTS[service]} ")
+        port = f"PORT=${{{service.upper()}_PORT:-{config.DEFAULT_PORTS[service]}}} "
+        assert web[0].startswith(port), f"{service} should listen on {port}"
 
 
 @pytest.mark.parametrize("service", WORKER_SERVICES)
@@ -167,8 +168,10 @@ def test_procfile_starts_a_worker_for_every_service_with_a_worker(procfile, serv
 
 
 def test_procfile_ports_are_distinct(procfile):
-    ports = [m.group(1) for cmd in procfile.values() if (m := re.match(r"PORT=(\d+) ", cmd))]
-    assert len(ports) == len(set(ports))
+    ports = [
+        m.group(1) for cmd in procfile.values() if (m := re.match(r"PORT=\$\{\w+:-(\d+)\} ", cmd))
+    ]
+    assert len(ports) == len(set(ports)) == len(config.DEFAULT_PORTS)
 
 
 def test_readme_configuration_table_lists_every_variable():
