@@ -1,0 +1,132 @@
+"""`make run`, as a newcomer runs it: SQLite, the filesystem broker, the SMTP sink, honcho.
+
+The sign-up journey over HTTP against the embedded default, on ports of its own so it can run
+beside a suite a developer already has open.
+"""
+
+from __future__ import annotations
+
+import mailbox
+import os
+import re
+import signal
+import subprocess
+import time
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+import requests
+
+from shared.testing.fixtures import free_port, wait_for
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def embedded(tmp_path):
+    ports = {name: free_port() for name in ("WEB_PORT", "IDENTITY_PORT", "EMAIL_PORT", "SMTP_PORT")}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.endswith(("_URL", "_DATABASE_URL")) and not key.startswith(("SMTP_", "BUS_"))
+    }
+    env.update({k: str(v) for k, v in ports.items()})
+    env["VAR_DIR"] = str(tmp_path / "var")
+    log = (tmp_path / "make-run.log").open("w")
+    process = subprocess.Popen(
+        ["make", "--no-print-directory", "run"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    site = f"http://127.0.0.1:{ports['WEB_PORT']}"
+
+    def up() -> bool:
+        try:
+            return all(
+                requests.get(f"http://127.0.0.1:{ports[p]}/healthz", timeout=1).ok
+                for p in ("WEB_PORT", "IDENTITY_PORT", "EMAIL_PORT")
+            )
+        except requests.ConnectionError:
+            assert process.poll() is None, (tmp_path / "make-run.log").read_text()[-3000:]
+            return False
+
+    try:
+        wait_for(up, timeout=180, interval=0.5, message="make run to serve every process")
+        yield {
+            "site": site,
+            "identity": f"http://127.0.0.1:{ports['IDENTITY_PORT']}",
+            "email": f"http://127.0.0.1:{ports['EMAIL_PORT']}",
+            "maildir": tmp_path / "var" / "mail",
+            "log": tmp_path / "make-run.log",
+        }
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+        log.close()
+
+
+def mail_to(maildir: Path, to: str, subject: str):
+    def find():
+        if not maildir.exists():
+            return None
+        for _, msg in mailbox.Maildir(maildir, create=False).items():
+            parsed = message_from_bytes(msg.as_bytes(), policy=policy.default)
+            if to in str(parsed["To"]).lower() and subject in str(parsed["Subject"]).lower():
+                return parsed
+        return None
+
+    return wait_for(find, timeout=30, interval=0.2, message=f"mail to {to} about {subject}")
+
+
+@pytest.mark.embedded
+def test_make_run_serves_the_sign_up_journey_on_the_embedded_default(embedded):
+    site = embedded["site"]
+    assert "Preceptor" in requests.get(site, timeout=5).text
+    assert embedded["log"].read_text().count(f"Preceptor is running at {site}") == 1
+
+    r = requests.post(
+        f"{embedded['identity']}/api/users",
+        json={"email": "lin@example.com", "password": "a long enough password", "name": "Lin Wei"},
+    )
+    assert r.status_code == 201, r.text
+    mail_to(embedded["maildir"], "lin@example.com", "welcome")
+
+    r = requests.post(
+        f"{embedded['email']}/api/subscriptions",
+        json={"email": "lin@example.com", "topics": ["step2ck"]},
+    )
+    assert r.status_code == 202, r.text
+    confirmation = mail_to(embedded["maildir"], "lin@example.com", "confirm")
+    body = confirmation.get_body(preferencelist=("plain",)).get_content()
+    token = re.search(rf"{re.escape(site)}/confirm/(\S+)", body).group(1)
+
+    session = requests.Session()
+    page = session.get(f"{site}/confirm/{token}")
+    assert page.status_code == 200
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    done = session.post(f"{site}/confirm/{token}", data={"csrf_token": csrf})
+    assert done.status_code == 200 and "subscribed" in done.text.lower()
+
+    subscribed = mail_to(embedded["maildir"], "lin@example.com", "subscribed")
+    url = re.search(r"<(https?://[^>]+)>", str(subscribed["List-Unsubscribe"])).group(1)
+    one_click = requests.post(
+        url,
+        data="List-Unsubscribe=One-Click",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert one_click.status_code == 200
+    manage = url.rsplit("/", 1)[1]
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        status = requests.get(f"{embedded['email']}/api/preferences/{manage}").json()["status"]
+        if status == "unsubscribed":
+            break
+        time.sleep(0.2)
+    assert status == "unsubscribed"
