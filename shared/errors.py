@@ -27,6 +27,10 @@ class DomainError(Exception):
     def errors(self) -> dict[str, list[str]] | None:
         return {self.field: [self.detail]} if self.field else None
 
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the problem response must carry (e.g. ``Retry-After``)."""
+        return {}
+
 
 class NotFound(DomainError):
     status = 404
@@ -51,6 +55,15 @@ class Forbidden(DomainError):
 class TooManyRequests(DomainError):
     status = 429
     title = "Too many requests"
+
+    def __init__(
+        self, detail: str | None = None, *, field: str | None = None, retry_after: int | None = None
+    ) -> None:
+        super().__init__(detail, field=field)
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)} if self.retry_after is not None else {}
 
 
 class Unavailable(DomainError):

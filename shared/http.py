@@ -192,13 +192,15 @@ def _install_hooks(app: Flask, runtime: Runtime, raw_body_paths: tuple[str, ...]
 
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError) -> Response:
-        return problem(
+        response = problem(
             error.status,
             error.title,
             error.detail,
             error.errors(),
             type=f"urn:preceptor:{error.code}",
         )
+        response.headers.update(error.headers())
+        return response
 
     @app.errorhandler(OperationalError)
     def database_down(error: OperationalError) -> Response:

@@ -1,0 +1,180 @@
+"""Identity's HTTP API: request in, use case, response out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, request
+from flask_smorest import Blueprint
+
+from services.identity import schemas, service
+from shared import auth
+from shared.http import runtime_of
+
+BEARER = [{"bearer": []}]
+HUMANS = ("student", "tutor", "marketing", "admin")
+
+blp = Blueprint(
+    "identity", __name__, url_prefix="/api", description="Accounts, sign-in and tokens."
+)
+keys_blp = Blueprint(
+    "keys", __name__, url_prefix="/.well-known", description="Public keys that verify tokens."
+)
+
+
+def _uow():
+    return runtime_of(current_app).uow()
+
+
+def _client_ip() -> str:
+    return (request.remote_addr or "unknown")[:64]
+
+
+# --- accounts ----------------------------------------------------------------------------------
+
+
+@blp.route("/users", methods=["POST"])
+@blp.arguments(schemas.RegistrationSchema)
+@blp.response(201, schemas.UserSchema)
+@blp.alt_response(409, description="The email already has an account (field `email`).")
+def register(body: dict[str, Any]) -> dict[str, Any]:
+    """Create a student account."""
+    return service.register(_uow(), body["email"], body["password"], body["name"])
+
+
+@blp.route("/users/me", methods=["GET"])
+@blp.doc(security=BEARER)
+@blp.response(200, schemas.UserSchema)
+@blp.alt_response(401, description="No valid access token.")
+@auth.require(*HUMANS)
+def get_me() -> dict[str, Any]:
+    """The signed-in person's account."""
+    return service.me(_uow(), auth.current_principal())
+
+
+@blp.route("/users/me", methods=["PATCH"])
+@blp.doc(security=BEARER)
+@blp.arguments(schemas.UpdateMeSchema)
+@blp.response(200, schemas.UserSchema)
+@blp.alt_response(401, description="No valid access token.")
+@auth.require(*HUMANS)
+def update_me(body: dict[str, Any]) -> dict[str, Any]:
+    """Change the signed-in person's name."""
+    return service.update_me(_uow(), auth.current_principal(), body.get("name"))
+
+
+# --- sign-in -----------------------------------------------------------------------------------
+
+
+@blp.route("/auth/login", methods=["POST"])
+@blp.arguments(schemas.LoginSchema)
+@blp.response(200, schemas.TokenPairSchema)
+@blp.alt_response(401, description="Wrong email or password.")
+@blp.alt_response(403, description="Invited account that has not chosen a password yet.")
+@blp.alt_response(429, description="Too many failed logins; see `Retry-After`.")
+def login(body: dict[str, Any]) -> dict[str, Any]:
+    """Exchange email and password for an access token and a refresh token."""
+    return service.login(_uow(), body["email"], body["password"], _client_ip())
+
+
+@blp.route("/auth/refresh", methods=["POST"])
+@blp.arguments(schemas.RefreshSchema)
+@blp.response(200, schemas.TokenPairSchema)
+@blp.alt_response(401, description="Unknown, revoked or expired refresh token.")
+def refresh(body: dict[str, Any]) -> dict[str, Any]:
+    """New tokens for a refresh token, which stops working (rotation)."""
+    return service.refresh(_uow(), body["refresh_token"])
+
+
+@blp.route("/auth/logout", methods=["POST"])
+@blp.arguments(schemas.RefreshSchema)
+@blp.response(204)
+def logout(body: dict[str, Any]) -> None:
+    """Revoke a refresh token (repeating it is harmless)."""
+    service.logout(_uow(), body["refresh_token"])
+
+
+@blp.route("/auth/service-token", methods=["POST"])
+@blp.arguments(schemas.ServiceTokenRequestSchema)
+@blp.response(200, schemas.ServiceTokenSchema)
+@blp.alt_response(401, description="Wrong service secret.")
+def service_token(body: dict[str, Any]) -> dict[str, Any]:
+    """An access token a service presents when it calls another service on its own behalf."""
+    return service.service_token(_uow(), body["service"], body["secret"])
+
+
+# --- emailed links -----------------------------------------------------------------------------
+
+
+@blp.route("/password-resets", methods=["POST"])
+@blp.arguments(schemas.PasswordResetRequestSchema)
+@blp.response(202, schemas.StatusSchema)
+def request_password_reset(body: dict[str, Any]) -> dict[str, Any]:
+    """Email a reset link if the account exists; the answer is the same either way."""
+    service.request_password_reset(_uow(), body["email"])
+    return {"status": "sent"}
+
+
+@blp.route("/password-resets/complete", methods=["POST"])
+@blp.arguments(schemas.LinkCompletionSchema)
+@blp.response(204)
+@blp.alt_response(422, description="Invalid, expired or used link (field `token`).")
+def complete_password_reset(body: dict[str, Any]) -> None:
+    """Choose a new password with the emailed link; signs the account out everywhere."""
+    service.complete_password_reset(_uow(), body["token"], body["password"])
+
+
+@blp.route("/invitations/accept", methods=["POST"])
+@blp.arguments(schemas.LinkCompletionSchema)
+@blp.response(200, schemas.UserSchema)
+@blp.alt_response(422, description="Invalid, expired or used link (field `token`).")
+def accept_invitation(body: dict[str, Any]) -> dict[str, Any]:
+    """Choose the password of an invited account."""
+    return service.accept_invitation(_uow(), body["token"], body["password"])
+
+
+# --- administration ----------------------------------------------------------------------------
+
+
+@blp.route("/admin/users", methods=["GET"])
+@blp.doc(security=BEARER)
+@blp.arguments(schemas.UserListQuerySchema, location="query")
+@blp.response(200, schemas.UserSchema(many=True))
+@blp.alt_response(401, description="No valid access token.")
+@blp.alt_response(403, description="Not an admin.")
+@auth.require("admin")
+def list_users(query: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every account, optionally of one role."""
+    return service.list_users(_uow(), query.get("role"))
+
+
+@blp.route("/admin/users", methods=["POST"])
+@blp.doc(security=BEARER)
+@blp.arguments(schemas.InvitationSchema)
+@blp.response(201, schemas.UserSchema)
+@blp.alt_response(401, description="No valid access token.")
+@blp.alt_response(403, description="Not an admin.")
+@blp.alt_response(409, description="The email already has an account (field `email`).")
+@auth.require("admin")
+def invite_user(body: dict[str, Any]) -> dict[str, Any]:
+    """Create a tutor, marketing or admin account and email its invitation."""
+    user, _token = service.invite_user(_uow(), body["email"], body["name"], body["role"])
+    return user
+
+
+@blp.route("/admin/signing-keys/rotate", methods=["POST"])
+@blp.doc(security=BEARER)
+@blp.response(201, schemas.SigningKeySchema)
+@blp.alt_response(401, description="No valid access token.")
+@blp.alt_response(403, description="Not an admin.")
+@auth.require("admin")
+def rotate_signing_key() -> dict[str, Any]:
+    """Sign new tokens with a new key; tokens signed by the old one verify until they expire."""
+    return {"kid": service.rotate_signing_key(_uow())}
+
+
+@keys_blp.route("/jwks.json", methods=["GET"])
+@keys_blp.response(200, schemas.JwksSchema)
+def jwks() -> dict[str, Any]:
+    """Public keys of every token that may still be alive (JWKS, RFC 7517)."""
+    return service.jwks(runtime_of(current_app).db)

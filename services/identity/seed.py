@@ -1,0 +1,21 @@
+"""The first admin: created after migrations when no admin exists, so a new install can sign in."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection
+from sqlalchemy.orm import Session
+
+from services.identity import service
+from shared import config
+
+
+def run(connection: Connection) -> None:
+    session = Session(bind=connection)
+    try:
+        service.ensure_first_admin(
+            session,
+            config.env("ADMIN_EMAIL", "admin@preceptor.localhost"),
+            config.admin_password(),
+        )
+    finally:
+        session.close()

@@ -1,0 +1,65 @@
+"""Steps the identity tests share: they go through the real API and use cases, never around them."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sqlalchemy as sa
+
+from services.identity import service
+from services.identity.models import User
+from shared.testing.fixtures import ServiceUnderTest
+
+PASSWORD = "correct horse battery"
+
+
+def register(
+    identity: ServiceUnderTest,
+    email: str = "ada@example.com",
+    password: str = PASSWORD,
+    name: str = "Ada Lovelace",
+):
+    return identity.client.post(
+        "/api/users", json={"email": email, "password": password, "name": name}
+    )
+
+
+def login(identity: ServiceUnderTest, email: str = "ada@example.com", password: str = PASSWORD):
+    return identity.client.post("/api/auth/login", json={"email": email, "password": password})
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def student_tokens(identity: ServiceUnderTest, email: str = "ada@example.com") -> dict[str, Any]:
+    assert register(identity, email=email).status_code == 201
+    response = login(identity, email=email)
+    assert response.status_code == 200
+    return response.get_json()
+
+
+def admin_token(identity: ServiceUnderTest, email: str = "root@example.com") -> str:
+    """An admin signed in through the invitation flow (the seeded admin's password is random)."""
+    _user, token = service.invite_user(identity.runtime.uow(), email, "Root Admin", "admin")
+    service.accept_invitation(identity.runtime.uow(), token, PASSWORD)
+    response = login(identity, email=email)
+    assert response.status_code == 200
+    return response.get_json()["access_token"]
+
+
+def outbox(identity: ServiceUnderTest, event_type: str) -> list[dict[str, Any]]:
+    table = identity.runtime.db.tables.outbox
+    with identity.runtime.db.session() as s:
+        rows = s.execute(
+            sa.select(table.c.payload)
+            .where(table.c.type == event_type)
+            .order_by(table.c.created_at)
+        ).scalars()
+        return [json.loads(p)["data"] for p in rows]
+
+
+def user_count(identity: ServiceUnderTest) -> int:
+    with identity.runtime.db.session() as s:
+        return s.scalar(sa.select(sa.func.count()).select_from(User))

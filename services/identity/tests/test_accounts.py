@@ -1,0 +1,204 @@
+"""Registering, signing in and out, and refresh-token rotation, through the HTTP API."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.identity.tests.helpers import (
+    PASSWORD,
+    bearer,
+    login,
+    outbox,
+    register,
+    student_tokens,
+    user_count,
+)
+from shared import config
+
+
+@pytest.fixture
+def identity(services):
+    return services("identity")
+
+
+def test_a_student_registers_logs_in_and_reads_their_account(identity):
+    created = register(identity, email="Ada@Example.com")
+    assert created.status_code == 201
+    user = created.get_json()
+    assert user["email"] == "ada@example.com"
+    assert user["roles"] == ["student"]
+    assert set(user) >= {"id", "email", "name", "roles", "created_at"}
+    assert "password" not in user
+
+    signed_in = login(identity, email="ADA@example.com")
+    assert signed_in.status_code == 200
+    body = signed_in.get_json()
+    assert body["token_type"] == "Bearer"
+    assert body["expires_in"] == 900
+    assert body["user"]["id"] == user["id"]
+    assert body["refresh_token"]
+
+    me = identity.client.get("/api/users/me", headers=bearer(body["access_token"]))
+    assert me.status_code == 200
+    assert me.get_json()["id"] == user["id"]
+    assert outbox(identity, "user.registered") == [
+        {
+            "user_id": user["id"],
+            "email": "ada@example.com",
+            "name": "Ada Lovelace",
+            "roles": ["student"],
+        }
+    ]
+
+
+def test_a_person_changes_their_name(identity):
+    tokens = student_tokens(identity)
+    response = identity.client.patch(
+        "/api/users/me", json={"name": "Ada King"}, headers=bearer(tokens["access_token"])
+    )
+    assert response.status_code == 200
+    assert response.get_json()["name"] == "Ada King"
+    me = identity.client.get("/api/users/me", headers=bearer(tokens["access_token"]))
+    assert me.get_json()["name"] == "Ada King"
+
+
+def test_an_email_already_taken_in_any_case_is_a_409_naming_email(identity):
+    assert register(identity).status_code == 201
+    before = user_count(identity)
+    again = register(identity, email="ADA@EXAMPLE.COM")
+    assert again.status_code == 409
+    assert again.mimetype == "application/problem+json"
+    assert "email" in again.get_json()["errors"]
+    assert user_count(identity) == before
+    assert len(outbox(identity, "user.registered")) == 1
+
+
+def test_a_wrong_password_and_an_unknown_email_get_the_same_401(identity):
+    register(identity)
+    wrong = login(identity, password="not the password")
+    unknown = login(identity, email="nobody@example.com")
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.get_json()["detail"] == unknown.get_json()["detail"]
+    assert wrong.get_json()["title"] == unknown.get_json()["title"]
+
+
+def test_logins_are_refused_with_429_after_too_many_failures(identity, monkeypatch):
+    monkeypatch.setenv("LOGIN_RATE_LIMIT", "3")
+    monkeypatch.setenv("LOGIN_RATE_WINDOW", "600")
+    register(identity)
+    for _ in range(3):
+        assert login(identity, password="not the password").status_code == 401
+    limited = login(identity)  # even the right password waits
+    assert limited.status_code == 429
+    assert limited.mimetype == "application/problem+json"
+    assert 1 <= int(limited.headers["Retry-After"]) <= 601
+
+
+def test_failures_from_one_address_throttle_every_email_it_tries(identity, monkeypatch):
+    monkeypatch.setenv("LOGIN_RATE_LIMIT", "2")
+    register(identity)
+    assert login(identity, email="one@example.com").status_code == 401
+    assert login(identity, email="two@example.com").status_code == 401
+    assert login(identity).status_code == 429
+
+
+def test_a_refresh_returns_new_tokens_and_retires_the_old_refresh_token(identity):
+    first = student_tokens(identity)
+    refreshed = identity.client.post(
+        "/api/auth/refresh", json={"refresh_token": first["refresh_token"]}
+    )
+    assert refreshed.status_code == 200
+    second = refreshed.get_json()
+    assert second["refresh_token"] != first["refresh_token"]
+    assert second["user"]["email"] == "ada@example.com"
+    me = identity.client.get("/api/users/me", headers=bearer(second["access_token"]))
+    assert me.status_code == 200
+    third = identity.client.post(
+        "/api/auth/refresh", json={"refresh_token": second["refresh_token"]}
+    )
+    assert third.status_code == 200
+
+
+def test_reusing_a_rotated_refresh_token_revokes_the_whole_family(identity):
+    first = student_tokens(identity)
+    second = identity.client.post(
+        "/api/auth/refresh", json={"refresh_token": first["refresh_token"]}
+    ).get_json()
+    replay = identity.client.post(
+        "/api/auth/refresh", json={"refresh_token": first["refresh_token"]}
+    )
+    assert replay.status_code == 401
+    # the thief's replay also kills the token the rightful owner holds
+    latest = identity.client.post(
+        "/api/auth/refresh", json={"refresh_token": second["refresh_token"]}
+    )
+    assert latest.status_code == 401
+
+
+def test_an_unknown_refresh_token_is_a_401(identity):
+    response = identity.client.post("/api/auth/refresh", json={"refresh_token": "made-up"})
+    assert response.status_code == 401
+    assert response.mimetype == "application/problem+json"
+
+
+def test_logout_revokes_the_refresh_token_and_repeats_harmlessly(identity):
+    tokens = student_tokens(identity)
+    body = {"refresh_token": tokens["refresh_token"]}
+    assert identity.client.post("/api/auth/logout", json=body).status_code == 204
+    assert identity.client.post("/api/auth/logout", json=body).status_code == 204
+    assert identity.client.post("/api/auth/refresh", json=body).status_code == 401
+
+
+def test_logging_out_one_session_leaves_the_others_signed_in(identity):
+    laptop = student_tokens(identity)
+    phone = login(identity).get_json()
+    identity.client.post("/api/auth/logout", json={"refresh_token": laptop["refresh_token"]})
+    response = identity.client.post(
+        "/api/auth/refresh", json={"refresh_token": phone["refresh_token"]}
+    )
+    assert response.status_code == 200
+
+
+def test_a_service_with_the_shared_secret_gets_a_service_token(identity):
+    response = identity.client.post(
+        "/api/auth/service-token",
+        json={"service": "enrollment", "secret": config.service_secret()},
+    )
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["token_type"] == "Bearer" and body["expires_in"] == 900
+    with identity.app.app_context():
+        from shared import auth
+
+        principal = auth.verifier().verify(body["access_token"])
+    assert principal.user_id == "service:enrollment"
+    assert principal.roles == ("service",)
+
+
+def test_a_wrong_service_secret_is_a_401(identity):
+    response = identity.client.post(
+        "/api/auth/service-token", json={"service": "enrollment", "secret": "guess"}
+    )
+    assert response.status_code == 401
+    assert "access_token" not in response.get_json()
+
+
+def test_a_service_token_has_no_account_to_read(identity):
+    token = identity.client.post(
+        "/api/auth/service-token",
+        json={"service": "enrollment", "secret": config.service_secret()},
+    ).get_json()["access_token"]
+    response = identity.client.get("/api/users/me", headers=bearer(token))
+    assert response.status_code == 403
+
+
+def test_the_password_is_never_stored_in_clear(identity):
+    register(identity)
+    import sqlalchemy as sa
+
+    from services.identity.models import User
+
+    with identity.runtime.db.session() as s:
+        stored = s.scalar(sa.select(User.password_hash))
+    assert PASSWORD not in stored
+    assert stored.startswith("$argon2id$")
