@@ -35,6 +35,20 @@ PG_URL = os.environ.get(
 AMQP_URL = os.environ.get("TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def suite_secrets() -> None:
+    """One set of secrets for the whole test session.
+
+    Template databases are migrated (and seeded) once per session, so the secrets that seed
+    them — the first admin's password, the key that encrypts signing keys — must not change
+    from test to test.
+    """
+    import secrets
+
+    for name in ("SECRET_KEY", "SERVICE_SECRET", "ADMIN_PASSWORD"):
+        os.environ.setdefault(name, secrets.token_urlsafe(24))
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
