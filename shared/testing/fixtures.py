@@ -224,7 +224,8 @@ class ServiceUnderTest:
         if self.consumer is not None:
             self.consumer.close()
         self.relay.close()
-        self.runtime.db.dispose()
+        if self.runtime.db is not None:  # the site (web) keeps no database
+            self.runtime.db.dispose()
 
 
 def build_service(name: str, database_url: str | None, broker: Broker) -> ServiceUnderTest:

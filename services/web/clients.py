@@ -1,0 +1,202 @@
+"""The site's only way to business data: the other services' HTTP APIs, called as the user.
+
+The site holds no data of its own, so every page is a thin view over these calls. Problem+json
+answers become ``ServiceError`` (so a page can put each message next to its form field), and a
+service that cannot be reached becomes ``ServiceUnavailable`` (a friendly 503 page, never 500).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+from shared import config, context
+
+log = logging.getLogger(__name__)
+
+TIMEOUT = 5.0
+
+
+class ServiceError(Exception):
+    """A service refused the request; ``errors`` maps form fields to messages."""
+
+    def __init__(
+        self, status: int, detail: str, errors: dict[str, list[str]] | None = None
+    ) -> None:
+        super().__init__(f"{status}: {detail}")
+        self.status = status
+        self.detail = detail
+        self.errors: dict[str, list[str]] = errors or {}
+
+    def first(self, field: str) -> str | None:
+        messages = self.errors.get(field)
+        return messages[0] if messages else None
+
+
+class ServiceUnavailable(Exception):
+    """A service did not answer (down, timed out, or failing on its side)."""
+
+    def __init__(self, service: str, reason: str) -> None:
+        super().__init__(f"{service} unavailable: {reason}")
+        self.service = service
+        self.reason = reason
+
+
+def _as_error(response: requests.Response) -> ServiceError:
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    if not isinstance(body, dict):
+        body = {}
+    raw_errors = body.get("errors") or {}
+    errors: dict[str, list[str]] = {}
+    if isinstance(raw_errors, dict):
+        for field, messages in raw_errors.items():
+            if isinstance(messages, str):
+                messages = [messages]
+            errors[str(field)] = [str(m) for m in messages or []]
+    detail = body.get("detail") or body.get("title") or response.reason or "Request refused"
+    return ServiceError(response.status_code, str(detail), errors)
+
+
+class ServiceClient:
+    """JSON over HTTP to one service, with the ids that let one grep follow a request."""
+
+    def __init__(self, service: str) -> None:
+        self.service = service
+        self.session = requests.Session()
+
+    @property
+    def base_url(self) -> str:
+        # Read at call time: tests and deployments point the site at services by environment.
+        return config.service_url(self.service)
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        token: str | None = None,
+    ) -> Any:
+        headers = {"Accept": "application/json"}
+        request_id = context.request_id.get()
+        correlation_id = context.correlation_id.get()
+        if request_id:
+            headers["X-Request-ID"] = request_id
+        if correlation_id:
+            headers["X-Correlation-ID"] = correlation_id
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        try:
+            response = self.session.request(
+                method, f"{self.base_url}{path}", json=json, headers=headers, timeout=TIMEOUT
+            )
+        except requests.RequestException as exc:
+            log.warning(
+                "service unreachable",
+                extra={"target": self.service, "path": path, "error": type(exc).__name__},
+            )
+            raise ServiceUnavailable(self.service, type(exc).__name__) from exc
+        if response.status_code >= 500:
+            log.warning(
+                "service failed",
+                extra={"target": self.service, "path": path, "status": response.status_code},
+            )
+            raise ServiceUnavailable(self.service, f"HTTP {response.status_code}")
+        if response.status_code >= 400:
+            raise _as_error(response)
+        if response.status_code == 204 or not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise ServiceUnavailable(self.service, "answer was not JSON") from exc
+
+
+class IdentityClient(ServiceClient):
+    def __init__(self) -> None:
+        super().__init__("identity")
+
+    def register(self, email: str, password: str, name: str) -> dict:
+        return self.call(
+            "POST", "/api/users", json={"email": email, "password": password, "name": name}
+        )
+
+    def login(self, email: str, password: str) -> dict:
+        return self.call("POST", "/api/auth/login", json={"email": email, "password": password})
+
+    def refresh(self, refresh_token: str) -> dict:
+        return self.call("POST", "/api/auth/refresh", json={"refresh_token": refresh_token})
+
+    def logout(self, refresh_token: str) -> None:
+        self.call("POST", "/api/auth/logout", json={"refresh_token": refresh_token})
+
+    def me(self, token: str) -> dict:
+        return self.call("GET", "/api/users/me", token=token)
+
+    def rename(self, token: str, name: str) -> dict:
+        return self.call("PATCH", "/api/users/me", json={"name": name}, token=token)
+
+    def request_password_reset(self, email: str) -> None:
+        self.call("POST", "/api/password-resets", json={"email": email})
+
+    def complete_password_reset(self, token: str, password: str) -> None:
+        self.call(
+            "POST", "/api/password-resets/complete", json={"token": token, "password": password}
+        )
+
+    def accept_invitation(self, token: str, password: str) -> dict:
+        return self.call(
+            "POST", "/api/invitations/accept", json={"token": token, "password": password}
+        )
+
+    def list_users(self, token: str) -> list[dict]:
+        return self.call("GET", "/api/admin/users", token=token)
+
+    def invite(self, token: str, email: str, name: str, role: str) -> dict:
+        return self.call(
+            "POST",
+            "/api/admin/users",
+            json={"email": email, "name": name, "role": role},
+            token=token,
+        )
+
+
+class EmailClient(ServiceClient):
+    def __init__(self) -> None:
+        super().__init__("email")
+
+    def topics(self) -> list[dict]:
+        return self.call("GET", "/api/topics")
+
+    def subscribe(self, email: str, topics: list[str], name: str | None = None) -> dict:
+        body: dict[str, Any] = {"email": email, "topics": topics}
+        if name:
+            body["name"] = name
+        return self.call("POST", "/api/subscriptions", json=body)
+
+    def confirm(self, token: str) -> dict:
+        return self.call("POST", "/api/subscriptions/confirm", json={"token": token})
+
+    def preferences(self, token: str) -> dict:
+        return self.call("GET", f"/api/preferences/{_segment(token)}")
+
+    def save_preferences(self, token: str, topics: list[str]) -> dict:
+        return self.call("PUT", f"/api/preferences/{_segment(token)}", json={"topics": topics})
+
+    def unsubscribe(self, token: str) -> dict:
+        return self.call("POST", f"/api/unsubscribe/{_segment(token)}")
+
+
+def _segment(value: str) -> str:
+    """A token as one URL path segment, so it can never reach another endpoint."""
+    return quote(value, safe="")
+
+
+identity = IdentityClient()
+email = EmailClient()

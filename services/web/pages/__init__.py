@@ -1,0 +1,18 @@
+"""The site's pages, one blueprint per area."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from services.web.pages import accounts, admin, home, subscriptions
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+
+
+def register(app: Flask) -> None:
+    # Flask always routes /static to the app's own folder; point it at the site's assets.
+    app.static_folder = str(STATIC)
+    for blueprint in (home.bp, subscriptions.bp, accounts.bp, admin.bp):
+        app.register_blueprint(blueprint)

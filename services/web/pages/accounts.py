@@ -1,0 +1,182 @@
+"""Accounts: register, sign in and out, the account page, password resets and invitations.
+
+identity owns every account; these pages turn its answers into messages next to the fields
+and keep its tokens in the signed session cookie.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+
+from services.web import clients, security
+from services.web.pages.forms import Form
+
+bp = Blueprint("account_pages", __name__)
+
+LOGIN_MESSAGES = {
+    401: "That email and password don't match an account.",
+    429: "Too many sign-in attempts. Wait a few minutes, then try again.",
+}
+
+
+def _passwords(form: Form) -> None:
+    form.require("password", "Choose a password.")
+    if form["password"] and form["password"] != form["confirm"]:
+        form.add("confirm", "The two passwords don't match.")
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    form = Form(("name", "email", "password", "confirm"))
+    status = 200
+    if request.method == "POST":
+        form = Form.posted(*form.fields)
+        form.values["password"] = request.form.get("password", "")
+        form.values["confirm"] = request.form.get("confirm", "")
+        form.require("name", "Enter your name.")
+        form.require("email", "Enter your email address.")
+        _passwords(form)
+        if form.ok:
+            try:
+                clients.identity.register(form["email"], form["password"], form["name"])
+                security.sign_in(clients.identity.login(form["email"], form["password"]))
+            except clients.ServiceError as error:
+                form.take(error)
+            else:
+                flash("Welcome to Preceptor! Your account is ready.", "success")
+                return redirect(url_for(".account"))
+        status = 422
+    return render_template("register.html", form=form), status
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    next_path = security.safe_next(request.values.get("next"), url_for(".account"))
+    form = Form(("email", "password"))
+    status = 200
+    if request.method == "POST":
+        form = Form.posted("email")
+        form.fields = ("email", "password")
+        form.require("email", "Enter your email address.")
+        if not request.form.get("password"):
+            form.add("password", "Enter your password.")
+        status = 422
+        if form.ok:
+            try:
+                tokens = clients.identity.login(form["email"], request.form["password"])
+            except clients.ServiceError as error:
+                status = error.status
+                if error.status in LOGIN_MESSAGES:
+                    form.summary.append(LOGIN_MESSAGES[error.status])
+                else:
+                    form.take(error)
+            else:
+                security.sign_in(tokens)
+                return redirect(next_path)
+    return render_template("login.html", form=form, next_path=next_path), status
+
+
+@bp.post("/logout")
+def logout():
+    refresh_token = session.get("refresh_token")
+    if refresh_token:
+        # The session ends here regardless; an unrevoked token expires on its own.
+        with contextlib.suppress(clients.ServiceError, clients.ServiceUnavailable):
+            clients.identity.logout(refresh_token)
+    security.sign_out()
+    flash("You're signed out.", "info")
+    return redirect(url_for("site.index"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@security.login_required
+def account():
+    form = Form(("name",))
+    status = 200
+    if request.method == "POST":
+        form = Form.posted("name")
+        form.require("name", "Enter your name.")
+        if form.ok:
+            try:
+                user = clients.identity.rename(security.access_token(), form["name"])
+            except clients.ServiceError as error:
+                if error.status == 401:
+                    raise
+                form.take(error)
+            else:
+                security.update_user(user)
+                flash("Your name is saved.", "success")
+                return redirect(url_for(".account"))
+        status = 422
+    user = clients.identity.me(security.access_token())
+    security.update_user(user)
+    if request.method == "GET":
+        form.values["name"] = user.get("name") or ""
+    return render_template("account.html", user=user, form=form), status
+
+
+@bp.route("/password-reset", methods=["GET", "POST"])
+def password_reset():
+    form = Form(("email",))
+    if request.method == "POST":
+        form = Form.posted("email")
+        form.require("email", "Enter your email address.")
+        if form.ok:
+            try:
+                clients.identity.request_password_reset(form["email"])
+            except clients.ServiceError as error:
+                if error.status != 404:  # never reveal whether an account exists
+                    form.take(error)
+            if form.ok:
+                return render_template("password_reset_sent.html", email=form["email"])
+        return render_template("password_reset.html", form=form), 422
+    return render_template("password_reset.html", form=form)
+
+
+@bp.route("/password-reset/<token>", methods=["GET", "POST"])
+def password_reset_complete(token: str):
+    form = Form(("password", "confirm"))
+    status = 200
+    if request.method == "POST":
+        form.values = {
+            "password": request.form.get("password", ""),
+            "confirm": request.form.get("confirm", ""),
+        }
+        _passwords(form)
+        status = 422
+        if form.ok:
+            try:
+                clients.identity.complete_password_reset(token, form["password"])
+            except clients.ServiceError as error:
+                form.take(error)
+                status = error.status
+            else:
+                flash("Your password is changed. Sign in with your new password.", "success")
+                return redirect(url_for(".login"))
+    return render_template("password_reset_complete.html", form=form, token=token), status
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+def invitation(token: str):
+    form = Form(("password", "confirm"))
+    status = 200
+    if request.method == "POST":
+        form.values = {
+            "password": request.form.get("password", ""),
+            "confirm": request.form.get("confirm", ""),
+        }
+        _passwords(form)
+        status = 422
+        if form.ok:
+            try:
+                user = clients.identity.accept_invitation(token, form["password"])
+                security.sign_in(clients.identity.login(user["email"], form["password"]))
+            except clients.ServiceError as error:
+                form.take(error)
+                status = error.status
+            else:
+                flash("Your account is ready. Welcome to Preceptor!", "success")
+                return redirect(url_for(".account"))
+    return render_template("invitation.html", form=form, token=token), status

@@ -1,0 +1,79 @@
+"""The site under test, pointed at real HTTP stand-ins for identity's and email's contracts."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from services.web.app import create_app
+from services.web.tests.contract_servers import EmailContract, IdentityContract
+from shared.testing.fixtures import free_port
+
+
+@pytest.fixture(scope="session")
+def identity_server() -> Iterator[IdentityContract]:
+    server = IdentityContract()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def email_server() -> Iterator[EmailContract]:
+    server = EmailContract()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def identity_api(identity_server, monkeypatch: pytest.MonkeyPatch) -> IdentityContract:
+    identity_server.reset()
+    monkeypatch.setenv("IDENTITY_URL", identity_server.url)
+    return identity_server
+
+
+@pytest.fixture
+def email_api(email_server, monkeypatch: pytest.MonkeyPatch) -> EmailContract:
+    email_server.reset()
+    monkeypatch.setenv("EMAIL_URL", email_server.url)
+    return email_server
+
+
+@pytest.fixture
+def site(var_dir, identity_api, email_api) -> Flask:
+    return create_app()
+
+
+@pytest.fixture
+def client(site: Flask) -> FlaskClient:
+    return site.test_client()
+
+
+@pytest.fixture
+def nothing_listening() -> str:
+    """The address of a service that is down: a free port nobody listens on."""
+    return f"http://127.0.0.1:{free_port()}"
+
+
+CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_from(client: FlaskClient, path: str) -> str:
+    """The CSRF token a person's browser would submit, read from the form on ``path``."""
+    page = client.get(path)
+    match = CSRF_FIELD.search(page.get_data(as_text=True))
+    assert match, f"no csrf_token field on {path}"
+    return match.group(1)
+
+
+def sign_in(client: FlaskClient, email: str = "student@example.org") -> None:
+    token = csrf_from(client, "/login")
+    response = client.post(
+        "/login", data={"email": email, "password": "correct-horse", "csrf_token": token}
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
