@@ -1,0 +1,1 @@
+"""Stand-ins for outside systems, used by the embedded default (`make run`) and by tests."""

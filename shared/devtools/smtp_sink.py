@@ -1,0 +1,174 @@
+"""A real SMTP server that accepts every message and keeps it in a Maildir.
+
+`make run` starts it from the Procfile, so the email service has somewhere to deliver without
+an outside mail server:
+
+    python -m shared.devtools.smtp_sink --host 127.0.0.1 --port 8025 --maildir var/mail
+
+Tests reuse the class:
+
+    sink = SmtpSink("127.0.0.1", 0, tmp_path / "mail")   # port 0: pick a free port
+    sink.start()
+    ...                                                  # deliver to 127.0.0.1:sink.port
+    [message] = sink.wait_for(1)
+    sink.stop()
+
+Each stored message gets two headers in front of what the client sent, so a test can see the
+envelope (which a Bcc recipient only appears in): ``X-Envelope-From`` and ``X-Envelope-To``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import mailbox
+import os
+import signal
+import sys
+import threading
+import time
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesHeaderParser, BytesParser
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+
+log = logging.getLogger("preceptor.smtp_sink")
+
+
+class _MaildirHandler:
+    """aiosmtpd handler: every accepted message is added to one Maildir."""
+
+    def __init__(self, maildir: Path) -> None:
+        self._box = mailbox.Maildir(maildir, create=True)
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        raw = envelope.original_content or envelope.content
+        if isinstance(raw, str):
+            raw = raw.encode("utf-8")
+        raw = raw.replace(b"\r\n", b"\n")  # a Maildir file has Unix line ends
+        recipients = ", ".join(envelope.rcpt_tos)
+        prefix = f"X-Envelope-From: <{envelope.mail_from}>\nX-Envelope-To: {recipients}\n"
+        key = self._box.add(prefix.encode() + raw)
+        subject = BytesHeaderParser(policy=policy.default).parsebytes(raw).get("Subject", "")
+        log.info(
+            "stored message %s from <%s> to %s, subject %r, %d bytes",
+            key,
+            envelope.mail_from,
+            recipients,
+            str(subject),
+            len(raw),
+        )
+        return "250 Message accepted"
+
+
+class _Controller(Controller):
+    def _trigger_server(self) -> None:
+        # With port 0 the operating system picked the port: learn it before aiosmtpd
+        # connects to its own server to finish starting.
+        if self.port == 0 and self.server is not None:
+            self.port = self.server.sockets[0].getsockname()[1]
+        super()._trigger_server()
+
+
+class SmtpSink:
+    """An SMTP server on ``host:port`` that stores every message in the Maildir ``maildir``."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 8025, maildir: str | Path = "var/mail"):
+        self.host = host
+        self.port = port
+        self.maildir = Path(maildir)
+        self._controller: _Controller | None = None
+
+    def start(self) -> None:
+        """Listen in a background thread; returns once the server answers."""
+        if self._controller is not None:
+            raise RuntimeError("the SMTP sink is already running")
+        self.maildir.parent.mkdir(parents=True, exist_ok=True)
+        controller = _Controller(_MaildirHandler(self.maildir), hostname=self.host, port=self.port)
+        controller.start()
+        self.port = controller.port
+        self._controller = controller
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def __enter__(self) -> SmtpSink:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    def messages(self) -> list[EmailMessage]:
+        """Every stored message, oldest first, parsed with ``email.policy.default``."""
+        if not self.maildir.exists():
+            return []
+        box = mailbox.Maildir(self.maildir, create=False)
+        keys = sorted(box.keys(), key=lambda key: (box.get_message(key).get_date(), key))
+        parser = BytesParser(policy=policy.default)
+        return [parser.parsebytes(box.get_bytes(key)) for key in keys]
+
+    def wait_for(self, count: int = 1, timeout: float = 10.0) -> list[EmailMessage]:
+        """Wait until at least ``count`` messages are stored; return them all."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = self.messages()
+            if len(found) >= count:
+                return found
+            if time.monotonic() >= deadline:
+                raise TimeoutError(
+                    f"expected {count} message(s) in {self.maildir} within {timeout:g} s, "
+                    f"found {len(found)}"
+                )
+            time.sleep(0.05)
+
+    def clear(self) -> None:
+        """Remove every stored message."""
+        if self.maildir.exists():
+            mailbox.Maildir(self.maildir, create=False).clear()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m shared.devtools.smtp_sink",
+        description="SMTP server that stores every message it receives in a Maildir.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=8025, help="port to listen on")
+    parser.add_argument(
+        "--maildir",
+        default=os.path.join(os.environ.get("VAR_DIR") or "var", "mail"),
+        help="Maildir folder the messages go to (default: $VAR_DIR/mail)",
+    )
+    args = parser.parse_args(argv)
+
+    level = os.environ.get("LOG_LEVEL", "INFO").upper()
+    logging.basicConfig(
+        level=level if level in logging.getLevelNamesMapping() else "INFO",
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        stream=sys.stdout,
+    )
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP command
+
+    stopping = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopping.set())
+
+    sink = SmtpSink(args.host, args.port, args.maildir)
+    sink.start()
+    log.info(
+        "SMTP sink listening on %s:%d, storing messages in %s", sink.host, sink.port, sink.maildir
+    )
+    while not stopping.wait(1.0):
+        pass
+    sink.stop()
+    log.info("SMTP sink stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
