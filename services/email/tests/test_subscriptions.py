@@ -235,3 +235,28 @@ def test_an_unsubscribed_address_goes_through_double_opt_in_again(email_service,
     confirmed = client.post("/api/subscriptions/confirm", json={"token": fresh})
     assert confirmed.get_json()["status"] == "confirmed"
     assert count(email_service, Subscriber) == 1
+
+
+def test_concurrent_subscriptions_of_one_address_make_one_subscriber(email_service):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def attempt(n: int) -> int:
+        client = email_service.app.test_client()
+        return subscribe(
+            client, email="ADA@example.com" if n % 2 else "ada@example.com"
+        ).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(attempt, range(8)))
+    assert answers == [202] * 8
+    assert count(email_service, Subscriber) == 1
+    assert count(email_service, Delivery) == 8
+
+
+def test_seeding_again_adds_no_topics(email_service):
+    from services.email import seed
+
+    with email_service.runtime.db.engine.begin() as connection:
+        seed.run(connection)
+        seed.run(connection)
+    assert len(email_service.client.get("/api/topics").get_json()) == 3
