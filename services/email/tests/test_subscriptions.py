@@ -260,3 +260,16 @@ def test_seeding_again_adds_no_topics(email_service):
         seed.run(connection)
         seed.run(connection)
     assert len(email_service.client.get("/api/topics").get_json()) == 3
+
+
+def test_migrating_an_embedded_sqlite_database_seeds_the_topics(tmp_path):
+    from shared import migrations
+
+    url = f"sqlite:///{tmp_path / 'email.db'}"
+    migrations.upgrade("email", url)
+    migrations.upgrade("email", url)
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        slugs = sorted(conn.scalars(sa.text("SELECT slug FROM topics")))
+    engine.dispose()
+    assert slugs == ["course-announcements", "step1-tips", "step2ck"]
