@@ -3,8 +3,11 @@ a real SMTP server."""
 
 from __future__ import annotations
 
+import time
+
 import sqlalchemy as sa
 
+from services.email import tokens
 from services.email.models import Delivery, Subscriber
 from services.email.tests.conftest import PUBLIC_URL, link_in
 
@@ -95,14 +98,12 @@ def test_confirming_twice_answers_the_same_and_announces_once(email_service, del
 def test_an_invalid_or_expired_confirmation_token_is_refused_naming_the_token(
     email_service, deliver
 ):
-    from services.email import tokens
-
     client = email_service.client
     subscribe(client)
     token = token_of(confirm_link(deliver(1)[0]))
     with email_service.runtime.db.session() as s:
         sub = s.scalars(sa.select(Subscriber)).one()
-    eight_days_ago = __import__("time").time() - 8 * 86400
+    eight_days_ago = time.time() - 8 * 86400
     expired = tokens.confirm_token(sub.id, sub.nonce, issued_at=eight_days_ago)
     for bad in (expired, token + "x", "nonsense"):
         answer = client.post("/api/subscriptions/confirm", json={"token": bad})
