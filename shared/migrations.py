@@ -75,9 +75,12 @@ def run_env(metadata: MetaData) -> None:
         )
         with context.begin_transaction():
             context.run_migrations()
-            # Reference data a service cannot run without (topics, the first admin) is
-            # written by an idempotent ``services/<name>/seed.py:run(connection)``.
-            name = f"services.{cfg.attributes['service']}.seed"
-            if not cfg.attributes.get("skip_seed") and importlib.util.find_spec(name):
-                importlib.import_module(name).run(connection)
+        # Reference data a service cannot run without (topics, the first admin) is written by
+        # an idempotent ``services/<name>/seed.py:run(connection)``, in its own transaction:
+        # on SQLite alembic commits per revision, and a seed inside that block was never
+        # committed.
+        name = f"services.{cfg.attributes['service']}.seed"
+        if not cfg.attributes.get("skip_seed") and importlib.util.find_spec(name):
+            importlib.import_module(name).run(connection)
+            connection.commit()
     engine.dispose()

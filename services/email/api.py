@@ -1,0 +1,103 @@
+"""HTTP in, use case, HTTP out: the API the web site calls (paths and fields are a contract)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from flask_smorest import Blueprint
+
+from services.email import schemas, service
+from shared import auth
+from shared.http import runtime_of
+
+public = Blueprint(
+    "subscriptions",
+    __name__,
+    url_prefix="/api",
+    description="Topics, double opt-in subscriptions, preferences and one-click unsubscribe.",
+)
+staff = Blueprint(
+    "admin",
+    __name__,
+    url_prefix="/api/admin",
+    description="Deliveries and subscribers, for marketing and admin staff.",
+)
+
+
+def _uow():
+    return runtime_of(current_app).uow()
+
+
+@public.route("/topics", methods=["GET"])
+@public.response(200, schemas.TopicSchema(many=True))
+def topics() -> Any:
+    """The topics a person can subscribe to."""
+    return service.list_topics(_uow())
+
+
+@public.route("/subscriptions", methods=["POST"])
+@public.arguments(schemas.SubscribeSchema)
+@public.response(202, schemas.SubscribeAnswerSchema)
+@public.alt_response(422, description="Invalid fields, or an unknown topic (field `topics`).")
+def subscribe(body: dict[str, Any]) -> Any:
+    """Start double opt-in: a confirmation email goes out unless the address is confirmed.
+
+    The answer is the same in every case, so it does not reveal who subscribes.
+    """
+    address = service.subscribe(_uow(), body["email"], body["topics"], body.get("name"))
+    return {"status": "pending", "email": address}
+
+
+@public.route("/subscriptions/confirm", methods=["POST"])
+@public.arguments(schemas.ConfirmSchema)
+@public.response(200, schemas.ConfirmedSchema)
+@public.alt_response(422, description="The token is invalid or has expired (field `token`).")
+def confirm(body: dict[str, Any]) -> Any:
+    """Confirm a subscription with the token from the confirmation email."""
+    return service.confirm_subscription(_uow(), body["token"])
+
+
+@public.route("/preferences/<string:manage_token>", methods=["GET"])
+@public.response(200, schemas.PreferencesSchema)
+@public.alt_response(404, description="The link is invalid.")
+def get_preferences(manage_token: str) -> Any:
+    """A subscriber's address, topics and status."""
+    return service.preferences(_uow(), manage_token)
+
+
+@public.route("/preferences/<string:manage_token>", methods=["PUT"])
+@public.arguments(schemas.TopicsSchema)
+@public.response(200, schemas.PreferencesSchema)
+@public.alt_response(404, description="The link is invalid.")
+def put_preferences(body: dict[str, Any], manage_token: str) -> Any:
+    """Replace a subscriber's topics."""
+    return service.change_topics(_uow(), manage_token, body["topics"])
+
+
+@public.route("/unsubscribe/<string:manage_token>", methods=["POST"])
+@public.response(200, schemas.UnsubscribedSchema)
+@public.alt_response(404, description="The link is invalid.")
+def unsubscribe(manage_token: str) -> Any:
+    """One-click unsubscribe (RFC 8058): any body, including `List-Unsubscribe=One-Click`."""
+    return service.unsubscribe(_uow(), manage_token)
+
+
+@staff.route("/deliveries", methods=["GET"])
+@staff.arguments(schemas.DeliveryQuerySchema, location="query")
+@staff.response(200, schemas.DeliverySchema(many=True))
+@staff.doc(security=[{"bearer": []}])
+@auth.require("marketing", "admin")
+def deliveries(query: dict[str, Any]) -> Any:
+    """Recent emails, newest first, optionally of one status."""
+    return service.recent_deliveries(_uow(), query.get("status"), query["limit"])
+
+
+@staff.route("/subscribers", methods=["GET"])
+@staff.arguments(schemas.SubscriberQuerySchema, location="query")
+@staff.response(200, schemas.SubscriberSchema(many=True))
+@staff.doc(security=[{"bearer": []}])
+@auth.require("marketing", "admin")
+def subscribers(query: dict[str, Any]) -> Any:
+    """Subscribers with their status and topics, newest first."""
+    return service.list_subscribers(_uow(), query.get("status"), query["limit"])

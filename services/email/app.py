@@ -1,0 +1,43 @@
+"""The email service's WSGI app (``gunicorn services.email.app:app``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from services.email.api import public, staff
+from services.email.models import Base
+from shared import http
+from shared.bus.broker import Broker
+from shared.runtime import Runtime
+
+SERVICE = "email"
+
+
+def make_runtime(database_url: str | None = None, broker: Broker | None = None) -> Runtime:
+    return Runtime.build(SERVICE, Base.metadata, database_url=database_url, broker=broker)
+
+
+def create_app(runtime: Runtime | None = None) -> Flask:
+    return http.create_app(
+        runtime or make_runtime(),
+        [public, staff],
+        title="Preceptor email",
+        description="Subscriptions with double opt-in, preferences, one-click unsubscribe "
+        "(RFC 8058) and the record of every email sent.",
+        raw_body_paths=("/api/unsubscribe/",),
+    )
+
+
+_app: Flask | None = None
+
+
+def __getattr__(name: str) -> Any:
+    # Built on first use so importing this module (tests, tools) has no side effects.
+    global _app
+    if name == "app":
+        if _app is None:
+            _app = create_app()
+        return _app
+    raise AttributeError(name)

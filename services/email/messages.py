@@ -1,0 +1,99 @@
+"""Rendering emails from the Jinja templates, and building the MIME message that is sent.
+
+Every email is multipart/alternative (plain text first, then HTML). Marketing kinds carry
+one-click unsubscribe per RFC 8058: the https URL first in ``List-Unsubscribe``, then a
+mailto, and ``List-Unsubscribe-Post: List-Unsubscribe=One-Click``.
+"""
+
+from __future__ import annotations
+
+import email.message
+import email.utils
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from services.email.domain import MARKETING_KINDS, Kind
+from shared import config
+
+SUBJECTS = {
+    Kind.WELCOME: "Welcome to Preceptor",
+    Kind.INVITATION: "You're invited to Preceptor",
+    Kind.PASSWORD_RESET: "Reset your Preceptor password",
+    Kind.CONFIRM_SUBSCRIPTION: "Confirm your Preceptor subscription",
+    Kind.SUBSCRIBED: "You're subscribed to Preceptor updates",
+}
+
+_templates = Environment(
+    loader=PackageLoader("services.email", "templates"),
+    autoescape=select_autoescape(["html"]),
+    undefined=StrictUndefined,
+    keep_trailing_newline=True,
+)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def headers_json(self) -> str:
+        return json.dumps(self.headers)
+
+
+def links() -> dict[str, str]:
+    return {"public_url": config.public_url()}
+
+
+def unsubscribe_headers(unsubscribe_url: str) -> dict[str, str]:
+    """RFC 8058 headers: a POST to the https URL unsubscribes without any further step."""
+    _, sender = email.utils.parseaddr(config.smtp_settings().mail_from)
+    return {
+        "List-Unsubscribe": f"<{unsubscribe_url}>, <mailto:{sender}?subject=unsubscribe>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+
+
+def render(kind: Kind, context: dict[str, Any]) -> Rendered:
+    subject = SUBJECTS[kind]
+    values = {**links(), **context, "subject": subject}
+    text = _templates.get_template(f"{kind.value}.txt").render(values)
+    html = _templates.get_template(f"{kind.value}.html").render(values)
+    headers = {}
+    if kind in MARKETING_KINDS:
+        headers = unsubscribe_headers(context["unsubscribe_url"])
+    return Rendered(subject, text, html, headers)
+
+
+def message_id(delivery_id: str) -> str:
+    """Stable per delivery, so a retried send is recognisably the same email."""
+    _, sender = email.utils.parseaddr(config.smtp_settings().mail_from)
+    domain = sender.rpartition("@")[2] or "preceptor.localhost"
+    return f"<{delivery_id}@{domain}>"
+
+
+def build_message(
+    *,
+    delivery_id: str,
+    to: str,
+    subject: str,
+    text: str,
+    html: str,
+    headers: dict[str, str],
+    mail_from: str,
+) -> email.message.EmailMessage:
+    msg = email.message.EmailMessage()
+    msg["From"] = mail_from
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg["Date"] = email.utils.formatdate(localtime=False)
+    msg["Message-ID"] = message_id(delivery_id)
+    for name, value in headers.items():
+        msg[name] = value
+    msg.set_content(text)
+    msg.add_alternative(html, subtype="html")
+    return msg

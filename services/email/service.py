@@ -1,0 +1,322 @@
+"""Use cases of the email service: one function per thing a person or an event can do.
+
+Handlers and endpoints only insert delivery rows; the delivery loop (delivery.py) sends them,
+so no request or event handler ever waits on an SMTP server.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Insert, Select, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from services.email import domain, tokens
+from services.email.domain import InvalidConfirmation, Kind, SubscriberStatus, SubscriptionNotFound
+from services.email.messages import Rendered, render
+from services.email.models import Delivery, Subscriber, SubscriberTopic, Topic
+from shared import config
+from shared.db import UnitOfWork, utcnow
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """What the preference page shows of a subscriber."""
+
+    subscriber_id: str
+    email: str
+    topics: list[str]
+    status: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"email": self.email, "topics": self.topics, "status": self.status}
+
+
+# --- topics --------------------------------------------------------------------------------
+
+
+def list_topics(uow: UnitOfWork) -> list[dict[str, str]]:
+    with uow:
+        return [
+            {"slug": t.slug, "name": t.name, "description": t.description}
+            for t in uow.session.scalars(select(Topic).order_by(Topic.name))
+        ]
+
+
+def _topic_names(session: Session) -> dict[str, str]:
+    return {slug: name for slug, name in session.execute(select(Topic.slug, Topic.name))}
+
+
+# --- subscriptions -------------------------------------------------------------------------
+
+
+def subscribe(uow: UnitOfWork, address: str, topics: list[str], name: str | None = None) -> str:
+    """Start (or repeat) double opt-in; returns the address as stored.
+
+    The row is created with INSERT ... ON CONFLICT DO NOTHING and then locked, so two requests
+    for one address at once still make one subscriber.
+    """
+    address = domain.normalize_email(address)
+    with uow:
+        session = uow.session
+        names = _topic_names(session)
+        wanted = domain.check_topics(topics, set(names))
+        created = _insert_subscriber(session, address, name)
+        sub = session.scalars(
+            select(Subscriber).where(Subscriber.email == address).with_for_update()
+        ).one()
+        current = None if created else SubscriberStatus(sub.status)
+        outcome = domain.subscribe(current, sub.topic_slugs, wanted)
+        if outcome.new_opt_in and not created:
+            sub.nonce = _nonce()
+            sub.confirmed_at = None
+        sub.status = outcome.status.value
+        if name:
+            sub.name = name
+        _set_topics(sub, outcome.topics)
+        if outcome.send_confirmation:
+            link = f"{config.public_url()}/confirm/{tokens.confirm_token(sub.id, sub.nonce)}"
+            context = {
+                "name": sub.name,
+                "topics": [names[t] for t in outcome.topics],
+                "link": link,
+            }
+            _queue(
+                session,
+                Kind.CONFIRM_SUBSCRIPTION,
+                address,
+                render(Kind.CONFIRM_SUBSCRIPTION, context),
+            )
+        uow.commit()
+    return address
+
+
+def confirm_subscription(uow: UnitOfWork, token: str) -> dict[str, Any]:
+    """Complete double opt-in. Confirming again answers the same and announces nothing new."""
+    subscriber_id, nonce = tokens.read_confirm_token(token)
+    with uow:
+        session = uow.session
+        sub = session.get(Subscriber, subscriber_id, with_for_update=True)
+        if sub is None or not secrets.compare_digest(sub.nonce, nonce):
+            raise InvalidConfirmation()
+        if domain.confirm(SubscriberStatus(sub.status)):
+            sub.status = SubscriberStatus.CONFIRMED.value
+            sub.confirmed_at = utcnow()
+            event = uow.record(
+                "subscriber.confirmed",
+                {"subscriber_id": sub.id, "email": sub.email, "topics": sub.topic_slugs},
+            )
+            names = _topic_names(session)
+            manage = tokens.manage_token(sub.id)
+            context = {
+                "name": sub.name,
+                "topics": [names[t] for t in sub.topic_slugs],
+                "preferences_url": f"{config.public_url()}/preferences/{manage}",
+                "unsubscribe_url": f"{config.public_url()}/unsubscribe/{manage}",
+            }
+            _queue(session, Kind.SUBSCRIBED, sub.email, render(Kind.SUBSCRIBED, context), event.id)
+        view = _view(sub)
+        uow.commit()
+    return {**view.as_dict(), "manage_token": tokens.manage_token(view.subscriber_id)}
+
+
+def preferences(uow: UnitOfWork, manage_token: str) -> dict[str, Any]:
+    subscriber_id = tokens.read_manage_token(manage_token)
+    with uow:
+        return _view(_subscriber(uow.session, subscriber_id)).as_dict()
+
+
+def change_topics(uow: UnitOfWork, manage_token: str, topics: list[str]) -> dict[str, Any]:
+    """Replace the topics. It never changes consent: an unsubscribed address subscribes again
+    through double opt-in, and leaving every topic is what unsubscribe is for."""
+    subscriber_id = tokens.read_manage_token(manage_token)
+    with uow:
+        session = uow.session
+        wanted = domain.check_topics(topics, set(_topic_names(session)))
+        sub = _subscriber(session, subscriber_id, lock=True)
+        _set_topics(sub, wanted)
+        session.flush()
+        view = _view(sub)
+        uow.commit()
+    return view.as_dict()
+
+
+def unsubscribe(uow: UnitOfWork, manage_token: str) -> dict[str, Any]:
+    """One-click unsubscribe (RFC 8058). Repeating it changes nothing and announces nothing."""
+    subscriber_id = tokens.read_manage_token(manage_token)
+    with uow:
+        sub = _subscriber(uow.session, subscriber_id, lock=True)
+        if domain.unsubscribe(SubscriberStatus(sub.status)):
+            sub.status = SubscriberStatus.UNSUBSCRIBED.value
+            sub.unsubscribed_at = utcnow()
+            sub.nonce = _nonce()  # confirmation links sent before now stop working
+            uow.record("subscriber.unsubscribed", {"subscriber_id": sub.id, "email": sub.email})
+        answer = {"email": sub.email, "status": sub.status}
+        uow.commit()
+    return answer
+
+
+# --- transactional email from events ---------------------------------------------------------
+
+
+def welcome(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None:
+    context = {"name": data["name"]}
+    _queue_once(uow, Kind.WELCOME, data["email"], context, event_id)
+
+
+def invite(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None:
+    context = {
+        "name": data["name"],
+        "role": data["role"],
+        "link": f"{config.public_url()}/invitation/{data['token']}",
+        "expires_at": _when(data["expires_at"]),
+    }
+    _queue_once(uow, Kind.INVITATION, data["email"], context, event_id)
+
+
+def password_reset(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None:
+    context = {
+        "name": data["name"],
+        "link": f"{config.public_url()}/password-reset/{data['token']}",
+        "expires_at": _when(data["expires_at"]),
+    }
+    _queue_once(uow, Kind.PASSWORD_RESET, data["email"], context, event_id)
+
+
+def _queue_once(
+    uow: UnitOfWork, kind: Kind, to: str, context: dict[str, Any], event_id: str
+) -> None:
+    with uow:
+        _queue(uow.session, kind, to, render(kind, context), event_id)
+        uow.commit()
+
+
+def _when(moment: datetime) -> str:
+    return moment.strftime("%d %B %Y, %H:%M UTC")
+
+
+# --- staff views ---------------------------------------------------------------------------
+
+
+def recent_deliveries(uow: UnitOfWork, status: str | None, limit: int) -> list[dict[str, Any]]:
+    query: Select = select(Delivery).order_by(Delivery.created_at.desc(), Delivery.id).limit(limit)
+    if status:
+        query = query.where(Delivery.status == status)
+    with uow:
+        return [
+            {
+                "id": d.id,
+                "kind": d.kind,
+                "to": d.to_address,
+                "subject": d.subject,
+                "status": d.status,
+                "attempts": d.attempts,
+                "last_error": d.last_error,
+                "created_at": d.created_at,
+                "sent_at": d.sent_at,
+            }
+            for d in uow.session.scalars(query)
+        ]
+
+
+def list_subscribers(uow: UnitOfWork, status: str | None, limit: int) -> list[dict[str, Any]]:
+    query: Select = (
+        select(Subscriber).order_by(Subscriber.created_at.desc(), Subscriber.id).limit(limit)
+    )
+    if status:
+        query = query.where(Subscriber.status == status)
+    with uow:
+        return [
+            {
+                "id": s.id,
+                "email": s.email,
+                "name": s.name,
+                "status": s.status,
+                "topics": s.topic_slugs,
+                "created_at": s.created_at,
+                "confirmed_at": s.confirmed_at,
+                "unsubscribed_at": s.unsubscribed_at,
+            }
+            for s in uow.session.scalars(query)
+        ]
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _nonce() -> str:
+    return secrets.token_hex(8)
+
+
+def _insert(session: Session, table: Any) -> Insert:
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+def _insert_subscriber(session: Session, address: str, name: str | None) -> bool:
+    statement = (
+        _insert(session, Subscriber.__table__)
+        .values(
+            id=str(uuid.uuid4()),
+            email=address,
+            name=name,
+            status=SubscriberStatus.PENDING.value,
+            nonce=_nonce(),
+            created_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=["email"])
+    )
+    return session.execute(statement).rowcount == 1
+
+
+def _queue(
+    session: Session, kind: Kind, to: str, email: Rendered, event_id: str | None = None
+) -> None:
+    """Insert a delivery; a second one for the same event and kind is silently dropped."""
+    now = utcnow()
+    statement = (
+        _insert(session, Delivery.__table__)
+        .values(
+            id=str(uuid.uuid4()),
+            kind=kind.value,
+            to_address=to,
+            subject=email.subject,
+            text_body=email.text,
+            html_body=email.html,
+            headers=email.headers_json(),
+            status=domain.DeliveryStatus.QUEUED.value,
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+            event_id=event_id,
+        )
+        .on_conflict_do_nothing(index_elements=["event_id", "kind"])
+    )
+    session.execute(statement)
+
+
+def _subscriber(session: Session, subscriber_id: str, *, lock: bool = False) -> Subscriber:
+    sub = session.get(Subscriber, subscriber_id, with_for_update=lock)
+    if sub is None:
+        raise SubscriptionNotFound()
+    return sub
+
+
+def _set_topics(sub: Subscriber, slugs: list[str]) -> None:
+    wanted = set(slugs)
+    for row in list(sub.topics):
+        if row.topic_slug not in wanted:
+            sub.topics.remove(row)
+    have = set(sub.topic_slugs)
+    for slug in slugs:
+        if slug not in have:
+            sub.topics.append(SubscriberTopic(topic_slug=slug))
+
+
+def _view(sub: Subscriber) -> Subscription:
+    return Subscription(sub.id, sub.email, sorted(sub.topic_slugs), sub.status)

@@ -1,0 +1,105 @@
+"""The delivery loop against a real SMTP server that goes away and comes back."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from services.email import domain, service
+from services.email.delivery import send_due
+from services.email.models import Delivery
+from shared.db import utcnow
+
+
+def queue_welcome(svc, email: str = "ada@example.com") -> str:
+    event_id = f"{email}-registered"
+    service.welcome(svc.runtime.uow(), event_id, {"name": "Ada", "email": email})
+    return event_id
+
+
+def the_delivery(svc) -> Delivery:
+    with svc.runtime.db.session() as s:
+        return s.scalars(sa.select(Delivery)).one()
+
+
+def set_delivery(svc, **values) -> None:
+    with svc.runtime.db.session() as s, s.begin():
+        s.execute(sa.update(Delivery).values(**values))
+
+
+def test_a_delivery_waits_with_backoff_while_smtp_is_down_and_goes_once_it_is_back(
+    email_service, smtp_server
+):
+    queue_welcome(email_service)
+    smtp_server.stop()
+    assert send_due(email_service.runtime) == 0
+    waiting = the_delivery(email_service)
+    assert waiting.status == "queued"
+    assert waiting.attempts == 1
+    assert "connect" in waiting.last_error
+    assert waiting.next_attempt_at >= utcnow() + timedelta(seconds=25)
+
+    smtp_server.start()
+    assert send_due(email_service.runtime) == 0  # not due yet: the backoff is respected
+    assert smtp_server.messages() == []
+
+    assert send_due(email_service.runtime, now=waiting.next_attempt_at) == 1
+    [message] = smtp_server.wait_for(1)
+    sent = the_delivery(email_service)
+    assert sent.status == "sent"
+    assert sent.attempts == 2
+    assert sent.sent_at is not None
+    assert message["Message-ID"] == f"<{sent.id}@preceptor.localhost>"
+
+
+def test_backoff_grows_and_the_eighth_failure_gives_up(email_service, smtp_server):
+    queue_welcome(email_service)
+    smtp_server.stop()
+    moments = []
+    now = utcnow()
+    for _ in range(domain.MAX_ATTEMPTS):
+        send_due(email_service.runtime, now=now)
+        row = the_delivery(email_service)
+        if row.next_attempt_at is None:
+            break
+        moments.append(row.next_attempt_at - now)
+        now = row.next_attempt_at
+    gaps = [m.total_seconds() for m in moments]
+    assert gaps == sorted(gaps) and gaps[0] < gaps[-1]
+    final = the_delivery(email_service)
+    assert final.status == "failed"
+    assert final.attempts == domain.MAX_ATTEMPTS
+    assert len(gaps) == domain.MAX_ATTEMPTS - 1
+
+
+def test_a_delivery_stuck_in_sending_is_retried_after_ten_minutes(email_service, smtp_server):
+    queue_welcome(email_service)
+    set_delivery(email_service, status="sending", claimed_at=utcnow() - timedelta(minutes=5))
+    assert send_due(email_service.runtime) == 0  # its worker may still be sending it
+
+    set_delivery(email_service, claimed_at=utcnow() - timedelta(minutes=11))
+    assert send_due(email_service.runtime) == 1
+    assert len(smtp_server.wait_for(1)) == 1
+    assert the_delivery(email_service).status == "sent"
+
+
+def test_a_delivery_locked_by_another_worker_is_skipped_not_sent_twice(email_service, smtp_server):
+    queue_welcome(email_service)
+    with email_service.runtime.db.session() as other, other.begin():
+        other.scalars(sa.select(Delivery).with_for_update()).one()  # another worker's claim
+        assert send_due(email_service.runtime) == 0
+    assert send_due(email_service.runtime) == 1
+    assert len(smtp_server.wait_for(1)) == 1
+
+
+def test_one_batch_uses_one_smtp_connection_for_every_email(email_service, smtp_server, caplog):
+    for n in range(5):
+        queue_welcome(email_service, f"student{n}@example.com")
+    caplog.set_level(logging.INFO, logger="mail.log")
+    assert send_due(email_service.runtime) == 5
+    messages = smtp_server.wait_for(5)
+    connections = [r for r in caplog.records if r.getMessage().endswith("handling connection")]
+    assert len(connections) == 1
+    assert sorted(m["To"] for m in messages) == [f"student{n}@example.com" for n in range(5)]

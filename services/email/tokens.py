@@ -1,0 +1,56 @@
+"""Signed links in emails (itsdangerous), one salt per purpose so a token cannot be reused.
+
+The confirmation token names the subscriber and the opt-in round (``nonce``) and lives 7 days.
+The manage token (preferences and unsubscribe) names only the subscriber and lives a year, so
+the unsubscribe link of an old email keeps working.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
+
+from services.email.domain import InvalidConfirmation, SubscriptionNotFound
+from shared import config
+
+CONFIRM_SALT = "preceptor.email.confirm"
+MANAGE_SALT = "preceptor.email.manage"
+CONFIRM_MAX_AGE = timedelta(days=7)
+MANAGE_MAX_AGE = timedelta(days=365)
+
+
+def _serializer(salt: str, issued_at: float | None = None) -> URLSafeTimedSerializer:
+    if issued_at is None:
+        return URLSafeTimedSerializer(config.secret_key(), salt=salt)
+
+    class IssuedAt(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(issued_at)
+
+    return URLSafeTimedSerializer(config.secret_key(), salt=salt, signer=IssuedAt)
+
+
+def confirm_token(subscriber_id: str, nonce: str, *, issued_at: float | None = None) -> str:
+    """``issued_at`` (epoch seconds) backdates a token, which is how tests see one expire."""
+    return _serializer(CONFIRM_SALT, issued_at).dumps({"s": subscriber_id, "n": nonce})
+
+
+def read_confirm_token(token: str) -> tuple[str, str]:
+    try:
+        data = _serializer(CONFIRM_SALT).loads(token, max_age=int(CONFIRM_MAX_AGE.total_seconds()))
+        return str(data["s"]), str(data["n"])
+    except (BadSignature, KeyError, TypeError) as exc:
+        raise InvalidConfirmation() from exc
+
+
+def manage_token(subscriber_id: str, *, issued_at: float | None = None) -> str:
+    return _serializer(MANAGE_SALT, issued_at).dumps({"s": subscriber_id})
+
+
+def read_manage_token(token: str) -> str:
+    try:
+        data = _serializer(MANAGE_SALT).loads(token, max_age=int(MANAGE_MAX_AGE.total_seconds()))
+        return str(data["s"])
+    except (BadSignature, KeyError, TypeError) as exc:
+        raise SubscriptionNotFound() from exc
