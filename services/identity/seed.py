@@ -17,5 +17,8 @@ def run(connection: Connection) -> None:
             config.env("ADMIN_EMAIL", "admin@preceptor.localhost"),
             config.admin_password(),
         )
+        # The session joins the migration's connection: its commit leaves the outer
+        # transaction to the caller, whereas closing uncommitted would roll it back.
+        session.commit()
     finally:
         session.close()

@@ -209,6 +209,10 @@ class ServiceUnderTest:
         module = importlib.import_module(f"services.{self.name}.worker")
         handlers = importlib.import_module(f"services.{self.name}.handlers").handlers
         self.worker = Worker(self.runtime, handlers, getattr(module, "jobs", []))
+        if self.consumer is not None:
+            # The harness's own consumer would sit on prefetched messages nobody polls.
+            self.consumer.close()
+            self.consumer = self.worker.consumer
         for thread in self.worker.threads():
             thread.start()
             self._threads.append(thread)
