@@ -50,7 +50,7 @@ def embedded(tmp_path):
                 requests.get(f"http://127.0.0.1:{ports[p]}/healthz", timeout=1).ok
                 for p in ("WEB_PORT", "IDENTITY_PORT", "EMAIL_PORT")
             )
-        except requests.ConnectionError:
+        except requests.RequestException:
             assert process.poll() is None, (tmp_path / "make-run.log").read_text()[-3000:]
             return False
 
