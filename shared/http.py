@@ -267,3 +267,21 @@ def _install_probes(app: Flask, runtime: Runtime) -> None:
 
 def runtime_of(app: Flask) -> Runtime:
     return app.extensions["runtime"]
+
+
+def lazy_app(factory: Callable[[], Flask]) -> Callable[[str], Any]:
+    """A module ``__getattr__`` that builds ``app`` on first use.
+
+    ``gunicorn services.<name>.app:app`` gets its app, while importing the module (tests,
+    tools) reads no environment and opens no database.
+    """
+    built: dict[str, Flask] = {}
+
+    def module_getattr(name: str) -> Any:
+        if name != "app":
+            raise AttributeError(name)
+        if "app" not in built:
+            built["app"] = factory()
+        return built["app"]
+
+    return module_getattr

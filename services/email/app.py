@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Flask
 
 from services.email.api import public, staff
@@ -30,14 +28,4 @@ def create_app(runtime: Runtime | None = None) -> Flask:
     )
 
 
-_app: Flask | None = None
-
-
-def __getattr__(name: str) -> Any:
-    # Built on first use so importing this module (tests, tools) has no side effects.
-    global _app
-    if name == "app":
-        if _app is None:
-            _app = create_app()
-        return _app
-    raise AttributeError(name)
+__getattr__ = http.lazy_app(create_app)

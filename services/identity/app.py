@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Flask
 
 from services.identity import service
@@ -12,6 +10,7 @@ from services.identity.models import Base
 from shared import auth
 from shared.bus.broker import Broker
 from shared.http import create_app as create_service_app
+from shared.http import lazy_app
 from shared.runtime import Runtime
 
 DESCRIPTION = """
@@ -44,14 +43,4 @@ def create_app(runtime: Runtime | None = None) -> Flask:
     )
 
 
-_app: Flask | None = None
-
-
-def __getattr__(name: str) -> Any:
-    """Build ``app`` on first use, so importing this module (in tests) has no side effects."""
-    global _app
-    if name == "app":
-        if _app is None:
-            _app = create_app()
-        return _app
-    raise AttributeError(name)
+__getattr__ = lazy_app(create_app)

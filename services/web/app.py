@@ -5,13 +5,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Flask
 
 from services.web import errors, pages, security
 from shared.bus.broker import Broker
 from shared.http import create_app as create_service_app
+from shared.http import lazy_app
 from shared.runtime import Runtime
 
 
@@ -36,13 +35,4 @@ def create_app(runtime: Runtime | None = None) -> Flask:
     )
 
 
-_app: Flask | None = None
-
-
-def __getattr__(name: str) -> Any:
-    global _app
-    if name == "app":
-        if _app is None:
-            _app = create_app()
-        return _app
-    raise AttributeError(name)
+__getattr__ = lazy_app(create_app)
