@@ -1,0 +1,1 @@
+"""Enrollment: courses, their continuous cycles, seats, enrollments and the waitlist."""
