@@ -27,6 +27,19 @@ def _passwords(form: Form) -> None:
         form.add("confirm", "The two passwords don't match.")
 
 
+def _new_password_form() -> tuple[Form, int]:
+    """The choose-a-password form shared by password reset and invitation pages."""
+    form = Form(("password", "confirm"))
+    if request.method != "POST":
+        return form, 200
+    form.values = {
+        "password": request.form.get("password", ""),
+        "confirm": request.form.get("confirm", ""),
+    }
+    _passwords(form)
+    return form, 422
+
+
 @bp.route("/register", methods=["GET", "POST"])
 def register():
     form = Form(("name", "email", "password", "confirm"))
@@ -137,46 +150,30 @@ def password_reset():
 
 @bp.route("/password-reset/<token>", methods=["GET", "POST"])
 def password_reset_complete(token: str):
-    form = Form(("password", "confirm"))
-    status = 200
-    if request.method == "POST":
-        form.values = {
-            "password": request.form.get("password", ""),
-            "confirm": request.form.get("confirm", ""),
-        }
-        _passwords(form)
-        status = 422
-        if form.ok:
-            try:
-                clients.identity.complete_password_reset(token, form["password"])
-            except clients.ServiceError as error:
-                form.take(error)
-                status = error.status
-            else:
-                flash("Your password is changed. Sign in with your new password.", "success")
-                return redirect(url_for(".login"))
+    form, status = _new_password_form()
+    if request.method == "POST" and form.ok:
+        try:
+            clients.identity.complete_password_reset(token, form["password"])
+        except clients.ServiceError as error:
+            form.take(error)
+            status = error.status
+        else:
+            flash("Your password is changed. Sign in with your new password.", "success")
+            return redirect(url_for(".login"))
     return render_template("password_reset_complete.html", form=form, token=token), status
 
 
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
 def invitation(token: str):
-    form = Form(("password", "confirm"))
-    status = 200
-    if request.method == "POST":
-        form.values = {
-            "password": request.form.get("password", ""),
-            "confirm": request.form.get("confirm", ""),
-        }
-        _passwords(form)
-        status = 422
-        if form.ok:
-            try:
-                user = clients.identity.accept_invitation(token, form["password"])
-                security.sign_in(clients.identity.login(user["email"], form["password"]))
-            except clients.ServiceError as error:
-                form.take(error)
-                status = error.status
-            else:
-                flash("Your account is ready. Welcome to Preceptor!", "success")
-                return redirect(url_for(".account"))
+    form, status = _new_password_form()
+    if request.method == "POST" and form.ok:
+        try:
+            user = clients.identity.accept_invitation(token, form["password"])
+            security.sign_in(clients.identity.login(user["email"], form["password"]))
+        except clients.ServiceError as error:
+            form.take(error)
+            status = error.status
+        else:
+            flash("Your account is ready. Welcome to Preceptor!", "success")
+            return redirect(url_for(".account"))
     return render_template("invitation.html", form=form, token=token), status
