@@ -30,15 +30,21 @@ IMAGE_VARIABLES = {
 
 
 def service_packages() -> list[str]:
+    """Deployable services: packages under services/ with a WSGI app (a package that so far
+    holds only a domain layer is not deployed yet)."""
     return sorted(
         path.name
         for path in (ROOT / "services").iterdir()
-        if path.is_dir() and path.name != "__pycache__" and (path / "__init__.py").exists()
+        if path.is_dir() and (path / "app.py").exists()
     )
 
 
 def has_worker(service: str) -> bool:
-    return (ROOT / "services" / service / "worker.py").exists() or service != "web"
+    return (ROOT / "services" / service / "worker.py").exists()
+
+
+def test_the_configuration_knows_every_deployable_service():
+    assert sorted(config.SERVICES) == service_packages()
 
 
 WORKER_SERVICES = [s for s in service_packages() if has_worker(s)]
