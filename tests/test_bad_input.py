@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from shared import config
 
 API_SERVICES = ("identity", "email")
+RAW_BODY_PATHS = ("/api/unsubscribe/",)  # RFC 8058 one-click bodies are form-encoded by design
 WRONG = {
     "string": 12345,
     "integer": "twelve",
@@ -97,14 +98,14 @@ def test_every_json_endpoint_refuses_bad_bodies_and_changes_nothing(
         assert_problem(
             call(path, data="[1, 2, 3]", content_type="application/json", headers=headers)
         )
-        assert_problem(
-            call(
+        if not path.startswith(RAW_BODY_PATHS):
+            form = call(
                 path,
                 data="email=a@b.c",
-                content_type="application/x-www-form-urlencoded",
                 headers=headers,
+                content_type="application/x-www-form-urlencoded",
             )
-        ) if not path.startswith("/api/unsubscribe") else None
+            assert assert_problem(form)["status"] == 415
         props = schema.get("properties", {})
         for name in schema.get("required", []):
             valid_looking = {k: "x" for k in props if k != name}
