@@ -12,10 +12,10 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-SERVICES = ("identity", "email", "web")
+SERVICES = ("identity", "email", "web", "enrollment", "payments")
 """Every service package under ``services/``; later issues append theirs."""
 
-DEFAULT_PORTS = {"web": 8000, "identity": 8001, "email": 8002}
+DEFAULT_PORTS = {"web": 8000, "identity": 8001, "email": 8002, "enrollment": 8003, "payments": 8004}
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(
         "<SERVICE>_PORT",
         "<port>",
-        "Port a service listens on under `make run` (web 8000, identity 8001, email 8002); the default `<SERVICE>_URL` follows it.",
+        "Port a service listens on under `make run` (web 8000, identity 8001, email 8002, enrollment 8003, payments 8004); the default `<SERVICE>_URL` follows it.",
     ),
     Variable(
         "<SERVICE>_URL",
@@ -295,3 +295,30 @@ def cookie_secure() -> bool:
 
 def max_body_bytes() -> int:
     return env_int("MAX_BODY_BYTES", 1024 * 1024)
+
+
+@dataclass(frozen=True)
+class StripeSettings:
+    secret_key: str
+    publishable_key: str
+    webhook_secret: str
+    api_base: str
+    js_url: str
+
+    @property
+    def is_local(self) -> bool:
+        """True when the API is a localstripe on this machine (it needs its webhook registered)."""
+        return self.api_base.startswith(("http://127.", "http://localhost"))
+
+
+def stripe_settings() -> StripeSettings:
+    api_base = env("STRIPE_API_BASE", f"http://127.0.0.1:{env_int('STRIPE_PORT', 8420)}")
+    api_base = api_base.rstrip("/")
+    return StripeSettings(
+        secret_key=env("STRIPE_SECRET_KEY", "sk_test_preceptor_local"),
+        publishable_key=env("STRIPE_PUBLISHABLE_KEY", "pk_test_preceptor_local"),
+        webhook_secret=env("STRIPE_WEBHOOK_SECRET")
+        or "whsec_" + _generated_secret("STRIPE_WEBHOOK_SECRET"),
+        api_base=api_base,
+        js_url=env("STRIPE_JS_URL", f"{api_base}/js.stripe.com/v3/"),
+    )

@@ -121,3 +121,207 @@ An address unsubscribed from every email update (one click, or from the preferen
 class SubscriberUnsubscribed(EventData):
     subscriber_id = fields.String(required=True)
     email = Email(required=True)
+
+
+# --- enrollment ---------------------------------------------------------------------------
+
+
+class EnrollmentFacts(EventData):
+    """What every enrollment event says, so consumers never need enrollment's tables."""
+
+    enrollment_id = fields.String(required=True)
+    student_id = fields.String(required=True)
+    email = Email(required=True)
+    name = fields.String(required=True)
+    course_slug = fields.String(required=True)
+    course_title = fields.String(required=True)
+    cycle_start = fields.Date(required=True)
+
+
+@event(
+    "enrollment.pending",
+    producer="enrollment",
+    description="""
+A student started checkout: a seat in the cycle is held until ``hold_expires_at`` while the
+payment is pending.
+""",
+)
+class EnrollmentPending(EnrollmentFacts):
+    amount_minor = fields.Integer(required=True, validate=validate.Range(min=0))
+    currency = fields.String(required=True, validate=validate.Length(equal=3))
+    hold_expires_at = fields.AwareDateTime(required=True)
+
+
+@event(
+    "enrollment.activated",
+    producer="enrollment",
+    description="""
+The enrollment is paid (or free with a promotion code): the student has a seat and access from
+``cycle_start`` until ``access_ends_on``. The email service sends the receipt and the welcome.
+""",
+)
+class EnrollmentActivated(EnrollmentFacts):
+    cycle_end = fields.Date(required=True)
+    access_ends_on = fields.Date(required=True)
+    amount_minor = fields.Integer(required=True, validate=validate.Range(min=0))
+    currency = fields.String(required=True, validate=validate.Length(equal=3))
+    payment_id = fields.String(required=True, allow_none=True)
+
+
+@event(
+    "enrollment.expired",
+    producer="enrollment",
+    description="""
+The seat hold lapsed before payment arrived; the seat is free again.
+""",
+)
+class EnrollmentExpired(EnrollmentFacts):
+    pass
+
+
+@event(
+    "enrollment.cancelled",
+    producer="enrollment",
+    description="""
+A pending enrollment was cancelled (by the student or an admin) and its seat released.
+""",
+)
+class EnrollmentCancelled(EnrollmentFacts):
+    reason = fields.String(required=True)
+
+
+@event(
+    "enrollment.deferred",
+    producer="enrollment",
+    description="""
+The student used their one free deferral: the seat moved from ``from_cycle_start`` to
+``cycle_start``.
+""",
+)
+class EnrollmentDeferred(EnrollmentFacts):
+    from_cycle_start = fields.Date(required=True)
+    access_ends_on = fields.Date(required=True)
+
+
+@event(
+    "enrollment.refunded",
+    producer="enrollment",
+    description="""
+The payment was refunded: the enrollment ends and its seat is released.
+""",
+)
+class EnrollmentRefunded(EnrollmentFacts):
+    amount_minor = fields.Integer(required=True, validate=validate.Range(min=0))
+    currency = fields.String(required=True, validate=validate.Length(equal=3))
+
+
+@event(
+    "enrollment.completed",
+    producer="enrollment",
+    description="""
+The student's access period ended; the enrollment is complete.
+""",
+)
+class EnrollmentCompleted(EnrollmentFacts):
+    access_ends_on = fields.Date(required=True)
+
+
+@event(
+    "enrollment.access_expiring",
+    producer="enrollment",
+    description="""
+The student's access ends soon (sent once per enrollment, a few days before ``access_ends_on``).
+""",
+)
+class EnrollmentAccessExpiring(EnrollmentFacts):
+    access_ends_on = fields.Date(required=True)
+
+
+@event(
+    "enrollment.waitlist_offered",
+    producer="enrollment",
+    description="""
+A seat freed up in a full cycle and is held for the first student on its waitlist until
+``offer_expires_at``; ``enrollment_id`` is the pending enrollment they can pay for.
+""",
+)
+class WaitlistOffered(EnrollmentFacts):
+    offer_expires_at = fields.AwareDateTime(required=True)
+    amount_minor = fields.Integer(required=True, validate=validate.Range(min=0))
+    currency = fields.String(required=True, validate=validate.Length(equal=3))
+
+
+@event(
+    "refund.requested",
+    producer="enrollment",
+    description="""
+A purchase should be refunded (a student asked inside the refund window). Payments refunds it
+through Stripe, at most once per payment, and answers with ``payment.refunded``.
+""",
+)
+class RefundRequested(EventData):
+    refund_request_id = fields.String(required=True)
+    purchase_ref = fields.String(required=True)
+    user_id = fields.String(required=True)
+    amount_minor = fields.Integer(required=True, allow_none=True, validate=validate.Range(min=1))
+    reason = fields.String(required=True)
+
+
+# --- payments -----------------------------------------------------------------------------
+
+PURCHASE_KINDS = ("enrollment", "tutoring_package")
+
+
+class PaymentFacts(EventData):
+    payment_id = fields.String(required=True)
+    purchase_ref = fields.String(required=True)
+    purchase_kind = fields.String(required=True, validate=validate.OneOf(PURCHASE_KINDS))
+    user_id = fields.String(required=True)
+    amount_minor = fields.Integer(required=True, validate=validate.Range(min=0))
+    currency = fields.String(required=True, validate=validate.Length(equal=3))
+
+
+@event(
+    "payment.succeeded",
+    producer="payments",
+    description="""
+Stripe confirmed the payment of a purchase (learned from its webhook or by reconciliation).
+""",
+)
+class PaymentSucceeded(PaymentFacts):
+    stripe_payment_intent_id = fields.String(required=True)
+
+
+@event(
+    "payment.failed",
+    producer="payments",
+    description="""
+A payment attempt failed (e.g. the card was declined). The purchase stays pending; the buyer
+may try again until the hold expires.
+""",
+)
+class PaymentFailed(PaymentFacts):
+    reason = fields.String(required=True)
+
+
+@event(
+    "payment.refunded",
+    producer="payments",
+    description="""
+Money went back to the buyer, in full or in part (``amount_minor`` is this refund's amount).
+""",
+)
+class PaymentRefunded(PaymentFacts):
+    refund_id = fields.String(required=True)
+    refund_request_id = fields.String(required=True, allow_none=True)
+
+
+@event(
+    "payment.disputed",
+    producer="payments",
+    description="""
+The buyer's bank opened a dispute (chargeback) on the payment.
+""",
+)
+class PaymentDisputed(PaymentFacts):
+    reason = fields.String(required=True)

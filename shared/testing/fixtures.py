@@ -339,3 +339,43 @@ def page(browser, tmp_path: Path):
         pg.screenshot(path=str(tmp_path / "last-page.png"), full_page=True)
     finally:
         context.close()
+
+
+@pytest.fixture(scope="session")
+def stripe_server() -> Iterator[str]:
+    """A real localstripe process on a free loopback port for the whole session (its URL)."""
+    import subprocess
+    import sys
+
+    import requests
+
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "shared.devtools.fake_stripe", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+
+    def up() -> bool:
+        assert process.poll() is None, process.stderr.read().decode()[-2000:]
+        try:
+            return requests.get(f"{url}/js.stripe.com/v3/", timeout=1).ok
+        except requests.RequestException:
+            return False
+
+    wait_for(up, timeout=30, message="localstripe to start")
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def stripe_env(stripe_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Point the payments service (and the checkout page) at the session's localstripe."""
+    monkeypatch.setenv("STRIPE_API_BASE", stripe_server)
+    monkeypatch.delenv("STRIPE_JS_URL", raising=False)
+    monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_test_preceptor_tests")
+    monkeypatch.setenv("STRIPE_PUBLISHABLE_KEY", "pk_test_preceptor_tests")
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_preceptor_tests")
+    return stripe_server
