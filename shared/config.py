@@ -119,6 +119,38 @@ VARIABLES: tuple[Variable, ...] = (
         "http://127.0.0.1:<port>",
         "Base URL of a service's HTTP API, e.g. `IDENTITY_URL` (8001), `EMAIL_URL` (8002).",
     ),
+    Variable(
+        "STRIPE_SECRET_KEY",
+        "sk_test_preceptor_local",
+        "Stripe secret key; only the payments service reads it. The default works with the embedded localstripe only.",
+        secret=True,
+    ),
+    Variable(
+        "STRIPE_PUBLISHABLE_KEY",
+        "pk_test_preceptor_local",
+        "Stripe publishable key, given to the checkout page.",
+    ),
+    Variable(
+        "STRIPE_WEBHOOK_SECRET",
+        "(generated into VAR_DIR/stripe_webhook_secret)",
+        "Signing secret of the Stripe webhook endpoint (`whsec_...`).",
+        secret=True,
+    ),
+    Variable(
+        "STRIPE_API_BASE",
+        "http://127.0.0.1:<STRIPE_PORT>",
+        "Stripe API address: the embedded localstripe by default; `https://api.stripe.com` in production.",
+    ),
+    Variable(
+        "STRIPE_JS_URL",
+        "<STRIPE_API_BASE>/js.stripe.com/v3/",
+        "Stripe.js for the checkout page: localstripe's fake by default; `https://js.stripe.com/v3/` in production.",
+    ),
+    Variable(
+        "STRIPE_PORT",
+        "8420",
+        "Port of the embedded localstripe under `make run` and the tests.",
+    ),
     Variable("LOG_LEVEL", "INFO", "Python log level of every process."),
     Variable("MAX_BODY_BYTES", "1048576", "Largest request body accepted; larger ones get 413."),
 )

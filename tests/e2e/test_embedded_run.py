@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from shared import config
 from shared.testing.fixtures import free_port, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,11 +26,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def embedded(tmp_path):
-    ports = {name: free_port() for name in ("WEB_PORT", "IDENTITY_PORT", "EMAIL_PORT", "SMTP_PORT")}
+    ports = {f"{name.upper()}_PORT": free_port() for name in (*config.SERVICES, "smtp", "stripe")}
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.endswith(("_URL", "_DATABASE_URL")) and not key.startswith(("SMTP_", "BUS_"))
+        if not key.endswith(("_URL", "_DATABASE_URL"))
+        and not key.startswith(("SMTP_", "BUS_", "STRIPE_"))
     }
     env.update({k: str(v) for k, v in ports.items()})
     env["VAR_DIR"] = str(tmp_path / "var")
@@ -48,7 +50,7 @@ def embedded(tmp_path):
         try:
             return all(
                 requests.get(f"http://127.0.0.1:{ports[p]}/healthz", timeout=1).ok
-                for p in ("WEB_PORT", "IDENTITY_PORT", "EMAIL_PORT")
+                for p in (f"{s.upper()}_PORT" for s in config.SERVICES)
             )
         except requests.RequestException:
             assert process.poll() is None, (tmp_path / "make-run.log").read_text()[-3000:]
