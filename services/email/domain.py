@@ -35,6 +35,13 @@ class Kind(StrEnum):
     PASSWORD_RESET = "password_reset"
     CONFIRM_SUBSCRIPTION = "confirm_subscription"
     SUBSCRIBED = "subscribed"
+    ENROLLMENT_RECEIPT = "enrollment_receipt"
+    COURSE_WELCOME = "course_welcome"
+    SEAT_HOLD_EXPIRED = "seat_hold_expired"
+    WAITLIST_OFFER = "waitlist_offer"
+    REFUND_CONFIRMATION = "refund_confirmation"
+    ACCESS_EXPIRING = "access_expiring"
+    ENROLLMENT_DEFERRED = "enrollment_deferred"
 
 
 MARKETING_KINDS = frozenset({Kind.SUBSCRIBED})

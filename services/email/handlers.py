@@ -1,4 +1,7 @@
-"""Events that become emails. Each handler only inserts a delivery row (DESIGN.md §8)."""
+"""Events that become emails. Each handler only inserts delivery rows (DESIGN.md §8).
+
+A handler commits once, so an event that means two emails queues both or neither.
+"""
 
 from __future__ import annotations
 
@@ -23,3 +26,33 @@ def on_user_invited(event: Event, uow: UnitOfWork) -> None:
 @handlers.on("user.password_reset_requested")
 def on_password_reset_requested(event: Event, uow: UnitOfWork) -> None:
     service.password_reset(uow, event.id, load_data(event))
+
+
+@handlers.on("enrollment.activated")
+def on_enrollment_activated(event: Event, uow: UnitOfWork) -> None:
+    service.enrollment_activated(uow, event.id, load_data(event))
+
+
+@handlers.on("enrollment.expired")
+def on_enrollment_expired(event: Event, uow: UnitOfWork) -> None:
+    service.enrollment_expired(uow, event.id, load_data(event))
+
+
+@handlers.on("enrollment.waitlist_offered")
+def on_waitlist_offered(event: Event, uow: UnitOfWork) -> None:
+    service.waitlist_offered(uow, event.id, load_data(event))
+
+
+@handlers.on("enrollment.refunded")
+def on_enrollment_refunded(event: Event, uow: UnitOfWork) -> None:
+    service.enrollment_refunded(uow, event.id, load_data(event))
+
+
+@handlers.on("enrollment.access_expiring")
+def on_access_expiring(event: Event, uow: UnitOfWork) -> None:
+    service.access_expiring(uow, event.id, load_data(event))
+
+
+@handlers.on("enrollment.deferred")
+def on_enrollment_deferred(event: Event, uow: UnitOfWork) -> None:
+    service.enrollment_deferred(uow, event.id, load_data(event))

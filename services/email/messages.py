@@ -11,6 +11,7 @@ import email.message
 import email.utils
 import json
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -24,7 +25,21 @@ SUBJECTS = {
     Kind.PASSWORD_RESET: "Reset your Preceptor password",
     Kind.CONFIRM_SUBSCRIPTION: "Confirm your Preceptor subscription",
     Kind.SUBSCRIBED: "You're subscribed to Preceptor updates",
+    Kind.ENROLLMENT_RECEIPT: "Your receipt for {course_title}",
+    Kind.COURSE_WELCOME: "Welcome to {course_title}",
+    Kind.SEAT_HOLD_EXPIRED: "Your seat hold for {course_title} expired",
+    Kind.WAITLIST_OFFER: "A seat opened up in {course_title}",
+    Kind.REFUND_CONFIRMATION: "Your refund for {course_title}",
+    Kind.ACCESS_EXPIRING: "Your access to {course_title} ends on {access_ends_on}",
+    Kind.ENROLLMENT_DEFERRED: "Your {course_title} seat moved to a new cycle",
 }
+"""Subjects may name values of the email's context, e.g. ``{course_title}``."""
+
+ZERO_DECIMAL_CURRENCIES = frozenset(
+    {"BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND", "VUV"}
+    | {"XAF", "XOF", "XPF"}
+)
+"""Currencies whose minor unit is the major unit (Stripe's list), so 500 JPY is ¥500."""
 
 _templates = Environment(
     loader=PackageLoader("services.email", "templates"),
@@ -58,8 +73,19 @@ def unsubscribe_headers(unsubscribe_url: str) -> dict[str, str]:
     }
 
 
+def format_money(amount_minor: int, currency: str) -> str:
+    """Money travels as integer minor units; people read ``$1,499.00`` or ``1,299.00 EUR``.
+
+    Only dollars get a symbol: ``$`` alone is ambiguous for other currencies, the code is not.
+    """
+    code = currency.upper()
+    places = 0 if code in ZERO_DECIMAL_CURRENCIES else 2
+    amount = f"{Decimal(amount_minor).scaleb(-places):,.{places}f}"
+    return f"${amount}" if code == "USD" else f"{amount} {code}"
+
+
 def render(kind: Kind, context: dict[str, Any]) -> Rendered:
-    subject = SUBJECTS[kind]
+    subject = SUBJECTS[kind].format_map(context)
     values = {**links(), **context, "subject": subject}
     text = _templates.get_template(f"{kind.value}.txt").render(values)
     html = _templates.get_template(f"{kind.value}.html").render(values)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Insert, Select, select
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from services.email import domain, tokens
 from services.email.domain import InvalidConfirmation, Kind, SubscriberStatus, SubscriptionNotFound
-from services.email.messages import Rendered, render
+from services.email.messages import Rendered, format_money, render
 from services.email.models import Delivery, Subscriber, SubscriberTopic, Topic
 from shared import config
 from shared.db import UnitOfWork, utcnow
@@ -188,16 +188,110 @@ def password_reset(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None
     _queue_once(uow, Kind.PASSWORD_RESET, data["email"], context, event_id)
 
 
+def enrollment_activated(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None:
+    """The receipt and the course welcome, queued in one commit: both or neither.
+
+    A free enrollment (a 100% promotion) has nothing to give a receipt for, so it gets only the
+    welcome.
+    """
+    facts = _enrollment(data)
+    dates = {
+        "cycle_end": _day(data["cycle_end"]),
+        "access_ends_on": _day(data["access_ends_on"]),
+    }
+    emails = {
+        Kind.COURSE_WELCOME: {
+            **facts,
+            **dates,
+            "course_url": _course_url(data["course_slug"]),
+        },
+    }
+    if data["amount_minor"] > 0:
+        emails[Kind.ENROLLMENT_RECEIPT] = {
+            **facts,
+            **dates,
+            "amount": format_money(data["amount_minor"], data["currency"]),
+            "payment_reference": data["payment_id"],
+        }
+    _queue_each(uow, data["email"], event_id, emails)
+
+
+def enrollment_expired(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None:
+    context = {**_enrollment(data), "course_url": _course_url(data["course_slug"])}
+    _queue_once(uow, Kind.SEAT_HOLD_EXPIRED, data["email"], context, event_id)
+
+
+def waitlist_offered(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None:
+    context = {
+        **_enrollment(data),
+        "amount": format_money(data["amount_minor"], data["currency"]),
+        "free": data["amount_minor"] == 0,
+        "link": f"{config.public_url()}/checkout/{data['enrollment_id']}",
+        "expires_at": _when(data["offer_expires_at"]),
+    }
+    _queue_once(uow, Kind.WAITLIST_OFFER, data["email"], context, event_id)
+
+
+def enrollment_refunded(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None:
+    context = {
+        **_enrollment(data),
+        "amount": format_money(data["amount_minor"], data["currency"]),
+        "course_url": _course_url(data["course_slug"]),
+    }
+    _queue_once(uow, Kind.REFUND_CONFIRMATION, data["email"], context, event_id)
+
+
+def access_expiring(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None:
+    context = {**_enrollment(data), "access_ends_on": _day(data["access_ends_on"])}
+    _queue_once(uow, Kind.ACCESS_EXPIRING, data["email"], context, event_id)
+
+
+def enrollment_deferred(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None:
+    context = {
+        **_enrollment(data),
+        "from_cycle_start": _day(data["from_cycle_start"]),
+        "access_ends_on": _day(data["access_ends_on"]),
+    }
+    _queue_once(uow, Kind.ENROLLMENT_DEFERRED, data["email"], context, event_id)
+
+
+def _enrollment(data: dict[str, Any]) -> dict[str, Any]:
+    """What every enrollment email says: who, which course, which cycle, and where to look."""
+    return {
+        "name": data["name"],
+        "course_title": data["course_title"],
+        "cycle_start": _day(data["cycle_start"]),
+        "enrollment_id": data["enrollment_id"],
+        "enrollments_url": f"{config.public_url()}/my/enrollments",
+    }
+
+
+def _course_url(slug: str) -> str:
+    return f"{config.public_url()}/courses/{slug}"
+
+
 def _queue_once(
     uow: UnitOfWork, kind: Kind, to: str, context: dict[str, Any], event_id: str
 ) -> None:
+    _queue_each(uow, to, event_id, {kind: context})
+
+
+def _queue_each(
+    uow: UnitOfWork, to: str, event_id: str, emails: dict[Kind, dict[str, Any]]
+) -> None:
+    """Queue one email per kind for an event in a single commit (a handler commits once)."""
     with uow:
-        _queue(uow.session, kind, to, render(kind, context), event_id)
+        for kind, context in emails.items():
+            _queue(uow.session, kind, to, render(kind, context), event_id)
         uow.commit()
 
 
 def _when(moment: datetime) -> str:
     return moment.strftime("%d %B %Y, %H:%M UTC")
+
+
+def _day(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
 
 
 # --- staff views ---------------------------------------------------------------------------

@@ -156,3 +156,35 @@ def test_built_messages_are_multipart_alternative_with_a_stable_message_id():
     assert [p.get_content_type() for p in msg.iter_parts()] == ["text/plain", "text/html"]
     assert msg["Message-ID"] == "<d-1@preceptor.localhost>"
     assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+@pytest.mark.parametrize(
+    ("amount_minor", "currency", "shown"),
+    [
+        (149900, "USD", "$1,499.00"),
+        (129900, "EUR", "1,299.00 EUR"),
+        (5, "usd", "$0.05"),
+        (123456789, "GBP", "1,234,567.89 GBP"),
+        (500, "JPY", "500 JPY"),
+    ],
+)
+def test_money_is_shown_from_minor_units_with_dollars_as_a_symbol_and_others_as_a_code(
+    amount_minor, currency, shown
+):
+    assert messages.format_money(amount_minor, currency) == shown
+
+
+def test_enrollment_subjects_name_the_course_and_carry_no_unsubscribe_headers():
+    email = messages.render(
+        Kind.ACCESS_EXPIRING,
+        {
+            "name": "Ada",
+            "course_title": "USMLE Step 1 Prep",
+            "cycle_start": "2 February 2026",
+            "enrollment_id": "e-1",
+            "enrollments_url": "https://preceptor.test/my/enrollments",
+            "access_ends_on": "1 June 2026",
+        },
+    )
+    assert email.subject == "Your access to USMLE Step 1 Prep ends on 1 June 2026"
+    assert email.headers == {}
