@@ -245,9 +245,7 @@ class EnrollmentClient(ServiceClient):
         return self.call("POST", "/api/admin/courses", json=fields, token=token)
 
     def update_course(self, token: str, slug: str, fields: dict[str, Any]) -> dict:
-        return self.call(
-            "PATCH", f"/api/admin/courses/{_segment(slug)}", json=fields, token=token
-        )
+        return self.call("PATCH", f"/api/admin/courses/{_segment(slug)}", json=fields, token=token)
 
     def roster(self, token: str, slug: str, cycle_start: str) -> Any:
         path = f"/api/admin/courses/{_segment(slug)}/cycles/{_segment(cycle_start)}/roster"

@@ -114,10 +114,8 @@ def allow_stripe() -> None:
 
 
 def add_security_headers(response: Response) -> Response:
-    if g.get("allow_stripe"):
-        policy = stripe_content_security_policy()
-    else:
-        policy = CONTENT_SECURITY_POLICY
+    strict = not g.get("allow_stripe")
+    policy = CONTENT_SECURITY_POLICY if strict else stripe_content_security_policy()
     response.headers.setdefault("Content-Security-Policy", policy)
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)

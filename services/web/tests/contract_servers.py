@@ -422,9 +422,7 @@ class EnrollmentContract(ContractServer):
             start = body.get("cycle_start") or cycles[0]["start"]
             [cycle] = [c for c in cycles if c["start"] == start]
             if cycle["status"] == "full":
-                return problem(
-                    409, "That cycle is full", {"cycle_start": ["That cycle is full."]}
-                )
+                return problem(409, "That cycle is full", {"cycle_start": ["That cycle is full."]})
             code = body.get("promo_code")
             if code == self.BAD_CODE:
                 return problem(

@@ -91,9 +91,7 @@ def test_checkout_of_an_active_enrollment_goes_to_the_enrolled_page(client, enro
     assert response.headers["Location"] == "/checkout/enr-active/done"
 
 
-def test_checkout_of_an_expired_hold_offers_to_start_again_without_stripe(
-    client, enrollment_api
-):
+def test_checkout_of_an_expired_hold_offers_to_start_again_without_stripe(client, enrollment_api):
     enrollment_api.add_enrollment("enr-late", "student@example.org", "expired")
     sign_in(client)
 
@@ -116,9 +114,7 @@ def test_checkout_of_another_students_enrollment_is_403(client, enrollment_api):
     assert client.get("/checkout/enr-other/done").status_code == 403
 
 
-def test_done_page_says_confirming_and_polls_while_the_payment_is_pending(
-    client, enrollment_api
-):
+def test_done_page_says_confirming_and_polls_while_the_payment_is_pending(client, enrollment_api):
     sign_in(client)
 
     html = client.get("/checkout/enr-pending/done").get_data(as_text=True)
@@ -134,7 +130,7 @@ def test_done_page_says_enrolled_with_dates_once_active(client, enrollment_api):
     html = client.get("/checkout/enr-active/done").get_data(as_text=True)
 
     assert "<h1>You're enrolled</h1>" in html
-    assert "Mon 2 Mar 2026 – Sun 24 May 2026" in html
+    assert "Mon 2 Mar 2026 \u2013 Sun 24 May 2026" in html
     assert "Tue 30 Jun 2026" in html  # access end
     assert "<script" not in html  # nothing to poll
 
@@ -176,6 +172,6 @@ def test_checkout_script_is_served_from_our_origin(client):
     body = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "javascript" in response.mimetype
-    assert "stripe.elements().create(\"card\")" in body
+    assert 'stripe.elements().create("card")' in body
     assert 'card.mount("#card-element")' in body
     assert "confirmCardPayment(form.dataset.clientSecret" in body

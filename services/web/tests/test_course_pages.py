@@ -31,7 +31,7 @@ def test_course_page_lists_cycles_with_dates_seats_and_an_enroll_form_per_open_c
     assert "$1,499.00" in html
     assert "Full refund within 14 days" in html
     assert "120 days" in html
-    assert "Mon 2 Mar 2026</strong> – Sun 24 May 2026" in html
+    assert "Mon 2 Mar 2026</strong> \u2013 Sun 24 May 2026" in html
     assert "3 of 25 seats left" in html
     assert html.count('name="cycle_start"') == 3  # three open cycles
     for start in ("2026-03-02", "2026-04-27", "2026-05-25"):
@@ -83,9 +83,7 @@ def test_a_free_enrollment_goes_straight_to_the_enrolled_page(client, enrollment
     assert "<h1>You're enrolled</h1>" in html
 
 
-def test_enrolling_while_signed_out_goes_to_sign_in_and_back_to_the_course(
-    client, enrollment_api
-):
+def test_enrolling_while_signed_out_goes_to_sign_in_and_back_to_the_course(client, enrollment_api):
     response = enroll(client, {"cycle_start": "2026-03-02"})
 
     assert response.status_code == 302
@@ -112,14 +110,13 @@ def test_a_bad_promo_code_is_shown_next_to_that_cycles_promo_field(client, enrol
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert '<p class="field-error" id="promo_code-error">Unknown promotion code.</p>' in html
-    assert 'id="promo-2026-04-27" name="promo_code" type="text" autocomplete="off" value="nope"' in (
-        html
+    assert (
+        'id="promo-2026-04-27" name="promo_code" type="text" autocomplete="off" value="nope"'
+        in (html)
     )
 
 
-def test_joining_the_waitlist_of_a_full_cycle_posts_and_shows_the_position(
-    client, enrollment_api
-):
+def test_joining_the_waitlist_of_a_full_cycle_posts_and_shows_the_position(client, enrollment_api):
     sign_in(client)
 
     response = enroll(client, {}, path=f"{STEP1}/cycles/2026-03-30/waitlist")

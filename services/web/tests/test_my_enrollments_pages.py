@@ -17,7 +17,7 @@ def test_my_enrollments_lists_each_with_status_dates_and_access_end(client, enro
 
     assert html.count('class="page-card enrollment"') == 2  # not the other student's
     assert "Awaiting payment" in html and "Active" in html
-    assert "Mon 2 Mar 2026 – Sun 24 May 2026" in html
+    assert "Mon 2 Mar 2026 \u2013 Sun 24 May 2026" in html
     assert "Tue 30 Jun 2026" in html
     assert 'href="/checkout/enr-pending">Pay now</a>' in html
     [call] = enrollment_api.calls_to("GET", "/api/enrollments")
