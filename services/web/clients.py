@@ -193,6 +193,81 @@ class EmailClient(ServiceClient):
         return self.call("POST", f"/api/unsubscribe/{_segment(token)}")
 
 
+class EnrollmentClient(ServiceClient):
+    """Courses, cycles and enrollments: every call but the catalogue carries the user's token."""
+
+    def __init__(self) -> None:
+        super().__init__("enrollment")
+
+    def courses(self) -> list[dict]:
+        return self.call("GET", "/api/courses")
+
+    def course(self, slug: str) -> dict:
+        return self.call("GET", f"/api/courses/{_segment(slug)}")
+
+    def enroll(
+        self, token: str, course_slug: str, cycle_start: str | None, promo_code: str | None
+    ) -> dict:
+        body: dict[str, Any] = {"course_slug": course_slug}
+        if cycle_start:
+            body["cycle_start"] = cycle_start
+        if promo_code:
+            body["promo_code"] = promo_code
+        return self.call("POST", "/api/enrollments", json=body, token=token)
+
+    def enrollment(self, token: str, enrollment_id: str) -> dict:
+        return self.call("GET", f"/api/enrollments/{_segment(enrollment_id)}", token=token)
+
+    def my_enrollments(self, token: str) -> list[dict]:
+        return self.call("GET", "/api/enrollments", token=token)
+
+    def defer(self, token: str, enrollment_id: str, cycle_start: str) -> dict:
+        return self.call(
+            "POST",
+            f"/api/enrollments/{_segment(enrollment_id)}/defer",
+            json={"cycle_start": cycle_start},
+            token=token,
+        )
+
+    def request_refund(self, token: str, enrollment_id: str) -> dict:
+        return self.call(
+            "POST", f"/api/enrollments/{_segment(enrollment_id)}/refund", json={}, token=token
+        )
+
+    def join_waitlist(self, token: str, course_slug: str, cycle_start: str) -> dict:
+        path = f"/api/courses/{_segment(course_slug)}/cycles/{_segment(cycle_start)}/waitlist"
+        return self.call("POST", path, json={}, token=token)
+
+    def admin_courses(self, token: str) -> list[dict]:
+        return self.call("GET", "/api/admin/courses", token=token)
+
+    def create_course(self, token: str, fields: dict[str, Any]) -> dict:
+        return self.call("POST", "/api/admin/courses", json=fields, token=token)
+
+    def update_course(self, token: str, slug: str, fields: dict[str, Any]) -> dict:
+        return self.call("PATCH", f"/api/admin/courses/{_segment(slug)}", json=fields, token=token)
+
+    def roster(self, token: str, slug: str, cycle_start: str) -> Any:
+        path = f"/api/admin/courses/{_segment(slug)}/cycles/{_segment(cycle_start)}/roster"
+        return self.call("GET", path, token=token)
+
+    def promo_codes(self, token: str) -> list[dict]:
+        return self.call("GET", "/api/admin/promo-codes", token=token)
+
+    def create_promo_code(self, token: str, fields: dict[str, Any]) -> dict:
+        return self.call("POST", "/api/admin/promo-codes", json=fields, token=token)
+
+
+class PaymentsClient(ServiceClient):
+    """Only the admin ledger: the browser talks to Stripe, and enrollment asks for intents."""
+
+    def __init__(self) -> None:
+        super().__init__("payments")
+
+    def ledger(self, token: str) -> dict:
+        return self.call("GET", "/api/admin/ledger", token=token)
+
+
 def _segment(value: str) -> str:
     """A token as one URL path segment, so it can never reach another endpoint."""
     return quote(value, safe="")
@@ -200,3 +275,5 @@ def _segment(value: str) -> str:
 
 identity = IdentityClient()
 email = EmailClient()
+enrollment = EnrollmentClient()
+payments = PaymentsClient()

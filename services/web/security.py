@@ -14,9 +14,9 @@ import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
-from flask import Flask, Response, abort, flash, redirect, request, session, url_for
+from flask import Flask, Response, abort, flash, g, redirect, request, session, url_for
 from markupsafe import Markup, escape
 
 from services.web import clients
@@ -35,7 +35,6 @@ CONTENT_SECURITY_POLICY = (
 )
 
 SECURITY_HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
@@ -86,7 +85,38 @@ def check_csrf() -> None:
         abort(400, description="This form has expired. Go back, reload the page and try again.")
 
 
+def origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def stripe_content_security_policy() -> str:
+    """The policy of a page that runs Stripe.js: its origin may load scripts, frames and fetch.
+
+    Only the checkout page gets it (see ``allow_stripe``); every other page keeps the strict
+    same-origin policy. The Stripe API origin joins connect-src too: with localstripe it is the
+    Stripe.js origin itself, in production it is https://api.stripe.com, which Stripe.js calls.
+    """
+    settings = config.stripe_settings()
+    js = origin(settings.js_url)
+    connect = " ".join(dict.fromkeys((js, origin(settings.api_base))))
+    return (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+        f"script-src 'self' {js}; frame-src 'self' {js}; "
+        f"font-src 'self'; connect-src 'self' {connect}; object-src 'none'; base-uri 'self'; "
+        "form-action 'self'; frame-ancestors 'none'"
+    )
+
+
+def allow_stripe() -> None:
+    """Let this response run Stripe.js (called by the checkout page's view)."""
+    g.allow_stripe = True
+
+
 def add_security_headers(response: Response) -> Response:
+    strict = not g.get("allow_stripe")
+    policy = CONTENT_SECURITY_POLICY if strict else stripe_content_security_policy()
+    response.headers.setdefault("Content-Security-Policy", policy)
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     if session.get("user"):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from services.web.pages import accounts, admin, home, subscriptions
+from services.web.pages import accounts, admin, courses, formatting, home, subscriptions
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
@@ -14,5 +14,6 @@ STATIC = Path(__file__).resolve().parent.parent / "static"
 def register(app: Flask) -> None:
     # Flask always routes /static to the app's own folder; point it at the site's assets.
     app.static_folder = str(STATIC)
-    for blueprint in (home.bp, subscriptions.bp, accounts.bp, admin.bp):
+    formatting.install(app)
+    for blueprint in (home.bp, subscriptions.bp, accounts.bp, courses.bp, admin.bp):
         app.register_blueprint(blueprint)

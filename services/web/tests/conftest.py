@@ -1,4 +1,4 @@
-"""The site under test, pointed at real HTTP stand-ins for identity's and email's contracts."""
+"""The site under test, pointed at real HTTP stand-ins for the contracts of the services it calls."""
 
 from __future__ import annotations
 
@@ -10,7 +10,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from services.web.app import create_app
-from services.web.tests.contract_servers import EmailContract, IdentityContract
+from services.web.tests.contract_servers import (
+    EmailContract,
+    EnrollmentContract,
+    IdentityContract,
+    PaymentsContract,
+)
 from shared.testing.fixtures import free_port
 
 
@@ -25,6 +30,22 @@ def identity_server() -> Iterator[IdentityContract]:
 @pytest.fixture(scope="session")
 def email_server() -> Iterator[EmailContract]:
     server = EmailContract()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def enrollment_server() -> Iterator[EnrollmentContract]:
+    server = EnrollmentContract()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def payments_server() -> Iterator[PaymentsContract]:
+    server = PaymentsContract()
     server.start()
     yield server
     server.stop()
@@ -45,7 +66,21 @@ def email_api(email_server, monkeypatch: pytest.MonkeyPatch) -> EmailContract:
 
 
 @pytest.fixture
-def site(var_dir, identity_api, email_api) -> Flask:
+def enrollment_api(enrollment_server, monkeypatch: pytest.MonkeyPatch) -> EnrollmentContract:
+    enrollment_server.reset()
+    monkeypatch.setenv("ENROLLMENT_URL", enrollment_server.url)
+    return enrollment_server
+
+
+@pytest.fixture
+def payments_api(payments_server, monkeypatch: pytest.MonkeyPatch) -> PaymentsContract:
+    payments_server.reset()
+    monkeypatch.setenv("PAYMENTS_URL", payments_server.url)
+    return payments_server
+
+
+@pytest.fixture
+def site(var_dir, identity_api, email_api, enrollment_api, payments_api) -> Flask:
     return create_app()
 
 

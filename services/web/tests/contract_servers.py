@@ -1,4 +1,4 @@
-"""Stand-ins for the identity and email services' HTTP contracts, for the site's tests only.
+"""Stand-ins for the identity, email, enrollment and payments services' HTTP contracts, for the site's tests only.
 
 The site is tested against real HTTP servers that answer the endpoints it calls with canned
 JSON shaped like the contract (problem+json errors included) and record every request, so a
@@ -264,3 +264,324 @@ class EmailContract(ContractServer):
             if token == self.MISSING_TOKEN:
                 return problem(404, "No subscription for that link.")
             return jsonify({"email": self.SUBSCRIBER, "status": "unsubscribed"})
+
+
+def _cycle(start: str, end: str, seats_left: int, seats_total: int = 25) -> dict:
+    return {
+        "start": start,
+        "end": end,
+        "seats_total": seats_total,
+        "seats_left": seats_left,
+        "status": "open" if seats_left else "full",
+    }
+
+
+STEP1_CYCLES = [
+    _cycle("2026-03-02", "2026-05-24", 3),
+    _cycle("2026-03-30", "2026-06-21", 0),
+    _cycle("2026-04-27", "2026-07-19", 25),
+    _cycle("2026-05-25", "2026-08-16", 25),
+]
+
+COURSES = {
+    "usmle-step-1-prep": {
+        "slug": "usmle-step-1-prep",
+        "title": "USMLE Step 1 Prep",
+        "description": "Twelve weeks of systems-based review with weekly assessments.",
+        "price_minor": 149900,
+        "currency": "USD",
+        "cycle_length_days": 84,
+        "cadence_days": 28,
+        "anchor_date": "2026-01-05",
+        "seats_per_cycle": 25,
+        "access_days": 120,
+        "refund_window_days": 14,
+        "published": True,
+    },
+    "usmle-step-2-ck-prep": {
+        "slug": "usmle-step-2-ck-prep",
+        "title": "USMLE Step 2 CK Prep",
+        "description": "Eight weeks of clinical knowledge review.",
+        "price_minor": 129900,
+        "currency": "USD",
+        "cycle_length_days": 56,
+        "cadence_days": 28,
+        "anchor_date": "2026-01-12",
+        "seats_per_cycle": 25,
+        "access_days": 90,
+        "refund_window_days": 14,
+        "published": True,
+    },
+}
+
+CYCLES = {
+    "usmle-step-1-prep": STEP1_CYCLES,
+    "usmle-step-2-ck-prep": [
+        _cycle("2026-03-09", "2026-05-03", 12),
+        _cycle("2026-04-06", "2026-05-31", 25),
+    ],
+}
+
+
+class EnrollmentContract(ContractServer):
+    """enrollment's contract: catalogue, enrollments (owner or admin), waitlist, admin."""
+
+    name = "enrollment"
+    FREE_CODE = "FREE100"
+    BAD_CODE = "NOPE"
+    CLIENT_SECRET = "pi_contract1_secret_abc"
+    PUBLISHABLE_KEY = "pk_test_contract"
+
+    def __init__(self) -> None:
+        self.enrollments: dict[str, dict] = {}
+        super().__init__()
+        self.reset()
+
+    def reset(self) -> None:
+        super().reset()
+        self.enrollments = {}
+        self.add_enrollment("enr-pending", "student@example.org", "pending_payment")
+        self.add_enrollment("enr-active", "student@example.org", "active")
+        self.add_enrollment("enr-other", "other@example.org", "pending_payment")
+
+    def add_enrollment(
+        self, enrollment_id: str, email: str, status: str, cycle: dict | None = None
+    ) -> dict:
+        cycle = cycle or STEP1_CYCLES[0]
+        self.enrollments[enrollment_id] = {
+            "id": enrollment_id,
+            "student_email": email,
+            "status": status,
+            "course_slug": "usmle-step-1-prep",
+            "course_title": "USMLE Step 1 Prep",
+            "cycle_start": cycle["start"],
+            "cycle_end": cycle["end"],
+            "access_ends_on": "2026-06-30",
+            "amount_minor": 149900,
+            "currency": "USD",
+            "hold_expires_at": "2026-02-20T14:30:00+00:00",
+            "refund_requested": False,
+        }
+        return self.enrollments[enrollment_id]
+
+    def _view(self, record: dict) -> dict:
+        view = {k: v for k, v in record.items() if k != "student_email"}
+        view["checkout"] = None
+        if record["status"] == "pending_payment":
+            view["checkout"] = {
+                "client_secret": self.CLIENT_SECRET,
+                "publishable_key": self.PUBLISHABLE_KEY,
+                "js_url": "http://stripe.invalid/js.stripe.com/v3/",
+                "payment_id": f"pay-{record['id']}",
+            }
+        return view
+
+    def _bearer_user(self) -> dict | None:
+        header = request.headers.get("Authorization", "")
+        if not header.startswith("Bearer access-"):
+            return None
+        return _user(header.split(".", 1)[1])
+
+    def _owned(self, enrollment_id: str) -> tuple[dict | None, Response | None]:
+        user = self._bearer_user()
+        if user is None:
+            return None, problem(401, "Send an access token.")
+        record = self.enrollments.get(enrollment_id)
+        if record is None:
+            return None, problem(404, "No such enrollment.")
+        if record["student_email"] != user["email"] and "admin" not in user["roles"]:
+            return None, problem(403, "This enrollment belongs to someone else.")
+        return record, None
+
+    def _admin(self) -> Response | None:
+        user = self._bearer_user()
+        if user is None or "admin" not in user["roles"]:
+            return problem(403, "This needs the role admin.")
+        return None
+
+    def routes(self, app: Flask) -> None:
+        @app.get("/api/courses")
+        def courses():
+            return jsonify(
+                [{**course, "next_cycles": CYCLES[slug]} for slug, course in COURSES.items()]
+            )
+
+        @app.get("/api/courses/<slug>")
+        def course(slug: str):
+            if slug not in COURSES:
+                return problem(404, "No such course.")
+            return jsonify({**COURSES[slug], "cycles": CYCLES[slug]})
+
+        @app.post("/api/enrollments")
+        def enroll():
+            user = self._bearer_user()
+            if user is None:
+                return problem(401, "Send an access token.")
+            body = request.get_json()
+            cycles = CYCLES[body["course_slug"]]
+            start = body.get("cycle_start") or cycles[0]["start"]
+            [cycle] = [c for c in cycles if c["start"] == start]
+            if cycle["status"] == "full":
+                return problem(409, "That cycle is full", {"cycle_start": ["That cycle is full."]})
+            code = body.get("promo_code")
+            if code == self.BAD_CODE:
+                return problem(
+                    422, "Unknown promotion code", {"promo_code": ["Unknown promotion code."]}
+                )
+            status = "active" if code == self.FREE_CODE else "pending_payment"
+            record = self.add_enrollment("enr-new", user["email"], status, cycle)
+            return jsonify(self._view(record)), 201
+
+        @app.get("/api/enrollments")
+        def mine():
+            user = self._bearer_user()
+            if user is None:
+                return problem(401, "Send an access token.")
+            return jsonify(
+                [
+                    self._view(r)
+                    for r in self.enrollments.values()
+                    if r["student_email"] == user["email"]
+                ]
+            )
+
+        @app.get("/api/enrollments/<enrollment_id>")
+        def one(enrollment_id: str):
+            record, refusal = self._owned(enrollment_id)
+            return refusal or jsonify(self._view(record))
+
+        @app.post("/api/enrollments/<enrollment_id>/defer")
+        def defer(enrollment_id: str):
+            record, refusal = self._owned(enrollment_id)
+            if refusal:
+                return refusal
+            record["cycle_start"] = request.get_json()["cycle_start"]
+            return jsonify(self._view(record))
+
+        @app.post("/api/enrollments/<enrollment_id>/refund")
+        def refund(enrollment_id: str):
+            record, refusal = self._owned(enrollment_id)
+            if refusal:
+                return refusal
+            record["refund_requested"] = True
+            return jsonify(self._view(record)), 202
+
+        @app.post("/api/courses/<slug>/cycles/<start>/waitlist")
+        def waitlist(slug: str, start: str):
+            if self._bearer_user() is None:
+                return problem(401, "Send an access token.")
+            return jsonify({"position": 3}), 201
+
+        @app.get("/api/admin/courses")
+        def admin_courses():
+            return self._admin() or jsonify(list(COURSES.values()))
+
+        @app.post("/api/admin/courses")
+        def create_course():
+            return self._admin() or (jsonify(request.get_json()), 201)
+
+        @app.patch("/api/admin/courses/<slug>")
+        def update_course(slug: str):
+            return self._admin() or jsonify({**COURSES[slug], **request.get_json()})
+
+        @app.get("/api/admin/courses/<slug>/cycles/<start>/roster")
+        def roster(slug: str, start: str):
+            return self._admin() or jsonify(
+                {
+                    "course_slug": slug,
+                    "course_title": COURSES[slug]["title"],
+                    "cycle_start": start,
+                    "cycle_end": "2026-05-24",
+                    "seats_total": 25,
+                    "seats_left": 23,
+                    "enrollments": [
+                        {
+                            "id": "enr-r1",
+                            "name": "Rita Roster",
+                            "email": "rita@example.org",
+                            "status": "active",
+                            "amount_minor": 149900,
+                            "currency": "USD",
+                            "access_ends_on": "2026-06-30",
+                        }
+                    ],
+                }
+            )
+
+        @app.get("/api/admin/promo-codes")
+        def promo_codes():
+            return self._admin() or jsonify(
+                [
+                    {
+                        "code": "SPRING25",
+                        "kind": "percent",
+                        "value": 25,
+                        "course_slug": None,
+                        "max_redemptions": 100,
+                        "redemptions": 7,
+                        "per_student_limit": 1,
+                        "expires_at": None,
+                        "currency": None,
+                    }
+                ]
+            )
+
+        @app.post("/api/admin/promo-codes")
+        def create_promo_code():
+            return self._admin() or (jsonify(request.get_json()), 201)
+
+
+class PaymentsContract(ContractServer):
+    """payments' contract as the site uses it: only the admin ledger."""
+
+    name = "payments"
+
+    def routes(self, app: Flask) -> None:
+        @app.get("/api/admin/ledger")
+        def ledger():
+            header = request.headers.get("Authorization", "")
+            if not header.startswith("Bearer access-") or not header.split(".", 1)[1].startswith(
+                "admin"
+            ):
+                return problem(403, "This needs the role admin.")
+            return jsonify(
+                {
+                    "payments": [
+                        {
+                            "payment_id": "pay-1",
+                            "purchase_ref": "enr-1",
+                            "purchase_kind": "enrollment",
+                            "user_id": "user-student",
+                            "email": "payer@example.org",
+                            "name": "Paula Payer",
+                            "description": "USMLE Step 1 Prep",
+                            "amount_minor": 149900,
+                            "currency": "USD",
+                            "status": "succeeded",
+                            "refunded_minor": 50000,
+                            "created_at": "2026-02-20T14:00:00+00:00",
+                        }
+                    ],
+                    "refunds": [
+                        {
+                            "refund_id": "re_1",
+                            "payment_id": "pay-1",
+                            "amount_minor": 50000,
+                            "currency": "USD",
+                            "status": "succeeded",
+                            "created_at": "2026-02-21T09:00:00+00:00",
+                        }
+                    ],
+                    "disputes": [
+                        {
+                            "dispute_id": "dp_1",
+                            "payment_id": "pay-9",
+                            "amount_minor": 129900,
+                            "currency": "USD",
+                            "status": "needs_response",
+                            "reason": "fraudulent",
+                            "created_at": "2026-02-22T09:00:00+00:00",
+                        }
+                    ],
+                }
+            )

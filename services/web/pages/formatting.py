@@ -1,0 +1,107 @@
+"""Money and dates as people read them, and prices as people type them.
+
+Services speak integer minor units and ISO dates; pages show "$1,499.00" and "5 Jan 2026",
+and admins type "1499" or "1499.00". The conversion lives here, once, so no page rounds money
+through a float.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+
+from flask import Flask
+
+ZERO_DECIMAL_CURRENCIES = frozenset(
+    {"BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND", "VUV"}
+    | {"XAF", "XOF", "XPF"}
+)
+"""ISO 4217 currencies without minor units (as Stripe counts them)."""
+
+SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "CAD": "CA$", "AUD": "A$", "JPY": "¥"}
+
+
+def exponent(currency: str) -> int:
+    return 0 if (currency or "").upper() in ZERO_DECIMAL_CURRENCIES else 2
+
+
+def format_money(minor: int | None, currency: str | None) -> str:
+    """``149900, "USD"`` → ``$1,499.00``; an unknown currency keeps its code after the amount."""
+    if minor is None:
+        return ""
+    code = (currency or "").upper()
+    places = exponent(code)
+    amount = Decimal(int(minor)).scaleb(-places)
+    text = f"{amount:,.{places}f}"
+    if code in SYMBOLS:
+        sign = "-" if amount < 0 else ""
+        return f"{sign}{SYMBOLS[code]}{text.lstrip('-')}"
+    return f"{text} {code}".strip()
+
+
+def major_units(minor: int | None, currency: str | None) -> str:
+    """Minor units as the plain number an admin would type back (``149900`` → ``1499.00``)."""
+    if minor is None:
+        return ""
+    places = exponent(currency or "")
+    return f"{Decimal(int(minor)).scaleb(-places):.{places}f}"
+
+
+def to_minor(text: str, currency: str) -> int | None:
+    """What an admin typed (``1,499.00``) as minor units, or None if it is not such an amount."""
+    cleaned = (text or "").strip().replace(",", "")
+    for symbol in SYMBOLS.values():
+        cleaned = cleaned.removeprefix(symbol)
+    try:
+        amount = Decimal(cleaned)
+    except InvalidOperation:
+        return None
+    if not amount.is_finite() or amount < 0:
+        return None
+    scaled = amount.scaleb(exponent(currency))
+    if scaled != scaled.to_integral_value():
+        return None  # more decimals than the currency has: refuse rather than round money
+    return int(scaled)
+
+
+def _as_date(value: str | date | None) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def format_date(value: str | date | None) -> str:
+    """``2026-01-05`` → ``Mon 5 Jan 2026``; anything unreadable is shown as given."""
+    day = _as_date(value)
+    if day is None:
+        return str(value or "")
+    return f"{day:%a} {day.day} {day:%b %Y}"
+
+
+def format_datetime(value: str | datetime | None) -> str:
+    """An ISO timestamp as ``Mon 5 Jan 2026, 14:30 UTC`` (the services keep UTC)."""
+    if not value:
+        return ""
+    try:
+        moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return f"{format_date(moment.date())}, {moment:%H:%M} UTC"
+
+
+def install(app: Flask) -> None:
+    app.jinja_env.filters.update(
+        money=format_money,
+        major_units=major_units,
+        day=format_date,
+        moment=format_datetime,
+    )

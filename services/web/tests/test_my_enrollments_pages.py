@@ -1,0 +1,119 @@
+"""My enrollments: status, dates, paying a pending one, deferring and asking for a refund."""
+
+from __future__ import annotations
+
+from services.web.tests.conftest import csrf_from, sign_in
+
+
+def post(client, path: str, data: dict | None = None):
+    token = csrf_from(client, "/my/enrollments")
+    return client.post(path, data={**(data or {}), "csrf_token": token})
+
+
+def test_my_enrollments_lists_each_with_status_dates_and_access_end(client, enrollment_api):
+    sign_in(client, "student@example.org")
+
+    html = client.get("/my/enrollments").get_data(as_text=True)
+
+    assert html.count('class="page-card enrollment"') == 2  # not the other student's
+    assert "Awaiting payment" in html and "Active" in html
+    assert "Mon 2 Mar 2026 \u2013 Sun 24 May 2026" in html
+    assert "Tue 30 Jun 2026" in html
+    assert 'href="/checkout/enr-pending">Pay now</a>' in html
+    [call] = enrollment_api.calls_to("GET", "/api/enrollments")
+    assert call.headers["Authorization"] == "Bearer access-1.student@example.org"
+
+
+def test_an_active_enrollment_can_defer_only_to_later_open_cycles(client, enrollment_api):
+    sign_in(client)
+
+    html = client.get("/my/enrollments").get_data(as_text=True)
+
+    assert 'action="/my/enrollments/enr-active/defer"' in html
+    assert '<option value="2026-04-27">' in html and '<option value="2026-05-25">' in html
+    assert '<option value="2026-03-02">' not in html  # its own cycle
+    assert '<option value="2026-03-30">' not in html  # full
+    assert 'action="/my/enrollments/enr-active/refund"' in html
+    assert 'action="/my/enrollments/enr-pending/refund"' not in html
+
+
+def test_deferring_posts_the_chosen_cycle(client, enrollment_api):
+    sign_in(client)
+
+    response = post(client, "/my/enrollments/enr-active/defer", {"cycle_start": "2026-04-27"})
+
+    assert response.headers["Location"] == "/my/enrollments"
+    [call] = enrollment_api.calls_to("POST", "/api/enrollments/enr-active/defer")
+    assert call.json == {"cycle_start": "2026-04-27"}
+    assert call.headers["Authorization"] == "Bearer access-1.student@example.org"
+    assert "moved to the later cycle" in client.get("/my/enrollments").get_data(as_text=True)
+
+
+def test_a_refused_deferral_is_shown_on_that_enrollment(client, enrollment_api):
+    enrollment_api.answer(
+        "POST",
+        "/api/enrollments/enr-active/defer",
+        409,
+        {"detail": "You have already deferred this enrollment once"},
+    )
+    sign_in(client)
+
+    response = post(client, "/my/enrollments/enr-active/defer", {"cycle_start": "2026-04-27"})
+
+    assert response.status_code == 409
+    assert "You have already deferred this enrollment once" in response.get_data(as_text=True)
+
+
+def test_requesting_a_refund_posts_and_confirms(client, enrollment_api):
+    sign_in(client)
+
+    response = post(client, "/my/enrollments/enr-active/refund")
+
+    assert response.headers["Location"] == "/my/enrollments"
+    [call] = enrollment_api.calls_to("POST", "/api/enrollments/enr-active/refund")
+    assert call.headers["Authorization"] == "Bearer access-1.student@example.org"
+    html = client.get("/my/enrollments").get_data(as_text=True)
+    assert "Your refund is requested." in html
+    assert "Refund requested" in html
+    assert 'action="/my/enrollments/enr-active/refund"' not in html
+
+
+def test_a_refund_outside_the_window_shows_the_reason(client, enrollment_api):
+    enrollment_api.answer(
+        "POST",
+        "/api/enrollments/enr-active/refund",
+        422,
+        {
+            "detail": "Refunds close 14 days after the cycle starts",
+            "errors": {"cycle_start": ["Refunds close 14 days after the cycle starts"]},
+        },
+    )
+    sign_in(client)
+
+    response = post(client, "/my/enrollments/enr-active/refund")
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert '<div class="form-alert" role="alert"><p>Refunds close 14 days after' in html
+    assert 'id="enrollment-enr-active"' in html
+
+
+def test_acting_on_another_students_enrollment_is_403(client, enrollment_api):
+    sign_in(client, "student@example.org")
+
+    response = post(client, "/my/enrollments/enr-other/refund")
+
+    assert response.status_code == 403
+
+
+def test_my_enrollments_requires_sign_in(client):
+    assert client.get("/my/enrollments").headers["Location"] == "/login?next=%2Fmy%2Fenrollments"
+
+
+def test_a_student_without_enrollments_is_offered_the_catalogue(client, enrollment_api):
+    sign_in(client, "newcomer@example.org")
+
+    html = client.get("/my/enrollments").get_data(as_text=True)
+
+    assert "You haven't enrolled in a course yet." in html
+    assert 'href="/courses">Browse courses</a>' in html
