@@ -44,7 +44,7 @@ def id_of(value: Any) -> str | None:
 
 
 def _plain(obj: Any) -> dict[str, Any]:
-    return json.loads(json.dumps(obj))
+    return obj.to_dict(for_json=True)
 
 
 @dataclass(frozen=True)
