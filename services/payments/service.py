@@ -1,0 +1,498 @@
+"""Payments' use cases: open a payment, apply what Stripe tells us, refund, reconcile, report.
+
+Stripe is called inside the unit of work while the payment row is locked (``FOR UPDATE``):
+two concurrent calls for one purchase, or two refund requests for one payment, take turns, so
+the second sees what the first did instead of making a second PaymentIntent or refund.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from services.payments import domain
+from services.payments.models import Customer, Dispute, Payment, Refund, StripeEvent
+from services.payments.stripe_gateway import StripeGateway, StripeRefused, id_of
+from shared.auth import Principal
+from shared.db import UnitOfWork, utcnow
+
+log = logging.getLogger(__name__)
+
+RECONCILE_WINDOW = timedelta(days=3)
+
+
+def _new_id() -> str:
+    return str(uuid.uuid4())
+
+
+# --- views ---------------------------------------------------------------------------------
+
+
+def payment_view(p: Payment) -> dict[str, Any]:
+    return {
+        "payment_id": p.id,
+        "purchase_ref": p.purchase_ref,
+        "purchase_kind": p.purchase_kind,
+        "user_id": p.user_id,
+        "status": p.status,
+        "amount_minor": p.amount_minor,
+        "currency": p.currency,
+        "refunded_minor": p.refunded_minor,
+        "stripe_payment_intent_id": p.stripe_payment_intent_id,
+        "failure_reason": p.failure_reason,
+        "created_at": p.created_at,
+        "updated_at": p.updated_at,
+    }
+
+
+def _facts(p: Payment) -> dict[str, Any]:
+    """The fields every payment event carries (shared.bus.catalogue.PaymentFacts)."""
+    return {
+        "payment_id": p.id,
+        "purchase_ref": p.purchase_ref,
+        "purchase_kind": p.purchase_kind,
+        "user_id": p.user_id,
+        "amount_minor": p.amount_minor,
+        "currency": p.currency,
+    }
+
+
+def refund_view(r: Refund) -> dict[str, Any]:
+    return {
+        "refund_id": r.id,
+        "payment_id": r.payment_id,
+        "refund_request_id": r.refund_request_id,
+        "stripe_refund_id": r.stripe_refund_id,
+        "amount_minor": r.amount_minor,
+        "status": r.status,
+        "reason": r.reason,
+        "error": r.error,
+        "created_at": r.created_at,
+    }
+
+
+def dispute_view(d: Dispute) -> dict[str, Any]:
+    return {
+        "dispute_id": d.id,
+        "payment_id": d.payment_id,
+        "stripe_dispute_id": d.stripe_dispute_id,
+        "amount_minor": d.amount_minor,
+        "currency": d.currency,
+        "reason": d.reason,
+        "status": d.status,
+        "created_at": d.created_at,
+    }
+
+
+# --- opening a payment ---------------------------------------------------------------------
+
+
+def _customer_for(uow: UnitOfWork, gateway: StripeGateway, cmd: dict[str, Any]) -> str:
+    """The user's one Stripe customer, made on their first purchase."""
+    row = uow.session.scalar(select(Customer).where(Customer.user_id == cmd["user_id"]))
+    if row is not None:
+        return row.stripe_customer_id
+    stripe_id = gateway.create_customer(cmd["user_id"], cmd["email"], cmd["name"])
+    # Its own short transaction: a concurrent first purchase of the same user settles on one
+    # row (the unique user_id), and Stripe's idempotency key gives both the same customer.
+    with uow.db.session() as own:
+        own.add(
+            Customer(
+                id=_new_id(),
+                user_id=cmd["user_id"],
+                stripe_customer_id=stripe_id,
+                email=cmd["email"],
+                created_at=utcnow(),
+            )
+        )
+        try:
+            own.commit()
+        except IntegrityError:
+            own.rollback()
+            existing = own.scalar(select(Customer).where(Customer.user_id == cmd["user_id"]))
+            if existing is not None:
+                return existing.stripe_customer_id
+            raise
+    return stripe_id
+
+
+def _check_same_purchase(p: Payment, cmd: dict[str, Any]) -> None:
+    asked = (cmd["user_id"], cmd["amount_minor"], domain.normalize_currency(cmd["currency"]))
+    if (p.user_id, p.amount_minor, p.currency) != asked:
+        raise domain.PurchaseMismatch(
+            "This purchase_ref already has a payment for another user, amount or currency.",
+            field="purchase_ref",
+        )
+
+
+def open_payment(
+    uow: UnitOfWork, gateway: StripeGateway, cmd: dict[str, Any]
+) -> tuple[dict[str, Any], bool]:
+    """The payment of a purchase with its PaymentIntent; True when it was made by this call."""
+    created = False
+    with uow:
+        now = utcnow()
+        uow.session.add(
+            Payment(
+                id=_new_id(),
+                purchase_ref=cmd["purchase_ref"],
+                purchase_kind=cmd["purchase_kind"],
+                user_id=cmd["user_id"],
+                email=cmd["email"],
+                name=cmd["name"],
+                description=cmd.get("description") or "",
+                amount_minor=cmd["amount_minor"],
+                currency=domain.normalize_currency(cmd["currency"]),
+                status=domain.REQUIRES_PAYMENT,
+                refunded_minor=0,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        try:
+            uow.commit()
+            created = True
+        except IntegrityError:
+            uow.rollback()  # the purchase already has its payment: use that one
+    with uow:
+        p = uow.session.scalar(
+            select(Payment).where(Payment.purchase_ref == cmd["purchase_ref"]).with_for_update()
+        )
+        _check_same_purchase(p, cmd)
+        if p.stripe_payment_intent_id is None:
+            customer_id = _customer_for(uow, gateway, cmd)
+            metadata = {
+                "purchase_ref": p.purchase_ref,
+                "purchase_kind": p.purchase_kind,
+                "user_id": p.user_id,
+                "payment_id": p.id,
+            }
+            if p.description:
+                metadata["description"] = p.description[:500]
+            intent = gateway.create_payment_intent(
+                amount_minor=p.amount_minor,
+                currency=p.currency,
+                customer_id=customer_id,
+                metadata=metadata,
+                idempotency_key=f"pi-{p.purchase_ref}",
+            )
+            p.stripe_payment_intent_id = intent.id
+            p.client_secret = intent.client_secret
+            p.updated_at = utcnow()
+            uow.commit()
+            log.info(
+                "payment intent created",
+                extra={"payment_id": p.id, "payment_intent": intent.id},
+            )
+        view = payment_view(p)
+        view["client_secret"] = p.client_secret
+        return view, created
+
+
+def payment_for_purchase(uow: UnitOfWork, principal: Principal, purchase_ref: str) -> dict:
+    """Services and admins see any payment; a person only their own (others get a 404)."""
+    with uow:
+        p = uow.session.scalar(select(Payment).where(Payment.purchase_ref == purchase_ref))
+        visible = p is not None and (
+            principal.is_service or principal.has("admin") or principal.user_id == p.user_id
+        )
+        if not visible:
+            raise domain.PaymentNotFound("No payment for that purchase.", field="purchase_ref")
+        return payment_view(p)
+
+
+def ledger(uow: UnitOfWork, limit: int) -> dict[str, Any]:
+    with uow:
+        s = uow.session
+        payments = s.scalars(select(Payment).order_by(Payment.created_at.desc()).limit(limit))
+        refunds = s.scalars(select(Refund).order_by(Refund.created_at.desc()).limit(limit))
+        disputes = s.scalars(select(Dispute).order_by(Dispute.created_at.desc()).limit(limit))
+        return {
+            "payments": [payment_view(p) for p in payments],
+            "refunds": [refund_view(r) for r in refunds],
+            "disputes": [dispute_view(d) for d in disputes],
+        }
+
+
+# --- what Stripe tells us (webhook and reconciliation) --------------------------------------
+
+
+def _locked_payment(
+    session: Session, payment_intent_id: str | None, charge_id: str | None = None
+) -> Payment | None:
+    query = select(Payment).with_for_update()
+    if payment_intent_id:
+        return session.scalar(query.where(Payment.stripe_payment_intent_id == payment_intent_id))
+    if charge_id:
+        return session.scalar(query.where(Payment.stripe_charge_id == charge_id))
+    return None
+
+
+def _on_intent_succeeded(uow: UnitOfWork, intent: dict[str, Any]) -> str:
+    p = _locked_payment(uow.session, intent.get("id"))
+    if p is None:
+        return "ignored: not our payment"
+    new = domain.on_success(p.status)
+    if new is None:
+        return f"no change: already {p.status}"
+    p.status = new
+    p.stripe_charge_id = id_of(intent.get("latest_charge")) or p.stripe_charge_id
+    p.failure_reason = None
+    p.updated_at = utcnow()
+    uow.record(
+        "payment.succeeded", {**_facts(p), "stripe_payment_intent_id": p.stripe_payment_intent_id}
+    )
+    return "payment succeeded"
+
+
+def _on_intent_failed(uow: UnitOfWork, intent: dict[str, Any]) -> str:
+    p = _locked_payment(uow.session, intent.get("id"))
+    if p is None:
+        return "ignored: not our payment"
+    new = domain.on_failure(p.status)
+    if new is None:
+        return f"no change: already {p.status}"
+    error = intent.get("last_payment_error") or {}
+    reason = error.get("message") or error.get("code") or "The payment failed."
+    p.status = new
+    p.failure_reason = reason
+    p.updated_at = utcnow()
+    uow.record("payment.failed", {**_facts(p), "reason": reason})
+    return "payment failed"
+
+
+def _on_intent_processing(uow: UnitOfWork, intent: dict[str, Any]) -> str:
+    p = _locked_payment(uow.session, intent.get("id"))
+    if p is None:
+        return "ignored: not our payment"
+    new = domain.on_processing(p.status)
+    if new is None:
+        return f"no change: already {p.status}"
+    p.status = new
+    p.updated_at = utcnow()
+    return "payment processing"
+
+
+def _on_charge_refunded(uow: UnitOfWork, gateway: StripeGateway, charge: dict[str, Any]) -> str:
+    p = _locked_payment(uow.session, id_of(charge.get("payment_intent")), charge.get("id"))
+    if p is None:
+        return "ignored: not our payment"
+    listed = charge.get("refunds")
+    if isinstance(listed, dict) and "data" in listed and not listed.get("has_more"):
+        refunds = listed["data"]
+    else:  # API versions since 2022-11-15 leave the charge's refunds out: ask Stripe.
+        refunds = gateway.refunds_of(charge=charge["id"])
+    known = set(
+        uow.session.scalars(select(Refund.stripe_refund_id).where(Refund.payment_id == p.id))
+    )
+    applied = 0
+    for refund in sorted(refunds, key=lambda r: r.get("created") or 0):
+        if refund.get("status") != "succeeded" or refund["id"] in known:
+            continue
+        amount = int(refund["amount"])
+        metadata = refund.get("metadata") or {}
+        # A refund we asked for carries its request id: keep it, so a retried request finds it.
+        _apply_refund(uow, p, refund["id"], amount, metadata.get("refund_request_id"), metadata)
+        applied += 1
+    return f"{applied} refund(s) recorded"
+
+
+def _apply_refund(
+    uow: UnitOfWork,
+    p: Payment,
+    stripe_refund_id: str,
+    amount: int,
+    refund_request_id: str | None,
+    metadata: dict[str, Any],
+    row: Refund | None = None,
+) -> None:
+    now = utcnow()
+    if row is None:
+        row = Refund(id=_new_id(), payment_id=p.id, created_at=now)
+        uow.session.add(row)
+    row.refund_request_id = refund_request_id
+    row.stripe_refund_id = stripe_refund_id
+    row.amount_minor = amount
+    row.status = domain.REFUND_SUCCEEDED
+    row.reason = row.reason or metadata.get("reason")
+    p.refunded_minor = domain.add_refund(p.amount_minor, p.refunded_minor, amount)
+    p.status = domain.status_after_refund(p.amount_minor, p.refunded_minor)
+    p.updated_at = now
+    uow.session.flush()
+    uow.record(
+        "payment.refunded",
+        {
+            **_facts(p),
+            "amount_minor": amount,
+            "refund_id": stripe_refund_id,
+            "refund_request_id": refund_request_id,
+        },
+    )
+
+
+def _on_dispute_created(uow: UnitOfWork, dispute: dict[str, Any]) -> str:
+    p = _locked_payment(
+        uow.session, id_of(dispute.get("payment_intent")), id_of(dispute.get("charge"))
+    )
+    if p is None:
+        return "ignored: not our payment"
+    known = uow.session.scalar(select(Dispute).where(Dispute.stripe_dispute_id == dispute["id"]))
+    if known is not None:
+        return "no change: dispute already recorded"
+    reason = dispute.get("reason") or "general"
+    uow.session.add(
+        Dispute(
+            id=_new_id(),
+            payment_id=p.id,
+            stripe_dispute_id=dispute["id"],
+            amount_minor=int(dispute.get("amount") or p.amount_minor),
+            currency=domain.normalize_currency(dispute.get("currency") or p.currency),
+            reason=reason[:100],
+            status=(dispute.get("status") or "needs_response")[:50],
+            created_at=utcnow(),
+        )
+    )
+    uow.record("payment.disputed", {**_facts(p), "reason": reason})
+    return "dispute recorded"
+
+
+def process_stripe_event(
+    uow: UnitOfWork, gateway: StripeGateway, event: dict[str, Any], source: str
+) -> bool:
+    """Apply one Stripe event exactly once; False when it had been seen already.
+
+    The ``stripe_events`` row is inserted first: a concurrent delivery of the same event waits
+    on its primary key and then finds it taken, so the effects and the events they publish
+    happen once, whichever of webhook or reconciliation gets there first.
+    """
+    with uow:
+        created = event.get("created")
+        row = StripeEvent(
+            id=event["id"],
+            type=event["type"],
+            source=source,
+            outcome="",
+            stripe_created_at=datetime.fromtimestamp(created, UTC) if created else None,
+            received_at=utcnow(),
+        )
+        uow.session.add(row)
+        try:
+            uow.session.flush()
+        except IntegrityError:
+            return False
+        obj = (event.get("data") or {}).get("object") or {}
+        kind = event["type"]
+        if kind == "payment_intent.succeeded":
+            outcome = _on_intent_succeeded(uow, obj)
+        elif kind == "payment_intent.payment_failed":
+            outcome = _on_intent_failed(uow, obj)
+        elif kind == "payment_intent.processing":
+            outcome = _on_intent_processing(uow, obj)
+        elif kind == "charge.refunded":
+            outcome = _on_charge_refunded(uow, gateway, obj)
+        elif kind == "charge.dispute.created":
+            outcome = _on_dispute_created(uow, obj)
+        else:
+            outcome = "ignored: type not handled"
+        row.outcome = outcome[:200]
+        try:
+            uow.commit()
+        except IntegrityError:
+            return False
+        log.info(
+            "stripe event applied",
+            extra={"stripe_event": row.id, "type": kind, "source": source, "outcome": outcome},
+        )
+        return True
+
+
+def reconcile(uow_factory: Any, gateway: StripeGateway, now: datetime | None = None) -> int:
+    """Apply recent Stripe events the webhook never delivered; returns how many were new."""
+    since = (now or utcnow()) - RECONCILE_WINDOW
+    events = gateway.events_since(since)
+    if not events:
+        return 0
+    with uow_factory() as uow:
+        seen = set(
+            uow.session.scalars(
+                select(StripeEvent.id).where(StripeEvent.id.in_([e["id"] for e in events]))
+            )
+        )
+    applied = 0
+    for event in events:
+        if event["id"] not in seen and process_stripe_event(
+            uow_factory(), gateway, event, "reconcile"
+        ):
+            applied += 1
+    return applied
+
+
+# --- refunds we are asked for ----------------------------------------------------------------
+
+
+def refund_requested(uow: UnitOfWork, gateway: StripeGateway, data: dict[str, Any]) -> str:
+    """Refund a purchase through Stripe at most once per request, never beyond what was paid.
+
+    A request we refuse by rule (nothing paid, more than is left) is recorded as a refused
+    refund with its reason — it is an answer, not a failure to retry, so it is not
+    dead-lettered and nothing is published. An unknown purchase raises (retried, then
+    dead-lettered): the request cannot be answered at all.
+    """
+    request_id = data["refund_request_id"]
+    with uow:
+        s = uow.session
+        p = s.scalar(
+            select(Payment).where(Payment.purchase_ref == data["purchase_ref"]).with_for_update()
+        )
+        if p is None:
+            raise domain.PaymentNotFound(f"No payment for purchase {data['purchase_ref']}.")
+        if s.scalar(select(Refund).where(Refund.refund_request_id == request_id)) is not None:
+            uow.commit()
+            return "already handled"
+        now = utcnow()
+        row = Refund(
+            id=_new_id(),
+            payment_id=p.id,
+            refund_request_id=request_id,
+            amount_minor=data.get("amount_minor") or 0,
+            status="pending",
+            reason=data.get("reason"),
+            created_at=now,
+        )
+        s.add(row)
+        try:
+            amount = domain.refund_amount(
+                p.status, p.amount_minor, p.refunded_minor, data.get("amount_minor")
+            )
+            refund = gateway.refund(
+                payment_intent=p.stripe_payment_intent_id,
+                amount_minor=amount,
+                refund_request_id=request_id,
+                reason=data.get("reason") or "",
+            )
+        except (domain.RefundRefused, StripeRefused) as exc:
+            row.status = domain.REFUND_REFUSED
+            row.error = str(exc)
+            uow.commit()
+            log.warning(
+                "refund refused",
+                extra={"refund_request_id": request_id, "payment_id": p.id, "error": str(exc)},
+            )
+            return "refused"
+        _apply_refund(
+            uow,
+            p,
+            refund["id"],
+            int(refund["amount"]),
+            request_id,
+            refund.get("metadata") or {},
+            row,
+        )
+        uow.commit()
+        return "refunded"
