@@ -45,6 +45,21 @@ def create_payment_intent(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
     return view, 201 if created else 200
 
 
+@blp.route("/payments/<string:payment_id>/card", methods=["POST"])
+@blp.doc(security=BEARER)
+@blp.arguments(schemas.CardPaymentRequestSchema)
+@blp.response(200, schemas.CardPaymentSchema)
+@blp.alt_response(401, description="No valid access token.")
+@blp.alt_response(402, description="The card was declined (the message says why).")
+@blp.alt_response(404, description="No such payment, or it is someone else's.")
+@blp.alt_response(409, description="Already paid.")
+@auth.require()
+def pay_with_card(body: dict[str, Any], payment_id: str) -> dict[str, Any]:
+    return service.pay_with_card(
+        _uow(), gateway(), auth.current_principal(), payment_id, body["token"]
+    )
+
+
 @blp.route("/payments/by-purchase/<string:purchase_ref>", methods=["GET"])
 @blp.doc(security=BEARER)
 @blp.response(200, schemas.PaymentSchema)

@@ -45,6 +45,15 @@ class PurchaseMismatch(Conflict):
     title = "That purchase already has a payment with other terms"
 
 
+class CardDeclined(DomainError):
+    status = 402
+    title = "The card was declined"
+
+
+class AlreadyPaid(Conflict):
+    title = "This purchase is already paid"
+
+
 class InvalidWebhook(DomainError):
     status = 400
     title = "Webhook refused"

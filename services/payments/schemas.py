@@ -47,6 +47,26 @@ class PaymentIntentSchema(Schema):
     js_url = fields.String(required=True)
 
 
+class CardPaymentRequestSchema(Strict):
+    token = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^tok_\w{1,200}$", error="Give the token Stripe.js made."),
+        metadata={"description": "The card token from `stripe.createToken(cardElement)`."},
+    )
+
+
+class CardPaymentSchema(Schema):
+    payment_id = fields.String(required=True)
+    status = fields.String(
+        required=True,
+        metadata={
+            "description": "The PaymentIntent's status: succeeded, processing, "
+            "requires_action (complete it with stripe.confirmCardPayment)."
+        },
+    )
+    client_secret = fields.String(required=True)
+
+
 class PaymentSchema(Schema):
     payment_id = fields.String(required=True)
     purchase_ref = fields.String(required=True)

@@ -195,6 +195,40 @@ def open_payment(
         return view, created
 
 
+def pay_with_card(
+    uow: UnitOfWork, gateway: StripeGateway, principal: Principal, payment_id: str, token: str
+) -> dict[str, Any]:
+    """The buyer's card for their payment, confirmed on the server.
+
+    Fulfilment still waits for Stripe's ``payment_intent.succeeded`` webhook; this only tells
+    the checkout page whether to show 3-D Secure, an error, or the "confirming" page. A card
+    declined before any charge exists gets no webhook from Stripe, so the failure is published
+    here.
+    """
+    with uow:
+        p = uow.session.scalar(select(Payment).where(Payment.id == payment_id).with_for_update())
+        if p is None or p.user_id != principal.user_id:
+            raise domain.PaymentNotFound("No such payment of yours.", field="payment_id")
+        if p.status not in domain.UNPAID or p.stripe_payment_intent_id is None:
+            raise domain.AlreadyPaid("This purchase is already paid.", field="payment_id")
+        customer = uow.session.scalar(select(Customer).where(Customer.user_id == p.user_id))
+        try:
+            intent = gateway.pay_with_card(
+                payment_intent=p.stripe_payment_intent_id,
+                customer_id=customer.stripe_customer_id,
+                card_token=token,
+            )
+        except StripeRefused as exc:
+            reason = str(exc) or "Your card was declined."
+            p.status = domain.on_failure(p.status) or p.status
+            p.failure_reason = reason
+            p.updated_at = utcnow()
+            uow.record("payment.failed", {**_facts(p), "reason": reason})
+            uow.commit()
+            raise domain.CardDeclined(reason, field="card") from exc
+        return {"payment_id": p.id, "status": intent.status, "client_secret": p.client_secret}
+
+
 def payment_for_purchase(uow: UnitOfWork, principal: Principal, purchase_ref: str) -> dict:
     """Services and admins see any payment; a person only their own (others get a 404)."""
     with uow:

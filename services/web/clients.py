@@ -259,10 +259,18 @@ class EnrollmentClient(ServiceClient):
 
 
 class PaymentsClient(ServiceClient):
-    """Only the admin ledger: the browser talks to Stripe, and enrollment asks for intents."""
+    """The card step of checkout and the admin ledger (enrollment asks for the intents)."""
 
     def __init__(self) -> None:
         super().__init__("payments")
+
+    def pay_with_card(self, token: str, payment_id: str, card_token: str) -> dict:
+        return self.call(
+            "POST",
+            f"/api/payments/{_segment(payment_id)}/card",
+            token=token,
+            json={"token": card_token},
+        )
 
     def ledger(self, token: str) -> dict:
         return self.call("GET", "/api/admin/ledger", token=token)

@@ -143,6 +143,33 @@ def checkout(enrollment_id: str):
     )
 
 
+@bp.post("/checkout/<enrollment_id>/card")
+def checkout_card(enrollment_id: str):
+    """The checkout script's card step, answered in JSON: charge the card Stripe.js tokenized.
+
+    The browser sends only Stripe's token; the payment it goes to is the one this student's
+    enrollment names, so a page can never pay into someone else's purchase.
+    """
+    if not security.current_user():
+        return jsonify({"detail": "Sign in again."}), 401
+    body = request.get_json(silent=True) or {}
+    card_token = body.get("token")
+    if not isinstance(card_token, str) or not card_token:
+        return jsonify({"detail": "The card could not be read. Please try again."}), 400
+    try:
+        enrollment = _enrollment(enrollment_id)
+        payment = enrollment.get("checkout") if enrollment.get("status") == PENDING else None
+        if not payment:
+            return jsonify({"detail": "This enrollment can't be paid any more."}), 409
+        answer = clients.payments.pay_with_card(
+            security.access_token(), payment["payment_id"], card_token
+        )
+    except clients.ServiceError as error:
+        messages = [m for ms in (error.errors or {}).values() for m in ms]
+        return jsonify({"detail": messages[0] if messages else error.detail}), error.status
+    return jsonify({"status": answer["status"], "client_secret": answer["client_secret"]})
+
+
 @bp.get("/checkout/<enrollment_id>/done")
 @security.login_required
 def checkout_done(enrollment_id: str):

@@ -16,6 +16,40 @@
     box.hidden = false;
   }
 
+  /* Stripe.js tokenizes the card (the number never reaches us); our server attaches it to the
+   * PaymentIntent and confirms; a card that needs 3-D Secure is then authenticated in the
+   * browser with confirmCardPayment. Returns null when paid, or the message to show. */
+  async function pay(stripe, card, form) {
+    const tokenized = await stripe.createToken(card);
+    if (tokenized.error || !tokenized.token) {
+      return tokenized.error && tokenized.error.message;
+    }
+    const response = await fetch(form.dataset.cardUrl, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: {
+        "Content-Type": "application/json",
+        "Accept": "application/json",
+        "X-CSRF-Token": form.dataset.csrfToken,
+      },
+      body: JSON.stringify({ token: tokenized.token.id }),
+    });
+    const answer = await response.json().catch(function () { return {}; });
+    if (!response.ok) {
+      return answer.detail;
+    }
+    if (answer.status === "requires_action") {
+      const result = await stripe.confirmCardPayment(answer.client_secret);
+      const intent = result && result.paymentIntent;
+      if (result && !result.error && intent && SUCCEEDED.includes(intent.status)) {
+        return null;
+      }
+      const failed = intent && intent.last_payment_error && intent.last_payment_error.message;
+      return (result && result.error && result.error.message) || failed;
+    }
+    return SUCCEEDED.includes(answer.status) ? null : answer.detail;
+  }
+
   function startCardForm(form) {
     const errorBox = document.getElementById("payment-error");
     const button = document.getElementById("pay-button");
@@ -34,21 +68,17 @@
       button.disabled = true;
       const label = button.textContent;
       button.textContent = "Processing…";
-      let result;
+      let message;
       try {
-        result = await stripe.confirmCardPayment(form.dataset.clientSecret, {
-          payment_method: { card: card },
-        });
+        message = await pay(stripe, card, form);
       } catch (error) {
-        result = { error: { message: error && error.message } };
+        message = error && error.message;
       }
-      const intent = result && result.paymentIntent;
-      if (result && !result.error && intent && SUCCEEDED.includes(intent.status)) {
+      if (message === null) {
         window.location.assign(form.dataset.doneUrl);
         return;
       }
-      const declined = intent && intent.last_payment_error && intent.last_payment_error.message;
-      showError(errorBox, (result && result.error && result.error.message) || declined);
+      showError(errorBox, message);
       button.disabled = false;
       button.textContent = label;
     });

@@ -537,6 +537,20 @@ class PaymentsContract(ContractServer):
     name = "payments"
 
     def routes(self, app: Flask) -> None:
+        @app.post("/api/payments/<payment_id>/card")
+        def pay_with_card(payment_id: str):
+            if not request.headers.get("Authorization", "").startswith("Bearer access-"):
+                return problem(401, "Send an access token.")
+            if request.get_json()["token"] == "tok_chargeDeclined":
+                return problem(402, "The card was declined", {"card": ["Your card was declined."]})
+            return jsonify(
+                {
+                    "payment_id": payment_id,
+                    "status": "succeeded",
+                    "client_secret": "pi_contract1_secret_abc",
+                }
+            )
+
         @app.get("/api/admin/ledger")
         def ledger():
             header = request.headers.get("Authorization", "")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.web.tests.conftest import sign_in
+from services.web.tests.conftest import csrf_from, sign_in
 
 STRIPE_BASE = "http://127.0.0.1:48420"
 
@@ -169,9 +169,47 @@ def test_status_endpoint_answers_401_json_when_signed_out(client, enrollment_api
 def test_checkout_script_is_served_from_our_origin(client):
     response = client.get("/static/checkout.js")
 
-    body = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "javascript" in response.mimetype
-    assert 'stripe.elements().create("card")' in body
-    assert 'card.mount("#card-element")' in body
-    assert "confirmCardPayment(form.dataset.clientSecret" in body
+
+
+def test_the_card_step_charges_the_token_into_this_enrollments_payment(
+    client, enrollment_api, payments_api
+):
+    sign_in(client)
+    csrf = csrf_from(client, "/checkout/enr-pending")
+
+    response = client.post(
+        "/checkout/enr-pending/card", json={"token": "tok_visa"}, headers={"X-CSRF-Token": csrf}
+    )
+
+    assert response.status_code == 200
+    assert response.get_json() == {
+        "status": "succeeded",
+        "client_secret": "pi_contract1_secret_abc",
+    }
+    [call] = payments_api.calls_to("POST", "/api/payments/pay-enr-pending/card")
+    assert call.json == {"token": "tok_visa"}
+
+
+def test_a_declined_card_comes_back_as_the_message_to_show(client, enrollment_api, payments_api):
+    sign_in(client)
+    csrf = csrf_from(client, "/checkout/enr-pending")
+
+    response = client.post(
+        "/checkout/enr-pending/card",
+        json={"token": "tok_chargeDeclined"},
+        headers={"X-CSRF-Token": csrf},
+    )
+
+    assert response.status_code == 402
+    assert response.get_json() == {"detail": "Your card was declined."}
+
+
+def test_the_card_step_needs_the_csrf_token(client, enrollment_api, payments_api):
+    sign_in(client)
+
+    response = client.post("/checkout/enr-pending/card", json={"token": "tok_visa"})
+
+    assert response.status_code == 400
+    assert payments_api.calls_to("POST", "/api/payments/pay-enr-pending/card") == []
