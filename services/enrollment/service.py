@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import fields as dataclass_fields
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -523,25 +523,25 @@ def enroll(
                 raise _already_enrolled() from err
             raise
         view = enrollment_view(row, course)
-    if row.status != domain.PENDING_PAYMENT:
+    if view["status"] != domain.PENDING_PAYMENT:
         return view
     try:
-        view["checkout"] = _checkout(payments, row, course)
+        view["checkout"] = _checkout(payments, view)
     except domain.PaymentsUnavailable:
-        _cancel_hold(uow, row.id, "payments unavailable")
+        _cancel_hold(uow, view["id"], "payments unavailable")
         raise
     return view
 
 
-def _checkout(payments: PaymentsClient, row: Enrollment, course: Course) -> dict[str, Any]:
+def _checkout(payments: PaymentsClient, view: dict[str, Any]) -> dict[str, Any]:
     intent = payments.create_intent(
-        purchase_ref=purchase_ref(row.id),
-        user_id=row.student_id,
-        email=row.email,
-        name=row.name,
-        amount_minor=row.amount_minor,
-        currency=row.currency,
-        description=f"{course.title}, cycle starting {row.cycle_start.isoformat()}",
+        purchase_ref=purchase_ref(view["id"]),
+        user_id=view["student_id"],
+        email=view["email"],
+        name=view["name"],
+        amount_minor=view["amount_minor"],
+        currency=view["currency"],
+        description=f"{view['course_title']}, cycle starting {view['cycle_start'].isoformat()}",
     )
     return {k: intent[k] for k in ("client_secret", "publishable_key", "js_url", "payment_id")}
 
@@ -571,14 +571,12 @@ def get_enrollment(
 ) -> dict[str, Any]:
     with uow:
         row = _owned(uow.session, principal, enrollment_id, lock=False)
-        course = _course(uow.session, row.course_slug, published_only=False)
-    checkout = None
-    if row.status == domain.PENDING_PAYMENT:
-        try:
-            checkout = _checkout(payments, row, course)
-        except domain.PaymentsUnavailable:
-            checkout = None  # the page says "try again"; the enrollment itself is readable
-    return enrollment_view(row, course, checkout)
+        view = enrollment_view(row, _course(uow.session, row.course_slug, published_only=False))
+    if view["status"] == domain.PENDING_PAYMENT:
+        # Without payments the page says "try again"; the enrollment itself stays readable.
+        with suppress(domain.PaymentsUnavailable):
+            view["checkout"] = _checkout(payments, view)
+    return view
 
 
 def my_enrollments(uow: UnitOfWork, principal: Principal) -> list[dict[str, Any]]:
