@@ -759,8 +759,9 @@ def payment_succeeded(uow: UnitOfWork, data: dict[str, Any]) -> None:
                     "reason": f"payment arrived for an enrollment that is {row.status}",
                 },
             )
-            row.last_payment_error = "The payment arrived after the seat was released; refunded."
-            row.updated_at = now
+            if row.status != domain.ACTIVE:
+                row.last_payment_error = "The payment arrived after the seat was released."
+                row.updated_at = now
         uow.commit()
 
 
