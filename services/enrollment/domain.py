@@ -16,7 +16,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from shared.errors import Conflict, DomainError
+from shared.errors import Conflict, DomainError, NotFound, Unavailable
 
 # --------------------------------------------------------------------------- errors
 
@@ -80,6 +80,46 @@ class PromoAlreadyUsed(Conflict):
 
 class PromoCurrencyMismatch(DomainError):
     title = "The promotion code is in a different currency from the course"
+
+
+class CourseNotFound(NotFound):
+    title = "No such course"
+
+
+class EnrollmentNotFound(NotFound):
+    title = "No such enrollment"
+
+
+class CourseExists(Conflict):
+    title = "A course with this slug exists already"
+
+
+class PromoCodeExists(Conflict):
+    title = "A promotion code with this name exists already"
+
+
+class UnknownPromoCode(DomainError):
+    title = "No such promotion code"
+
+
+class AlreadyEnrolled(Conflict):
+    title = "You already have an enrollment in this course"
+
+
+class AlreadyOnWaitlist(Conflict):
+    title = "You are already on this cycle's waitlist"
+
+
+class CycleNotFull(Conflict):
+    title = "This cycle still has seats; enroll instead of joining the waitlist"
+
+
+class RefundAlreadyRequested(Conflict):
+    title = "A refund of this enrollment has already been requested"
+
+
+class PaymentsUnavailable(Unavailable):
+    title = "Payments are unavailable"
 
 
 def _require_aware(value: datetime, name: str) -> None:
@@ -593,3 +633,38 @@ def waitlist_offer_expires_at(now: datetime, hours: int = WAITLIST_OFFER_HOURS) 
     """When an offered seat passes to the next student if not taken."""
     _require_aware(now, "now")
     return now + timedelta(hours=hours)
+
+
+# --------------------------------------------------------------------------- cycles by date
+
+
+def cycle_index_of(course: Course, starts_on: date) -> int:
+    """The index of the cycle starting on ``starts_on``; a date that is no start is refused.
+
+    People and URLs name a cycle by its start date; the rules above count cycles by index.
+    """
+    days = (starts_on - course.anchor_date).days
+    if days < 0 or days % course.cadence_days:
+        raise InvalidCycle(
+            f"No cycle of this course starts on {starts_on.isoformat()}", field="cycle_start"
+        )
+    return days // course.cadence_days
+
+
+def open_cycle(course: Course, starts_on: date | None, today: date, count: int = 4) -> Cycle:
+    """The open cycle a student asked for (default: the next start), or :class:`InvalidCycle`.
+
+    Only the next ``count`` starts take new students: a cycle that has begun is closed, and one
+    further out is not open yet.
+    """
+    cycles = upcoming_cycles(course, today, count)
+    if starts_on is None:
+        return cycles[0]
+    for candidate in cycles:
+        if candidate.starts_on == starts_on:
+            return candidate
+    cycle_index_of(course, starts_on)  # a date that is no start at all says so
+    raise InvalidCycle(
+        "That cycle is not open for enrollment; choose one of the next starts",
+        field="cycle_start",
+    )

@@ -490,3 +490,33 @@ def test_an_empty_waitlist_offers_nobody():
 def test_a_waitlist_offer_lasts_24_hours_by_default():
     assert domain.waitlist_offer_expires_at(NOW) == NOW + timedelta(hours=24)
     assert domain.waitlist_offer_expires_at(NOW, hours=2) == NOW + timedelta(hours=2)
+
+
+# --------------------------------------------------------------------------- cycles by date
+
+
+def test_a_cycle_is_found_by_its_start_date():
+    assert domain.cycle_index_of(make_course(), date(2026, 12, 18)) == 2
+
+
+@pytest.mark.parametrize("starts_on", [date(2026, 12, 19), date(2026, 11, 6)])
+def test_a_date_that_is_no_cycle_start_is_refused_naming_cycle_start(starts_on):
+    with pytest.raises(domain.InvalidCycle) as err:
+        domain.cycle_index_of(make_course(), starts_on)
+    assert err.value.field == "cycle_start"
+
+
+def test_the_open_cycle_defaults_to_the_next_start():
+    assert domain.open_cycle(make_course(), None, date(2026, 12, 10)).starts_on == date(
+        2026, 12, 18
+    )
+
+
+def test_only_the_next_starts_are_open_for_enrollment():
+    course = make_course()
+    today = date(2026, 12, 10)
+    assert domain.open_cycle(course, date(2027, 1, 29), today).index == 5
+    for closed in (date(2026, 12, 4), date(2027, 2, 12)):  # begun, and not open yet
+        with pytest.raises(domain.InvalidCycle) as err:
+            domain.open_cycle(course, closed, today)
+        assert err.value.field == "cycle_start"

@@ -1,0 +1,130 @@
+"""Who may do what, admin endpoints, and bad input on every JSON endpoint."""
+
+from __future__ import annotations
+
+from services.enrollment.tests.helpers import STEP_1
+from tests.test_bad_input import WRONG, assert_problem, json_operations, resolve, table_counts
+
+
+def test_a_student_cannot_read_or_change_another_students_enrollment(world):
+    owner, other = world.student("owner@example.com"), world.student("other@example.com")
+    enrollment = world.enroll(owner).get_json()
+    path = f"/api/enrollments/{enrollment['id']}"
+    assert world.client.get(path, headers=other).status_code == 403
+    assert world.client.post(f"{path}/refund", json={}, headers=other).status_code == 403
+    start = enrollment["cycle_start"]
+    defer = world.client.post(f"{path}/defer", json={"cycle_start": start}, headers=other)
+    assert defer.status_code == 403
+    assert world.client.get("/api/enrollments", headers=other).get_json() == []
+    assert world.client.get(path, headers=world.admin()).status_code == 200
+    assert world.client.get(path).status_code == 401
+    assert world.client.get("/api/enrollments/not-an-id", headers=owner).status_code == 404
+
+
+def test_only_admins_reach_the_admin_endpoints(world):
+    student = world.student()
+    for method, path in (
+        ("get", "/api/admin/courses"),
+        ("post", "/api/admin/courses"),
+        ("patch", f"/api/admin/courses/{STEP_1}"),
+        ("get", f"/api/admin/courses/{STEP_1}/cycles/2026-01-05/roster"),
+        ("get", "/api/admin/promo-codes"),
+        ("post", "/api/admin/promo-codes"),
+    ):
+        kwargs = {"json": {}} if method in ("post", "patch") else {}
+        response = getattr(world.client, method)(path, headers=student, **kwargs)
+        if method == "get" or response.status_code != 422:
+            assert response.status_code == 403, (path, response.get_json())
+    assert world.client.get("/api/admin/courses").status_code == 401
+
+
+def test_an_admin_creates_edits_and_sees_the_roster_of_a_course(world):
+    admin = world.admin()
+    course = world.course(published=False)
+    assert course["slug"] not in [c["slug"] for c in world.client.get("/api/courses").get_json()]
+    assert world.client.get(f"/api/courses/{course['slug']}").status_code == 404
+    dup = world.client.post(
+        "/api/admin/courses", json={**course_body(course), "title": "Again"}, headers=admin
+    )
+    assert dup.status_code == 409 and "slug" in dup.get_json()["errors"]
+    bad = world.client.patch(
+        f"/api/admin/courses/{course['slug']}", json={"access_days": 3}, headers=admin
+    )
+    assert bad.status_code == 422 and "access_days" in bad.get_json()["errors"]
+    patched = world.client.patch(
+        f"/api/admin/courses/{course['slug']}",
+        json={"published": True, "seats_per_cycle": 3},
+        headers=admin,
+    )
+    assert patched.status_code == 200
+    assert patched.get_json()["cycles"][0]["seats_total"] == 3
+    start = patched.get_json()["cycles"][0]["start"]
+    enrollment = world.enroll(world.student(), course["slug"]).get_json()
+    roster = world.client.get(
+        f"/api/admin/courses/{course['slug']}/cycles/{start}/roster", headers=admin
+    ).get_json()
+    assert (roster["seats_total"], roster["seats_taken"]) == (3, 1)
+    assert [e["id"] for e in roster["enrollments"]] == [enrollment["id"]]
+    assert roster["enrollments"][0]["email"] == "ada@example.com"
+
+
+def course_body(course):
+    keys = [
+        "slug",
+        "title",
+        "price_minor",
+        "currency",
+        "cycle_length_days",
+        "cadence_days",
+        "anchor_date",
+        "seats_per_cycle",
+        "access_days",
+        "refund_window_days",
+    ]
+    return {k: course[k] for k in keys}
+
+
+def test_every_json_endpoint_refuses_bad_bodies_naming_the_field_and_changes_nothing(world):
+    """The suite-wide bad-input check (tests/test_bad_input.py), run against enrollment."""
+    headers = world.admin()
+    client = world.client
+    spec = client.get("/openapi.json").get_json()
+    operations = list(json_operations(spec))
+    assert len(operations) == 7
+    before = table_counts(world.enrollment)
+    for method, path, schema in operations:
+        call = getattr(client, method)
+        assert assert_problem(
+            call(path, data="{not json", content_type="application/json", headers=headers)
+        )["status"] in (400, 404, 422)
+        assert_problem(
+            call(path, data="[1, 2, 3]", content_type="application/json", headers=headers)
+        )
+        form = call(
+            path, data="a=b", headers=headers, content_type="application/x-www-form-urlencoded"
+        )
+        assert assert_problem(form)["status"] == 415
+        props = schema.get("properties", {})
+        for name in schema.get("required", []):
+            r = call(path, json={k: "x" for k in props if k != name}, headers=headers)
+            problem = assert_problem(r)
+            if r.status_code == 422:
+                assert name in problem.get("errors", {}), (path, name, problem)
+        for name, prop in props.items():
+            wrong = WRONG.get(resolve(spec, prop).get("type", "string"), 12345)
+            r = call(path, json={name: wrong}, headers=headers)
+            problem = assert_problem(r)
+            if r.status_code == 422:
+                assert name in problem.get("errors", {}), (path, name, problem)
+    # the student-only endpoints, with a student's token, reach their own validation
+    student = world.student()
+    for body, field in (
+        ({"course_slug": STEP_1, "cycle_start": "next tuesday"}, "cycle_start"),
+        ({"course_slug": STEP_1, "promo_code": 10}, "promo_code"),
+        ({"course_slug": ""}, "course_slug"),
+        ({"course_slug": STEP_1, "seats": 3}, "seats"),
+    ):
+        r = client.post("/api/enrollments", json=body, headers=student)
+        assert r.status_code == 422 and field in assert_problem(r)["errors"], (body, r.get_json())
+    after = table_counts(world.enrollment)
+    assert after == before
