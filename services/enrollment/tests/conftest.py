@@ -1,25 +1,17 @@
-"""Enrollment's test world: the real identity service, enrollment, and the payments stand-in."""
+"""Enrollment's test world: the real identity and payments services, localstripe, the bus."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from services.enrollment.tests.helpers import World
-from services.enrollment.tests.payments_contract import PaymentsContract
+from services.enrollment.tests.helpers import Payments, World
+from services.payments.worker import register_local_webhook
 
 
 @pytest.fixture
-def payments(monkeypatch: pytest.MonkeyPatch) -> Iterator[PaymentsContract]:
-    stand_in = PaymentsContract()
-    monkeypatch.setenv("PAYMENTS_URL", stand_in.serve())
-    yield stand_in
-    stand_in.close()
-
-
-@pytest.fixture
-def world(services, payments) -> World:
+def world(services, stripe_env) -> World:
     identity = services("identity", serve=True)
+    payments = services("payments", serve=True)
+    register_local_webhook(payments.url)
     enrollment = services("enrollment", serve=True)
-    return World(identity, enrollment, payments)
+    return World(identity, enrollment, Payments(payments))

@@ -11,20 +11,48 @@ import sqlalchemy as sa
 from kombu import Producer
 
 from services.enrollment.models import CycleSeats, Enrollment
-from services.enrollment.tests.payments_contract import PaymentsContract
 from services.identity.tests.helpers import admin_token, bearer, student_tokens
 from shared.bus.envelope import Event, new_event
 from shared.db import utcnow
-from shared.testing.fixtures import ServiceUnderTest, pump
+from shared.testing.fixtures import ServiceUnderTest, pump, wait_for
 
 STEP_1 = "usmle-step-1-prep"
+
+
+@dataclass
+class Payments:
+    """The real payments service (over HTTP, against localstripe), as enrollment meets it."""
+
+    service: ServiceUnderTest
+
+    @property
+    def url(self) -> str:
+        return self.service.url
+
+    def payment_for(self, purchase_ref: str) -> dict[str, Any] | None:
+        from services.payments.tests.helpers import service_token
+
+        r = self.service.client.get(
+            f"/api/payments/by-purchase/{purchase_ref}", headers=bearer(service_token())
+        )
+        return r.get_json() if r.status_code == 200 else None
+
+    def pay(self, purchase_ref: str, client_secret: str) -> None:
+        """Pay at Stripe as a buyer would; payments learns it from Stripe's webhook."""
+        from services.payments.tests.helpers import pay
+
+        assert pay(client_secret) == "succeeded"
+        wait_for(
+            lambda: (self.payment_for(purchase_ref) or {}).get("status") == "succeeded",
+            message="payments to hear of the payment from Stripe's webhook",
+        )
 
 
 @dataclass
 class World:
     identity: ServiceUnderTest
     enrollment: ServiceUnderTest
-    payments: PaymentsContract
+    payments: Payments
     _admin: str | None = field(default=None)
 
     @property
