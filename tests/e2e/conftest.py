@@ -13,6 +13,8 @@ class Suite:
     email: ServiceUnderTest
     web: ServiceUnderTest
     smtp: object
+    enrollment: ServiceUnderTest | None = None
+    payments: ServiceUnderTest | None = None
 
     @property
     def site(self) -> str:
@@ -21,7 +23,7 @@ class Suite:
 
 @pytest.fixture
 def suite(services, smtp_server, monkeypatch) -> Suite:
-    """The whole suite as it runs for real: each service over HTTP, each worker in threads,
+    """The foundation as it runs for real: each service over HTTP, each worker in threads,
     PostgreSQL, RabbitMQ and a real SMTP server; only the processes are threads."""
     identity = services("identity", serve=True)
     email = services("email", serve=True)
@@ -30,3 +32,21 @@ def suite(services, smtp_server, monkeypatch) -> Suite:
     identity.start_worker()
     email.start_worker()
     return Suite(identity, email, web, smtp_server)
+
+
+@pytest.fixture
+def school(services, smtp_server, stripe_env, monkeypatch) -> Suite:
+    """The whole school: the foundation plus enrollment and payments against localstripe,
+    whose webhooks reach payments over HTTP exactly as Stripe's would."""
+    from services.payments.worker import register_local_webhook
+
+    identity = services("identity", serve=True)
+    email = services("email", serve=True)
+    payments = services("payments", serve=True)
+    enrollment = services("enrollment", serve=True)
+    web = services("web", serve=True)
+    monkeypatch.setenv("PUBLIC_URL", web.url)
+    register_local_webhook(payments.url)
+    for svc in (identity, email, payments, enrollment):
+        svc.start_worker()
+    return Suite(identity, email, web, smtp_server, enrollment, payments)
