@@ -24,8 +24,9 @@ from shared.testing.fixtures import free_port, wait_for
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def embedded(tmp_path):
+@pytest.fixture(scope="module")
+def embedded(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("embedded")
     ports = {f"{name.upper()}_PORT": free_port() for name in (*config.SERVICES, "smtp", "stripe")}
     env = {
         key: value
@@ -59,9 +60,12 @@ def embedded(tmp_path):
     try:
         wait_for(up, timeout=180, interval=0.5, message="make run to serve every process")
         yield {
+            "ports": ports,
             "site": site,
             "identity": f"http://127.0.0.1:{ports['IDENTITY_PORT']}",
             "email": f"http://127.0.0.1:{ports['EMAIL_PORT']}",
+            "enrollment": f"http://127.0.0.1:{ports['ENROLLMENT_PORT']}",
+            "stripe": f"http://127.0.0.1:{ports['STRIPE_PORT']}",
             "maildir": tmp_path / "var" / "mail",
             "log": tmp_path / "make-run.log",
         }
@@ -132,3 +136,48 @@ def test_make_run_serves_the_sign_up_journey_on_the_embedded_default(embedded):
             break
         time.sleep(0.2)
     assert status == "unsubscribed"
+
+
+@pytest.mark.embedded
+def test_make_run_sells_a_course_through_localstripe_and_the_filesystem_bus(embedded):
+    import stripe
+
+    r = requests.post(
+        f"{embedded['identity']}/api/users",
+        json={
+            "email": "omar@example.com",
+            "password": "a long enough password",
+            "name": "Omar Haddad",
+        },
+    )
+    assert r.status_code == 201, r.text
+    login = requests.post(
+        f"{embedded['identity']}/api/auth/login",
+        json={"email": "omar@example.com", "password": "a long enough password"},
+    ).json()
+    me = {"Authorization": f"Bearer {login['access_token']}"}
+
+    enrolled = requests.post(
+        f"{embedded['enrollment']}/api/enrollments",
+        headers=me,
+        json={"course_slug": "usmle-step-2-ck-prep"},
+    )
+    assert enrolled.status_code == 201, enrolled.text
+    enrollment = enrolled.json()
+    secret = enrollment["checkout"]["client_secret"]
+
+    # What the buyer's browser does at Stripe (here localstripe), with the embedded test keys.
+    client = stripe.StripeClient(
+        "sk_test_preceptor_local", base_addresses={"api": embedded["stripe"]}
+    )
+    intent = secret.split("_secret_")[0]
+    client.v1.payment_intents.update(intent, params={"payment_method": "pm_card_visa"})
+    assert client.v1.payment_intents.confirm(intent).status == "succeeded"
+
+    def active() -> bool:
+        url = f"{embedded['enrollment']}/api/enrollments/{enrollment['id']}"
+        return requests.get(url, headers=me).json()["status"] == "active"
+
+    wait_for(active, timeout=30, interval=0.3, message="the webhook to activate the enrollment")
+    receipt = mail_to(embedded["maildir"], "omar@example.com", "receipt")
+    assert "$1,299.00" in receipt.get_body(preferencelist=("plain",)).get_content()
