@@ -16,8 +16,9 @@ import sqlalchemy as sa
 
 from shared import config
 
-API_SERVICES = ("identity", "email")
-RAW_BODY_PATHS = ("/api/unsubscribe/",)  # RFC 8058 one-click bodies are form-encoded by design
+API_SERVICES = ("identity", "email", "enrollment", "payments")
+# Bodies that are not JSON by design: RFC 8058 one-click forms and Stripe-signed webhooks.
+RAW_BODY_PATHS = ("/api/unsubscribe/", "/api/stripe/")
 WRONG = {
     "string": 12345,
     "integer": "twelve",
