@@ -117,7 +117,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(
         "<SERVICE>_URL",
         "http://127.0.0.1:<port>",
-        "Base URL of a service's HTTP API, e.g. `IDENTITY_URL` (8001), `EMAIL_URL` (8002).",
+        "Base URL of a service's HTTP API, e.g. `IDENTITY_URL` (8001), `EMAIL_URL` (8002), `ENROLLMENT_URL` (8003), `PAYMENTS_URL` (8004).",
     ),
     Variable(
         "STRIPE_SECRET_KEY",
