@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 
 PROBLEM = "application/problem+json"
 
+BEARER = [{"bearer": []}]
+"""OpenAPI security requirement of an endpoint that needs an access token."""
+
 
 def problem(
     status: int,
@@ -267,6 +270,13 @@ def _install_probes(app: Flask, runtime: Runtime) -> None:
 
 def runtime_of(app: Flask) -> Runtime:
     return app.extensions["runtime"]
+
+
+def current_uow():
+    """A fresh unit of work of the service handling this request."""
+    from flask import current_app
+
+    return runtime_of(current_app).uow()
 
 
 def lazy_app(factory: Callable[[], Flask]) -> Callable[[str], Any]:

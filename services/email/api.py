@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
 from flask_smorest import Blueprint
 
 from services.email import schemas, service
 from shared import auth
-from shared.http import runtime_of
+from shared.http import current_uow
 
 public = Blueprint(
     "subscriptions",
@@ -25,8 +24,7 @@ staff = Blueprint(
 )
 
 
-def _uow():
-    return runtime_of(current_app).uow()
+_uow = current_uow
 
 
 @public.route("/topics", methods=["GET"])

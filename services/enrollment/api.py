@@ -10,9 +10,7 @@ from flask_smorest import Blueprint
 
 from services.enrollment import domain, payments_client, schemas, service
 from shared import auth
-from shared.http import runtime_of
-
-BEARER = [{"bearer": []}]
+from shared.http import BEARER, current_uow, runtime_of
 
 blp = Blueprint(
     "enrollment",
@@ -28,8 +26,7 @@ admin_blp = Blueprint(
 )
 
 
-def _uow():
-    return runtime_of(current_app).uow()
+_uow = current_uow
 
 
 def _payments() -> payments_client.PaymentsClient:

@@ -9,9 +9,8 @@ from flask_smorest import Blueprint
 
 from services.identity import schemas, service
 from shared import auth
-from shared.http import runtime_of
+from shared.http import BEARER, current_uow, runtime_of
 
-BEARER = [{"bearer": []}]
 HUMANS = ("student", "tutor", "marketing", "admin")
 
 blp = Blueprint(
@@ -22,8 +21,7 @@ keys_blp = Blueprint(
 )
 
 
-def _uow():
-    return runtime_of(current_app).uow()
+_uow = current_uow
 
 
 def _client_ip() -> str:

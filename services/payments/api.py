@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, request
+from flask import request
 from flask_smorest import Blueprint
 
 from services.payments import domain, schemas, service
 from services.payments.stripe_gateway import gateway
 from shared import auth
-from shared.http import runtime_of
-
-BEARER = [{"bearer": []}]
+from shared.http import BEARER, current_uow
 
 blp = Blueprint(
     "payments",
@@ -22,8 +20,7 @@ blp = Blueprint(
 )
 
 
-def _uow():
-    return runtime_of(current_app).uow()
+_uow = current_uow
 
 
 @blp.route("/payment-intents", methods=["POST"])

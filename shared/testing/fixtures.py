@@ -204,6 +204,19 @@ class ServiceUnderTest:
             self.url = f"http://127.0.0.1:{self.server.server_port}"
         return self.url
 
+    def recorded(self, event_type: str) -> list[dict]:
+        """The data of every event of that type this service committed (its outbox), oldest first."""
+        import json
+
+        table = self.runtime.db.tables.outbox
+        with self.runtime.db.session() as s:
+            rows = s.execute(
+                sa.select(table.c.payload)
+                .where(table.c.type == event_type)
+                .order_by(table.c.created_at)
+            ).scalars()
+            return [json.loads(p)["data"] for p in rows]
+
     def start_worker(self) -> Worker:
         """Run the service's real worker (consumer, relay, jobs) in background threads."""
         module = importlib.import_module(f"services.{self.name}.worker")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -112,14 +111,7 @@ class World:
             )
 
     def events(self, event_type: str) -> list[dict[str, Any]]:
-        table = self.enrollment.runtime.db.tables.outbox
-        with self.enrollment.runtime.db.session() as s:
-            rows = s.execute(
-                sa.select(table.c.payload)
-                .where(table.c.type == event_type)
-                .order_by(table.c.created_at)
-            ).scalars()
-            return [json.loads(p)["data"] for p in rows]
+        return self.enrollment.recorded(event_type)
 
     def set_enrollment(self, enrollment_id: str, **values: Any) -> None:
         """Move an enrollment in time (a hold in the past, access ending soon)."""

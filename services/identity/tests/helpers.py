@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import sqlalchemy as sa
@@ -50,14 +49,7 @@ def admin_token(identity: ServiceUnderTest, email: str = "root@example.com") -> 
 
 
 def outbox(identity: ServiceUnderTest, event_type: str) -> list[dict[str, Any]]:
-    table = identity.runtime.db.tables.outbox
-    with identity.runtime.db.session() as s:
-        rows = s.execute(
-            sa.select(table.c.payload)
-            .where(table.c.type == event_type)
-            .order_by(table.c.created_at)
-        ).scalars()
-        return [json.loads(p)["data"] for p in rows]
+    return identity.recorded(event_type)
 
 
 def user_count(identity: ServiceUnderTest) -> int:

@@ -109,14 +109,7 @@ def intent_id(opened: dict[str, Any]) -> str:
 
 
 def outbox(svc: ServiceUnderTest, event_type: str) -> list[dict[str, Any]]:
-    table = svc.runtime.db.tables.outbox
-    with svc.runtime.db.session() as s:
-        rows = s.execute(
-            sa.select(table.c.payload)
-            .where(table.c.type == event_type)
-            .order_by(table.c.created_at)
-        ).scalars()
-        return [json.loads(p)["data"] for p in rows]
+    return svc.recorded(event_type)
 
 
 def stripe_event_count(svc: ServiceUnderTest) -> int:
