@@ -1,0 +1,1 @@
+"""Tutoring: tutors, availability, consultations, assessments, study plans and sessions."""
