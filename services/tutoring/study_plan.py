@@ -13,12 +13,13 @@ Rules of :func:`generate_plan` (each one is a test in ``tests/test_study_plan.py
 2. **Does it fit?** If the exam is fewer than ``min_days`` away, :class:`PlanDoesNotFit` names
    ``exam_date`` and the first date that would do. If the study hours before the exam (after
    the self-assessments) are below ``min_total_hours``, it names ``weekly_hours`` and says
-   both what weekly hours and what exam date would fit. A plan that cannot work says so rather
+   what weekly hours would fit and, if one exists, the first exam date that would (at very
+   few hours none does: each extra fortnight adds less than its checkpoint takes). A plan that cannot work says so rather
    than cramming nonsense into the days that are left.
 3. **Review stretch.** The last ``review_days`` days before the exam are ``review``: a final
-   pass over every area, weak areas first, so the weakest material is revisited earliest and
-   again in the last checkpoint of memory. The stretch is unbroken (no free day in it): it is
-   the taper before the exam.
+   pass over every area, weak areas first, so the weakest material gets the freshest, most
+   rested attention of the stretch. The stretch is unbroken (no free day in it): it is the
+   taper before the exam.
 4. **Free days.** Before the review stretch, every ``free_day_every``-th day (day 7, 14, ... at
    the default) is ``free``: no work. Free days are the buffer for the unexpected (illness, a
    bad week), and rest is part of the plan, not a failure of it.
@@ -308,7 +309,7 @@ def _does_not_fit_on_hours(
     later = next(
         (
             exam_date + timedelta(days=extra)
-            for extra in range(1, SUGGESTION_HORIZON_DAYS)
+            for extra in range(1, SUGGESTION_HORIZON_DAYS if weekly_hours else 1)
             if _fits(today, exam_date + timedelta(days=extra), weekly_hours, settings)
         ),
         None,
