@@ -325,3 +325,97 @@ The buyer's bank opened a dispute (chargeback) on the payment.
 )
 class PaymentDisputed(PaymentFacts):
     reason = fields.String(required=True)
+
+
+# --- tutoring -----------------------------------------------------------------------------
+
+
+class MeetingFacts(EventData):
+    """Who meets whom and when: enough for an email with a calendar invite, in both zones."""
+
+    student_id = fields.String(required=True)
+    student_email = Email(required=True)
+    student_name = fields.String(required=True)
+    student_timezone = fields.String(required=True)
+    tutor_id = fields.String(required=True)
+    tutor_email = Email(required=True)
+    tutor_name = fields.String(required=True)
+    tutor_timezone = fields.String(required=True)
+    starts_at = fields.AwareDateTime(required=True)
+    ends_at = fields.AwareDateTime(required=True)
+    ics_uid = fields.String(required=True)
+    ics_sequence = fields.Integer(required=True, validate=validate.Range(min=0))
+
+
+@event(
+    "consultation.booked",
+    producer="tutoring",
+    description="""
+A student booked their free initial consultation with a tutor (the intake is stored by
+tutoring). The email service sends both of them a confirmation with a METHOD:REQUEST invite.
+""",
+)
+class ConsultationBooked(MeetingFacts):
+    consultation_id = fields.String(required=True)
+
+
+@event(
+    "consultation.cancelled",
+    producer="tutoring",
+    description="""
+A booked consultation was cancelled by the student or the tutor; the slot is free again. The
+email carries a METHOD:CANCEL with the same UID and a higher sequence.
+""",
+)
+class ConsultationCancelled(MeetingFacts):
+    consultation_id = fields.String(required=True)
+    cancelled_by = fields.String(required=True, validate=validate.OneOf(("student", "tutor")))
+    reason = fields.String(required=True)
+
+
+@event(
+    "consultation.completed",
+    producer="tutoring",
+    description="""
+The tutor ran the consultation. The student may now book paid sessions; testimonials learns
+the student is a verified tutoring student.
+""",
+)
+class ConsultationCompleted(EventData):
+    consultation_id = fields.String(required=True)
+    student_id = fields.String(required=True)
+    student_email = Email(required=True)
+    student_name = fields.String(required=True)
+    tutor_id = fields.String(required=True)
+    tutor_name = fields.String(required=True)
+
+
+@event(
+    "assessment.recorded",
+    producer="tutoring",
+    description="""
+The tutor recorded (or revised) the assessment of a consultation: strengths, weaknesses, goals.
+""",
+)
+class AssessmentRecorded(EventData):
+    consultation_id = fields.String(required=True)
+    student_id = fields.String(required=True)
+    tutor_id = fields.String(required=True)
+
+
+@event(
+    "study_plan.published",
+    producer="tutoring",
+    description="""
+A study plan version is ready for the student (the first one, or a tutor's revision).
+""",
+)
+class StudyPlanPublished(EventData):
+    plan_id = fields.String(required=True)
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+    student_id = fields.String(required=True)
+    student_email = Email(required=True)
+    student_name = fields.String(required=True)
+    tutor_name = fields.String(required=True)
+    exam = fields.String(required=True)
+    exam_date = fields.Date(required=True)
