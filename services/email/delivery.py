@@ -19,7 +19,7 @@ from sqlalchemy import and_, or_, select, update
 
 from services.email import domain
 from services.email.domain import DeliveryStatus
-from services.email.messages import build_message
+from services.email.messages import attachments_from_json, build_message
 from services.email.models import Delivery
 from shared import config
 from shared.config import SmtpSettings
@@ -127,6 +127,7 @@ def _message(delivery: Delivery, settings: SmtpSettings):
         html=delivery.html_body,
         headers=json.loads(delivery.headers or "{}"),
         mail_from=settings.mail_from,
+        attachments=attachments_from_json(delivery.attachments),
     )
 
 

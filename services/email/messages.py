@@ -3,10 +3,19 @@
 Every email is multipart/alternative (plain text first, then HTML). Marketing kinds carry
 one-click unsubscribe per RFC 8058: the https URL first in ``List-Unsubscribe``, then a
 mailto, and ``List-Unsubscribe-Post: List-Unsubscribe=One-Click``.
+
+An email with attachments becomes multipart/mixed: the alternative body first, then each
+attachment. A calendar attachment (``text/calendar; method=...``, e.g. ``invite.ics``) is
+*also* put inside the alternative body as its last part, the layout Google Calendar itself
+sends: Outlook and Gmail show Accept/Decline only for that inline ``text/calendar`` part
+with its ``method`` parameter, while Apple Mail and others open the ``.ics`` attachment. A
+client that understands neither shows the HTML. Both parts carry the same bytes, so they
+describe one calendar entry (same UID and SEQUENCE), never two.
 """
 
 from __future__ import annotations
 
+import base64
 import email.message
 import email.utils
 import json
@@ -50,14 +59,47 @@ _templates = Environment(
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file sent with an email, kept with its delivery so a restarted loop can still send it."""
+
+    filename: str
+    content_type: str
+    """The full MIME type with parameters, e.g. ``text/calendar; charset=utf-8; method=REQUEST``."""
+    content: bytes
+
+    def as_json(self) -> dict[str, str]:
+        return {
+            "filename": self.filename,
+            "content_type": self.content_type,
+            "content": base64.b64encode(self.content).decode("ascii"),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, str]) -> Attachment:
+        return cls(data["filename"], data["content_type"], base64.b64decode(data["content"]))
+
+    @property
+    def is_calendar(self) -> bool:
+        return _content_type(self.content_type)[0] == "text/calendar"
+
+
+@dataclass(frozen=True)
 class Rendered:
     subject: str
     text: str
     html: str
     headers: dict[str, str] = field(default_factory=dict)
+    attachments: tuple[Attachment, ...] = ()
 
     def headers_json(self) -> str:
         return json.dumps(self.headers)
+
+    def attachments_json(self) -> str:
+        return json.dumps([a.as_json() for a in self.attachments])
+
+
+def attachments_from_json(stored: str | None) -> list[Attachment]:
+    return [Attachment.from_json(item) for item in json.loads(stored or "[]")]
 
 
 def links() -> dict[str, str]:
@@ -84,7 +126,9 @@ def format_money(amount_minor: int, currency: str) -> str:
     return f"${amount}" if code == "USD" else f"{amount} {code}"
 
 
-def render(kind: Kind, context: dict[str, Any]) -> Rendered:
+def render(
+    kind: Kind, context: dict[str, Any], attachments: tuple[Attachment, ...] = ()
+) -> Rendered:
     subject = SUBJECTS[kind].format_map(context)
     values = {**links(), **context, "subject": subject}
     text = _templates.get_template(f"{kind.value}.txt").render(values)
@@ -92,7 +136,7 @@ def render(kind: Kind, context: dict[str, Any]) -> Rendered:
     headers = {}
     if kind in MARKETING_KINDS:
         headers = unsubscribe_headers(context["unsubscribe_url"])
-    return Rendered(subject, text, html, headers)
+    return Rendered(subject, text, html, headers, attachments)
 
 
 def message_id(delivery_id: str) -> str:
@@ -111,6 +155,7 @@ def build_message(
     html: str,
     headers: dict[str, str],
     mail_from: str,
+    attachments: list[Attachment] | tuple[Attachment, ...] = (),
 ) -> email.message.EmailMessage:
     msg = email.message.EmailMessage()
     msg["From"] = mail_from
@@ -122,4 +167,28 @@ def build_message(
         msg[name] = value
     msg.set_content(text)
     msg.add_alternative(html, subtype="html")
+    for attachment in attachments:
+        if attachment.is_calendar:
+            _, params = _content_type(attachment.content_type)
+            msg.add_alternative(
+                attachment.content.decode("utf-8"), subtype="calendar", params=params
+            )
+    for attachment in attachments:
+        mime, params = _content_type(attachment.content_type)
+        maintype, _, subtype = mime.partition("/")
+        msg.add_attachment(
+            attachment.content,
+            maintype=maintype,
+            subtype=subtype,
+            filename=attachment.filename,
+            params=params,
+        )
     return msg
+
+
+def _content_type(value: str) -> tuple[str, dict[str, str]]:
+    """``text/calendar; charset=utf-8; method=REQUEST`` → the type and its parameters."""
+    header = email.message.EmailMessage()
+    header["Content-Type"] = value
+    params = {k: v for k, v in header.get_params()[1:]}
+    return header.get_content_type(), params

@@ -73,6 +73,9 @@ class Delivery(Base):
     html_body: Mapped[str] = mapped_column(Text)
     headers: Mapped[str] = mapped_column(Text, default="{}")
     """Extra headers as JSON (List-Unsubscribe and List-Unsubscribe-Post on marketing mail)."""
+    attachments: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
+    """Attachments as JSON (filename, content type, base64 content), e.g. a calendar invite:
+    the bytes decided when the email was queued are the bytes sent, after any restart."""
     status: Mapped[str] = mapped_column(String(20))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None]

@@ -383,6 +383,7 @@ def _queue(
             text_body=email.text,
             html_body=email.html,
             headers=email.headers_json(),
+            attachments=email.attachments_json(),
             status=domain.DeliveryStatus.QUEUED.value,
             attempts=0,
             next_attempt_at=now,

@@ -188,3 +188,39 @@ def test_enrollment_subjects_name_the_course_and_carry_no_unsubscribe_headers():
     )
     assert email.subject == "Your access to USMLE Step 1 Prep ends on 1 June 2026"
     assert email.headers == {}
+
+
+def test_a_calendar_attachment_goes_inline_for_outlook_and_as_an_ics_file_for_the_rest():
+    ics = b"BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n"
+    invite = messages.Attachment("invite.ics", "text/calendar; charset=utf-8; method=REQUEST", ics)
+    msg = messages.build_message(
+        delivery_id="d-2",
+        to="ada@example.com",
+        subject="Booked",
+        text="plain",
+        html="<p>html</p>",
+        headers={},
+        mail_from="Preceptor <hello@preceptor.localhost>",
+        attachments=[invite],
+    )
+    assert msg.get_content_type() == "multipart/mixed"
+    body, attached = msg.iter_parts()
+    assert [p.get_content_type() for p in body.iter_parts()] == [
+        "text/plain",
+        "text/html",
+        "text/calendar",
+    ]
+    inline = list(body.iter_parts())[2]
+    assert inline.get_param("method") == "REQUEST"
+    assert attached.get_filename() == "invite.ics"
+    assert attached.get_content_type() == "text/calendar"
+    assert attached.get_param("method") == "REQUEST"
+    assert attached.get_content().encode() == ics  # base64: the exact bytes
+    assert inline.get_content().splitlines() == ics.decode().splitlines()  # CRLF on the wire
+
+
+def test_attachments_survive_the_round_trip_through_the_delivery_row():
+    invite = messages.Attachment("invite.ics", "text/calendar; method=CANCEL", b"\x00bytes\xff")
+    rendered = messages.Rendered("s", "t", "h", attachments=(invite,))
+    assert messages.attachments_from_json(rendered.attachments_json()) == [invite]
+    assert messages.attachments_from_json(None) == []
