@@ -42,6 +42,14 @@ class Kind(StrEnum):
     REFUND_CONFIRMATION = "refund_confirmation"
     ACCESS_EXPIRING = "access_expiring"
     ENROLLMENT_DEFERRED = "enrollment_deferred"
+    # An event that mails two people has one kind per recipient, so (event_id, kind) stays
+    # unique and each of them gets their email once.
+    CONSULTATION_BOOKED_STUDENT = "consultation_booked_student"
+    CONSULTATION_BOOKED_TUTOR = "consultation_booked_tutor"
+    CONSULTATION_CANCELLED_STUDENT = "consultation_cancelled_student"
+    CONSULTATION_CANCELLED_TUTOR = "consultation_cancelled_tutor"
+    CONSULTATION_COMPLETED = "consultation_completed"
+    STUDY_PLAN_PUBLISHED = "study_plan_published"
 
 
 MARKETING_KINDS = frozenset({Kind.SUBSCRIBED})

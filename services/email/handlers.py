@@ -56,3 +56,23 @@ def on_access_expiring(event: Event, uow: UnitOfWork) -> None:
 @handlers.on("enrollment.deferred")
 def on_enrollment_deferred(event: Event, uow: UnitOfWork) -> None:
     service.enrollment_deferred(uow, event.id, load_data(event))
+
+
+@handlers.on("consultation.booked")
+def on_consultation_booked(event: Event, uow: UnitOfWork) -> None:
+    service.consultation_booked(uow, event.id, load_data(event))
+
+
+@handlers.on("consultation.cancelled")
+def on_consultation_cancelled(event: Event, uow: UnitOfWork) -> None:
+    service.consultation_cancelled(uow, event.id, load_data(event))
+
+
+@handlers.on("consultation.completed")
+def on_consultation_completed(event: Event, uow: UnitOfWork) -> None:
+    service.consultation_completed(uow, event.id, load_data(event))
+
+
+@handlers.on("study_plan.published")
+def on_study_plan_published(event: Event, uow: UnitOfWork) -> None:
+    service.study_plan_published(uow, event.id, load_data(event))

@@ -41,6 +41,12 @@ SUBJECTS = {
     Kind.REFUND_CONFIRMATION: "Your refund for {course_title}",
     Kind.ACCESS_EXPIRING: "Your access to {course_title} ends on {access_ends_on}",
     Kind.ENROLLMENT_DEFERRED: "Your {course_title} seat moved to a new cycle",
+    Kind.CONSULTATION_BOOKED_STUDENT: "Your initial consultation with {tutor_name} is booked",
+    Kind.CONSULTATION_BOOKED_TUTOR: "New consultation: {student_name}",
+    Kind.CONSULTATION_CANCELLED_STUDENT: "Your consultation with {tutor_name} is cancelled",
+    Kind.CONSULTATION_CANCELLED_TUTOR: "Consultation cancelled: {student_name}",
+    Kind.CONSULTATION_COMPLETED: "Thanks for your consultation",
+    Kind.STUDY_PLAN_PUBLISHED: "Your study plan is ready",
 }
 """Subjects may name values of the email's context, e.g. ``{course_title}``."""
 

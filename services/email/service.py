@@ -6,11 +6,13 @@ so no request or event handler ever waits on an SMTP server.
 
 from __future__ import annotations
 
+import logging
 import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Insert, Select, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -18,10 +20,12 @@ from sqlalchemy.orm import Session
 
 from services.email import domain, tokens
 from services.email.domain import InvalidConfirmation, Kind, SubscriberStatus, SubscriptionNotFound
-from services.email.messages import Rendered, format_money, render
+from services.email.messages import Attachment, Rendered, format_money, render
 from services.email.models import Delivery, Subscriber, SubscriberTopic, Topic
-from shared import config
+from shared import calendar, config
 from shared.db import UnitOfWork, utcnow
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -255,6 +259,182 @@ def enrollment_deferred(uow: UnitOfWork, event_id: str, data: dict[str, Any]) ->
     _queue_once(uow, Kind.ENROLLMENT_DEFERRED, data["email"], context, event_id)
 
 
+# --- tutoring: consultations and study plans ----------------------------------------------
+
+
+def consultation_booked(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None:
+    """Both people get a confirmation with a METHOD:REQUEST invite, each in their own zone.
+
+    One commit queues both, so the student is never told of a meeting the tutor does not know.
+    """
+    student_zone, tutor_zone = _zones(data)
+    tutoring_url = _tutoring_url()
+    consultation_url = _consultation_url(data["consultation_id"])
+    student = {
+        "name": data["student_name"],
+        "tutor_name": data["tutor_name"],
+        "when": _meeting_time(data, student_zone),
+        "tutoring_url": tutoring_url,
+    }
+    tutor = {
+        "name": data["tutor_name"],
+        "student_name": data["student_name"],
+        "student_email": data["student_email"],
+        "when": _meeting_time(data, tutor_zone),
+        "consultation_url": consultation_url,
+    }
+    student_meeting = _meeting(data, tutoring_url)
+    tutor_meeting = _meeting(data, consultation_url)
+    _queue_to_each(
+        uow,
+        event_id,
+        {
+            Kind.CONSULTATION_BOOKED_STUDENT: (
+                data["student_email"],
+                render(
+                    Kind.CONSULTATION_BOOKED_STUDENT,
+                    student,
+                    (_invite(student_meeting, student_zone),),
+                ),
+            ),
+            Kind.CONSULTATION_BOOKED_TUTOR: (
+                data["tutor_email"],
+                render(
+                    Kind.CONSULTATION_BOOKED_TUTOR,
+                    tutor,
+                    (_invite(tutor_meeting, tutor_zone),),
+                ),
+            ),
+        },
+    )
+
+
+def consultation_cancelled(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None:
+    """Both people learn who cancelled; the METHOD:CANCEL (same UID, the event's sequence,
+    which tutoring already bumped) removes the entry the invite made in their calendars."""
+    student_zone, tutor_zone = _zones(data)
+    by_student = data["cancelled_by"] == "student"
+    shared_facts = {"reason": data["reason"].strip()}
+    student = {
+        **shared_facts,
+        "name": data["student_name"],
+        "tutor_name": data["tutor_name"],
+        "when": _meeting_time(data, student_zone),
+        "by_you": by_student,
+        "tutoring_url": _tutoring_url(),
+    }
+    tutor = {
+        **shared_facts,
+        "name": data["tutor_name"],
+        "student_name": data["student_name"],
+        "when": _meeting_time(data, tutor_zone),
+        "by_you": not by_student,
+        "consultation_url": _consultation_url(data["consultation_id"]),
+    }
+    meeting = _meeting(data, None)
+    _queue_to_each(
+        uow,
+        event_id,
+        {
+            Kind.CONSULTATION_CANCELLED_STUDENT: (
+                data["student_email"],
+                render(
+                    Kind.CONSULTATION_CANCELLED_STUDENT,
+                    student,
+                    (_cancellation(meeting, student_zone),),
+                ),
+            ),
+            Kind.CONSULTATION_CANCELLED_TUTOR: (
+                data["tutor_email"],
+                render(
+                    Kind.CONSULTATION_CANCELLED_TUTOR,
+                    tutor,
+                    (_cancellation(meeting, tutor_zone),),
+                ),
+            ),
+        },
+    )
+
+
+def consultation_completed(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None:
+    context = {
+        "name": data["student_name"],
+        "tutor_name": data["tutor_name"],
+        "tutoring_url": _tutoring_url(),
+    }
+    _queue_once(uow, Kind.CONSULTATION_COMPLETED, data["student_email"], context, event_id)
+
+
+def study_plan_published(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None:
+    context = {
+        "name": data["student_name"],
+        "tutor_name": data["tutor_name"],
+        "version": data["version"],
+        "exam": data["exam"],
+        "exam_date": _day(data["exam_date"]),
+        "tutoring_url": _tutoring_url(),
+    }
+    _queue_once(uow, Kind.STUDY_PLAN_PUBLISHED, data["student_email"], context, event_id)
+
+
+def _tutoring_url() -> str:
+    return f"{config.public_url()}/my/tutoring"
+
+
+def _consultation_url(consultation_id: str) -> str:
+    return f"{config.public_url()}/tutor/consultations/{consultation_id}"
+
+
+def _zones(data: dict[str, Any]) -> tuple[str, str]:
+    return _zone(data["student_timezone"]), _zone(data["tutor_timezone"])
+
+
+def _zone(name: str) -> str:
+    """The recipient's IANA zone, or UTC if it is not one: a wrong zone in an event should
+    cost the reader a conversion, not lose the email."""
+    try:
+        return ZoneInfo(name).key
+    except (ZoneInfoNotFoundError, ValueError):
+        log.warning("unknown time zone in event, using UTC", extra={"timezone": name[:100]})
+        return "UTC"
+
+
+def _meeting_time(data: dict[str, Any], zone: str) -> str:
+    """``Tuesday 10 March 2026, 09:00 to 09:30 EDT (America/New_York)``: the reader's wall clock."""
+    tz = ZoneInfo(zone)
+    start = data["starts_at"].astimezone(tz)
+    end = data["ends_at"].astimezone(tz)
+    ends = f"{end:%H:%M}" if end.date() == start.date() else f"{_day(end.date())}, {end:%H:%M}"
+    return f"{start:%A} {_day(start.date())}, {start:%H:%M} to {ends} {start:%Z} ({zone})"
+
+
+def _meeting(data: dict[str, Any], url: str | None) -> calendar.Meeting:
+    """The calendar entry: the tutor organises, the student attends; UID and SEQUENCE are
+    tutoring's, so the invite, any reschedule and the cancellation land on one entry."""
+    return calendar.Meeting(
+        uid=data["ics_uid"],
+        sequence=data["ics_sequence"],
+        starts_at=data["starts_at"],
+        ends_at=data["ends_at"],
+        summary=f"Preceptor consultation: {data['student_name']} with {data['tutor_name']}",
+        description="Free initial consultation before your USMLE tutoring.",
+        organizer_email=data["tutor_email"],
+        organizer_name=data["tutor_name"],
+        attendee_email=data["student_email"],
+        attendee_name=data["student_name"],
+        url=url,
+    )
+
+
+def _invite(meeting: calendar.Meeting, zone: str) -> Attachment:
+    return Attachment("invite.ics", calendar.INVITE_CONTENT_TYPE, calendar.invite(meeting, zone))
+
+
+def _cancellation(meeting: calendar.Meeting, zone: str) -> Attachment:
+    ics = calendar.cancellation(meeting, zone)
+    return Attachment("cancellation.ics", calendar.CANCEL_CONTENT_TYPE, ics)
+
+
 def _enrollment(data: dict[str, Any]) -> dict[str, Any]:
     """What every enrollment email says: who, which course, which cycle, and where to look."""
     return {
@@ -280,9 +460,17 @@ def _queue_each(
     uow: UnitOfWork, to: str, event_id: str, emails: dict[Kind, dict[str, Any]]
 ) -> None:
     """Queue one email per kind for an event in a single commit (a handler commits once)."""
+    rendered = {kind: (to, render(kind, context)) for kind, context in emails.items()}
+    _queue_to_each(uow, event_id, rendered)
+
+
+def _queue_to_each(
+    uow: UnitOfWork, event_id: str, emails: dict[Kind, tuple[str, Rendered]]
+) -> None:
+    """Queue already rendered emails, each to its own recipient, in a single commit."""
     with uow:
-        for kind, context in emails.items():
-            _queue(uow.session, kind, to, render(kind, context), event_id)
+        for kind, (to, email) in emails.items():
+            _queue(uow.session, kind, to, email, event_id)
         uow.commit()
 
 
