@@ -15,7 +15,14 @@ from pathlib import Path
 SERVICES = ("identity", "email", "web", "enrollment", "payments")
 """Every service package under ``services/``; later issues append theirs."""
 
-DEFAULT_PORTS = {"web": 8000, "identity": 8001, "email": 8002, "enrollment": 8003, "payments": 8004}
+DEFAULT_PORTS = {
+    "web": 8000,
+    "identity": 8001,
+    "email": 8002,
+    "enrollment": 8003,
+    "payments": 8004,
+    "tutoring": 8005,
+}
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import requests
 
@@ -276,6 +276,74 @@ class PaymentsClient(ServiceClient):
         return self.call("GET", "/api/admin/ledger", token=token)
 
 
+class TutoringClient(ServiceClient):
+    """Tutors, their availability, consultations and study plans (all but browsing as the user)."""
+
+    def __init__(self) -> None:
+        super().__init__("tutoring")
+
+    def tutors(self) -> list[dict]:
+        return self.call("GET", "/api/tutors")
+
+    def tutor(self, tutor_id: str) -> dict:
+        return self.call("GET", f"/api/tutors/{_segment(tutor_id)}")
+
+    def slots(self, tutor_id: str, tz: str, kind: str = "consultation") -> list[dict]:
+        query = urlencode({"kind": kind, "tz": tz})
+        return self.call("GET", f"/api/tutors/{_segment(tutor_id)}/slots?{query}")
+
+    def save_profile(self, token: str, fields: dict[str, Any]) -> dict:
+        return self.call("PUT", "/api/tutors/me", json=fields, token=token)
+
+    def availability(self, token: str) -> dict:
+        return self.call("GET", "/api/tutors/me/availability", token=token)
+
+    def save_availability(self, token: str, availability: dict[str, Any]) -> dict:
+        return self.call("PUT", "/api/tutors/me/availability", json=availability, token=token)
+
+    def add_time_off(self, token: str, starts_at: str, ends_at: str) -> dict:
+        body = {"starts_at": starts_at, "ends_at": ends_at}
+        return self.call("POST", "/api/tutors/me/time-off", json=body, token=token)
+
+    def remove_time_off(self, token: str, time_off_id: str) -> None:
+        self.call("DELETE", f"/api/tutors/me/time-off/{_segment(time_off_id)}", token=token)
+
+    def book(self, token: str, booking: dict[str, Any]) -> dict:
+        return self.call("POST", "/api/consultations", json=booking, token=token)
+
+    def consultations(self, token: str) -> list[dict]:
+        return self.call("GET", "/api/consultations", token=token)
+
+    def consultation(self, token: str, consultation_id: str) -> dict:
+        return self.call("GET", f"/api/consultations/{_segment(consultation_id)}", token=token)
+
+    def act(self, token: str, consultation_id: str, action: str, body: dict | None = None) -> dict:
+        """``cancel``, ``complete`` or ``no-show`` one consultation."""
+        path = f"/api/consultations/{_segment(consultation_id)}/{_segment(action)}"
+        return self.call("POST", path, json=body or {}, token=token)
+
+    def save_assessment(self, token: str, consultation_id: str, fields: dict[str, str]) -> dict:
+        path = f"/api/consultations/{_segment(consultation_id)}/assessment"
+        return self.call("PUT", path, json=fields, token=token)
+
+    def generate_plan(self, token: str, consultation_id: str) -> dict:
+        path = f"/api/consultations/{_segment(consultation_id)}/plan"
+        return self.call("POST", path, json={}, token=token)
+
+    def my_plan(self, token: str) -> dict:
+        return self.call("GET", "/api/plans/mine", token=token)
+
+    def plan(self, token: str, plan_id: str) -> dict:
+        return self.call("GET", f"/api/plans/{_segment(plan_id)}", token=token)
+
+    def edit_plan(self, token: str, plan_id: str, changes: list[dict]) -> dict:
+        path = f"/api/plans/{_segment(plan_id)}"
+        return self.call("PUT", path, json={"changes": changes}, token=token)
+
+    def calendar(self, token: str) -> dict:
+        return self.call("GET", "/api/calendar/me", token=token)
+
+
 def _segment(value: str) -> str:
     """A token as one URL path segment, so it can never reach another endpoint."""
     return quote(value, safe="")
@@ -285,3 +353,4 @@ identity = IdentityClient()
 email = EmailClient()
 enrollment = EnrollmentClient()
 payments = PaymentsClient()
+tutoring = TutoringClient()

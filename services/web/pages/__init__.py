@@ -6,7 +6,16 @@ from pathlib import Path
 
 from flask import Flask
 
-from services.web.pages import accounts, admin, courses, formatting, home, subscriptions
+from services.web.pages import (
+    accounts,
+    admin,
+    courses,
+    formatting,
+    home,
+    subscriptions,
+    tutor,
+    tutoring,
+)
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
@@ -15,5 +24,6 @@ def register(app: Flask) -> None:
     # Flask always routes /static to the app's own folder; point it at the site's assets.
     app.static_folder = str(STATIC)
     formatting.install(app)
-    for blueprint in (home.bp, subscriptions.bp, accounts.bp, courses.bp, admin.bp):
+    blueprints = (home.bp, subscriptions.bp, accounts.bp, courses.bp, admin.bp)
+    for blueprint in (*blueprints, tutoring.bp, tutor.bp):
         app.register_blueprint(blueprint)

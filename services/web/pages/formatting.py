@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask
 
@@ -85,17 +86,46 @@ def format_date(value: str | date | None) -> str:
     return f"{day:%a} {day.day} {day:%b %Y}"
 
 
-def format_datetime(value: str | datetime | None) -> str:
-    """An ISO timestamp as ``Mon 5 Jan 2026, 14:30 UTC`` (the services keep UTC)."""
+def parse_moment(value: str | datetime | None) -> datetime | None:
+    """An ISO timestamp as an aware datetime (a naive one is taken as UTC, as services keep it)."""
     if not value:
-        return ""
+        return None
     try:
         moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
     except ValueError:
-        return str(value)
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC)
-    return f"{format_date(moment.date())}, {moment:%H:%M} UTC"
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def zone_or_none(name: str | None) -> ZoneInfo | None:
+    """The IANA zone a browser or a profile named, or None if it is not one."""
+    if not name or len(name) > 64:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def format_datetime(value: str | datetime | None, zone: str = "UTC") -> str:
+    """An ISO timestamp as ``Mon 5 Jan 2026, 14:30 UTC``, or in the reader's own zone.
+
+    The services keep UTC; a person booking a tutor across the world needs their own clock.
+    """
+    moment = parse_moment(value)
+    if moment is None:
+        return str(value or "")
+    where = zone_or_none(zone) or UTC
+    local = moment.astimezone(where)
+    return f"{format_date(local.date())}, {local:%H:%M} {zone if where is not UTC else 'UTC'}"
+
+
+def format_clock(value: str | datetime | None, zone: str = "UTC") -> str:
+    """Only the time of day (``14:30``) in a zone, for lists already grouped by day."""
+    moment = parse_moment(value)
+    if moment is None:
+        return str(value or "")
+    return f"{moment.astimezone(zone_or_none(zone) or UTC):%H:%M}"
 
 
 def install(app: Flask) -> None:
@@ -104,4 +134,5 @@ def install(app: Flask) -> None:
         major_units=major_units,
         day=format_date,
         moment=format_datetime,
+        clock=format_clock,
     )

@@ -15,6 +15,7 @@ from services.web.tests.contract_servers import (
     EnrollmentContract,
     IdentityContract,
     PaymentsContract,
+    TutoringContract,
 )
 from shared.testing.fixtures import free_port
 
@@ -51,6 +52,14 @@ def payments_server() -> Iterator[PaymentsContract]:
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def tutoring_server() -> Iterator[TutoringContract]:
+    server = TutoringContract()
+    server.start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
 def identity_api(identity_server, monkeypatch: pytest.MonkeyPatch) -> IdentityContract:
     identity_server.reset()
@@ -80,7 +89,14 @@ def payments_api(payments_server, monkeypatch: pytest.MonkeyPatch) -> PaymentsCo
 
 
 @pytest.fixture
-def site(var_dir, identity_api, email_api, enrollment_api, payments_api) -> Flask:
+def tutoring_api(tutoring_server, monkeypatch: pytest.MonkeyPatch) -> TutoringContract:
+    tutoring_server.reset()
+    monkeypatch.setenv("TUTORING_URL", tutoring_server.url)
+    return tutoring_server
+
+
+@pytest.fixture
+def site(var_dir, identity_api, email_api, enrollment_api, payments_api, tutoring_api) -> Flask:
     return create_app()
 
 

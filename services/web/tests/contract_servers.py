@@ -1,4 +1,4 @@
-"""Stand-ins for the identity, email, enrollment and payments services' HTTP contracts, for the site's tests only.
+"""Stand-ins for the identity, email, enrollment, payments and tutoring services' HTTP contracts, for the site's tests only.
 
 The site is tested against real HTTP servers that answer the endpoints it calls with canned
 JSON shaped like the contract (problem+json errors included) and record every request, so a
@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Flask, Response, jsonify, request
 from werkzeug.serving import BaseWSGIServer, make_server
@@ -104,9 +106,16 @@ def _user(email: str, name: str = "Ada Student", roles: list[str] | None = None)
         "id": f"user-{email.split('@')[0]}",
         "email": email,
         "name": name,
-        "roles": roles or (["admin"] if email.startswith("admin") else ["student"]),
+        "roles": roles or _roles_of(email),
         "created_at": "2026-11-02T09:00:00+00:00",
     }
+
+
+def _roles_of(email: str) -> list[str]:
+    for role in ("admin", "tutor"):
+        if email.startswith(role):
+            return [role]
+    return ["student"]
 
 
 def _tokens(user: dict, generation: int = 1, expires_in: int = 900) -> dict:
@@ -599,3 +608,313 @@ class PaymentsContract(ContractServer):
                     ],
                 }
             )
+
+
+TUTORS = {
+    "user-tutor": {
+        "id": "user-tutor",
+        "name": "Tom Tutor",
+        "bio": "Former NBME item writer; twelve years of Step 1 and CK tutoring.",
+        "exams": ["step1", "step2ck"],
+        "time_zone": "Europe/London",
+        "session_rate_minor": 12000,
+        "currency": "USD",
+        "photo_url": None,
+    },
+    "user-tina": {
+        "id": "user-tina",
+        "name": "Tina Teach",
+        "bio": "Pathology first, then everything else.",
+        "exams": ["step1"],
+        "time_zone": "Asia/Kolkata",
+        "session_rate_minor": 9000,
+        "currency": "USD",
+        "photo_url": None,
+    },
+}
+
+SLOT_STARTS = ("2026-03-02T14:00:00+00:00", "2026-03-02T23:30:00+00:00")
+"""14:00 UTC is 19:30 in Kolkata and 09:00 in New York; 23:30 UTC falls on the next day in Kolkata."""
+
+INTAKE = {
+    "exam": "step1",
+    "exam_date": "2026-06-15",
+    "attempts": 0,
+    "weekly_hours": 30,
+    "weak_areas": ["renal", "hematology-oncology"],
+}
+
+
+def _plan(version: int = 1) -> dict:
+    days = [
+        {"day": "2026-03-05", "kind": "study", "blocks": [{"area": "renal", "hours": 3.0}]},
+        {"day": "2026-03-06", "kind": "study", "blocks": [{"area": "anatomy", "hours": 2.5}]},
+        {"day": "2026-03-07", "kind": "free", "blocks": []},
+        {
+            "day": "2026-03-08",
+            "kind": "checkpoint",
+            "blocks": [{"area": "Self-assessment", "hours": 5.0}],
+        },
+        {
+            "day": "2026-03-09",
+            "kind": "review",
+            "blocks": [{"area": "hematology-oncology", "hours": 1.5}],
+        },
+        {"day": "2026-03-10", "kind": "exam", "blocks": []},
+    ]
+    return {
+        "plan_id": "plan-1",
+        "version": version,
+        "student_id": "user-student",
+        "tutor_id": "user-tutor",
+        "exam": "step1",
+        "exam_date": "2026-03-10",
+        "total_hours": 12.0,
+        "hours_by_area": {"renal": 3.0, "anatomy": 2.5, "hematology-oncology": 1.5},
+        "warnings": ["Only 5 study days before the exam: consider a later date."],
+        "days": days,
+    }
+
+
+class TutoringContract(ContractServer):
+    """tutoring's contract: tutors and slots, availability, consultations (owner or their tutor),
+    assessments and study plans."""
+
+    name = "tutoring"
+    TAKEN_SLOT = "2026-03-02T23:30:00+00:00"
+
+    def __init__(self) -> None:
+        self.consultations: dict[str, dict] = {}
+        self.availability: dict = {}
+        super().__init__()
+        self.reset()
+
+    def reset(self) -> None:
+        super().reset()
+        self.availability = {
+            "weekly": [
+                {"weekday": 0, "start": "09:00", "end": "12:00"},
+                {"weekday": 0, "start": "14:00", "end": "17:00"},
+                {"weekday": 2, "start": "10:00", "end": "16:00"},
+            ],
+            "overrides": [{"day": "2026-03-11", "windows": []}],
+            "time_off": [
+                {
+                    "id": "off-1",
+                    "starts_at": "2026-04-01T00:00:00+00:00",
+                    "ends_at": "2026-04-08T00:00:00+00:00",
+                }
+            ],
+        }
+        self.consultations = {}
+        self.add_consultation("con-booked", "student@example.org", "booked")
+        self.add_consultation("con-done", "student@example.org", "completed", plan_id="plan-1")
+        self.add_consultation("con-other", "other@example.org", "booked", tutor_id="user-tina")
+
+    def add_consultation(
+        self,
+        consultation_id: str,
+        email: str,
+        status: str,
+        *,
+        tutor_id: str = "user-tutor",
+        starts_at: str = SLOT_STARTS[0],
+        plan_id: str | None = None,
+    ) -> dict:
+        student = _user(email)
+        self.consultations[consultation_id] = {
+            "id": consultation_id,
+            "status": status,
+            "starts_at": starts_at,
+            "ends_at": starts_at.replace("14:00", "14:30"),
+            "tutor_id": tutor_id,
+            "tutor_name": TUTORS[tutor_id]["name"],
+            "student_id": student["id"],
+            "student_name": "Sam Student",
+            "student_email": email,
+            "intake": dict(INTAKE),
+            "assessment": None,
+            "plan_id": plan_id,
+        }
+        return self.consultations[consultation_id]
+
+    def _bearer_user(self) -> dict | None:
+        header = request.headers.get("Authorization", "")
+        if not header.startswith("Bearer access-"):
+            return None
+        return _user(header.split(".", 1)[1])
+
+    def _tutor(self) -> tuple[dict | None, Response | None]:
+        user = self._bearer_user()
+        if user is None:
+            return None, problem(401, "Send an access token.")
+        if "tutor" not in user["roles"]:
+            return None, problem(403, "This needs the role tutor.")
+        return user, None
+
+    def _visible(self, consultation_id: str) -> tuple[dict | None, Response | None]:
+        user = self._bearer_user()
+        if user is None:
+            return None, problem(401, "Send an access token.")
+        record = self.consultations.get(consultation_id)
+        if record is None:
+            return None, problem(404, "No such consultation.")
+        if user["id"] not in (record["student_id"], record["tutor_id"]):
+            return None, problem(403, "This consultation belongs to someone else.")
+        return record, None
+
+    def _tutors_own(self, consultation_id: str) -> tuple[dict | None, Response | None]:
+        record, refusal = self._visible(consultation_id)
+        if refusal:
+            return None, refusal
+        if self._bearer_user()["id"] != record["tutor_id"]:
+            return None, problem(403, "Only the consultation's tutor may do this.")
+        return record, None
+
+    def routes(self, app: Flask) -> None:
+        @app.get("/api/tutors")
+        def tutors():
+            return jsonify(list(TUTORS.values()))
+
+        @app.get("/api/tutors/<tutor_id>")
+        def tutor(tutor_id: str):
+            if tutor_id not in TUTORS:
+                return problem(404, "No such tutor.")
+            return jsonify(TUTORS[tutor_id])
+
+        @app.get("/api/tutors/<tutor_id>/slots")
+        def slots(tutor_id: str):
+            zone = ZoneInfo(request.args.get("tz", "UTC"))
+            answer = []
+            for start in SLOT_STARTS:
+                begin = datetime.fromisoformat(start)
+                end = begin + timedelta(minutes=30)
+                answer.append(
+                    {
+                        "starts_at": begin.isoformat(),
+                        "ends_at": end.isoformat(),
+                        "local_start": begin.astimezone(zone).isoformat(),
+                        "local_end": end.astimezone(zone).isoformat(),
+                    }
+                )
+            return jsonify(answer)
+
+        @app.put("/api/tutors/me")
+        def save_profile():
+            user, refusal = self._tutor()
+            return refusal or jsonify(
+                {"id": user["id"], "name": user["name"], **request.get_json()}
+            )
+
+        @app.get("/api/tutors/me/availability")
+        def availability():
+            _, refusal = self._tutor()
+            return refusal or jsonify(self.availability)
+
+        @app.put("/api/tutors/me/availability")
+        def save_availability():
+            _, refusal = self._tutor()
+            if refusal:
+                return refusal
+            self.availability.update(request.get_json())
+            return jsonify(self.availability)
+
+        @app.post("/api/tutors/me/time-off")
+        def add_time_off():
+            _, refusal = self._tutor()
+            return refusal or (jsonify({"id": "off-new", **request.get_json()}), 201)
+
+        @app.delete("/api/tutors/me/time-off/<time_off_id>")
+        def remove_time_off(time_off_id: str):
+            _, refusal = self._tutor()
+            return refusal or Response(status=204)
+
+        @app.post("/api/consultations")
+        def book():
+            user = self._bearer_user()
+            if user is None:
+                return problem(401, "Send an access token.")
+            if "student" not in user["roles"]:
+                return problem(403, "Only students book consultations.")
+            body = request.get_json()
+            if body["starts_at"] == self.TAKEN_SLOT:
+                return problem(409, "That time was just taken by someone else.")
+            record = self.add_consultation(
+                "con-new",
+                user["email"],
+                "booked",
+                tutor_id=body["tutor_id"],
+                starts_at=body["starts_at"],
+            )
+            record["intake"] = body["intake"]
+            return jsonify(record), 201
+
+        @app.get("/api/consultations")
+        def mine():
+            user = self._bearer_user()
+            if user is None:
+                return problem(401, "Send an access token.")
+            return jsonify(
+                [
+                    c
+                    for c in self.consultations.values()
+                    if user["id"] in (c["student_id"], c["tutor_id"])
+                ]
+            )
+
+        @app.get("/api/consultations/<consultation_id>")
+        def one(consultation_id: str):
+            record, refusal = self._visible(consultation_id)
+            return refusal or jsonify(record)
+
+        @app.post("/api/consultations/<consultation_id>/cancel")
+        def cancel(consultation_id: str):
+            record, refusal = self._visible(consultation_id)
+            if refusal:
+                return refusal
+            record["status"] = "cancelled"
+            return jsonify(record)
+
+        @app.post("/api/consultations/<consultation_id>/<action>")
+        def tutor_action(consultation_id: str, action: str):
+            record, refusal = self._tutors_own(consultation_id)
+            if refusal:
+                return refusal
+            if action == "plan":
+                record["plan_id"] = "plan-1"
+                return jsonify(_plan()), 201
+            record["status"] = {"complete": "completed", "no-show": "no_show"}[action]
+            return jsonify(record)
+
+        @app.put("/api/consultations/<consultation_id>/assessment")
+        def assessment(consultation_id: str):
+            record, refusal = self._tutors_own(consultation_id)
+            if refusal:
+                return refusal
+            record["assessment"] = request.get_json()
+            return jsonify(record)
+
+        @app.get("/api/plans/mine")
+        def my_plan():
+            user = self._bearer_user()
+            if user is None:
+                return problem(401, "Send an access token.")
+            if user["id"] != "user-student":
+                return problem(404, "No study plan yet.")
+            return jsonify(_plan())
+
+        @app.get("/api/plans/<plan_id>")
+        def plan(plan_id: str):
+            return jsonify(_plan()) if plan_id == "plan-1" else problem(404, "No such plan.")
+
+        @app.put("/api/plans/<plan_id>")
+        def edit_plan(plan_id: str):
+            _, refusal = self._tutor()
+            return refusal or jsonify(_plan(version=2))
+
+        @app.get("/api/calendar/me")
+        def calendar():
+            user = self._bearer_user()
+            if user is None:
+                return problem(401, "Send an access token.")
+            return jsonify({"url": f"https://cal.example.org/feeds/{user['id']}.ics"})

@@ -1,0 +1,336 @@
+"""Tutoring for students: the tutors, booking a free consultation, and their study plan.
+
+The tutoring service owns tutors, slots, consultations and plans; these pages show what it
+answers in the reader's own time zone and pass their choices on. The zone comes from the
+browser (``static/timezone.js`` adds ``?tz=``), or from a select when scripts are off; a page
+without a usable zone shows UTC and says so.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from itertools import groupby
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from services.web import clients, security
+from services.web.pages import formatting
+from services.web.pages.forms import Form
+
+bp = Blueprint("tutoring_pages", __name__)
+
+EXAMS = (("step1", "USMLE Step 1"), ("step2ck", "USMLE Step 2 CK"))
+
+AREAS = {
+    "anatomy": "Anatomy",
+    "biochemistry": "Biochemistry",
+    "microbiology": "Microbiology",
+    "immunology": "Immunology",
+    "pathology": "Pathology",
+    "pharmacology": "Pharmacology",
+    "physiology": "Physiology",
+    "behavioral-science": "Behavioral science",
+    "biostatistics": "Biostatistics",
+    "cardiovascular": "Cardiovascular",
+    "renal": "Renal",
+    "respiratory": "Respiratory",
+    "gastrointestinal": "Gastrointestinal",
+    "endocrine": "Endocrine",
+    "reproductive": "Reproductive",
+    "musculoskeletal": "Musculoskeletal",
+    "neurology": "Neurology",
+    "psychiatry": "Psychiatry",
+    "hematology-oncology": "Hematology & oncology",
+    "dermatology": "Dermatology",
+    "ethics": "Ethics",
+    "genetics": "Genetics",
+}
+"""Every weak area the intake offers, as the tutoring service names it (slug) and as people read it."""
+
+DAY_KINDS = {
+    "study": "Study",
+    "free": "Free day",
+    "checkpoint": "Checkpoint",
+    "review": "Review",
+    "exam": "Exam day",
+}
+EDITABLE_KINDS = ("study", "free", "checkpoint", "review")
+"""The exam day is fixed by the exam date; no other day can become one."""
+
+CONSULTATION_STATUSES = {
+    "booked": "Booked",
+    "completed": "Completed",
+    "cancelled": "Cancelled",
+    "no_show": "No-show",
+    "no-show": "No-show",
+}
+
+COMMON_ZONES = (
+    "UTC",
+    "America/Los_Angeles",
+    "America/Denver",
+    "America/Chicago",
+    "America/New_York",
+    "America/Toronto",
+    "America/Sao_Paulo",
+    "Europe/London",
+    "Europe/Berlin",
+    "Europe/Athens",
+    "Africa/Cairo",
+    "Africa/Lagos",
+    "Asia/Dubai",
+    "Asia/Karachi",
+    "Asia/Kolkata",
+    "Asia/Dhaka",
+    "Asia/Manila",
+    "Asia/Singapore",
+    "Asia/Tokyo",
+    "Australia/Sydney",
+)
+"""Offered when the browser does not say its zone; the reader's own zone is always added."""
+
+INTAKE_FIELDS = ("exam", "exam_date", "attempts", "weekly_hours", "weak_areas")
+INTAKE_RENAMES = {f"intake.{name}": name for name in INTAKE_FIELDS}
+
+PASSED_ON = (401, 403, 404)
+"""Refusals that are not about the form: the error pages (or a new sign-in) handle them."""
+
+
+@bp.app_template_filter("area")
+def area_label(slug: str | None) -> str:
+    return AREAS.get(slug or "", (slug or "").replace("-", " ").capitalize())
+
+
+@bp.app_template_filter("exam")
+def exam_label(slug: str | None) -> str:
+    return dict(EXAMS).get(slug or "", (slug or "").upper())
+
+
+@bp.app_template_filter("consultation_status")
+def consultation_status(status: str | None) -> str:
+    return CONSULTATION_STATUSES.get(status or "", (status or "").replace("_", " ").capitalize())
+
+
+@bp.app_template_filter("hours")
+def hours(value: float | int | None) -> str:
+    """``1.5`` → ``1.5 h``, ``2.0`` → ``2 h``."""
+    number = float(value or 0)
+    return f"{number:g} h"
+
+
+@bp.record_once
+def tutoring_globals(state: Any) -> None:
+    # Globals, not a context processor: macros imported without context see them too.
+    state.app.jinja_env.globals.update(day_kinds=DAY_KINDS, areas=AREAS, exams=EXAMS)
+
+
+def viewer_zone() -> str:
+    """The zone of the ``tz`` parameter when it is a real IANA zone, else UTC."""
+    name = request.args.get("tz") or request.form.get("tz") or ""
+    return name if formatting.zone_or_none(name) else "UTC"
+
+
+def zone_choices(zone: str) -> list[str]:
+    return sorted({*COMMON_ZONES, zone}, key=lambda z: (z != "UTC", z))
+
+
+def zone_context() -> dict[str, Any]:
+    """What every zone-aware page needs: the zone, whether the script should detect it, choices."""
+    zone = viewer_zone()
+    return {"zone": zone, "detect_zone": "tz" not in request.args, "zones": zone_choices(zone)}
+
+
+def plan_weeks(plan: dict) -> list[dict]:
+    """The plan as calendar weeks (Monday first): each a row of seven days, None outside it."""
+    days: dict[date, dict] = {}
+    for entry in plan.get("days") or []:
+        try:
+            days[date.fromisoformat(str(entry["day"])[:10])] = entry
+        except (KeyError, ValueError):
+            continue
+    if not days:
+        return []
+    monday = min(days) - timedelta(days=min(days).weekday())
+    weeks = []
+    while monday <= max(days):
+        cells = [
+            {"date": monday + timedelta(days=n), "entry": days.get(monday + timedelta(days=n))}
+            for n in range(7)
+        ]
+        weeks.append({"monday": monday, "days": cells})
+        monday += timedelta(days=7)
+    return weeks
+
+
+def sorted_by_start(consultations: list[dict], *, latest_first: bool = False) -> list[dict]:
+    return sorted(consultations, key=lambda c: str(c.get("starts_at")), reverse=latest_first)
+
+
+def _refused(error: clients.ServiceError) -> None:
+    if error.status in PASSED_ON:
+        raise error
+
+
+@bp.get("/tutoring")
+def tutors():
+    return render_template("tutors.html", tutors=clients.tutoring.tutors())
+
+
+@bp.get("/tutoring/<tutor_id>")
+def tutor(tutor_id: str):
+    context = zone_context()
+    tutor = clients.tutoring.tutor(tutor_id)
+    slots = clients.tutoring.slots(tutor_id, context["zone"])
+    zone = formatting.zone_or_none(context["zone"])
+    dated = []
+    for slot in slots:
+        start = formatting.parse_moment(slot.get("starts_at"))
+        if start is not None:
+            dated.append((start.astimezone(zone).date(), slot))
+    dated.sort(key=lambda pair: str(pair[1].get("starts_at")))
+    days = [(day, [slot for _, slot in group]) for day, group in groupby(dated, lambda p: p[0])]
+    return render_template("tutor.html", tutor=tutor, days=days, **context)
+
+
+def _booking_form(tutor_id: str, starts_at: str, form: Form, chosen: list[str], status: int = 200):
+    return render_template(
+        "tutoring_book.html",
+        tutor=clients.tutoring.tutor(tutor_id),
+        starts_at=starts_at,
+        form=form,
+        chosen=chosen,
+        conflict=None,
+        **zone_context(),
+    ), status
+
+
+def _whole(form: Form, name: str, message: str) -> int | None:
+    text = form[name]
+    if not text.isdigit():
+        form.add(name, message)
+        return None
+    return int(text)
+
+
+@bp.route("/tutoring/<tutor_id>/book", methods=["GET", "POST"])
+@security.role_required("student")
+def book(tutor_id: str):
+    starts_at = request.values.get("starts_at", "").strip()
+    if formatting.parse_moment(starts_at) is None:
+        flash("Choose a time for your consultation first.", "info")
+        return redirect(url_for(".tutor", tutor_id=tutor_id, tz=viewer_zone()))
+    if request.method == "GET":
+        return _booking_form(tutor_id, starts_at, Form(INTAKE_FIELDS, {"exam": "step1"}), [])
+    form = Form.posted(*INTAKE_FIELDS)
+    chosen = [a for a in request.form.getlist("weak_areas") if a in AREAS]
+    if form["exam"] not in dict(EXAMS):
+        form.add("exam", "Choose the exam you are preparing for.")
+    form.require("exam_date", "Enter the date of your exam.")
+    attempts = _whole(form, "attempts", "Enter how many times you have sat it (0 if never).")
+    weekly = _whole(form, "weekly_hours", "Enter the hours a week you can study, such as 25.")
+    if not form.ok:
+        return _booking_form(tutor_id, starts_at, form, chosen, 422)
+    booking = {
+        "tutor_id": tutor_id,
+        "starts_at": starts_at,
+        "time_zone": viewer_zone(),
+        "intake": {
+            "exam": form["exam"],
+            "exam_date": form["exam_date"],
+            "attempts": attempts,
+            "weekly_hours": weekly,
+            "weak_areas": chosen,
+        },
+    }
+    try:
+        consultation = clients.tutoring.book(security.access_token(), booking)
+    except clients.ServiceError as error:
+        _refused(error)
+        if error.status == 409:
+            page = render_template(
+                "tutoring_book.html",
+                tutor=clients.tutoring.tutor(tutor_id),
+                starts_at=starts_at,
+                form=form,
+                chosen=chosen,
+                conflict=error,
+                **zone_context(),
+            )
+            return page, 409
+        form.take(error, renames=INTAKE_RENAMES)
+        return _booking_form(tutor_id, starts_at, form, chosen, error.status)
+    return redirect(url_for(".booked", consultation_id=consultation["id"], tz=viewer_zone()))
+
+
+@bp.get("/my/tutoring/consultations/<consultation_id>/booked")
+@security.login_required
+def booked(consultation_id: str):
+    consultation = clients.tutoring.consultation(security.access_token(), consultation_id)
+    return render_template("tutoring_booked.html", consultation=consultation, **zone_context())
+
+
+def calendar_links(token: str) -> dict[str, str] | None:
+    """The student's calendar feed, as https (to copy) and webcal:// (to subscribe in one click)."""
+    try:
+        url = clients.tutoring.calendar(token).get("url")
+    except clients.ServiceError as error:
+        _refused_unless_missing(error)
+        return None
+    if not url:
+        return None
+    webcal = "webcal://" + url.split("://", 1)[1] if "://" in url else url
+    return {"url": url, "webcal": webcal}
+
+
+def _refused_unless_missing(error: clients.ServiceError) -> None:
+    if error.status in (401, 403):
+        raise error
+
+
+def my_plan(token: str) -> dict | None:
+    try:
+        return clients.tutoring.my_plan(token)
+    except clients.ServiceError as error:
+        _refused_unless_missing(error)
+        return None
+
+
+def render_my_tutoring(problems: dict[str, str] | None = None, status: int = 200):
+    token = security.access_token()
+    consultations = clients.tutoring.consultations(token)
+    plan = my_plan(token)
+    return render_template(
+        "my_tutoring.html",
+        open_consultations=sorted_by_start([c for c in consultations if c["status"] == "booked"]),
+        past_consultations=sorted_by_start(
+            [c for c in consultations if c["status"] != "booked"], latest_first=True
+        ),
+        plan=plan,
+        weeks=plan_weeks(plan) if plan else [],
+        calendar=calendar_links(token),
+        problems=problems or {},
+        **zone_context(),
+    ), status
+
+
+@bp.get("/my/tutoring")
+@security.role_required("student")
+def my_tutoring():
+    return render_my_tutoring()
+
+
+@bp.post("/my/tutoring/consultations/<consultation_id>/cancel")
+@security.role_required("student")
+def cancel(consultation_id: str):
+    reason = request.form.get("reason", "").strip()
+    try:
+        clients.tutoring.act(security.access_token(), consultation_id, "cancel", {"reason": reason})
+    except clients.ServiceError as error:
+        _refused(error)
+        messages = [m for ms in error.errors.values() for m in ms]
+        return render_my_tutoring(
+            {consultation_id: messages[0] if messages else error.detail}, error.status
+        )
+    flash("Your consultation is cancelled. You can book another time whenever you like.", "success")
+    return redirect(url_for(".my_tutoring", tz=viewer_zone()))

@@ -1,0 +1,326 @@
+"""Tutors' pages: dashboard, profile, availability, a consultation, its assessment and plan."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.web.tests.conftest import csrf_from, sign_in
+
+TUTOR = "tutor@example.org"
+
+
+def post(client, page: str, action: str, data: dict | None = None):
+    token = csrf_from(client, page)
+    return client.post(action, data={**(data or {}), "csrf_token": token})
+
+
+def test_dashboard_lists_upcoming_consultations_in_the_tutors_zone(client, tutoring_api):
+    sign_in(client, TUTOR)
+
+    html = client.get("/tutor").get_data(as_text=True)
+
+    # Tom Tutor's profile says Europe/London: 14:00 UTC on 2 March is 14:00 GMT.
+    assert "Mon 2 Mar 2026, 14:00 Europe/London" in html
+    assert "Sam Student" in html
+    assert 'href="/tutor/consultations/con-booked">Open</a>' in html
+    assert "con-other" not in html  # another tutor's
+    assert 'href="/tutor">Tutor dashboard</a>' in html
+    assert "My tutoring" not in html
+
+
+def test_profile_form_puts_the_profile_with_the_rate_in_minor_units(client, tutoring_api):
+    sign_in(client, TUTOR)
+
+    response = post(
+        client,
+        "/tutor/profile",
+        "/tutor/profile",
+        {
+            "bio": "Step 1 specialist.",
+            "exams": ["step1"],
+            "time_zone": "Asia/Kolkata",
+            "rate": "95.50",
+            "currency": "usd",
+            "photo_url": "",
+        },
+    )
+
+    assert response.headers["Location"] == "/tutor/profile"
+    [call] = tutoring_api.calls_to("PUT", "/api/tutors/me")
+    assert call.json == {
+        "bio": "Step 1 specialist.",
+        "exams": ["step1"],
+        "time_zone": "Asia/Kolkata",
+        "session_rate_minor": 9550,
+        "currency": "USD",
+        "photo_url": None,
+    }
+
+
+def test_profile_form_starts_from_the_saved_profile(client, tutoring_api):
+    sign_in(client, TUTOR)
+
+    html = client.get("/tutor/profile").get_data(as_text=True)
+
+    assert "Former NBME item writer" in html
+    assert 'value="120.00"' in html
+    assert '<option value="Europe/London" selected>' in html
+
+
+def test_availability_editor_shows_weekly_windows_overrides_and_time_off(client, tutoring_api):
+    sign_in(client, TUTOR)
+
+    html = client.get("/tutor/availability").get_data(as_text=True)
+
+    assert 'name="w0_0_start" value="09:00"' in html and 'name="w0_1_end" value="17:00"' in html
+    assert 'name="w2_0_start" value="10:00"' in html
+    assert 'name="w1_0_start" value=""' in html
+    assert "Wed 11 Mar 2026" in html and "not available" in html
+    assert "Wed 1 Apr 2026, 01:00 Europe/London" in html  # time off, on the tutor's clock
+    assert 'action="/tutor/time-off/off-1/remove"' in html
+
+
+def test_saving_weekly_hours_puts_every_window_and_keeps_the_overrides(client, tutoring_api):
+    sign_in(client, TUTOR)
+
+    response = post(
+        client,
+        "/tutor/availability",
+        "/tutor/availability/weekly",
+        {"w0_0_start": "08:00", "w0_0_end": "11:00", "w4_1_start": "13:00", "w4_1_end": "15:30"},
+    )
+
+    assert response.headers["Location"] == "/tutor/availability"
+    [call] = tutoring_api.calls_to("PUT", "/api/tutors/me/availability")
+    assert call.json == {
+        "weekly": [
+            {"weekday": 0, "start": "08:00", "end": "11:00"},
+            {"weekday": 4, "start": "13:00", "end": "15:30"},
+        ],
+        "overrides": [{"day": "2026-03-11", "windows": []}],
+    }
+
+
+def test_a_half_filled_window_is_refused_before_anything_is_saved(client, tutoring_api):
+    sign_in(client, TUTOR)
+
+    response = post(
+        client, "/tutor/availability", "/tutor/availability/weekly", {"w3_0_start": "09:00"}
+    )
+
+    assert response.status_code == 422
+    assert "Enter both the start and the end" in response.get_data(as_text=True)
+    assert tutoring_api.calls_to("PUT", "/api/tutors/me/availability") == []
+
+
+def test_adding_and_removing_a_date_override(client, tutoring_api):
+    sign_in(client, TUTOR)
+
+    post(
+        client,
+        "/tutor/availability",
+        "/tutor/availability/overrides",
+        {"day": "2026-03-20", "o_0_start": "18:00", "o_0_end": "20:00"},
+    )
+    post(client, "/tutor/availability", "/tutor/availability/overrides/2026-03-11/remove")
+
+    added, removed = tutoring_api.calls_to("PUT", "/api/tutors/me/availability")
+    assert added.json["overrides"] == [
+        {"day": "2026-03-11", "windows": []},
+        {"day": "2026-03-20", "windows": [{"start": "18:00", "end": "20:00"}]},
+    ]
+    assert removed.json["overrides"] == [
+        {"day": "2026-03-20", "windows": [{"start": "18:00", "end": "20:00"}]}
+    ]
+
+
+def test_time_off_is_sent_in_utc_from_the_tutors_clock_and_can_be_removed(client, tutoring_api):
+    sign_in(client, TUTOR)
+
+    post(
+        client,
+        "/tutor/availability",
+        "/tutor/time-off",
+        {"starts_at": "2026-07-01T09:00", "ends_at": "2026-07-03T18:00"},
+    )
+    post(client, "/tutor/availability", "/tutor/time-off/off-1/remove")
+
+    [call] = tutoring_api.calls_to("POST", "/api/tutors/me/time-off")
+    assert call.json == {  # London is on BST (UTC+1) in July
+        "starts_at": "2026-07-01T08:00:00+00:00",
+        "ends_at": "2026-07-03T17:00:00+00:00",
+    }
+    assert len(tutoring_api.calls_to("DELETE", "/api/tutors/me/time-off/off-1")) == 1
+
+
+def test_consultation_page_shows_the_intake_and_the_actions(client, tutoring_api):
+    sign_in(client, TUTOR)
+
+    html = client.get("/tutor/consultations/con-booked").get_data(as_text=True)
+
+    assert "Sam Student" in html and "student@example.org" in html
+    assert "USMLE Step 1 on Mon 15 Jun 2026" in html
+    assert "Hematology &amp; oncology" in html
+    for action in ("complete", "no-show", "cancel"):
+        assert f'action="/tutor/consultations/con-booked/{action}"' in html
+    assert "Generate study plan" in html
+
+
+@pytest.mark.parametrize("action", ["complete", "no-show", "cancel"])
+def test_consultation_actions_post_to_tutoring(client, tutoring_api, action):
+    sign_in(client, TUTOR)
+    page = "/tutor/consultations/con-booked"
+
+    response = post(client, page, f"{page}/{action}")
+
+    assert response.headers["Location"] == page
+    assert len(tutoring_api.calls_to("POST", f"/api/consultations/con-booked/{action}")) == 1
+
+
+def test_assessment_is_put_and_generate_plan_is_posted(client, tutoring_api):
+    sign_in(client, TUTOR)
+    page = "/tutor/consultations/con-booked"
+
+    post(
+        client,
+        page,
+        f"{page}/assessment",
+        {"strengths": "Physiology", "weaknesses": "Renal acid-base", "goals": "240+"},
+    )
+    response = post(client, page, f"{page}/plan")
+
+    [saved] = tutoring_api.calls_to("PUT", "/api/consultations/con-booked/assessment")
+    assert saved.json == {
+        "strengths": "Physiology",
+        "weaknesses": "Renal acid-base",
+        "goals": "240+",
+    }
+    [generated] = tutoring_api.calls_to("POST", "/api/consultations/con-booked/plan")
+    assert generated.json == {}
+    assert response.headers["Location"] == f"{page}#plan"
+    html = client.get(page).get_data(as_text=True)
+    assert 'class="plan-day plan-checkpoint"' in html
+    assert 'value="Renal acid-base"' not in html and ">Renal acid-base</textarea>" in html
+
+
+def test_plan_editor_puts_only_the_changed_days(client, tutoring_api):
+    sign_in(client, TUTOR)
+    page = "/tutor/consultations/con-done"
+    html = client.get(page).get_data(as_text=True)
+    assert 'name="blocks-2026-03-05" value="Renal 3"' in html
+    assert 'name="kind-2026-03-10"' not in html  # the exam day stays the exam day
+
+    response = post(
+        client,
+        page,
+        f"{page}/plan/edit",
+        {
+            "kind-2026-03-05": "study",
+            "blocks-2026-03-05": "Renal 2, Hematology & oncology 1.5h",
+            "kind-2026-03-06": "free",
+            "blocks-2026-03-06": "Anatomy 2.5",
+            "kind-2026-03-07": "free",
+            "blocks-2026-03-07": "",
+        },
+    )
+
+    assert response.headers["Location"] == f"{page}#plan"
+    [call] = tutoring_api.calls_to("PUT", "/api/plans/plan-1")
+    assert call.json == {
+        "changes": [
+            {
+                "day": "2026-03-05",
+                "blocks": [
+                    {"area": "renal", "hours": 2.0},
+                    {"area": "hematology-oncology", "hours": 1.5},
+                ],
+            },
+            {"day": "2026-03-06", "kind": "free"},
+        ]
+    }
+    assert "Plan saved as version 2." in client.get(page).get_data(as_text=True)
+
+
+def test_unreadable_plan_blocks_are_refused_without_saving(client, tutoring_api):
+    sign_in(client, TUTOR)
+    page = "/tutor/consultations/con-done"
+
+    response = post(client, page, f"{page}/plan/edit", {"blocks-2026-03-05": "lots of renal"})
+
+    assert response.status_code == 422
+    assert "write blocks as area and hours" in response.get_data(as_text=True)
+    assert tutoring_api.calls_to("PUT", "/api/plans/plan-1") == []
+
+
+@pytest.mark.parametrize(
+    "page",
+    ["/tutor", "/tutor/profile", "/tutor/availability", "/tutor/consultations/con-booked"],
+)
+def test_a_student_gets_403_on_tutor_pages(client, tutoring_api, page):
+    sign_in(client, "student@example.org")
+
+    response = client.get(page)
+
+    assert response.status_code == 403
+    assert "You don&#39;t have access to this page" in response.get_data(as_text=True)
+
+
+def test_tutor_pages_send_a_signed_out_visitor_to_sign_in(client, tutoring_api):
+    assert client.get("/tutor").headers["Location"] == "/login?next=%2Ftutor"
+
+
+def test_a_tutor_cannot_open_another_tutors_consultation(client, tutoring_api):
+    sign_in(client, TUTOR)
+
+    assert client.get("/tutor/consultations/con-other").status_code == 403
+
+
+NEW_FORMS = [
+    ("/tutoring/user-tutor/book?starts_at=2026-03-02T14:00:00%2B00:00&tz=UTC", "student"),
+    ("/my/tutoring/consultations/con-booked/cancel", "student"),
+    ("/tutor/profile", "tutor"),
+    ("/tutor/availability/weekly", "tutor"),
+    ("/tutor/availability/overrides", "tutor"),
+    ("/tutor/availability/overrides/2026-03-11/remove", "tutor"),
+    ("/tutor/time-off", "tutor"),
+    ("/tutor/time-off/off-1/remove", "tutor"),
+    ("/tutor/consultations/con-booked/complete", "tutor"),
+    ("/tutor/consultations/con-booked/assessment", "tutor"),
+    ("/tutor/consultations/con-booked/plan", "tutor"),
+    ("/tutor/consultations/con-done/plan/edit", "tutor"),
+]
+
+
+@pytest.mark.parametrize(("action", "role"), NEW_FORMS)
+def test_post_without_csrf_token_is_refused_and_nothing_reaches_tutoring(
+    client, tutoring_api, action, role
+):
+    sign_in(client, f"{role}@example.org")
+    tutoring_api.reset()
+
+    response = client.post(action, data={"weekly_hours": "5", "bio": "x"})
+
+    assert response.status_code == 400
+    assert "This form has expired" in response.get_data(as_text=True)
+    assert [c for c in tutoring_api.calls if c.method != "GET"] == []
+
+
+@pytest.mark.parametrize(
+    ("page", "email"),
+    [
+        ("/tutoring/user-tutor/book?starts_at=2026-03-02T14:00:00%2B00:00&tz=UTC", "student"),
+        ("/my/tutoring?tz=UTC", "student"),
+        ("/tutor/profile", "tutor"),
+        ("/tutor/availability", "tutor"),
+        ("/tutor/consultations/con-done", "tutor"),
+    ],
+)
+def test_every_post_form_on_the_tutoring_pages_carries_a_csrf_token(
+    client, tutoring_api, page, email
+):
+    sign_in(client, f"{email}@example.org")
+
+    html = client.get(page).get_data(as_text=True)
+
+    assert html.count('method="post"') == html.count('name="csrf_token"')
+    assert html.count('method="post"') >= 2
