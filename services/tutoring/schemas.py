@@ -106,10 +106,24 @@ class TimeOffSchema(Schema):
     ends_at = fields.AwareDateTime(required=True)
 
 
+class WindowViewSchema(Schema):
+    start = fields.String(required=True, metadata={"description": "HH:MM"})
+    end = fields.String(required=True, metadata={"description": "HH:MM"})
+
+
+class WeeklyWindowViewSchema(WindowViewSchema):
+    weekday = fields.Integer(required=True)
+
+
+class OverrideViewSchema(Schema):
+    day = fields.String(required=True)
+    windows = fields.List(fields.Nested(WindowViewSchema), required=True)
+
+
 class AvailabilitySchema(Schema):
     time_zone = fields.String(required=True)
-    weekly = fields.List(fields.Nested(WeeklyWindowSchema), required=True)
-    overrides = fields.List(fields.Nested(OverrideSchema), required=True)
+    weekly = fields.List(fields.Nested(WeeklyWindowViewSchema), required=True)
+    overrides = fields.List(fields.Nested(OverrideViewSchema), required=True)
     time_off = fields.List(fields.Nested(TimeOffSchema), required=True)
 
 
