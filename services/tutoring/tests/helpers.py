@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from services.identity.tests.helpers import PASSWORD, admin_token, bearer, login, student_tokens
@@ -114,7 +114,3 @@ class World:
 
     def events(self, event_type: str) -> list[dict[str, Any]]:
         return self.tutoring.recorded(event_type)
-
-
-def today() -> date:
-    return utcnow().date()
