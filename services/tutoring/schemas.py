@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, fields, validate
+from collections.abc import Mapping
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from services.tutoring import domain, study_plan
 
@@ -16,6 +19,19 @@ class Strict(Schema):
 
 def _int(**kwargs: object) -> fields.Integer:
     return fields.Integer(strict=True, **kwargs)
+
+
+class Object(fields.Nested):
+    """A nested object whose wrong type is reported under the field's own name.
+
+    Plain ``Nested`` files a non-object under ``<field>._schema``; the problem+json should
+    name ``intake`` itself, as it does for every other field.
+    """
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, Mapping):
+            raise ValidationError("Not an object.")
+        return super()._deserialize(value, attr, data, **kwargs)
 
 
 class WallTime(fields.Time):
@@ -161,7 +177,7 @@ class ConsultationCreateSchema(Strict):
     time_zone = fields.String(
         required=True, validate=validate.Length(min=1, max=64), metadata={"description": "IANA"}
     )
-    intake = fields.Nested(IntakeSchema, required=True)
+    intake = Object(IntakeSchema, required=True)
 
 
 class CancelSchema(Strict):
