@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-SERVICES = ("identity", "email", "web", "enrollment", "payments")
+SERVICES = ("identity", "email", "web", "enrollment", "payments", "tutoring")
 """Every service package under ``services/``; later issues append theirs."""
 
 DEFAULT_PORTS = {
@@ -119,12 +119,12 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(
         "<SERVICE>_PORT",
         "<port>",
-        "Port a service listens on under `make run` (web 8000, identity 8001, email 8002, enrollment 8003, payments 8004); the default `<SERVICE>_URL` follows it.",
+        "Port a service listens on under `make run` (web 8000, identity 8001, email 8002, enrollment 8003, payments 8004, tutoring 8005); the default `<SERVICE>_URL` follows it.",
     ),
     Variable(
         "<SERVICE>_URL",
         "http://127.0.0.1:<port>",
-        "Base URL of a service's HTTP API, e.g. `IDENTITY_URL` (8001), `EMAIL_URL` (8002), `ENROLLMENT_URL` (8003), `PAYMENTS_URL` (8004).",
+        "Base URL of a service's HTTP API, e.g. `IDENTITY_URL` (8001), `EMAIL_URL` (8002), `ENROLLMENT_URL` (8003), `PAYMENTS_URL` (8004), `TUTORING_URL` (8005).",
     ),
     Variable(
         "STRIPE_SECRET_KEY",

@@ -21,7 +21,7 @@ from enum import StrEnum
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from shared.errors import Conflict, DomainError
+from shared.errors import Conflict, DomainError, NotFound
 
 # --------------------------------------------------------------------------- errors
 
@@ -64,6 +64,30 @@ class RescheduleLimitReached(Conflict):
 
 class TooLateToReschedule(DomainError):
     title = "It is too late to reschedule this session"
+
+
+class SlotTaken(Conflict):
+    title = "That time has just been booked"
+
+
+class SlotNotOffered(DomainError):
+    title = "That time is not one of the tutor's bookable slots"
+
+
+class TutorNotFound(NotFound):
+    title = "No such tutor"
+
+
+class ConsultationNotFound(NotFound):
+    title = "No such consultation"
+
+
+class PlanNotFound(NotFound):
+    title = "No such study plan"
+
+
+class PlanAlreadyExists(Conflict):
+    title = "This consultation already has a study plan"
 
 
 # --------------------------------------------------------------------------- helpers

@@ -1,0 +1,304 @@
+"""Tutoring's HTTP API: request in, use case, response out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response
+from flask_smorest import Blueprint
+
+from services.tutoring import schemas, service
+from shared import auth, calendar, config
+from shared.http import BEARER, current_uow
+
+blp = Blueprint(
+    "tutoring",
+    __name__,
+    url_prefix="/api",
+    description="Tutors, their availability and slots, consultations, assessments, study plans.",
+)
+admin_blp = Blueprint(
+    "tutoring-admin", __name__, url_prefix="/api/admin", description="Tutors, for admins."
+)
+
+_uow = current_uow
+
+
+# --- tutors --------------------------------------------------------------------------------------
+
+
+@blp.route("/tutors", methods=["GET"])
+@blp.response(200, schemas.PublicTutorSchema(many=True))
+def list_tutors() -> list[dict[str, Any]]:
+    """Tutors students can choose from (those who wrote a bio)."""
+    return service.public_tutors(_uow())
+
+
+@blp.route("/tutors/me", methods=["GET"])
+@blp.doc(security=BEARER)
+@blp.response(200, schemas.TutorSchema)
+@blp.alt_response(401, description="No valid access token.")
+@blp.alt_response(403, description="Not a tutor.")
+@auth.require("tutor")
+def my_profile() -> dict[str, Any]:
+    """The signed-in tutor's profile and booking settings."""
+    return service.my_profile(_uow(), auth.current_principal())
+
+
+@blp.route("/tutors/me", methods=["PUT"])
+@blp.doc(security=BEARER)
+@blp.arguments(schemas.TutorUpdateSchema)
+@blp.response(200, schemas.TutorSchema)
+@blp.alt_response(401, description="No valid access token.")
+@blp.alt_response(403, description="Not a tutor.")
+@blp.alt_response(422, description="An unknown `time_zone` or senseless booking settings.")
+@auth.require("tutor")
+def update_profile(body: dict[str, Any]) -> dict[str, Any]:
+    """Edit bio, exams, time zone, rate, photo and booking settings (fields left out stay)."""
+    return service.update_profile(_uow(), auth.current_principal(), body)
+
+
+@blp.route("/tutors/me/availability", methods=["GET"])
+@blp.doc(security=BEARER)
+@blp.response(200, schemas.AvailabilitySchema)
+@blp.alt_response(403, description="Not a tutor.")
+@auth.require("tutor")
+def my_availability() -> dict[str, Any]:
+    """Weekly windows and date overrides (wall clock, the tutor's zone) and time off."""
+    return service.my_availability(_uow(), auth.current_principal())
+
+
+@blp.route("/tutors/me/availability", methods=["PUT"])
+@blp.doc(security=BEARER)
+@blp.arguments(schemas.AvailabilityUpdateSchema)
+@blp.response(200, schemas.AvailabilitySchema)
+@blp.alt_response(403, description="Not a tutor.")
+@blp.alt_response(422, description="A window that ends before it starts, a date twice.")
+@auth.require("tutor")
+def set_availability(body: dict[str, Any]) -> dict[str, Any]:
+    """Replace the weekly windows and date overrides as a whole."""
+    return service.set_availability(
+        _uow(), auth.current_principal(), body["weekly"], body["overrides"]
+    )
+
+
+@blp.route("/tutors/me/time-off", methods=["POST"])
+@blp.doc(security=BEARER)
+@blp.arguments(schemas.TimeOffCreateSchema)
+@blp.response(201, schemas.TimeOffSchema)
+@blp.alt_response(403, description="Not a tutor.")
+@blp.alt_response(422, description="It ends before it starts (`ends_at`).")
+@auth.require("tutor")
+def add_time_off(body: dict[str, Any]) -> dict[str, Any]:
+    """Block a stretch of time (holiday, conference): no slots are offered in it."""
+    return service.add_time_off(
+        _uow(), auth.current_principal(), body["starts_at"], body["ends_at"]
+    )
+
+
+@blp.route("/tutors/me/time-off/<time_off_id>", methods=["DELETE"])
+@blp.doc(security=BEARER)
+@blp.response(204)
+@blp.alt_response(403, description="Not a tutor.")
+@blp.alt_response(404, description="You have no such time off.")
+@auth.require("tutor")
+def remove_time_off(time_off_id: str) -> None:
+    """Take a stretch of time off back."""
+    service.remove_time_off(_uow(), auth.current_principal(), time_off_id)
+
+
+@blp.route("/tutors/<tutor_id>", methods=["GET"])
+@blp.response(200, schemas.PublicTutorSchema)
+@blp.alt_response(404, description="No such tutor.")
+def get_tutor(tutor_id: str) -> dict[str, Any]:
+    """One tutor's public profile."""
+    return service.public_tutor(_uow(), tutor_id)
+
+
+@blp.route("/tutors/<tutor_id>/slots", methods=["GET"])
+@blp.arguments(schemas.SlotQuerySchema, location="query")
+@blp.response(200, schemas.SlotSchema(many=True))
+@blp.alt_response(404, description="No such tutor.")
+@blp.alt_response(422, description="An unknown `tz`.")
+def slots(query: dict[str, Any], tutor_id: str) -> list[dict[str, Any]]:
+    """Bookable starts, in UTC and on the viewer's clock (`tz`)."""
+    return service.slots(_uow(), tutor_id, query["kind"], query.get("tz"))
+
+
+@admin_blp.route("/tutors", methods=["GET"])
+@admin_blp.doc(security=BEARER)
+@admin_blp.response(200, schemas.TutorSchema(many=True))
+@admin_blp.alt_response(403, description="Not an admin.")
+@auth.require("admin")
+def admin_tutors() -> list[dict[str, Any]]:
+    """Every tutor, with or without a bio."""
+    return service.all_tutors(_uow())
+
+
+# --- consultations -------------------------------------------------------------------------------
+
+
+@blp.route("/consultations", methods=["POST"])
+@blp.doc(security=BEARER)
+@blp.arguments(schemas.ConsultationCreateSchema)
+@blp.response(201, schemas.ConsultationSchema)
+@blp.alt_response(401, description="No valid access token.")
+@blp.alt_response(404, description="No such tutor (`tutor_id`).")
+@blp.alt_response(409, description="The slot was just taken, or you have an open consultation.")
+@blp.alt_response(422, description="An invalid intake field, zone, or a slot not offered.")
+@auth.require("student")
+def book_consultation(body: dict[str, Any]) -> dict[str, Any]:
+    """Book the free initial consultation in one of the tutor's slots, with the intake form."""
+    return service.book_consultation(
+        _uow(),
+        auth.current_principal(),
+        body["tutor_id"],
+        body["starts_at"],
+        body["time_zone"],
+        body["intake"],
+    )
+
+
+@blp.route("/consultations", methods=["GET"])
+@blp.doc(security=BEARER)
+@blp.response(200, schemas.ConsultationSchema(many=True))
+@blp.alt_response(401, description="No valid access token.")
+@auth.require()
+def my_consultations() -> list[dict[str, Any]]:
+    """My consultations, as their student or their tutor, latest first."""
+    return service.my_consultations(_uow(), auth.current_principal())
+
+
+@blp.route("/consultations/<consultation_id>", methods=["GET"])
+@blp.doc(security=BEARER)
+@blp.response(200, schemas.ConsultationSchema)
+@blp.alt_response(403, description="Someone else's consultation.")
+@blp.alt_response(404, description="No such consultation.")
+@auth.require()
+def get_consultation(consultation_id: str) -> dict[str, Any]:
+    """One consultation (its student, its tutor or an admin)."""
+    return service.get_consultation(_uow(), auth.current_principal(), consultation_id)
+
+
+@blp.route("/consultations/<consultation_id>/cancel", methods=["POST"])
+@blp.doc(security=BEARER)
+@blp.arguments(schemas.CancelSchema)
+@blp.response(200, schemas.ConsultationSchema)
+@blp.alt_response(403, description="Not its student or tutor.")
+@blp.alt_response(409, description="It is not booked any more.")
+@auth.require()
+def cancel_consultation(body: dict[str, Any], consultation_id: str) -> dict[str, Any]:
+    """Call it off (the student or the tutor); the slot is free again."""
+    return service.cancel_consultation(
+        _uow(), auth.current_principal(), consultation_id, body["reason"]
+    )
+
+
+@blp.route("/consultations/<consultation_id>/complete", methods=["POST"])
+@blp.doc(security=BEARER)
+@blp.arguments(schemas.EmptySchema)
+@blp.response(200, schemas.ConsultationSchema)
+@blp.alt_response(403, description="Not its tutor.")
+@blp.alt_response(409, description="It is not booked any more.")
+@auth.require("tutor")
+def complete_consultation(_body: dict[str, Any], consultation_id: str) -> dict[str, Any]:
+    """The tutor held it."""
+    return service.finish_consultation(
+        _uow(), auth.current_principal(), consultation_id, "complete"
+    )
+
+
+@blp.route("/consultations/<consultation_id>/no-show", methods=["POST"])
+@blp.doc(security=BEARER)
+@blp.arguments(schemas.EmptySchema)
+@blp.response(200, schemas.ConsultationSchema)
+@blp.alt_response(403, description="Not its tutor.")
+@blp.alt_response(409, description="It is not booked any more.")
+@auth.require("tutor")
+def no_show(_body: dict[str, Any], consultation_id: str) -> dict[str, Any]:
+    """The student did not come."""
+    return service.finish_consultation(
+        _uow(), auth.current_principal(), consultation_id, "mark_no_show"
+    )
+
+
+@blp.route("/consultations/<consultation_id>/assessment", methods=["PUT"])
+@blp.doc(security=BEARER)
+@blp.arguments(schemas.AssessmentUpdateSchema)
+@blp.response(200, schemas.ConsultationSchema)
+@blp.alt_response(403, description="Not its tutor.")
+@blp.alt_response(409, description="The consultation is not completed.")
+@auth.require("tutor")
+def record_assessment(body: dict[str, Any], consultation_id: str) -> dict[str, Any]:
+    """Record (or revise) strengths, weaknesses and goals."""
+    return service.record_assessment(_uow(), auth.current_principal(), consultation_id, body)
+
+
+# --- study plans ---------------------------------------------------------------------------------
+
+
+@blp.route("/consultations/<consultation_id>/plan", methods=["POST"])
+@blp.doc(security=BEARER)
+@blp.arguments(schemas.PlanCreateSchema)
+@blp.response(201, schemas.PlanSchema)
+@blp.alt_response(403, description="Not its tutor.")
+@blp.alt_response(409, description="Not completed, or it already has a plan.")
+@blp.alt_response(422, description="No realistic plan fits (`exam_date` / `weekly_hours`).")
+@auth.require("tutor")
+def create_plan(body: dict[str, Any], consultation_id: str) -> dict[str, Any]:
+    """Generate version 1 of the student's study plan from the intake."""
+    areas = body.pop("areas", None)
+    return service.create_plan(_uow(), auth.current_principal(), consultation_id, areas, body)
+
+
+@blp.route("/plans/mine", methods=["GET"])
+@blp.doc(security=BEARER)
+@blp.response(200, schemas.PlanSchema(many=True))
+@auth.require("student")
+def my_plans() -> list[dict[str, Any]]:
+    """My study plans (latest version of each), newest first."""
+    return service.my_plans(_uow(), auth.current_principal())
+
+
+@blp.route("/plans/<plan_id>", methods=["GET"])
+@blp.doc(security=BEARER)
+@blp.response(200, schemas.PlanSchema)
+@blp.alt_response(403, description="Someone else's plan.")
+@blp.alt_response(404, description="No such plan.")
+@auth.require()
+def get_plan(plan_id: str) -> dict[str, Any]:
+    """The latest version of a plan (its student, its tutor or an admin)."""
+    return service.get_plan(_uow(), auth.current_principal(), plan_id)
+
+
+@blp.route("/plans/<plan_id>", methods=["PUT"])
+@blp.doc(security=BEARER)
+@blp.arguments(schemas.PlanEditSchema)
+@blp.response(200, schemas.PlanSchema)
+@blp.alt_response(403, description="Not the student's tutor.")
+@blp.alt_response(422, description="The changed plan breaks a plan rule (`day`, `kind`, ...).")
+@auth.require("tutor")
+def edit_plan(body: dict[str, Any], plan_id: str) -> dict[str, Any]:
+    """Change some days; the result is published as a new version."""
+    return service.edit_plan(_uow(), auth.current_principal(), plan_id, body["changes"])
+
+
+# --- calendar feed -------------------------------------------------------------------------------
+
+
+@blp.route("/calendar/me", methods=["GET"])
+@blp.doc(security=BEARER)
+@blp.response(200, schemas.CalendarLinkSchema)
+@auth.require("student")
+def my_calendar() -> dict[str, str]:
+    """The secret address of my calendar feed (consultations and study plan days)."""
+    token = service.calendar_token(_uow(), auth.current_principal())
+    return {"url": f"{config.service_url('tutoring')}/api/calendar/{token}.ics"}
+
+
+@blp.route("/calendar/<token>.ics", methods=["GET"])
+@blp.alt_response(200, description="An iCalendar feed (text/calendar).")
+@blp.alt_response(404, description="No calendar at that address.")
+def calendar_feed(token: str) -> Response:
+    """The student's feed for a calendar app to subscribe to (the token is the secret)."""
+    return Response(service.feed(_uow(), token), content_type=calendar.FEED_CONTENT_TYPE)

@@ -1,0 +1,286 @@
+"""Request and response bodies of tutoring's HTTP API (the contract the site builds on)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+from services.tutoring import domain, study_plan
+
+WALL_TIME = validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", error="A wall-clock time, HH:MM")
+
+
+class Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+def _int(**kwargs: object) -> fields.Integer:
+    return fields.Integer(strict=True, **kwargs)
+
+
+class Object(fields.Nested):
+    """A nested object whose wrong type is reported under the field's own name.
+
+    Plain ``Nested`` files a non-object under ``<field>._schema``; the problem+json should
+    name ``intake`` itself, as it does for every other field.
+    """
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, Mapping):
+            raise ValidationError("Not an object.")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class WallTime(fields.Time):
+    """``HH:MM`` in, ``HH:MM`` out (wall-clock time in the tutor's zone)."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(format="%H:%M", **kwargs)
+
+
+# --- tutors --------------------------------------------------------------------------------------
+
+
+class PublicTutorSchema(Schema):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    bio = fields.String(required=True)
+    exams = fields.List(fields.String(), required=True)
+    time_zone = fields.String(required=True)
+    session_rate_minor = fields.Integer(allow_none=True)
+    currency = fields.String(required=True)
+    photo_url = fields.String(allow_none=True)
+
+
+class TutorSchema(PublicTutorSchema):
+    email = fields.String(required=True)
+    consultation_minutes = fields.Integer(required=True)
+    session_minutes = fields.Integer(required=True)
+    buffer_minutes = fields.Integer(required=True)
+    min_notice_hours = fields.Integer(required=True)
+    horizon_days = fields.Integer(required=True)
+    created_at = fields.AwareDateTime(required=True)
+
+
+class TutorUpdateSchema(Strict):
+    bio = fields.String(validate=validate.Length(max=5000))
+    exams = fields.List(fields.String(validate=validate.OneOf(domain.EXAMS)))
+    time_zone = fields.String(
+        validate=validate.Length(min=1, max=64), metadata={"description": "IANA zone"}
+    )
+    session_rate_minor = _int(allow_none=True, validate=validate.Range(min=0, max=10_000_000))
+    currency = fields.String(validate=validate.Regexp(r"^[A-Za-z]{3}$"))
+    photo_url = fields.Url(allow_none=True, validate=validate.Length(max=500))
+    consultation_minutes = _int(validate=validate.Range(min=10, max=240))
+    session_minutes = _int(validate=validate.Range(min=15, max=480))
+    buffer_minutes = _int(validate=validate.Range(min=0, max=240))
+    min_notice_hours = _int(validate=validate.Range(min=0, max=24 * 30))
+    horizon_days = _int(validate=validate.Range(min=1, max=366))
+
+
+# --- availability --------------------------------------------------------------------------------
+
+
+class WindowSchema(Strict):
+    start = WallTime(required=True)
+    end = WallTime(required=True)
+
+
+class WeeklyWindowSchema(WindowSchema):
+    weekday = _int(
+        required=True,
+        validate=validate.Range(min=0, max=6),
+        metadata={"description": "0 = Monday ... 6 = Sunday"},
+    )
+
+
+class OverrideSchema(Strict):
+    day = fields.Date(required=True)
+    windows = fields.List(
+        fields.Nested(WindowSchema),
+        required=True,
+        metadata={"description": "An empty list is a day off"},
+    )
+
+
+class AvailabilityUpdateSchema(Strict):
+    weekly = fields.List(fields.Nested(WeeklyWindowSchema), required=True)
+    overrides = fields.List(fields.Nested(OverrideSchema), load_default=list)
+
+
+class TimeOffCreateSchema(Strict):
+    starts_at = fields.AwareDateTime(required=True)
+    ends_at = fields.AwareDateTime(required=True)
+
+
+class TimeOffSchema(Schema):
+    id = fields.String(required=True)
+    starts_at = fields.AwareDateTime(required=True)
+    ends_at = fields.AwareDateTime(required=True)
+
+
+class WindowViewSchema(Schema):
+    start = fields.String(required=True, metadata={"description": "HH:MM"})
+    end = fields.String(required=True, metadata={"description": "HH:MM"})
+
+
+class WeeklyWindowViewSchema(WindowViewSchema):
+    weekday = fields.Integer(required=True)
+
+
+class OverrideViewSchema(Schema):
+    day = fields.String(required=True)
+    windows = fields.List(fields.Nested(WindowViewSchema), required=True)
+
+
+class AvailabilitySchema(Schema):
+    time_zone = fields.String(required=True)
+    weekly = fields.List(fields.Nested(WeeklyWindowViewSchema), required=True)
+    overrides = fields.List(fields.Nested(OverrideViewSchema), required=True)
+    time_off = fields.List(fields.Nested(TimeOffSchema), required=True)
+
+
+class SlotQuerySchema(Strict):
+    kind = fields.String(
+        load_default="consultation", validate=validate.OneOf(("consultation", "session"))
+    )
+    tz = fields.String(
+        validate=validate.Length(min=1, max=64),
+        metadata={"description": "The viewer's IANA zone (default: the tutor's)"},
+    )
+
+
+class SlotSchema(Schema):
+    starts_at = fields.AwareDateTime(required=True)
+    ends_at = fields.AwareDateTime(required=True)
+    local_start = fields.String(required=True, metadata={"description": "In the viewer's zone"})
+    local_end = fields.String(required=True)
+
+
+# --- consultations -------------------------------------------------------------------------------
+
+
+class IntakeSchema(Strict):
+    exam = fields.String(required=True, metadata={"description": " or ".join(domain.EXAMS)})
+    exam_date = fields.Date(required=True)
+    attempts = _int(required=True)
+    weekly_hours = _int(required=True)
+    weak_areas = fields.List(fields.String(), required=True)
+
+
+class ConsultationCreateSchema(Strict):
+    tutor_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    starts_at = fields.AwareDateTime(required=True, metadata={"description": "A slot's start"})
+    time_zone = fields.String(
+        required=True, validate=validate.Length(min=1, max=64), metadata={"description": "IANA"}
+    )
+    intake = Object(IntakeSchema, required=True)
+
+
+class CancelSchema(Strict):
+    reason = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class EmptySchema(Strict):
+    pass
+
+
+class AssessmentUpdateSchema(Strict):
+    strengths = fields.String(required=True, validate=validate.Length(max=10000))
+    weaknesses = fields.String(required=True, validate=validate.Length(max=10000))
+    goals = fields.String(required=True, validate=validate.Length(max=10000))
+
+
+class AssessmentSchema(Schema):
+    strengths = fields.String(required=True)
+    weaknesses = fields.String(required=True)
+    goals = fields.String(required=True)
+    recorded_at = fields.AwareDateTime(required=True)
+
+
+class IntakeViewSchema(Schema):
+    exam = fields.String(required=True)
+    exam_date = fields.String(required=True)
+    attempts = fields.Integer(required=True)
+    weekly_hours = fields.Integer(required=True)
+    weak_areas = fields.List(fields.String(), required=True)
+
+
+class ConsultationSchema(Schema):
+    id = fields.String(required=True)
+    status = fields.String(required=True)
+    student_id = fields.String(required=True)
+    student_name = fields.String(required=True)
+    student_email = fields.String(required=True)
+    time_zone = fields.String(required=True, metadata={"description": "The student's zone"})
+    tutor_id = fields.String(required=True)
+    tutor_name = fields.String(required=True)
+    tutor_time_zone = fields.String(required=True)
+    starts_at = fields.AwareDateTime(required=True)
+    ends_at = fields.AwareDateTime(required=True)
+    intake = fields.Nested(IntakeViewSchema, required=True)
+    cancelled_by = fields.String(allow_none=True)
+    cancel_reason = fields.String(allow_none=True)
+    assessment = fields.Nested(AssessmentSchema, allow_none=True)
+    created_at = fields.AwareDateTime(required=True)
+
+
+# --- study plans ---------------------------------------------------------------------------------
+
+
+class PlanCreateSchema(Strict):
+    areas = fields.List(
+        fields.String(validate=validate.Length(min=1, max=60)),
+        metadata={"description": "Areas to plan (default: every known area)"},
+    )
+    free_day_every = _int()
+    checkpoint_every_weeks = _int()
+    review_days = _int()
+    weak_weight = fields.Float()
+    min_days = _int()
+    min_total_hours = _int()
+
+
+class BlockSchema(Strict):
+    area = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    hours = fields.Float(required=True, validate=validate.Range(min=0, max=24))
+
+
+class DayChangeSchema(Strict):
+    day = fields.Date(required=True)
+    kind = fields.String(validate=validate.OneOf(study_plan.DAY_KINDS))
+    blocks = fields.List(fields.Nested(BlockSchema))
+
+
+class PlanEditSchema(Strict):
+    changes = fields.List(
+        fields.Nested(DayChangeSchema), required=True, validate=validate.Length(min=1, max=400)
+    )
+
+
+class PlanDaySchema(Schema):
+    day = fields.String(required=True)
+    kind = fields.String(required=True)
+    blocks = fields.List(fields.Nested(BlockSchema), required=True)
+
+
+class PlanSchema(Schema):
+    id = fields.String(required=True)
+    consultation_id = fields.String(required=True)
+    student_id = fields.String(required=True)
+    tutor_id = fields.String(required=True)
+    exam = fields.String(required=True)
+    version = fields.Integer(required=True)
+    published_at = fields.AwareDateTime(required=True)
+    exam_date = fields.String(required=True)
+    days = fields.List(fields.Nested(PlanDaySchema), required=True)
+    hours_by_area = fields.Dict(keys=fields.String(), values=fields.Float(), required=True)
+    total_hours = fields.Float(required=True)
+    warnings = fields.List(fields.String(), required=True)
+
+
+class CalendarLinkSchema(Schema):
+    url = fields.String(required=True, metadata={"description": "Subscribe to this .ics URL"})

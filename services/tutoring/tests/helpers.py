@@ -1,0 +1,116 @@
+"""Steps tutoring's tests share: real tokens from identity, tutors made by real invitations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from services.identity.tests.helpers import PASSWORD, admin_token, bearer, login, student_tokens
+from shared.db import utcnow
+from shared.testing.fixtures import ServiceUnderTest, pump
+
+WEEKDAYS_9_TO_12 = [{"weekday": d, "start": "09:00", "end": "12:00"} for d in range(7)]
+
+
+def intake(**changes: Any) -> dict[str, Any]:
+    """A valid intake: Step 1 in about four months, 30 hours a week, two weak areas."""
+    return {
+        "exam": "step1",
+        "exam_date": (utcnow().date() + timedelta(days=120)).isoformat(),
+        "attempts": 1,
+        "weekly_hours": 30,
+        "weak_areas": ["renal", "cardiovascular"],
+        **changes,
+    }
+
+
+@dataclass
+class World:
+    identity: ServiceUnderTest
+    tutoring: ServiceUnderTest
+    _admin: str | None = field(default=None)
+
+    @property
+    def client(self):
+        return self.tutoring.client
+
+    def admin(self) -> dict[str, str]:
+        if self._admin is None:
+            self._admin = admin_token(self.identity)
+        return bearer(self._admin)
+
+    def student(self, email: str = "ada@example.com") -> dict[str, str]:
+        return bearer(student_tokens(self.identity, email=email)["access_token"])
+
+    def student_id(self, headers: dict[str, str]) -> str:
+        return self.identity.client.get("/api/users/me", headers=headers).get_json()["id"]
+
+    def tutor(self, email: str = "tess@example.com", name: str = "Tess Tutor") -> dict[str, str]:
+        """A tutor as it really happens: an admin invites, the tutor accepts, and identity's
+        ``user.registered`` reaches tutoring over the bus; returns the tutor's headers."""
+        r = self.identity.client.post(
+            "/api/admin/users",
+            json={"email": email, "name": name, "role": "tutor"},
+            headers=self.admin(),
+        )
+        assert r.status_code == 201, r.get_json()
+        token = next(e for e in self.identity.recorded("user.invited") if e["email"] == email)
+        accepted = self.identity.client.post(
+            "/api/invitations/accept", json={"token": token["token"], "password": PASSWORD}
+        )
+        assert accepted.status_code == 200, accepted.get_json()
+        pump(self.identity, self.tutoring)
+        response = login(self.identity, email=email)
+        assert response.status_code == 200, response.get_json()
+        return bearer(response.get_json()["access_token"])
+
+    def available_tutor(self, email: str = "tess@example.com", **profile: Any) -> tuple[dict, str]:
+        """A tutor (New York) with a bio, open 09:00-12:00 every day; (headers, tutor id)."""
+        headers = self.tutor(email=email)
+        r = self.client.put(
+            "/api/tutors/me",
+            json={"bio": "Step 1 coach", "exams": ["step1"], **profile},
+            headers=headers,
+        )
+        assert r.status_code == 200, r.get_json()
+        r = self.client.put(
+            "/api/tutors/me/availability", json={"weekly": WEEKDAYS_9_TO_12}, headers=headers
+        )
+        assert r.status_code == 200, r.get_json()
+        return headers, self.client.get("/api/tutors/me", headers=headers).get_json()["id"]
+
+    def slots(self, tutor_id: str, tz: str = "America/New_York") -> list[dict[str, Any]]:
+        r = self.client.get(f"/api/tutors/{tutor_id}/slots?kind=consultation&tz={tz}")
+        assert r.status_code == 200, r.get_json()
+        return r.get_json()
+
+    def book(self, headers: dict[str, str], tutor_id: str, starts_at: str, **body: Any):
+        return self.client.post(
+            "/api/consultations",
+            json={
+                "tutor_id": tutor_id,
+                "starts_at": starts_at,
+                "time_zone": "Asia/Kolkata",
+                "intake": intake(),
+                **body,
+            },
+            headers=headers,
+        )
+
+    def booked(self, headers: dict[str, str], tutor_id: str) -> dict[str, Any]:
+        """A consultation booked in the tutor's first slot."""
+        r = self.book(headers, tutor_id, self.slots(tutor_id)[0]["starts_at"])
+        assert r.status_code == 201, r.get_json()
+        return r.get_json()
+
+    def completed(self, student: dict, tutor: dict, tutor_id: str) -> dict[str, Any]:
+        consultation = self.booked(student, tutor_id)
+        r = self.client.post(
+            f"/api/consultations/{consultation['id']}/complete", json={}, headers=tutor
+        )
+        assert r.status_code == 200, r.get_json()
+        return r.get_json()
+
+    def events(self, event_type: str) -> list[dict[str, Any]]:
+        return self.tutoring.recorded(event_type)
