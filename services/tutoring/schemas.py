@@ -211,6 +211,9 @@ class IntakeViewSchema(Schema):
 
 class ConsultationSchema(Schema):
     id = fields.String(required=True)
+    plan_id = fields.String(
+        allow_none=True, metadata={"description": "The study plan made from it, once there is one."}
+    )
     status = fields.String(required=True)
     student_id = fields.String(required=True)
     student_name = fields.String(required=True)
@@ -269,6 +272,7 @@ class PlanDaySchema(Schema):
 
 class PlanSchema(Schema):
     id = fields.String(required=True)
+    plan_id = fields.String(required=True, metadata={"description": "The same as `id`."})
     consultation_id = fields.String(required=True)
     student_id = fields.String(required=True)
     tutor_id = fields.String(required=True)

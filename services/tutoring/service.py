@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from services.tutoring import domain, study_plan
 from services.tutoring.models import (
@@ -109,13 +109,22 @@ def consultation_view(row: Consultation, tutor: Tutor) -> dict[str, Any]:
         "cancelled_by": row.cancelled_by,
         "cancel_reason": row.cancel_reason,
         "assessment": assessment,
+        "plan_id": _plan_id_of(row),
         "created_at": row.created_at,
     }
+
+
+def _plan_id_of(row: Consultation) -> str | None:
+    session = object_session(row)
+    if session is None:
+        return None
+    return session.scalar(select(StudyPlanRow.id).where(StudyPlanRow.consultation_id == row.id))
 
 
 def _plan_view(row: StudyPlanRow, version: StudyPlanVersion) -> dict[str, Any]:
     return {
         "id": row.id,
+        "plan_id": row.id,
         "consultation_id": row.consultation_id,
         "student_id": row.student_id,
         "tutor_id": row.tutor_id,
@@ -827,7 +836,11 @@ def _day_summary(day: Mapping[str, Any], exam: str) -> str:
 
 
 def feed(uow: UnitOfWork, token: str) -> bytes:
-    """The student's subscribable calendar: booked consultations and their latest plan's days."""
+    """The student's subscribable calendar: consultations and their latest plan's days.
+
+    Booked and completed meetings stay in the feed (a calendar keeps what happened);
+    cancelled and missed ones drop out, which is how a subscribed calendar learns of it.
+    """
     with uow:
         owner = uow.session.scalar(select(CalendarToken).where(CalendarToken.token == token))
         if owner is None:
@@ -841,7 +854,10 @@ def feed(uow: UnitOfWork, token: str) -> bytes:
         tz = rows[-1].student_time_zone if rows else "UTC"
         meetings = []
         for row in rows:
-            if row.status != domain.ConsultationState.BOOKED:
+            if row.status not in (
+                domain.ConsultationState.BOOKED,
+                domain.ConsultationState.COMPLETED,
+            ):
                 continue
             tutor = uow.session.get(Tutor, row.tutor_id)
             meetings.append(

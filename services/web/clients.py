@@ -330,8 +330,10 @@ class TutoringClient(ServiceClient):
         path = f"/api/consultations/{_segment(consultation_id)}/plan"
         return self.call("POST", path, json={}, token=token)
 
-    def my_plan(self, token: str) -> dict:
-        return self.call("GET", "/api/plans/mine", token=token)
+    def my_plan(self, token: str) -> dict | None:
+        """The student's newest study plan (the service lists them newest first)."""
+        plans = self.call("GET", "/api/plans/mine", token=token)
+        return plans[0] if plans else None
 
     def plan(self, token: str, plan_id: str) -> dict:
         return self.call("GET", f"/api/plans/{_segment(plan_id)}", token=token)

@@ -15,6 +15,7 @@ class Suite:
     smtp: object
     enrollment: ServiceUnderTest | None = None
     payments: ServiceUnderTest | None = None
+    tutoring: ServiceUnderTest | None = None
 
     @property
     def site(self) -> str:
@@ -36,7 +37,7 @@ def suite(services, smtp_server, monkeypatch) -> Suite:
 
 @pytest.fixture
 def school(services, smtp_server, stripe_env, monkeypatch) -> Suite:
-    """The whole school: the foundation plus enrollment and payments against localstripe,
+    """The whole school: the foundation plus enrollment, payments (against localstripe) and tutoring,
     whose webhooks reach payments over HTTP exactly as Stripe's would."""
     from services.payments.worker import register_local_webhook
 
@@ -44,9 +45,10 @@ def school(services, smtp_server, stripe_env, monkeypatch) -> Suite:
     email = services("email", serve=True)
     payments = services("payments", serve=True)
     enrollment = services("enrollment", serve=True)
+    tutoring = services("tutoring", serve=True)
     web = services("web", serve=True)
     monkeypatch.setenv("PUBLIC_URL", web.url)
     register_local_webhook(payments.url)
-    for svc in (identity, email, payments, enrollment):
+    for svc in (identity, email, payments, enrollment, tutoring):
         svc.start_worker()
-    return Suite(identity, email, web, smtp_server, enrollment, payments)
+    return Suite(identity, email, web, smtp_server, enrollment, payments, tutoring)
