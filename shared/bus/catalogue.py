@@ -419,3 +419,80 @@ class StudyPlanPublished(EventData):
     tutor_name = fields.String(required=True)
     exam = fields.String(required=True)
     exam_date = fields.Date(required=True)
+
+
+@event(
+    "package.purchased",
+    producer="tutoring",
+    description="""
+A student's payment for a package of tutoring hours went through; the hours are credited.
+""",
+)
+class PackagePurchased(EventData):
+    package_id = fields.String(required=True)
+    student_id = fields.String(required=True)
+    student_email = Email(required=True)
+    student_name = fields.String(required=True)
+    tutor_id = fields.String(required=True)
+    tutor_name = fields.String(required=True)
+    hours = fields.Integer(required=True, validate=validate.Range(min=1))
+    amount_minor = fields.Integer(required=True, validate=validate.Range(min=0))
+    currency = fields.String(required=True, validate=validate.Length(equal=3))
+
+
+@event(
+    "session.booked",
+    producer="tutoring",
+    description="""
+A paid 1:1 session was booked with one credit (or moved: ``rescheduled`` is true, the UID is
+the same and the sequence higher, so calendars move the existing entry).
+""",
+)
+class SessionBooked(MeetingFacts):
+    session_id = fields.String(required=True)
+    rescheduled = fields.Boolean(required=True)
+
+
+@event(
+    "session.cancelled",
+    producer="tutoring",
+    description="""
+A session was cancelled. ``credit_returned`` says whether the hour went back to the student
+(always when the tutor cancels; when the student cancels before the cut-off).
+""",
+)
+class SessionCancelled(MeetingFacts):
+    session_id = fields.String(required=True)
+    cancelled_by = fields.String(required=True, validate=validate.OneOf(("student", "tutor")))
+    credit_returned = fields.Boolean(required=True)
+    reason = fields.String(required=True)
+
+
+@event(
+    "session.completed",
+    producer="tutoring",
+    description="""
+The tutor finished a session and wrote the lesson note, which is emailed to the student.
+""",
+)
+class SessionCompleted(EventData):
+    session_id = fields.String(required=True)
+    student_id = fields.String(required=True)
+    student_email = Email(required=True)
+    student_name = fields.String(required=True)
+    tutor_id = fields.String(required=True)
+    tutor_name = fields.String(required=True)
+    starts_at = fields.AwareDateTime(required=True)
+    lesson_note = fields.String(required=True)
+
+
+@event(
+    "session.reminder_due",
+    producer="tutoring",
+    description="""
+A booked session starts in about 24 hours; published once per session (and again only if it
+is moved), whatever the worker restarts.
+""",
+)
+class SessionReminderDue(MeetingFacts):
+    session_id = fields.String(required=True)
