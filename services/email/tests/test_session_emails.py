@@ -174,7 +174,7 @@ def test_a_moved_session_says_moved_and_keeps_the_uid_with_a_higher_sequence(
     for part in (text(second[STUDENT]), html(second[STUDENT])):
         assert "was moved to a new time" in part
         assert "Thursday 12 March 2026, 11:00 to 12:00 EDT (America/New_York)" in part
-    assert "Ada Lovelace moved their tutoring session" in text(second[TUTOR])
+    assert "Your tutoring session with Ada Lovelace was moved" in text(second[TUTOR])
     assert "Thursday 12 March 2026, 15:00 to 16:00 GMT (Europe/London)" in text(second[TUTOR])
 
     for address, zone, _ in ZONES:
