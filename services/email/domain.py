@@ -50,6 +50,14 @@ class Kind(StrEnum):
     CONSULTATION_CANCELLED_TUTOR = "consultation_cancelled_tutor"
     CONSULTATION_COMPLETED = "consultation_completed"
     STUDY_PLAN_PUBLISHED = "study_plan_published"
+    PACKAGE_RECEIPT = "package_receipt"
+    SESSION_BOOKED_STUDENT = "session_booked_student"
+    SESSION_BOOKED_TUTOR = "session_booked_tutor"
+    SESSION_CANCELLED_STUDENT = "session_cancelled_student"
+    SESSION_CANCELLED_TUTOR = "session_cancelled_tutor"
+    SESSION_LESSON_NOTE = "session_lesson_note"
+    SESSION_REMINDER_STUDENT = "session_reminder_student"
+    SESSION_REMINDER_TUTOR = "session_reminder_tutor"
 
 
 MARKETING_KINDS = frozenset({Kind.SUBSCRIBED})

@@ -76,3 +76,28 @@ def on_consultation_completed(event: Event, uow: UnitOfWork) -> None:
 @handlers.on("study_plan.published")
 def on_study_plan_published(event: Event, uow: UnitOfWork) -> None:
     service.study_plan_published(uow, event.id, load_data(event))
+
+
+@handlers.on("package.purchased")
+def on_package_purchased(event: Event, uow: UnitOfWork) -> None:
+    service.package_purchased(uow, event.id, load_data(event))
+
+
+@handlers.on("session.booked")
+def on_session_booked(event: Event, uow: UnitOfWork) -> None:
+    service.session_booked(uow, event.id, load_data(event))
+
+
+@handlers.on("session.cancelled")
+def on_session_cancelled(event: Event, uow: UnitOfWork) -> None:
+    service.session_cancelled(uow, event.id, load_data(event))
+
+
+@handlers.on("session.completed")
+def on_session_completed(event: Event, uow: UnitOfWork) -> None:
+    service.session_completed(uow, event.id, load_data(event))
+
+
+@handlers.on("session.reminder_due")
+def on_session_reminder_due(event: Event, uow: UnitOfWork) -> None:
+    service.session_reminder_due(uow, event.id, load_data(event))

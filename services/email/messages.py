@@ -47,6 +47,14 @@ SUBJECTS = {
     Kind.CONSULTATION_CANCELLED_TUTOR: "Consultation cancelled: {student_name}",
     Kind.CONSULTATION_COMPLETED: "Thanks for your consultation",
     Kind.STUDY_PLAN_PUBLISHED: "Your study plan is ready",
+    Kind.PACKAGE_RECEIPT: "Your receipt: {hours_label} of tutoring with {tutor_name}",
+    Kind.SESSION_BOOKED_STUDENT: "Your tutoring session with {tutor_name} {change}",
+    Kind.SESSION_BOOKED_TUTOR: "Session {change}: {student_name}",
+    Kind.SESSION_CANCELLED_STUDENT: "Your tutoring session with {tutor_name} is cancelled",
+    Kind.SESSION_CANCELLED_TUTOR: "Session cancelled: {student_name}",
+    Kind.SESSION_LESSON_NOTE: "Your lesson note from {tutor_name}",
+    Kind.SESSION_REMINDER_STUDENT: "Your session is tomorrow at {start_time}",
+    Kind.SESSION_REMINDER_TUTOR: "Your session with {student_name} is tomorrow at {start_time}",
 }
 """Subjects may name values of the email's context, e.g. ``{course_title}``."""
 

@@ -7,10 +7,11 @@ so no request or event handler ever waits on an SMTP server.
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -377,6 +378,202 @@ def study_plan_published(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -
     _queue_once(uow, Kind.STUDY_PLAN_PUBLISHED, data["student_email"], context, event_id)
 
 
+# --- tutoring: packages and paid sessions ------------------------------------------------
+
+
+def package_purchased(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None:
+    """The receipt is also the student's news that the hours are there to book, so it goes
+    out even for a package that cost nothing."""
+    hours = data["hours"]
+    context = {
+        "name": data["student_name"],
+        "tutor_name": data["tutor_name"],
+        "hours": hours,
+        "hours_label": _hours(hours),
+        "amount": format_money(data["amount_minor"], data["currency"]),
+        "package_id": data["package_id"],
+        "tutoring_url": _tutoring_url(),
+    }
+    _queue_once(uow, Kind.PACKAGE_RECEIPT, data["student_email"], context, event_id)
+
+
+def session_booked(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None:
+    """Both people get a METHOD:REQUEST in their own zone. A move is the same UID with the
+    higher sequence tutoring sent, so calendars shift the entry rather than add another."""
+    moved = data["rescheduled"]
+    student_zone, tutor_zone = _zones(data)
+    student = {
+        **_session_people(data),
+        "name": data["student_name"],
+        "when": _meeting_time(data, student_zone),
+        "moved": moved,
+        "change": "was moved" if moved else "is booked",
+        "tutoring_url": _tutoring_url(),
+    }
+    tutor = {
+        **_session_people(data),
+        "name": data["tutor_name"],
+        "when": _meeting_time(data, tutor_zone),
+        "moved": moved,
+        "change": "moved" if moved else "booked",
+        "tutor_url": _tutor_url(),
+    }
+    _queue_to_each(
+        uow,
+        event_id,
+        {
+            Kind.SESSION_BOOKED_STUDENT: (
+                data["student_email"],
+                render(
+                    Kind.SESSION_BOOKED_STUDENT,
+                    student,
+                    (_invite(_session(data, _tutoring_url()), student_zone),),
+                ),
+            ),
+            Kind.SESSION_BOOKED_TUTOR: (
+                data["tutor_email"],
+                render(
+                    Kind.SESSION_BOOKED_TUTOR,
+                    tutor,
+                    (_invite(_session(data, _tutor_url()), tutor_zone),),
+                ),
+            ),
+        },
+    )
+
+
+def session_cancelled(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None:
+    """Both learn who cancelled, with a METHOD:CANCEL for the entry; the student also learns
+    whether the hour came back or was forfeited by a late cancellation."""
+    student_zone, tutor_zone = _zones(data)
+    by_student = data["cancelled_by"] == "student"
+    facts = {
+        **_session_people(data),
+        "reason": data["reason"].strip(),
+        "credit_returned": data["credit_returned"],
+    }
+    student = {
+        **facts,
+        "name": data["student_name"],
+        "when": _meeting_time(data, student_zone),
+        "by_you": by_student,
+        "tutoring_url": _tutoring_url(),
+    }
+    tutor = {
+        **facts,
+        "name": data["tutor_name"],
+        "when": _meeting_time(data, tutor_zone),
+        "by_you": not by_student,
+        "tutor_url": _tutor_url(),
+    }
+    meeting = _session(data, None)
+    _queue_to_each(
+        uow,
+        event_id,
+        {
+            Kind.SESSION_CANCELLED_STUDENT: (
+                data["student_email"],
+                render(
+                    Kind.SESSION_CANCELLED_STUDENT,
+                    student,
+                    (_cancellation(meeting, student_zone),),
+                ),
+            ),
+            Kind.SESSION_CANCELLED_TUTOR: (
+                data["tutor_email"],
+                render(
+                    Kind.SESSION_CANCELLED_TUTOR,
+                    tutor,
+                    (_cancellation(meeting, tutor_zone),),
+                ),
+            ),
+        },
+    )
+
+
+def session_completed(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None:
+    """The lesson note, kept as the tutor wrote it: blank lines part paragraphs, single line
+    breaks stay line breaks. The event has no zone for the student, so the time is in UTC."""
+    context = {
+        "name": data["student_name"],
+        "tutor_name": data["tutor_name"],
+        "held_at": _when(data["starts_at"].astimezone(UTC)),
+        "lesson_note": data["lesson_note"].strip(),
+        "note_paragraphs": _paragraphs(data["lesson_note"]),
+        "tutoring_url": _tutoring_url(),
+    }
+    _queue_once(uow, Kind.SESSION_LESSON_NOTE, data["student_email"], context, event_id)
+
+
+def session_reminder_due(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None:
+    """The day-before reminder carries the invite again (same UID and sequence), so someone
+    who missed or deleted the first one can still add the session to their calendar."""
+    student_zone, tutor_zone = _zones(data)
+    student = {
+        **_session_people(data),
+        "name": data["student_name"],
+        "when": _meeting_time(data, student_zone),
+        "start_time": _start_time(data, student_zone),
+        "tutoring_url": _tutoring_url(),
+    }
+    tutor = {
+        **_session_people(data),
+        "name": data["tutor_name"],
+        "when": _meeting_time(data, tutor_zone),
+        "start_time": _start_time(data, tutor_zone),
+        "tutor_url": _tutor_url(),
+    }
+    _queue_to_each(
+        uow,
+        event_id,
+        {
+            Kind.SESSION_REMINDER_STUDENT: (
+                data["student_email"],
+                render(
+                    Kind.SESSION_REMINDER_STUDENT,
+                    student,
+                    (_invite(_session(data, _tutoring_url()), student_zone),),
+                ),
+            ),
+            Kind.SESSION_REMINDER_TUTOR: (
+                data["tutor_email"],
+                render(
+                    Kind.SESSION_REMINDER_TUTOR,
+                    tutor,
+                    (_invite(_session(data, _tutor_url()), tutor_zone),),
+                ),
+            ),
+        },
+    )
+
+
+def _session_people(data: dict[str, Any]) -> dict[str, Any]:
+    return {"tutor_name": data["tutor_name"], "student_name": data["student_name"]}
+
+
+def _session(data: dict[str, Any], url: str | None) -> calendar.Meeting:
+    return _meeting(data, url, what="tutoring session", description="1:1 USMLE tutoring session.")
+
+
+def _start_time(data: dict[str, Any], zone: str) -> str:
+    """``10:00 EDT``: the reader's wall clock, for a subject line."""
+    start = data["starts_at"].astimezone(ZoneInfo(zone))
+    return f"{start:%H:%M} {start:%Z}"
+
+
+def _hours(hours: int) -> str:
+    return "1 hour" if hours == 1 else f"{hours} hours"
+
+
+def _paragraphs(note: str) -> list[list[str]]:
+    blocks = re.split(r"\n\s*\n", note.strip().replace("\r\n", "\n"))
+    return [[line.rstrip() for line in block.split("\n")] for block in blocks if block.strip()]
+
+
+def _tutor_url() -> str:
+    return f"{config.public_url()}/tutor"
+
+
 def _tutoring_url() -> str:
     return f"{config.public_url()}/my/tutoring"
 
@@ -408,7 +605,13 @@ def _meeting_time(data: dict[str, Any], zone: str) -> str:
     return f"{start:%A} {_day(start.date())}, {start:%H:%M} to {ends} {start:%Z} ({zone})"
 
 
-def _meeting(data: dict[str, Any], url: str | None) -> calendar.Meeting:
+def _meeting(
+    data: dict[str, Any],
+    url: str | None,
+    *,
+    what: str = "consultation",
+    description: str = "Free initial consultation before your USMLE tutoring.",
+) -> calendar.Meeting:
     """The calendar entry: the tutor organises, the student attends; UID and SEQUENCE are
     tutoring's, so the invite, any reschedule and the cancellation land on one entry."""
     return calendar.Meeting(
@@ -416,8 +619,8 @@ def _meeting(data: dict[str, Any], url: str | None) -> calendar.Meeting:
         sequence=data["ics_sequence"],
         starts_at=data["starts_at"],
         ends_at=data["ends_at"],
-        summary=f"Preceptor consultation: {data['student_name']} with {data['tutor_name']}",
-        description="Free initial consultation before your USMLE tutoring.",
+        summary=f"Preceptor {what}: {data['student_name']} with {data['tutor_name']}",
+        description=description,
         organizer_email=data["tutor_email"],
         organizer_name=data["tutor_name"],
         attendee_email=data["student_email"],
