@@ -362,7 +362,7 @@ class TutoringClient(ServiceClient):
     def sessions(self, token: str) -> list[dict]:
         return self.call("GET", "/api/sessions", token=token)
 
-    def session(self, token: str, session_id: str) -> dict:
+    def tutoring_session(self, token: str, session_id: str) -> dict:
         return self.call("GET", f"/api/sessions/{_segment(session_id)}", token=token)
 
     def act_on_session(self, token: str, session_id: str, action: str, body: dict) -> dict:

@@ -471,7 +471,7 @@ SESSION_FIELDS = ("lesson_note", "reason")
 def render_session(session_id: str, form: Form | None = None, status: int = 200):
     return render_template(
         "tutor_session.html",
-        session=clients.tutoring.session(_token(), session_id),
+        booking=clients.tutoring.tutoring_session(_token(), session_id),
         zone=tutor_zone(my_profile()),
         form=form or Form(SESSION_FIELDS),
     ), status

@@ -525,8 +525,8 @@ def book_session(tutor_id: str):
 @bp.get("/my/tutoring/sessions/<session_id>/booked")
 @security.role_required("student")
 def session_booked(session_id: str):
-    session = clients.tutoring.session(security.access_token(), session_id)
-    return render_template("session_booked.html", session=session, **zone_context())
+    session = clients.tutoring.tutoring_session(security.access_token(), session_id)
+    return render_template("session_booked.html", booking=session, **zone_context())
 
 
 @bp.post("/my/tutoring/sessions/<session_id>/cancel")
@@ -558,7 +558,7 @@ def _reschedule_page(session: dict, problem: str | None = None, status: int = 20
     slots = clients.tutoring.slots(session["tutor_id"], context["zone"], kind="session")
     return render_template(
         "session_reschedule.html",
-        session=session,
+        booking=session,
         days=slot_days(slots, context["zone"]),
         problem=problem,
         **context,
@@ -569,7 +569,7 @@ def _reschedule_page(session: dict, problem: str | None = None, status: int = 20
 @security.role_required("student")
 def reschedule_session(session_id: str):
     token = security.access_token()
-    session = clients.tutoring.session(token, session_id)
+    session = clients.tutoring.tutoring_session(token, session_id)
     if session.get("status") != "booked":
         abort(404, description="Only a booked session can be moved.")
     if request.method == "GET":

@@ -27,6 +27,7 @@ class Call:
     json: Any
     headers: dict[str, str]
     body: bytes
+    query: dict[str, str]
 
 
 def problem(status: int, detail: str, errors: dict[str, list[str]] | None = None) -> Response:
@@ -61,6 +62,7 @@ class ContractServer:
                     request.get_json(silent=True),
                     dict(request.headers),
                     request.get_data(),
+                    request.args.to_dict(),
                 )
             )
             override = self._overrides.get((request.method, request.path))
