@@ -277,7 +277,7 @@ class PaymentsClient(ServiceClient):
 
 
 class TutoringClient(ServiceClient):
-    """Tutors, their availability, consultations and study plans (all but browsing as the user)."""
+    """Tutors, availability, consultations, plans, packages and sessions (all but browsing as the user)."""
 
     def __init__(self) -> None:
         super().__init__("tutoring")
@@ -344,6 +344,31 @@ class TutoringClient(ServiceClient):
 
     def calendar(self, token: str) -> dict:
         return self.call("GET", "/api/calendar/me", token=token)
+
+    def buy_package(self, token: str, tutor_id: str, hours: int) -> dict:
+        body = {"tutor_id": tutor_id, "hours": hours}
+        return self.call("POST", "/api/packages", json=body, token=token)
+
+    def package(self, token: str, package_id: str) -> dict:
+        return self.call("GET", f"/api/packages/{_segment(package_id)}", token=token)
+
+    def credits(self, token: str) -> list[dict]:
+        return self.call("GET", "/api/credits", token=token)
+
+    def book_session(self, token: str, tutor_id: str, starts_at: str, time_zone: str) -> dict:
+        body = {"tutor_id": tutor_id, "starts_at": starts_at, "time_zone": time_zone}
+        return self.call("POST", "/api/sessions", json=body, token=token)
+
+    def sessions(self, token: str) -> list[dict]:
+        return self.call("GET", "/api/sessions", token=token)
+
+    def tutoring_session(self, token: str, session_id: str) -> dict:
+        return self.call("GET", f"/api/sessions/{_segment(session_id)}", token=token)
+
+    def act_on_session(self, token: str, session_id: str, action: str, body: dict) -> dict:
+        """``cancel`` (reason), ``reschedule`` (starts_at) or ``complete`` (lesson_note)."""
+        path = f"/api/sessions/{_segment(session_id)}/{_segment(action)}"
+        return self.call("POST", path, json=body, token=token)
 
 
 def _segment(value: str) -> str:

@@ -9,25 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import (
-    Blueprint,
-    abort,
-    flash,
-    jsonify,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from services.web import clients, security
+from services.web.pages import checkout as payment_steps
 from services.web.pages.forms import Form
-from shared import config
 
 bp = Blueprint("course_pages", __name__)
 
-PENDING = "pending_payment"
+PENDING = payment_steps.PENDING
 ACTIVE = "active"
 
 STATUS_LABELS = {
@@ -131,43 +122,18 @@ def checkout(enrollment_id: str):
     enrollment = _enrollment(enrollment_id)
     if enrollment.get("status") == ACTIVE:
         return redirect(url_for(".checkout_done", enrollment_id=enrollment_id))
-    payment = enrollment.get("checkout") if enrollment.get("status") == PENDING else None
-    if payment:
-        security.allow_stripe()
     return render_template(
         "checkout.html",
         enrollment=enrollment,
-        payment=payment,
-        # The script tag and the CSP must name the same Stripe.js, so both come from config.
-        stripe_js_url=config.stripe_settings().js_url,
+        **payment_steps.page_context(payment_steps.pending_payment(enrollment)),
     )
 
 
 @bp.post("/checkout/<enrollment_id>/card")
 def checkout_card(enrollment_id: str):
-    """The checkout script's card step, answered in JSON: charge the card Stripe.js tokenized.
-
-    The browser sends only Stripe's token; the payment it goes to is the one this student's
-    enrollment names, so a page can never pay into someone else's purchase.
-    """
-    if not security.current_user():
-        return jsonify({"detail": "Sign in again."}), 401
-    body = request.get_json(silent=True) or {}
-    card_token = body.get("token")
-    if not isinstance(card_token, str) or not card_token:
-        return jsonify({"detail": "The card could not be read. Please try again."}), 400
-    try:
-        enrollment = _enrollment(enrollment_id)
-        payment = enrollment.get("checkout") if enrollment.get("status") == PENDING else None
-        if not payment:
-            return jsonify({"detail": "This enrollment can't be paid any more."}), 409
-        answer = clients.payments.pay_with_card(
-            security.access_token(), payment["payment_id"], card_token
-        )
-    except clients.ServiceError as error:
-        messages = [m for ms in (error.errors or {}).values() for m in ms]
-        return jsonify({"detail": messages[0] if messages else error.detail}), error.status
-    return jsonify({"status": answer["status"], "client_secret": answer["client_secret"]})
+    return payment_steps.card_step(
+        lambda: _enrollment(enrollment_id), "This enrollment can't be paid any more."
+    )
 
 
 @bp.get("/checkout/<enrollment_id>/done")
@@ -178,17 +144,7 @@ def checkout_done(enrollment_id: str):
 
 @bp.get("/checkout/<enrollment_id>/status")
 def checkout_status(enrollment_id: str):
-    """What the "confirming your payment" page polls; JSON, so errors are JSON too."""
-    if not security.current_user():
-        return jsonify({"error": "Sign in again."}), 401
-    try:
-        enrollment = _enrollment(enrollment_id)
-    except clients.ServiceError as error:
-        if error.status == 401:
-            return jsonify({"error": "Sign in again."}), 401
-        return jsonify({"error": error.detail}), error.status
-    status = enrollment.get("status")
-    return jsonify({"id": enrollment.get("id", enrollment_id), "status": status})
+    return payment_steps.status_answer(lambda: _enrollment(enrollment_id), enrollment_id)
 
 
 def _later_cycles(enrollments: list[dict]) -> dict[str, list[dict]]:

@@ -1,4 +1,4 @@
-"""Tutors' own pages: the dashboard, profile, weekly availability, and each consultation.
+"""Tutors' own pages: the dashboard, profile, weekly availability, consultations and sessions.
 
 Everything is shown in the tutor's own time zone (from their profile), since that is the clock
 they keep their hours by; the tutoring service stores UTC and applies every rule. Availability
@@ -70,10 +70,12 @@ def tutor_zone(profile: dict | None) -> str:
 def dashboard():
     profile = my_profile()
     consultations = clients.tutoring.consultations(_token())
+    sessions = clients.tutoring.sessions(_token())
     return render_template(
         "tutor_dashboard.html",
         profile=profile,
         zone=tutor_zone(profile),
+        sessions=sorted_by_start([s for s in sessions if s.get("status") == "booked"]),
         upcoming=sorted_by_start([c for c in consultations if c.get("status") == "booked"]),
         past=sorted_by_start(
             [c for c in consultations if c.get("status") != "booked"], latest_first=True
@@ -459,3 +461,56 @@ def edit_plan(consultation_id: str):
         return render_consultation(consultation_id, plan_problems=messages, status=error.status)
     flash(f"Plan saved as version {saved.get('version', '')}.".replace(" .", "."), "success")
     return redirect(url_for(".consultation", consultation_id=consultation_id, _anchor="plan"))
+
+
+# --------------------------------------------------------------------------- sessions
+
+SESSION_FIELDS = ("lesson_note", "reason")
+
+
+def render_session(session_id: str, form: Form | None = None, status: int = 200):
+    return render_template(
+        "tutor_session.html",
+        booking=clients.tutoring.tutoring_session(_token(), session_id),
+        zone=tutor_zone(my_profile()),
+        form=form or Form(SESSION_FIELDS),
+    ), status
+
+
+@bp.get("/sessions/<session_id>")
+@security.role_required("tutor")
+def session(session_id: str):
+    return render_session(session_id)
+
+
+@bp.post("/sessions/<session_id>/complete")
+@security.role_required("tutor")
+def complete_session(session_id: str):
+    form = Form.posted(*SESSION_FIELDS)
+    form.require("lesson_note", "Write the lesson note the student will receive.")
+    if not form.ok:
+        return render_session(session_id, form, 422)
+    try:
+        clients.tutoring.act_on_session(
+            _token(), session_id, "complete", {"lesson_note": form["lesson_note"]}
+        )
+    except clients.ServiceError as error:
+        _refused(error)
+        form.take(error)
+        return render_session(session_id, form, error.status)
+    flash("Session completed; the lesson note is on its way to the student.", "success")
+    return redirect(url_for(".session", session_id=session_id))
+
+
+@bp.post("/sessions/<session_id>/cancel")
+@security.role_required("tutor")
+def cancel_session(session_id: str):
+    form = Form.posted(*SESSION_FIELDS)
+    try:
+        clients.tutoring.act_on_session(_token(), session_id, "cancel", {"reason": form["reason"]})
+    except clients.ServiceError as error:
+        _refused(error)
+        form.take(error)
+        return render_session(session_id, form, error.status)
+    flash("The session is cancelled; the student gets the hour back and an email.", "success")
+    return redirect(url_for(".session", session_id=session_id))

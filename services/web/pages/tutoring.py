@@ -1,20 +1,23 @@
-"""Tutoring for students: the tutors, booking a free consultation, and their study plan.
+"""Tutoring for students: the tutors, a free consultation, their study plan, and paid sessions.
 
-The tutoring service owns tutors, slots, consultations and plans; these pages show what it
-answers in the reader's own time zone and pass their choices on. The zone comes from the
+The tutoring service owns tutors, slots, consultations, plans, packages of hours and sessions;
+these pages show what it answers in the reader's own time zone and pass their choices on. A
+package is paid through the same card checkout as an enrollment (``pages/checkout.py``); the
+hours are credited when the payment webhook reaches tutoring, never by the browser. The zone comes from the
 browser (``static/timezone.js`` adds ``?tz=``), or from a select when scripts are off; a page
 without a usable zone shows UTC and says so.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from itertools import groupby
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from services.web import clients, security
+from services.web.pages import checkout as payment_steps
 from services.web.pages import formatting
 from services.web.pages.forms import Form
 
@@ -90,6 +93,16 @@ COMMON_ZONES = (
 )
 """Offered when the browser does not say its zone; the reader's own zone is always added."""
 
+SESSION_STATUSES = {"booked": "Booked", "completed": "Completed", "cancelled": "Cancelled"}
+
+PACKAGE_HOURS = (1, 5, 10)
+BULK_HOURS = 10
+BULK_DISCOUNT_PERCENT = 10
+"""Ten hours bought at once cost 10% less; the tutoring service charges, this only shows it."""
+
+CANCEL_CUTOFF = timedelta(hours=24)
+"""A student who cancels later than this before the session forfeits the hour."""
+
 INTAKE_FIELDS = ("exam", "exam_date", "attempts", "weekly_hours", "weak_areas")
 INTAKE_RENAMES = {f"intake.{name}": name for name in INTAKE_FIELDS}
 
@@ -110,6 +123,11 @@ def exam_label(slug: str | None) -> str:
 @bp.app_template_filter("consultation_status")
 def consultation_status(status: str | None) -> str:
     return CONSULTATION_STATUSES.get(status or "", (status or "").replace("_", " ").capitalize())
+
+
+@bp.app_template_filter("session_status")
+def session_status(status: str | None) -> str:
+    return SESSION_STATUSES.get(status or "", (status or "").replace("_", " ").capitalize())
 
 
 @bp.app_template_filter("hours")
@@ -177,20 +195,80 @@ def tutors():
     return render_template("tutors.html", tutors=clients.tutoring.tutors())
 
 
-@bp.get("/tutoring/<tutor_id>")
-def tutor(tutor_id: str):
-    context = zone_context()
-    tutor = clients.tutoring.tutor(tutor_id)
-    slots = clients.tutoring.slots(tutor_id, context["zone"])
-    zone = formatting.zone_or_none(context["zone"])
+def slot_days(slots: list[dict], zone_name: str) -> list[tuple[date, list[dict]]]:
+    """Slots grouped by their day on the viewer's clock, in time order."""
+    zone = formatting.zone_or_none(zone_name)
     dated = []
     for slot in slots:
         start = formatting.parse_moment(slot.get("starts_at"))
         if start is not None:
             dated.append((start.astimezone(zone).date(), slot))
     dated.sort(key=lambda pair: str(pair[1].get("starts_at")))
-    days = [(day, [slot for _, slot in group]) for day, group in groupby(dated, lambda p: p[0])]
-    return render_template("tutor.html", tutor=tutor, days=days, **context)
+    return [(day, [slot for _, slot in group]) for day, group in groupby(dated, lambda p: p[0])]
+
+
+def package_price(rate_minor: int | None, hours: int) -> int:
+    """What ``hours`` cost at the tutor's rate, in minor units (never through a float)."""
+    total = int(rate_minor or 0) * hours
+    if hours >= BULK_HOURS:
+        total = total * (100 - BULK_DISCOUNT_PERCENT) // 100
+    return total
+
+
+def package_options(tutor: dict) -> list[dict[str, Any]]:
+    rate = tutor.get("session_rate_minor")
+    return [
+        {
+            "hours": hours,
+            "amount_minor": package_price(rate, hours),
+            "full_minor": int(rate or 0) * hours,
+        }
+        for hours in PACKAGE_HOURS
+    ]
+
+
+def hours_with(token: str, tutor_id: str) -> int:
+    """The student's hours of credit with one tutor."""
+    for credit in clients.tutoring.credits(token):
+        if credit.get("tutor_id") == tutor_id:
+            return int(credit.get("hours_available") or 0)
+    return 0
+
+
+def consulted(token: str, tutor_id: str) -> bool:
+    """Whether the student has had their free consultation with this tutor (sessions need one)."""
+    return any(
+        c.get("tutor_id") == tutor_id and c.get("status") == "completed"
+        for c in clients.tutoring.consultations(token)
+    )
+
+
+@bp.get("/tutoring/<tutor_id>")
+def tutor(tutor_id: str):
+    context = zone_context()
+    tutor = clients.tutoring.tutor(tutor_id)
+    sessions: dict[str, Any] | None = None
+    if security.has_role("student"):
+        token = security.access_token()
+        if consulted(token, tutor_id):
+            credit = hours_with(token, tutor_id)
+            slots = clients.tutoring.slots(tutor_id, context["zone"], kind="session")
+            sessions = {
+                "credit": credit,
+                "options": package_options(tutor),
+                "days": slot_days(slots, context["zone"]),
+            }
+    days = []
+    if sessions is None:
+        days = slot_days(clients.tutoring.slots(tutor_id, context["zone"]), context["zone"])
+    return render_template(
+        "tutor.html",
+        tutor=tutor,
+        days=days,
+        sessions=sessions,
+        discount=BULK_DISCOUNT_PERCENT,
+        **context,
+    )
 
 
 def _booking_form(tutor_id: str, starts_at: str, form: Form, chosen: list[str], status: int = 200):
@@ -296,12 +374,25 @@ def my_plan(token: str) -> dict | None:
         return None
 
 
+def inside_cutoff(session: dict, now: datetime | None = None) -> bool:
+    """Whether cancelling this session now would forfeit the hour (less than 24 h to go)."""
+    start = formatting.parse_moment(session.get("starts_at"))
+    return start is not None and start - (now or datetime.now(UTC)) < CANCEL_CUTOFF
+
+
 def render_my_tutoring(problems: dict[str, str] | None = None, status: int = 200):
     token = security.access_token()
     consultations = clients.tutoring.consultations(token)
+    sessions = clients.tutoring.sessions(token)
     plan = my_plan(token)
     return render_template(
         "my_tutoring.html",
+        credits=[c for c in clients.tutoring.credits(token) if c.get("hours_available")],
+        upcoming_sessions=sorted_by_start([s for s in sessions if s.get("status") == "booked"]),
+        past_sessions=sorted_by_start(
+            [s for s in sessions if s.get("status") != "booked"], latest_first=True
+        ),
+        inside_cutoff=inside_cutoff,
         open_consultations=sorted_by_start([c for c in consultations if c["status"] == "booked"]),
         past_consultations=sorted_by_start(
             [c for c in consultations if c["status"] != "booked"], latest_first=True
@@ -333,4 +424,167 @@ def cancel(consultation_id: str):
             {consultation_id: messages[0] if messages else error.detail}, error.status
         )
     flash("Your consultation is cancelled. You can book another time whenever you like.", "success")
+    return redirect(url_for(".my_tutoring", tz=viewer_zone()))
+
+
+# --------------------------------------------------------------------------- packages
+
+
+def _package(package_id: str) -> dict:
+    return clients.tutoring.package(security.access_token(), package_id)
+
+
+@bp.post("/tutoring/<tutor_id>/packages")
+@security.role_required("student")
+def buy_hours(tutor_id: str):
+    hours = request.form.get("hours", "")
+    if not hours.isdigit() or int(hours) not in PACKAGE_HOURS:
+        flash("Choose 1, 5 or 10 hours.", "error")
+        return redirect(url_for(".tutor", tutor_id=tutor_id, tz=viewer_zone(), _anchor="hours"))
+    try:
+        package = clients.tutoring.buy_package(security.access_token(), tutor_id, int(hours))
+    except clients.ServiceError as error:
+        _refused(error)
+        messages = [m for ms in error.errors.values() for m in ms]
+        flash(messages[0] if messages else error.detail, "error")
+        return redirect(url_for(".tutor", tutor_id=tutor_id, tz=viewer_zone(), _anchor="hours"))
+    if package.get("status") == "paid":
+        return redirect(url_for(".package_done", package_id=package["id"]))
+    return redirect(url_for(".package_checkout", package_id=package["id"]))
+
+
+@bp.get("/tutoring/packages/<package_id>/checkout")
+@security.role_required("student")
+def package_checkout(package_id: str):
+    package = _package(package_id)
+    if package.get("status") == "paid":
+        return redirect(url_for(".package_done", package_id=package_id))
+    return render_template(
+        "package_checkout.html",
+        package=package,
+        **payment_steps.page_context(payment_steps.pending_payment(package)),
+    )
+
+
+@bp.post("/tutoring/packages/<package_id>/card")
+def package_card(package_id: str):
+    return payment_steps.card_step(
+        lambda: _package(package_id), "This package can't be paid any more."
+    )
+
+
+@bp.get("/tutoring/packages/<package_id>/done")
+@security.role_required("student")
+def package_done(package_id: str):
+    return render_template("package_done.html", package=_package(package_id))
+
+
+@bp.get("/tutoring/packages/<package_id>/status")
+def package_status(package_id: str):
+    return payment_steps.status_answer(lambda: _package(package_id), package_id)
+
+
+# --------------------------------------------------------------------------- sessions
+
+
+def _session_form(tutor_id: str, starts_at: str, conflict: str | None = None, status: int = 200):
+    tutor = clients.tutoring.tutor(tutor_id)
+    credit = hours_with(security.access_token(), tutor_id)
+    return render_template(
+        "session_book.html",
+        tutor=tutor,
+        starts_at=starts_at,
+        credit=credit,
+        conflict=conflict,
+        **zone_context(),
+    ), status
+
+
+@bp.route("/tutoring/<tutor_id>/sessions/book", methods=["GET", "POST"])
+@security.role_required("student")
+def book_session(tutor_id: str):
+    starts_at = request.values.get("starts_at", "").strip()
+    if formatting.parse_moment(starts_at) is None:
+        flash("Choose a time for your session first.", "info")
+        return redirect(url_for(".tutor", tutor_id=tutor_id, tz=viewer_zone(), _anchor="sessions"))
+    if request.method == "GET":
+        return _session_form(tutor_id, starts_at)
+    try:
+        session = clients.tutoring.book_session(
+            security.access_token(), tutor_id, starts_at, viewer_zone()
+        )
+    except clients.ServiceError as error:
+        _refused(error)
+        messages = [m for ms in error.errors.values() for m in ms]
+        return _session_form(
+            tutor_id, starts_at, messages[0] if messages else error.detail, error.status
+        )
+    return redirect(url_for(".session_booked", session_id=session["id"], tz=viewer_zone()))
+
+
+@bp.get("/my/tutoring/sessions/<session_id>/booked")
+@security.role_required("student")
+def session_booked(session_id: str):
+    session = clients.tutoring.tutoring_session(security.access_token(), session_id)
+    return render_template("session_booked.html", booking=session, **zone_context())
+
+
+@bp.post("/my/tutoring/sessions/<session_id>/cancel")
+@security.role_required("student")
+def cancel_session(session_id: str):
+    reason = request.form.get("reason", "").strip()
+    try:
+        session = clients.tutoring.act_on_session(
+            security.access_token(), session_id, "cancel", {"reason": reason}
+        )
+    except clients.ServiceError as error:
+        _refused(error)
+        messages = [m for ms in error.errors.values() for m in ms]
+        return render_my_tutoring(
+            {session_id: messages[0] if messages else error.detail}, error.status
+        )
+    if session.get("credit_returned"):
+        flash("Your session is cancelled and the hour is back in your credit.", "success")
+    else:
+        flash(
+            "Your session is cancelled. It was less than 24 hours away, so the hour is used.",
+            "info",
+        )
+    return redirect(url_for(".my_tutoring", tz=viewer_zone()))
+
+
+def _reschedule_page(session: dict, problem: str | None = None, status: int = 200):
+    context = zone_context()
+    slots = clients.tutoring.slots(session["tutor_id"], context["zone"], kind="session")
+    return render_template(
+        "session_reschedule.html",
+        booking=session,
+        days=slot_days(slots, context["zone"]),
+        problem=problem,
+        **context,
+    ), status
+
+
+@bp.route("/my/tutoring/sessions/<session_id>/reschedule", methods=["GET", "POST"])
+@security.role_required("student")
+def reschedule_session(session_id: str):
+    token = security.access_token()
+    session = clients.tutoring.tutoring_session(token, session_id)
+    if session.get("status") != "booked":
+        abort(404, description="Only a booked session can be moved.")
+    if request.method == "GET":
+        return _reschedule_page(session)
+    starts_at = request.form.get("starts_at", "").strip()
+    if formatting.parse_moment(starts_at) is None:
+        return _reschedule_page(session, "Choose the new time for your session.", 422)
+    try:
+        moved = clients.tutoring.act_on_session(
+            token, session_id, "reschedule", {"starts_at": starts_at}
+        )
+    except clients.ServiceError as error:
+        _refused(error)
+        messages = [m for ms in error.errors.values() for m in ms]
+        return _reschedule_page(session, messages[0] if messages else error.detail, error.status)
+    when = formatting.format_datetime(moved.get("starts_at"), viewer_zone())
+    flash(f"Your session is moved to {when}. Your calendar updates by itself.", "success")
     return redirect(url_for(".my_tutoring", tz=viewer_zone()))

@@ -1,4 +1,5 @@
-/* Checkout: the Stripe card form, and the "confirming your payment" wait.
+/* Checkout of any purchase (an enrollment, a package of tutoring hours): the Stripe card form,
+ * and the "confirming your payment" wait.
  *
  * Served from our own origin so the Content-Security-Policy needs no inline script. Everything
  * it needs comes from data- attributes on the page. The browser never decides that a student is

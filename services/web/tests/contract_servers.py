@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -27,6 +27,7 @@ class Call:
     json: Any
     headers: dict[str, str]
     body: bytes
+    query: dict[str, str]
 
 
 def problem(status: int, detail: str, errors: dict[str, list[str]] | None = None) -> Response:
@@ -61,6 +62,7 @@ class ContractServer:
                     request.get_json(silent=True),
                     dict(request.headers),
                     request.get_data(),
+                    request.args.to_dict(),
                 )
             )
             override = self._overrides.get((request.method, request.path))
@@ -676,16 +678,28 @@ def _plan(version: int = 1) -> dict:
     }
 
 
+SESSION_SLOT_STARTS = ("2026-03-04T15:00:00+00:00", "2026-03-05T16:00:00+00:00")
+"""Hour-long session slots: 15:00 UTC is 20:30 in Kolkata."""
+
+
+def _package_price(rate_minor: int, hours: int) -> int:
+    return rate_minor * hours * 9 // 10 if hours == 10 else rate_minor * hours
+
+
 class TutoringContract(ContractServer):
     """tutoring's contract: tutors and slots, availability, consultations (owner or their tutor),
-    assessments and study plans."""
+    assessments, study plans, packages of hours, credits and paid sessions."""
 
     name = "tutoring"
     TAKEN_SLOT = "2026-03-02T23:30:00+00:00"
+    PUBLISHABLE_KEY = "pk_test_tutoring"
 
     def __init__(self) -> None:
         self.consultations: dict[str, dict] = {}
         self.availability: dict = {}
+        self.packages: dict[str, dict] = {}
+        self.credits: dict[str, dict[str, int]] = {}
+        self.sessions: dict[str, dict] = {}
         super().__init__()
         self.reset()
 
@@ -710,6 +724,110 @@ class TutoringContract(ContractServer):
         self.add_consultation("con-booked", "student@example.org", "booked")
         self.add_consultation("con-done", "student@example.org", "completed", plan_id="plan-1")
         self.add_consultation("con-other", "other@example.org", "booked", tutor_id="user-tina")
+        self.packages = {}
+        self.add_package("pkg-pending", "student@example.org", "pending_payment")
+        self.add_package("pkg-paid", "student@example.org", "paid")
+        self.add_package("pkg-other", "other@example.org", "pending_payment")
+        self.credits = {"user-student": {"user-tutor": 3}}
+        self.sessions = {}
+        soon = (datetime.now(UTC) + timedelta(hours=5)).replace(microsecond=0).isoformat()
+        self.add_session("ses-booked", "student@example.org", "booked", "2030-03-04T15:00:00+00:00")
+        self.add_session("ses-soon", "student@example.org", "booked", soon)
+        self.add_session(
+            "ses-done",
+            "student@example.org",
+            "completed",
+            "2026-02-20T15:00:00+00:00",
+            lesson_note="Acid-base went well; next time: renal tubular acidosis.",
+        )
+        self.add_session(
+            "ses-cancelled", "student@example.org", "cancelled", "2026-02-21T15:00:00+00:00"
+        )
+        self.add_session(
+            "ses-other", "other@example.org", "booked", "2030-03-05T15:00:00+00:00", "user-tina"
+        )
+
+    def add_package(
+        self, package_id: str, email: str, status: str, tutor_id: str = "user-tutor", hours: int = 5
+    ) -> dict:
+        tutor = TUTORS[tutor_id]
+        self.packages[package_id] = {
+            "id": package_id,
+            "student_id": _user(email)["id"],
+            "status": status,
+            "tutor_id": tutor_id,
+            "tutor_name": tutor["name"],
+            "hours": hours,
+            "amount_minor": _package_price(tutor["session_rate_minor"], hours),
+            "currency": tutor["currency"],
+        }
+        return self.packages[package_id]
+
+    def _package_view(self, record: dict) -> dict:
+        view = {k: v for k, v in record.items() if k != "student_id"}
+        view["checkout"] = None
+        if record["status"] == "pending_payment":
+            view["checkout"] = {
+                "client_secret": f"pi_{record['id']}_secret",
+                "publishable_key": self.PUBLISHABLE_KEY,
+                "js_url": "http://stripe.invalid/js.stripe.com/v3/",
+                "payment_id": f"pay-{record['id']}",
+            }
+        return view
+
+    def add_session(
+        self,
+        session_id: str,
+        email: str,
+        status: str,
+        starts_at: str,
+        tutor_id: str = "user-tutor",
+        *,
+        lesson_note: str | None = None,
+    ) -> dict:
+        student = _user(email)
+        begin = datetime.fromisoformat(starts_at)
+        self.sessions[session_id] = {
+            "id": session_id,
+            "status": status,
+            "tutor_id": tutor_id,
+            "tutor_name": TUTORS[tutor_id]["name"],
+            "student_id": student["id"],
+            "student_name": "Sam Student",
+            "starts_at": begin.isoformat(),
+            "ends_at": (begin + timedelta(hours=1)).isoformat(),
+            "reschedules": 0,
+            "lesson_note": lesson_note,
+            "credit_returned": status == "cancelled",
+        }
+        return self.sessions[session_id]
+
+    def _completed_consultation(self, student_id: str, tutor_id: str) -> bool:
+        return any(
+            c["student_id"] == student_id
+            and c["tutor_id"] == tutor_id
+            and c["status"] == "completed"
+            for c in self.consultations.values()
+        )
+
+    def _student(self) -> tuple[dict | None, Response | None]:
+        user = self._bearer_user()
+        if user is None:
+            return None, problem(401, "Send an access token.")
+        if "student" not in user["roles"]:
+            return None, problem(403, "This needs the role student.")
+        return user, None
+
+    def _session_visible(self, session_id: str) -> tuple[dict | None, Response | None]:
+        user = self._bearer_user()
+        if user is None:
+            return None, problem(401, "Send an access token.")
+        record = self.sessions.get(session_id)
+        if record is None:
+            return None, problem(404, "No such session.")
+        if user["id"] not in (record["student_id"], record["tutor_id"]):
+            return None, problem(403, "This session belongs to someone else.")
+        return record, None
 
     def add_consultation(
         self,
@@ -785,10 +903,11 @@ class TutoringContract(ContractServer):
         @app.get("/api/tutors/<tutor_id>/slots")
         def slots(tutor_id: str):
             zone = ZoneInfo(request.args.get("tz", "UTC"))
+            session = request.args.get("kind") == "session"
             answer = []
-            for start in SLOT_STARTS:
+            for start in SESSION_SLOT_STARTS if session else SLOT_STARTS:
                 begin = datetime.fromisoformat(start)
-                end = begin + timedelta(minutes=30)
+                end = begin + timedelta(minutes=60 if session else 30)
                 answer.append(
                     {
                         "starts_at": begin.isoformat(),
@@ -916,3 +1035,121 @@ class TutoringContract(ContractServer):
             if user is None:
                 return problem(401, "Send an access token.")
             return jsonify({"url": f"https://cal.example.org/feeds/{user['id']}.ics"})
+
+        @app.post("/api/packages")
+        def buy_package():
+            user, refusal = self._student()
+            if refusal:
+                return refusal
+            body = request.get_json()
+            if body["hours"] not in (1, 5, 10):
+                return problem(
+                    422, "Invalid fields: hours", {"hours": ["Choose 1, 5 or 10 hours."]}
+                )
+            if not self._completed_consultation(user["id"], body["tutor_id"]):
+                return problem(409, "Have your free consultation with this tutor first.")
+            record = self.add_package(
+                "pkg-new", user["email"], "pending_payment", body["tutor_id"], body["hours"]
+            )
+            return jsonify(self._package_view(record)), 201
+
+        @app.get("/api/packages/<package_id>")
+        def package(package_id: str):
+            user = self._bearer_user()
+            if user is None:
+                return problem(401, "Send an access token.")
+            record = self.packages.get(package_id)
+            if record is None:
+                return problem(404, "No such package.")
+            if record["student_id"] != user["id"]:
+                return problem(403, "This package belongs to someone else.")
+            return jsonify(self._package_view(record))
+
+        @app.get("/api/credits")
+        def credits():
+            user, refusal = self._student()
+            if refusal:
+                return refusal
+            return jsonify(
+                [
+                    {
+                        "tutor_id": tutor_id,
+                        "tutor_name": TUTORS[tutor_id]["name"],
+                        "hours_available": hours,
+                    }
+                    for tutor_id, hours in self.credits.get(user["id"], {}).items()
+                ]
+            )
+
+        @app.post("/api/sessions")
+        def book_session():
+            user, refusal = self._student()
+            if refusal:
+                return refusal
+            body = request.get_json()
+            if not self._completed_consultation(user["id"], body["tutor_id"]):
+                return problem(409, "Have your free consultation with this tutor first.")
+            if not self.credits.get(user["id"], {}).get(body["tutor_id"]):
+                return problem(409, "You have no hours left with this tutor. Buy a package first.")
+            if body["starts_at"] == self.TAKEN_SLOT:
+                return problem(409, "That time was just taken by someone else.")
+            record = self.add_session(
+                "ses-new", user["email"], "booked", body["starts_at"], body["tutor_id"]
+            )
+            return jsonify(record), 201
+
+        @app.get("/api/sessions")
+        def my_sessions():
+            user = self._bearer_user()
+            if user is None:
+                return problem(401, "Send an access token.")
+            return jsonify(
+                [
+                    s
+                    for s in self.sessions.values()
+                    if user["id"] in (s["student_id"], s["tutor_id"])
+                ]
+            )
+
+        @app.get("/api/sessions/<session_id>")
+        def one_session(session_id: str):
+            record, refusal = self._session_visible(session_id)
+            return refusal or jsonify(record)
+
+        @app.post("/api/sessions/<session_id>/cancel")
+        def cancel_session(session_id: str):
+            record, refusal = self._session_visible(session_id)
+            if refusal:
+                return refusal
+            record["status"] = "cancelled"
+            record["credit_returned"] = session_id != "ses-soon"
+            return jsonify(record)
+
+        @app.post("/api/sessions/<session_id>/reschedule")
+        def reschedule_session(session_id: str):
+            record, refusal = self._session_visible(session_id)
+            if refusal:
+                return refusal
+            if session_id == "ses-soon":
+                return problem(409, "A session can only be moved until 24 hours before it starts.")
+            record["starts_at"] = request.get_json()["starts_at"]
+            record["reschedules"] += 1
+            return jsonify(record)
+
+        @app.post("/api/sessions/<session_id>/complete")
+        def complete_session(session_id: str):
+            record, refusal = self._session_visible(session_id)
+            if refusal:
+                return refusal
+            if self._bearer_user()["id"] != record["tutor_id"]:
+                return problem(403, "Only the session's tutor may do this.")
+            note = request.get_json().get("lesson_note", "")
+            if not note.strip():
+                return problem(
+                    422,
+                    "Invalid fields: lesson_note",
+                    {"lesson_note": ["Write a note for the student."]},
+                )
+            record["status"] = "completed"
+            record["lesson_note"] = note
+            return jsonify(record)

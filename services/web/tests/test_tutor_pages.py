@@ -324,3 +324,91 @@ def test_every_post_form_on_the_tutoring_pages_carries_a_csrf_token(
 
     assert html.count('method="post"') == html.count('name="csrf_token"')
     assert html.count('method="post"') >= 2
+
+
+def test_dashboard_lists_upcoming_sessions_in_the_tutors_zone(client, tutoring_api):
+    sign_in(client, TUTOR)
+
+    html = client.get("/tutor").get_data(as_text=True)
+
+    sessions = html[html.index("Upcoming sessions") : html.index("Upcoming consultations")]
+    # 15:00 UTC on 4 March 2030 is 15:00 GMT in London.
+    assert "Mon 4 Mar 2030, 15:00 Europe/London" in sessions
+    assert 'href="/tutor/sessions/ses-booked">Open</a>' in sessions
+    assert "ses-done" not in sessions and "ses-other" not in sessions
+
+
+def test_session_page_offers_complete_with_a_lesson_note_and_cancel(client, tutoring_api):
+    sign_in(client, TUTOR)
+
+    html = client.get("/tutor/sessions/ses-booked").get_data(as_text=True)
+
+    assert "Session with Sam Student" in html
+    assert 'action="/tutor/sessions/ses-booked/complete"' in html
+    assert '<textarea id="lesson_note" name="lesson_note"' in html
+    assert "Complete and send lesson note" in html
+    assert 'action="/tutor/sessions/ses-booked/cancel"' in html
+    assert html.count('name="csrf_token"') == html.count('method="post"')  # CSRF on every form
+
+
+def test_completing_a_session_posts_the_lesson_note(client, tutoring_api):
+    sign_in(client, TUTOR)
+
+    response = post(
+        client,
+        "/tutor/sessions/ses-booked",
+        "/tutor/sessions/ses-booked/complete",
+        {"lesson_note": "Covered nephritic vs nephrotic.\nNext: acid-base."},
+    )
+
+    assert response.headers["Location"] == "/tutor/sessions/ses-booked"
+    [call] = tutoring_api.calls_to("POST", "/api/sessions/ses-booked/complete")
+    assert call.json == {"lesson_note": "Covered nephritic vs nephrotic.\nNext: acid-base."}
+    html = client.get("/tutor/sessions/ses-booked").get_data(as_text=True)
+    assert "Covered nephritic vs nephrotic." in html
+    assert "the lesson note is on its way to the student" in html
+
+
+def test_completing_without_a_note_is_refused_next_to_the_field(client, tutoring_api):
+    sign_in(client, TUTOR)
+
+    response = post(
+        client,
+        "/tutor/sessions/ses-booked",
+        "/tutor/sessions/ses-booked/complete",
+        {"lesson_note": "  "},
+    )
+
+    assert response.status_code == 422
+    assert 'id="lesson_note-error">Write the lesson note' in response.get_data(as_text=True)
+    assert tutoring_api.calls_to("POST", "/api/sessions/ses-booked/complete") == []
+
+
+def test_a_tutor_cancelling_a_session_posts_the_reason(client, tutoring_api):
+    sign_in(client, TUTOR)
+
+    response = post(
+        client,
+        "/tutor/sessions/ses-booked",
+        "/tutor/sessions/ses-booked/cancel",
+        {"reason": "Conference"},
+    )
+
+    assert response.headers["Location"] == "/tutor/sessions/ses-booked"
+    [call] = tutoring_api.calls_to("POST", "/api/sessions/ses-booked/cancel")
+    assert call.json == {"reason": "Conference"}
+
+
+def test_another_tutors_session_is_403(client, tutoring_api):
+    sign_in(client, TUTOR)
+
+    assert client.get("/tutor/sessions/ses-other").status_code == 403
+
+
+def test_session_forms_need_the_csrf_token(client, tutoring_api):
+    sign_in(client, TUTOR)
+
+    response = client.post("/tutor/sessions/ses-booked/complete", data={"lesson_note": "Done"})
+
+    assert response.status_code == 400
+    assert tutoring_api.calls_to("POST", "/api/sessions/ses-booked/complete") == []
