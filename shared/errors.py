@@ -69,3 +69,7 @@ class TooManyRequests(DomainError):
 class Unavailable(DomainError):
     status = 503
     title = "A dependency is unavailable"
+
+
+class PaymentsUnavailable(Unavailable):
+    title = "Payments are unavailable"

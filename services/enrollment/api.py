@@ -8,8 +8,8 @@ from typing import Any
 from flask import current_app
 from flask_smorest import Blueprint
 
-from services.enrollment import domain, payments_client, schemas, service
-from shared import auth
+from services.enrollment import domain, schemas, service
+from shared import auth, payments_client
 from shared.http import BEARER, current_uow, runtime_of
 
 blp = Blueprint(

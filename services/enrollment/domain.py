@@ -16,7 +16,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from shared.errors import Conflict, DomainError, NotFound, Unavailable
+from shared.errors import Conflict, DomainError, NotFound
 
 # --------------------------------------------------------------------------- errors
 
@@ -116,10 +116,6 @@ class CycleNotFull(Conflict):
 
 class RefundAlreadyRequested(Conflict):
     title = "A refund of this enrollment has already been requested"
-
-
-class PaymentsUnavailable(Unavailable):
-    title = "Payments are unavailable"
 
 
 def _require_aware(value: datetime, name: str) -> None:

@@ -32,10 +32,10 @@ from services.enrollment.models import (
     PromoRedemption,
     WaitlistEntry,
 )
-from services.enrollment.payments_client import PaymentsClient
 from shared.auth import Principal, ensure_owner
 from shared.db import UnitOfWork, utcnow
-from shared.errors import DomainError, Forbidden
+from shared.errors import DomainError, Forbidden, PaymentsUnavailable
+from shared.payments_client import PaymentsClient
 
 log = logging.getLogger(__name__)
 
@@ -527,7 +527,7 @@ def enroll(
         return view
     try:
         view["checkout"] = _checkout(payments, view)
-    except domain.PaymentsUnavailable:
+    except PaymentsUnavailable:
         _cancel_hold(uow, view["id"], "payments unavailable")
         raise
     return view
@@ -535,6 +535,7 @@ def enroll(
 
 def _checkout(payments: PaymentsClient, view: dict[str, Any]) -> dict[str, Any]:
     intent = payments.create_intent(
+        purchase_kind="enrollment",
         purchase_ref=purchase_ref(view["id"]),
         user_id=view["student_id"],
         email=view["email"],
@@ -574,7 +575,7 @@ def get_enrollment(
         view = enrollment_view(row, _course(uow.session, row.course_slug, published_only=False))
     if view["status"] == domain.PENDING_PAYMENT:
         # Without payments the page says "try again"; the enrollment itself stays readable.
-        with suppress(domain.PaymentsUnavailable):
+        with suppress(PaymentsUnavailable):
             view["checkout"] = _checkout(payments, view)
     return view
 
@@ -849,7 +850,7 @@ def expire_holds(
 def _payment_in_flight(payments: PaymentsClient, enrollment_id: str) -> bool:
     try:
         payment = payments.payment(purchase_ref(enrollment_id))
-    except domain.PaymentsUnavailable:
+    except PaymentsUnavailable:
         return False
     return payment is not None and payment.get("status") in ("succeeded", "processing")
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from services.enrollment import payments_client, service
+from services.enrollment import service
 from services.enrollment.app import make_runtime
 from services.enrollment.handlers import handlers
+from shared import payments_client
 from shared.runtime import Runtime
 from shared.worker import Job, main
 

@@ -4,24 +4,31 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response
+from flask import Response, current_app
 from flask_smorest import Blueprint
 
 from services.tutoring import schemas, service
-from shared import auth, calendar, config
-from shared.http import BEARER, current_uow
+from shared import auth, calendar, config, payments_client
+from shared.http import BEARER, current_uow, runtime_of
 
 blp = Blueprint(
     "tutoring",
     __name__,
     url_prefix="/api",
-    description="Tutors, their availability and slots, consultations, assessments, study plans.",
+    description=(
+        "Tutors, their availability and slots, consultations, assessments, study plans, "
+        "packages of hours, credits and paid sessions."
+    ),
 )
 admin_blp = Blueprint(
     "tutoring-admin", __name__, url_prefix="/api/admin", description="Tutors, for admins."
 )
 
 _uow = current_uow
+
+
+def _payments() -> payments_client.PaymentsClient:
+    return payments_client.for_runtime(runtime_of(current_app))
 
 
 # --- tutors --------------------------------------------------------------------------------------
@@ -283,6 +290,140 @@ def edit_plan(body: dict[str, Any], plan_id: str) -> dict[str, Any]:
     return service.edit_plan(_uow(), auth.current_principal(), plan_id, body["changes"])
 
 
+# --- packages and credits ------------------------------------------------------------------------
+
+
+@blp.route("/packages", methods=["POST"])
+@blp.doc(security=BEARER)
+@blp.arguments(schemas.PackageCreateSchema)
+@blp.response(201, schemas.PackageSchema)
+@blp.alt_response(401, description="No valid access token.")
+@blp.alt_response(403, description="Not a student.")
+@blp.alt_response(404, description="No such tutor (`tutor_id`).")
+@blp.alt_response(422, description="Hours not 1, 5 or 10, or the tutor has no session rate.")
+@blp.alt_response(503, description="Payments is unreachable; the package was cancelled.")
+@auth.require("student")
+def buy_package(body: dict[str, Any]) -> dict[str, Any]:
+    """Buy hours of sessions with a tutor; pay with the returned checkout."""
+    return service.buy_package(
+        _uow(), _payments(), auth.current_principal(), body["tutor_id"], body["hours"]
+    )
+
+
+@blp.route("/packages", methods=["GET"])
+@blp.doc(security=BEARER)
+@blp.response(200, schemas.PackageSchema(many=True))
+@blp.alt_response(401, description="No valid access token.")
+@auth.require("student")
+def my_packages() -> list[dict[str, Any]]:
+    """My packages, newest first."""
+    return service.my_packages(_uow(), auth.current_principal())
+
+
+@blp.route("/packages/<package_id>", methods=["GET"])
+@blp.doc(security=BEARER)
+@blp.response(200, schemas.PackageSchema)
+@blp.alt_response(403, description="Someone else's package.")
+@blp.alt_response(404, description="No such package.")
+@auth.require()
+def get_package(package_id: str) -> dict[str, Any]:
+    """One package (its buyer or an admin); a pending one carries its checkout again."""
+    return service.get_package(_uow(), _payments(), auth.current_principal(), package_id)
+
+
+@blp.route("/credits", methods=["GET"])
+@blp.doc(security=BEARER)
+@blp.response(200, schemas.CreditSchema(many=True))
+@blp.alt_response(401, description="No valid access token.")
+@auth.require("student")
+def my_credits() -> list[dict[str, Any]]:
+    """My hours left, per tutor."""
+    return service.my_credits(_uow(), auth.current_principal())
+
+
+# --- sessions ------------------------------------------------------------------------------------
+
+
+@blp.route("/sessions", methods=["POST"])
+@blp.doc(security=BEARER)
+@blp.arguments(schemas.SessionCreateSchema)
+@blp.response(201, schemas.SessionSchema)
+@blp.alt_response(401, description="No valid access token.")
+@blp.alt_response(404, description="No such tutor (`tutor_id`).")
+@blp.alt_response(
+    409, description="No completed consultation, no hours left, or the slot was just taken."
+)
+@blp.alt_response(422, description="An unknown zone, or a time not offered for sessions.")
+@auth.require("student")
+def book_session(body: dict[str, Any]) -> dict[str, Any]:
+    """Book a paid session in one of the tutor's session slots; it uses one hour of credit."""
+    return service.book_session(
+        _uow(), auth.current_principal(), body["tutor_id"], body["starts_at"], body["time_zone"]
+    )
+
+
+@blp.route("/sessions", methods=["GET"])
+@blp.doc(security=BEARER)
+@blp.response(200, schemas.SessionSchema(many=True))
+@blp.alt_response(401, description="No valid access token.")
+@auth.require()
+def my_sessions() -> list[dict[str, Any]]:
+    """My sessions, as their student or their tutor, latest first."""
+    return service.my_sessions(_uow(), auth.current_principal())
+
+
+@blp.route("/sessions/<session_id>", methods=["GET"])
+@blp.doc(security=BEARER)
+@blp.response(200, schemas.SessionSchema)
+@blp.alt_response(403, description="Someone else's session.")
+@blp.alt_response(404, description="No such session.")
+@auth.require()
+def get_session(session_id: str) -> dict[str, Any]:
+    """One session (its student or its tutor)."""
+    return service.get_session(_uow(), auth.current_principal(), session_id)
+
+
+@blp.route("/sessions/<session_id>/cancel", methods=["POST"])
+@blp.doc(security=BEARER)
+@blp.arguments(schemas.CancelSchema)
+@blp.response(200, schemas.SessionSchema)
+@blp.alt_response(403, description="Not its student or tutor.")
+@blp.alt_response(409, description="It is not booked any more, or it has started.")
+@auth.require()
+def cancel_session(body: dict[str, Any], session_id: str) -> dict[str, Any]:
+    """Call it off: the hour comes back if the tutor cancels or the student does in time."""
+    return service.cancel_session(_uow(), auth.current_principal(), session_id, body["reason"])
+
+
+@blp.route("/sessions/<session_id>/reschedule", methods=["POST"])
+@blp.doc(security=BEARER)
+@blp.arguments(schemas.RescheduleSchema)
+@blp.response(200, schemas.SessionSchema)
+@blp.alt_response(403, description="Not its student.")
+@blp.alt_response(409, description="Moved too often, not booked, or the new slot was taken.")
+@blp.alt_response(422, description="Too late to move it, or a time not offered.")
+@auth.require("student")
+def reschedule_session(body: dict[str, Any], session_id: str) -> dict[str, Any]:
+    """Move it to another session slot (up to the cut-off, at most twice)."""
+    return service.reschedule_session(
+        _uow(), auth.current_principal(), session_id, body["starts_at"]
+    )
+
+
+@blp.route("/sessions/<session_id>/complete", methods=["POST"])
+@blp.doc(security=BEARER)
+@blp.arguments(schemas.CompleteSessionSchema)
+@blp.response(200, schemas.SessionSchema)
+@blp.alt_response(403, description="Not its tutor.")
+@blp.alt_response(409, description="Not booked any more, or it has not started yet.")
+@auth.require("tutor")
+def complete_session(body: dict[str, Any], session_id: str) -> dict[str, Any]:
+    """The tutor held it and writes the lesson note (emailed to the student)."""
+    return service.complete_session(
+        _uow(), auth.current_principal(), session_id, body["lesson_note"]
+    )
+
+
 # --- calendar feed -------------------------------------------------------------------------------
 
 
@@ -291,7 +432,7 @@ def edit_plan(body: dict[str, Any], plan_id: str) -> dict[str, Any]:
 @blp.response(200, schemas.CalendarLinkSchema)
 @auth.require("student")
 def my_calendar() -> dict[str, str]:
-    """The secret address of my calendar feed (consultations and study plan days)."""
+    """The secret address of my calendar feed (consultations, sessions, study plan days)."""
     token = service.calendar_token(_uow(), auth.current_principal())
     return {"url": f"{config.service_url('tutoring')}/api/calendar/{token}.ics"}
 

@@ -14,7 +14,9 @@ from shared.runtime import Runtime
 DESCRIPTION = """
 Tutors and their availability (in their own time zone), bookable slots shown on the viewer's
 clock, the free initial consultation with its intake, the tutor's assessment, and the
-student's versioned study plan with a subscribable calendar feed.
+student's versioned study plan with a subscribable calendar feed; packages of hours bought
+through payments, the student's credits, and paid 1:1 sessions (cancel, reschedule, lesson
+notes).
 """
 
 

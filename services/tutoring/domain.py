@@ -90,6 +90,34 @@ class PlanAlreadyExists(Conflict):
     title = "This consultation already has a study plan"
 
 
+class InvalidPackage(DomainError):
+    title = "That package cannot be bought"
+
+
+class PackageNotFound(NotFound):
+    title = "No such package"
+
+
+class SessionNotFound(NotFound):
+    title = "No such session"
+
+
+class ConsultationFirst(Conflict):
+    title = "Book and complete a consultation with this tutor first"
+
+
+class NoCredit(Conflict):
+    title = "You have no hours left with this tutor"
+
+
+class SessionNotBooked(Conflict):
+    title = "The session is not booked any more"
+
+
+class SessionNotStarted(Conflict):
+    title = "The session has not started yet"
+
+
 # --------------------------------------------------------------------------- helpers
 
 
@@ -581,3 +609,75 @@ def credits_after_refund(purchased_hours: int, used_hours: int, refunded_hours: 
         if not _is_int(value) or value < 0:
             raise ValueError(f"{name} must be a whole number >= 0, got {value!r}")
     return max(0, purchased_hours - used_hours - refunded_hours)
+
+
+# --------------------------------------------------------------------------- packages
+
+PACKAGE_HOURS = (1, 5, 10)
+#: Percent off the hourly rate by package size (the 10-hour package is the loyal student's deal).
+PACKAGE_DISCOUNT_PERCENT = {1: 0, 5: 0, 10: 10}
+
+
+def package_price(rate_minor: int | None, hours: int) -> int:
+    """What a package costs in minor units: the tutor's hourly rate times hours, less the discount.
+
+    A tutor without a rate sells no sessions yet; that is the buyer's 422, not a free package.
+    Discounted prices round down (the student never pays a fraction of a cent more).
+    """
+    if hours not in PACKAGE_HOURS:
+        raise InvalidPackage(
+            f"Packages come in {', '.join(map(str, PACKAGE_HOURS))} hours", field="hours"
+        )
+    if rate_minor is None or not _is_int(rate_minor) or rate_minor <= 0:
+        raise InvalidPackage("This tutor has not set a session rate yet", field="tutor_id")
+    return rate_minor * hours * (100 - PACKAGE_DISCOUNT_PERCENT[hours]) // 100
+
+
+def hours_refunded(hours: int, amount_minor: int, refunded_minor: int) -> int:
+    """How many of a package's hours its refunds so far pay back (rounded up, at most all).
+
+    A full refund returns every hour; a partial one returns the hours it covers, a started
+    hour counting as a whole one (the student got the money for it back).
+    """
+    if amount_minor <= 0 or refunded_minor <= 0:
+        return 0
+    covered = -(-refunded_minor * hours // amount_minor)
+    return min(hours, covered)
+
+
+# --------------------------------------------------------------------------- session states
+
+
+class SessionState(StrEnum):
+    BOOKED = "booked"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+def ensure_session_booked(state: str) -> None:
+    """Only a booked session can be cancelled, moved or completed; every move ends or keeps it."""
+    if SessionState(state) != SessionState.BOOKED:
+        raise SessionNotBooked(f"The session is {state}", field="state")
+
+
+def ensure_session_started(starts_at: datetime, now: datetime) -> None:
+    """A lesson note describes a lesson that happened: not before the session's start."""
+    _require_aware(starts_at, "starts_at")
+    _require_aware(now, "now")
+    if now < starts_at:
+        raise SessionNotStarted("A session can be completed once it has started", field="state")
+
+
+def reminder_due(
+    starts_at: datetime, reminder_sent_for: datetime | None, now: datetime, lead_hours: int = 24
+) -> bool:
+    """Is a reminder owed: the session starts within ``lead_hours`` and none went for this start.
+
+    Keyed on the start time, so a moved session is reminded of its new time once, and a
+    reminder already sent for this start is never sent again.
+    """
+    _require_aware(starts_at, "starts_at")
+    _require_aware(now, "now")
+    if reminder_sent_for is not None and reminder_sent_for == starts_at:
+        return False
+    return now < starts_at <= now + timedelta(hours=lead_hours)

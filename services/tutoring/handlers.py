@@ -1,4 +1,4 @@
-"""Identity's events, each handed to its use case (the registry also binds tutoring's queue)."""
+"""Identity's and payments' events, each handed to its use case (also tutoring's bindings)."""
 
 from __future__ import annotations
 
@@ -14,3 +14,15 @@ handlers = Handlers("tutoring")
 def on_user_registered(event: Event, uow: UnitOfWork) -> None:
     """An accepted tutor invitation opens the tutor's profile (other roles are ignored)."""
     service.tutor_registered(uow, load_data(event))
+
+
+@handlers.on("payment.succeeded")
+def on_payment_succeeded(event: Event, uow: UnitOfWork) -> None:
+    """A paid package credits its hours (payments for other purchase kinds are ignored)."""
+    service.payment_succeeded(uow, load_data(event))
+
+
+@handlers.on("payment.refunded")
+def on_payment_refunded(event: Event, uow: UnitOfWork) -> None:
+    """A refunded package takes its unused hours back."""
+    service.payment_refunded(uow, load_data(event))

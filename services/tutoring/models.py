@@ -11,6 +11,13 @@ The rules that must hold under concurrency live here as constraints:
   frees the slot.
 - **One open consultation per student**: a partial unique index on ``consultations``.
 - **One row per plan version**: unique ``(plan_id, version)``.
+- **No hour is spent twice.** A student's hours with one tutor are one ``credits`` row
+  (purchased / used / refunded); a check constraint keeps ``used + refunded <= purchased``, and
+  drawing an hour is one conditional ``UPDATE``, so two concurrent bookings cannot both take
+  the last hour. A session holds its slot with the same ``tutor_bookings`` row as a
+  consultation (``kind = 'session'``).
+- **A reminder per start time**: ``sessions.reminder_sent_for`` is written in the same
+  transaction as the ``session.reminder_due`` event, so a restarted worker never repeats it.
 """
 
 from __future__ import annotations
@@ -18,7 +25,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db import make_base
@@ -147,3 +165,71 @@ class CalendarToken(Base):
     student_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     token: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
+
+
+class Package(Base):
+    """Hours of sessions with one tutor, bought through payments (``package:<id>``)."""
+
+    __tablename__ = "packages"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    student_id: Mapped[str] = mapped_column(String(64), index=True)
+    student_email: Mapped[str] = mapped_column(String(254))
+    student_name: Mapped[str] = mapped_column(String(200))
+    tutor_id: Mapped[str] = mapped_column(ForeignKey("tutors.id"), index=True)
+    hours: Mapped[int] = mapped_column(Integer)
+    amount_minor: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(20))
+    """``pending_payment`` → ``paid`` (→ ``refunded``); ``cancelled`` if no checkout opened."""
+    payment_id: Mapped[str | None] = mapped_column(String(64))
+    refunded_minor: Mapped[int] = mapped_column(Integer, default=0)
+    refunded_hours: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Credits(Base):
+    """A student's hours with one tutor: what was bought, spent on sessions, and refunded."""
+
+    __tablename__ = "credits"
+    __table_args__ = (
+        CheckConstraint(
+            "used >= 0 AND refunded >= 0 AND used + refunded <= purchased",
+            name="hours_never_overspent",
+        ),
+    )
+
+    student_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tutor_id: Mapped[str] = mapped_column(ForeignKey("tutors.id"), primary_key=True)
+    purchased: Mapped[int] = mapped_column(Integer, default=0)
+    used: Mapped[int] = mapped_column(Integer, default=0)
+    refunded: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime]
+
+
+class TutoringSession(Base):
+    """A paid 1:1 session; it holds its slot with a ``tutor_bookings`` row while booked."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    student_id: Mapped[str] = mapped_column(String(64), index=True)
+    student_email: Mapped[str] = mapped_column(String(254))
+    student_name: Mapped[str] = mapped_column(String(200))
+    student_time_zone: Mapped[str] = mapped_column(String(64))
+    tutor_id: Mapped[str] = mapped_column(ForeignKey("tutors.id"), index=True)
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    ics_sequence: Mapped[int] = mapped_column(Integer, default=0)
+    reschedules: Mapped[int] = mapped_column(Integer, default=0)
+    cancelled_by: Mapped[str | None] = mapped_column(String(10))
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    credit_returned: Mapped[bool | None]
+    lesson_note: Mapped[str | None] = mapped_column(Text)
+    completed_at: Mapped[datetime | None]
+    reminder_sent_for: Mapped[datetime | None]
+    """The start time the last ``session.reminder_due`` was sent for (None: never)."""
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]

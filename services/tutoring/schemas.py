@@ -288,3 +288,100 @@ class PlanSchema(Schema):
 
 class CalendarLinkSchema(Schema):
     url = fields.String(required=True, metadata={"description": "Subscribe to this .ics URL"})
+
+
+# --- packages and credits ------------------------------------------------------------------------
+
+
+class PackageCreateSchema(Strict):
+    tutor_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    hours = _int(
+        required=True,
+        validate=validate.OneOf(domain.PACKAGE_HOURS),
+        metadata={"description": "1, 5 or 10 (10 hours are 10% off)"},
+    )
+
+
+class CheckoutSchema(Schema):
+    client_secret = fields.String(required=True)
+    publishable_key = fields.String(required=True)
+    js_url = fields.String(required=True)
+    payment_id = fields.String(required=True)
+
+
+class PackageSchema(Schema):
+    id = fields.String(required=True)
+    status = fields.String(
+        required=True, metadata={"description": "pending_payment, paid, refunded or cancelled"}
+    )
+    student_id = fields.String(required=True)
+    tutor_id = fields.String(required=True)
+    tutor_name = fields.String(required=True)
+    hours = fields.Integer(required=True)
+    amount_minor = fields.Integer(required=True)
+    currency = fields.String(required=True)
+    refunded_minor = fields.Integer(required=True)
+    refunded_hours = fields.Integer(required=True)
+    created_at = fields.AwareDateTime(required=True)
+    checkout = fields.Nested(
+        CheckoutSchema,
+        allow_none=True,
+        metadata={"description": "While pending: what the checkout page needs to take payment."},
+    )
+
+
+class CreditSchema(Schema):
+    tutor_id = fields.String(required=True)
+    tutor_name = fields.String(required=True)
+    hours_available = fields.Integer(required=True)
+
+
+# --- sessions ------------------------------------------------------------------------------------
+
+
+class SessionCreateSchema(Strict):
+    tutor_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    starts_at = fields.AwareDateTime(
+        required=True, metadata={"description": "A slot's start (`kind=session`)"}
+    )
+    time_zone = fields.String(
+        required=True, validate=validate.Length(min=1, max=64), metadata={"description": "IANA"}
+    )
+
+
+class RescheduleSchema(Strict):
+    starts_at = fields.AwareDateTime(
+        required=True, metadata={"description": "Another slot's start (`kind=session`)"}
+    )
+
+
+class CompleteSessionSchema(Strict):
+    lesson_note = fields.String(
+        required=True,
+        validate=[
+            validate.Length(min=1, max=5000),
+            validate.Regexp(r"(?s).*\S", error="Must not be blank."),
+        ],
+    )
+
+
+class SessionSchema(Schema):
+    id = fields.String(required=True)
+    status = fields.String(required=True, metadata={"description": "booked, completed, cancelled"})
+    student_id = fields.String(required=True)
+    student_name = fields.String(required=True)
+    student_email = fields.String(required=True)
+    time_zone = fields.String(required=True, metadata={"description": "The student's zone"})
+    tutor_id = fields.String(required=True)
+    tutor_name = fields.String(required=True)
+    tutor_time_zone = fields.String(required=True)
+    starts_at = fields.AwareDateTime(required=True)
+    ends_at = fields.AwareDateTime(required=True)
+    reschedules = fields.Integer(required=True)
+    reschedules_left = fields.Integer(required=True)
+    cancelled_by = fields.String(allow_none=True)
+    cancel_reason = fields.String(allow_none=True)
+    credit_returned = fields.Boolean(allow_none=True)
+    lesson_note = fields.String(allow_none=True)
+    completed_at = fields.AwareDateTime(allow_none=True)
+    created_at = fields.AwareDateTime(required=True)

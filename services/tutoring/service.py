@@ -8,13 +8,15 @@ unique ``(tutor_id, starts_at)`` behind it.
 
 from __future__ import annotations
 
+import logging
 import secrets
 import uuid
 from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session
 
@@ -22,16 +24,22 @@ from services.tutoring import domain, study_plan
 from services.tutoring.models import (
     CalendarToken,
     Consultation,
+    Credits,
+    Package,
     StudyPlanRow,
     StudyPlanVersion,
     TimeOff,
     Tutor,
     TutorBooking,
+    TutoringSession,
 )
 from shared import calendar
 from shared.auth import Principal
 from shared.db import UnitOfWork, utcnow
-from shared.errors import Forbidden, NotFound
+from shared.errors import Forbidden, NotFound, PaymentsUnavailable
+from shared.payments_client import PaymentsClient
+
+log = logging.getLogger(__name__)
 
 DEFAULT_TIME_ZONE = "America/New_York"
 PROFILE_FIELDS = (
@@ -48,6 +56,9 @@ PROFILE_FIELDS = (
     "horizon_days",
 )
 SLOT_KINDS = ("consultation", "session")
+PURCHASE_KIND = "tutoring_package"
+PURCHASE_PREFIX = "package:"
+REMINDER_LEAD_HOURS = 24
 
 
 def _new_id() -> str:
@@ -368,16 +379,51 @@ def remove_time_off(uow: UnitOfWork, principal: Principal, time_off_id: str) -> 
         uow.commit()
 
 
-def _slots(session: Session, tutor: Tutor, kind: str, now: datetime) -> list[domain.Slot]:
+def _slots(
+    session: Session, tutor: Tutor, kind: str, now: datetime, *, ignore_ref: str | None = None
+) -> list[domain.Slot]:
     return domain.bookable_slots(
         tutor.time_zone,
         _weekly(tutor),
         _overrides(tutor),
         _time_off(session, tutor, now),
-        _busy(session, tutor, now),
+        _busy(session, tutor, now, ignore_ref=ignore_ref),
         _rules(tutor, kind),
         now,
     )
+
+
+def _offered_slot(
+    session: Session,
+    tutor: Tutor,
+    kind: str,
+    starts_at: datetime,
+    now: datetime,
+    *,
+    ignore_ref: str | None = None,
+) -> domain.Slot:
+    """The slot starting at ``starts_at`` if the tutor offers it now (the tutor's row is locked).
+
+    A start someone else holds is :class:`SlotTaken` (409), a start the tutor does not offer at
+    all :class:`SlotNotOffered` (422). ``ignore_ref`` leaves a meeting's own booking out, so a
+    session can move next to where it was.
+    """
+    rules = _rules(tutor, kind)
+    wanted = domain.Slot(starts_at, starts_at + timedelta(minutes=rules.length_minutes))
+    if wanted in _slots(session, tutor, kind, now, ignore_ref=ignore_ref):
+        return wanted
+    free = domain.bookable_slots(
+        tutor.time_zone,
+        _weekly(tutor),
+        _overrides(tutor),
+        _time_off(session, tutor, now),
+        [],
+        rules,
+        now,
+    )
+    if wanted in free:
+        raise domain.SlotTaken("Someone has just booked that time", field="starts_at")
+    raise domain.SlotNotOffered("Pick one of the tutor's bookable slots", field="starts_at")
 
 
 def _time_off(session: Session, tutor: Tutor, now: datetime) -> list[domain.TimeOff]:
@@ -387,13 +433,16 @@ def _time_off(session: Session, tutor: Tutor, now: datetime) -> list[domain.Time
     return [domain.TimeOff(r.starts_at, r.ends_at) for r in rows]
 
 
-def _busy(session: Session, tutor: Tutor, now: datetime) -> list[domain.Busy]:
-    rows = session.scalars(
-        select(TutorBooking).where(
-            TutorBooking.tutor_id == tutor.id,
-            TutorBooking.ends_at > now - timedelta(days=1),
-        )
+def _busy(
+    session: Session, tutor: Tutor, now: datetime, *, ignore_ref: str | None = None
+) -> list[domain.Busy]:
+    query = select(TutorBooking).where(
+        TutorBooking.tutor_id == tutor.id,
+        TutorBooking.ends_at > now - timedelta(days=1),
     )
+    if ignore_ref is not None:
+        query = query.where(TutorBooking.ref_id != ignore_ref)
+    rows = session.scalars(query)
     return [domain.Busy(r.starts_at, r.ends_at) for r in rows]
 
 
@@ -474,21 +523,7 @@ def book_consultation(
             select(Consultation.status).where(Consultation.student_id == principal.user_id)
         )
         domain.ensure_no_open_consultation(states)
-        rules = _rules(tutor, "consultation")
-        wanted = domain.Slot(starts_at, starts_at + timedelta(minutes=rules.length_minutes))
-        if wanted not in _slots(session, tutor, "consultation", now):
-            free = domain.bookable_slots(
-                tutor.time_zone,
-                _weekly(tutor),
-                _overrides(tutor),
-                _time_off(session, tutor, now),
-                [],
-                rules,
-                now,
-            )
-            if wanted in free:
-                raise domain.SlotTaken("Someone has just booked that time", field="starts_at")
-            raise domain.SlotNotOffered("Pick one of the tutor's bookable slots", field="starts_at")
+        wanted = _offered_slot(session, tutor, "consultation", starts_at, now)
         row = Consultation(
             id=_new_id(),
             student_id=principal.user_id,
@@ -836,7 +871,7 @@ def _day_summary(day: Mapping[str, Any], exam: str) -> str:
 
 
 def feed(uow: UnitOfWork, token: str) -> bytes:
-    """The student's subscribable calendar: consultations and their latest plan's days.
+    """The student's subscribable calendar: consultations, sessions, the latest plan's days.
 
     Booked and completed meetings stay in the feed (a calendar keeps what happened);
     cancelled and missed ones drop out, which is how a subscribed calendar learns of it.
@@ -874,6 +909,32 @@ def feed(uow: UnitOfWork, token: str) -> bytes:
                     attendee_name=row.student_name,
                 )
             )
+        sessions = uow.session.scalars(
+            select(TutoringSession)
+            .where(
+                TutoringSession.student_id == student_id,
+                TutoringSession.status.in_(
+                    (domain.SessionState.BOOKED, domain.SessionState.COMPLETED)
+                ),
+            )
+            .order_by(TutoringSession.starts_at)
+        ).all()
+        for row in sessions:
+            tutor = uow.session.get(Tutor, row.tutor_id)
+            meetings.append(
+                calendar.Meeting(
+                    uid=calendar.stable_uid("session", row.id),
+                    sequence=row.ics_sequence,
+                    starts_at=row.starts_at,
+                    ends_at=row.ends_at,
+                    summary=f"Tutoring session with {tutor.name}",
+                    description="Your 1:1 tutoring session",
+                    organizer_email=tutor.email,
+                    organizer_name=tutor.name,
+                    attendee_email=row.student_email,
+                    attendee_name=row.student_name,
+                )
+            )
         items = []
         plan_row = uow.session.scalar(
             select(StudyPlanRow)
@@ -892,3 +953,528 @@ def feed(uow: UnitOfWork, token: str) -> bytes:
                     )
                 )
     return calendar.feed("Preceptor study plan", meetings, items, tz)
+
+
+# --- packages and credits ------------------------------------------------------------------------
+
+
+def purchase_ref(package_id: str) -> str:
+    return f"{PURCHASE_PREFIX}{package_id}"
+
+
+def _package_view(row: Package, tutor: Tutor) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "status": row.status,
+        "student_id": row.student_id,
+        "tutor_id": tutor.id,
+        "tutor_name": tutor.name,
+        "hours": row.hours,
+        "amount_minor": row.amount_minor,
+        "currency": row.currency,
+        "refunded_minor": row.refunded_minor,
+        "refunded_hours": row.refunded_hours,
+        "created_at": row.created_at,
+        "checkout": None,
+    }
+
+
+def _checkout(payments: PaymentsClient, facts: Mapping[str, Any]) -> dict[str, Any]:
+    """The package's PaymentIntent: payments makes it once and hands the same one back later."""
+    intent = payments.create_intent(
+        purchase_kind=PURCHASE_KIND,
+        purchase_ref=purchase_ref(facts["id"]),
+        user_id=facts["student_id"],
+        email=facts["email"],
+        name=facts["name"],
+        amount_minor=facts["amount_minor"],
+        currency=facts["currency"],
+        description=f"{facts['hours']} h of tutoring with {facts['tutor_name']}",
+    )
+    return {k: intent[k] for k in ("client_secret", "publishable_key", "js_url", "payment_id")}
+
+
+def buy_package(
+    uow: UnitOfWork, payments: PaymentsClient, principal: Principal, tutor_id: str, hours: int
+) -> dict[str, Any]:
+    """Price the package and commit it, THEN ask payments for the checkout.
+
+    Nothing is held while the student pays, so a payments outage only cancels the package
+    (503) and the student tries again; the hours arrive with ``payment.succeeded``.
+    """
+    if not principal.email or not principal.name:
+        raise Forbidden("Only a person's own account can buy a package.")
+    now = utcnow()
+    with uow:
+        tutor = _tutor(uow.session, tutor_id)
+        row = Package(
+            id=_new_id(),
+            student_id=principal.user_id,
+            student_email=principal.email,
+            student_name=principal.name,
+            tutor_id=tutor.id,
+            hours=hours,
+            amount_minor=domain.package_price(tutor.session_rate_minor, hours),
+            currency=tutor.currency,
+            status="pending_payment",
+            refunded_minor=0,
+            refunded_hours=0,
+            created_at=now,
+            updated_at=now,
+        )
+        uow.session.add(row)
+        uow.commit()
+        view = _package_view(row, tutor)
+        facts = {"tutor_name": tutor.name, **view, "email": row.student_email}
+        facts["name"] = row.student_name
+    try:
+        view["checkout"] = _checkout(payments, facts)
+    except PaymentsUnavailable:
+        with uow:
+            uow.session.execute(
+                update(Package)
+                .where(Package.id == view["id"], Package.status == "pending_payment")
+                .values(status="cancelled", updated_at=utcnow())
+            )
+            uow.commit()
+        raise
+    return view
+
+
+def _owned_package(session: Session, principal: Principal, package_id: str) -> Package:
+    row = session.get(Package, package_id)
+    if row is None:
+        raise domain.PackageNotFound(f"There is no package {package_id!r}")
+    if row.student_id != principal.user_id and not principal.has("admin"):
+        raise Forbidden("That package belongs to someone else.")
+    return row
+
+
+def get_package(
+    uow: UnitOfWork, payments: PaymentsClient, principal: Principal, package_id: str
+) -> dict[str, Any]:
+    """One package; a pending one carries its (same) checkout again so the student can pay."""
+    with uow:
+        row = _owned_package(uow.session, principal, package_id)
+        tutor = uow.session.get(Tutor, row.tutor_id)
+        view = _package_view(row, tutor)
+        facts = {**view, "email": row.student_email, "name": row.student_name}
+    if view["status"] == "pending_payment":
+        # Without payments the page says "try again"; the package itself stays readable.
+        with suppress(PaymentsUnavailable):
+            view["checkout"] = _checkout(payments, facts)
+    return view
+
+
+def my_packages(uow: UnitOfWork, principal: Principal) -> list[dict[str, Any]]:
+    with uow:
+        rows = uow.session.execute(
+            select(Package, Tutor)
+            .join(Tutor, Tutor.id == Package.tutor_id)
+            .where(Package.student_id == principal.user_id)
+            .order_by(Package.created_at.desc())
+        ).all()
+        return [_package_view(p, t) for p, t in rows]
+
+
+def _ledger(session: Session, student_id: str, tutor_id: str) -> Credits:
+    """The student's hours with the tutor, locked (made empty on first purchase)."""
+    query = select(Credits).where(Credits.student_id == student_id, Credits.tutor_id == tutor_id)
+    row = session.scalar(query.with_for_update())
+    if row is None:
+        row = Credits(
+            student_id=student_id,
+            tutor_id=tutor_id,
+            purchased=0,
+            used=0,
+            refunded=0,
+            updated_at=utcnow(),
+        )
+        session.add(row)
+        session.flush()
+    return row
+
+
+def _hours_available(row: Credits) -> int:
+    return row.purchased - row.used - row.refunded
+
+
+def my_credits(uow: UnitOfWork, principal: Principal) -> list[dict[str, Any]]:
+    with uow:
+        rows = uow.session.execute(
+            select(Credits, Tutor)
+            .join(Tutor, Tutor.id == Credits.tutor_id)
+            .where(Credits.student_id == principal.user_id)
+            .order_by(Tutor.name)
+        ).all()
+        return [
+            {"tutor_id": t.id, "tutor_name": t.name, "hours_available": _hours_available(c)}
+            for c, t in rows
+        ]
+
+
+def _paid_package(uow: UnitOfWork, data: Mapping[str, Any]) -> Package | None:
+    """The package a payments event is about (locked), or None if it is not ours."""
+    if data["purchase_kind"] != PURCHASE_KIND:
+        return None
+    ref = data["purchase_ref"]
+    package_id = ref.removeprefix(PURCHASE_PREFIX) if ref.startswith(PURCHASE_PREFIX) else None
+    row = None
+    if package_id:
+        row = uow.session.scalar(select(Package).where(Package.id == package_id).with_for_update())
+    if row is None:
+        log.warning("payment for an unknown package", extra={"ref": ref})
+    return row
+
+
+def payment_succeeded(uow: UnitOfWork, data: Mapping[str, Any]) -> None:
+    """The package is paid: its hours go on the student's balance with that tutor."""
+    with uow:
+        row = _paid_package(uow, data)
+        if row is None:
+            return
+        if row.status in ("paid", "refunded"):
+            if row.payment_id != data["payment_id"]:
+                log.warning("a second payment for a paid package", extra={"package": row.id})
+            uow.commit()
+            return
+        now = utcnow()
+        row.status, row.payment_id, row.updated_at = "paid", data["payment_id"], now
+        ledger = _ledger(uow.session, row.student_id, row.tutor_id)
+        ledger.purchased += row.hours
+        ledger.updated_at = now
+        tutor = uow.session.get(Tutor, row.tutor_id)
+        uow.record(
+            "package.purchased",
+            {
+                "package_id": row.id,
+                "student_id": row.student_id,
+                "student_email": row.student_email,
+                "student_name": row.student_name,
+                "tutor_id": tutor.id,
+                "tutor_name": tutor.name,
+                "hours": row.hours,
+                "amount_minor": row.amount_minor,
+                "currency": row.currency,
+            },
+        )
+        uow.commit()
+
+
+def payment_refunded(uow: UnitOfWork, data: Mapping[str, Any]) -> None:
+    """Money for a package went back: the hours it covers leave the balance, unused ones only."""
+    with uow:
+        row = _paid_package(uow, data)
+        if row is None or row.status not in ("paid", "refunded"):
+            uow.commit()
+            return
+        now = utcnow()
+        row.refunded_minor += data["amount_minor"]
+        covered = domain.hours_refunded(row.hours, row.amount_minor, row.refunded_minor)
+        newly = covered - row.refunded_hours
+        row.refunded_hours = covered
+        if covered >= row.hours:
+            row.status = "refunded"
+        row.updated_at = now
+        if newly > 0:
+            ledger = _ledger(uow.session, row.student_id, row.tutor_id)
+            before = _hours_available(ledger)
+            after = domain.credits_after_refund(
+                ledger.purchased, ledger.used, ledger.refunded + newly
+            )
+            ledger.refunded += before - after
+            ledger.updated_at = now
+        uow.commit()
+
+
+# --- sessions ------------------------------------------------------------------------------------
+
+
+def _session_facts(row: TutoringSession, tutor: Tutor) -> dict[str, Any]:
+    return {
+        "session_id": row.id,
+        "student_id": row.student_id,
+        "student_email": row.student_email,
+        "student_name": row.student_name,
+        "student_timezone": row.student_time_zone,
+        "tutor_id": tutor.id,
+        "tutor_email": tutor.email,
+        "tutor_name": tutor.name,
+        "tutor_timezone": tutor.time_zone,
+        "starts_at": row.starts_at,
+        "ends_at": row.ends_at,
+        "ics_uid": calendar.stable_uid("session", row.id),
+        "ics_sequence": row.ics_sequence,
+    }
+
+
+def session_view(row: TutoringSession, tutor: Tutor) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "status": row.status,
+        "student_id": row.student_id,
+        "student_name": row.student_name,
+        "student_email": row.student_email,
+        "time_zone": row.student_time_zone,
+        "tutor_id": tutor.id,
+        "tutor_name": tutor.name,
+        "tutor_time_zone": tutor.time_zone,
+        "starts_at": row.starts_at,
+        "ends_at": row.ends_at,
+        "reschedules": row.reschedules,
+        "reschedules_left": max(0, domain.DEFAULT_RESCHEDULE_LIMIT - row.reschedules),
+        "cancelled_by": row.cancelled_by,
+        "cancel_reason": row.cancel_reason,
+        "credit_returned": row.credit_returned,
+        "lesson_note": row.lesson_note,
+        "completed_at": row.completed_at,
+        "created_at": row.created_at,
+    }
+
+
+def _return_hour(session: Session, row: TutoringSession) -> None:
+    ledger = _ledger(session, row.student_id, row.tutor_id)
+    ledger.used -= 1
+    ledger.updated_at = utcnow()
+
+
+def book_session(
+    uow: UnitOfWork, principal: Principal, tutor_id: str, starts_at: datetime, time_zone: str
+) -> dict[str, Any]:
+    """Book a paid session with one hour of credit, after a completed consultation.
+
+    The tutor's row is locked first (one tutor's bookings are decided one at a time) and the
+    hour is drawn by a conditional ``UPDATE`` in the same transaction, so neither the slot
+    nor the last hour can be taken twice.
+    """
+    domain.zone(time_zone, field="time_zone")
+    now = utcnow()
+    with uow:
+        session = uow.session
+        tutor = _tutor(session, tutor_id, lock=True)
+        consulted = session.scalar(
+            select(Consultation.id).where(
+                Consultation.student_id == principal.user_id,
+                Consultation.tutor_id == tutor.id,
+                Consultation.status == domain.ConsultationState.COMPLETED,
+            )
+        )
+        if consulted is None:
+            raise domain.ConsultationFirst(
+                "Sessions follow a completed consultation with the same tutor", field="tutor_id"
+            )
+        drawn = session.execute(
+            update(Credits)
+            .where(
+                Credits.student_id == principal.user_id,
+                Credits.tutor_id == tutor.id,
+                Credits.purchased - Credits.used - Credits.refunded > 0,
+            )
+            .values(used=Credits.used + 1, updated_at=now)
+        )
+        if drawn.rowcount == 0:
+            raise domain.NoCredit("Buy a package of hours with this tutor first", field="tutor_id")
+        wanted = _offered_slot(session, tutor, "session", starts_at, now)
+        row = TutoringSession(
+            id=_new_id(),
+            student_id=principal.user_id,
+            student_email=principal.email or "",
+            student_name=principal.name or "",
+            student_time_zone=time_zone,
+            tutor_id=tutor.id,
+            starts_at=wanted.starts_at,
+            ends_at=wanted.ends_at,
+            status=domain.SessionState.BOOKED.value,
+            ics_sequence=0,
+            reschedules=0,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(row)
+        session.add(
+            TutorBooking(
+                tutor_id=tutor.id,
+                starts_at=row.starts_at,
+                ends_at=row.ends_at,
+                kind="session",
+                ref_id=row.id,
+            )
+        )
+        _flush_booking(session)
+        uow.record("session.booked", {**_session_facts(row, tutor), "rescheduled": False})
+        view = session_view(row, tutor)
+        uow.commit()
+        return view
+
+
+def _flush_booking(session: Session) -> None:
+    try:
+        session.flush()
+    except IntegrityError as err:
+        if _is_violation(err, "uq_tutor_bookings_tutor_id_starts_at"):
+            raise domain.SlotTaken("Someone has just booked that time", field="starts_at") from err
+        raise
+
+
+def _session(
+    session: Session, principal: Principal, session_id: str, *, lock: bool = False
+) -> tuple[TutoringSession, Tutor]:
+    """A session its student or its tutor may see; anyone else is refused."""
+    query = select(TutoringSession).where(TutoringSession.id == session_id)
+    row = session.scalar(query.with_for_update() if lock else query)
+    if row is None:
+        raise domain.SessionNotFound(f"There is no session {session_id!r}")
+    if principal.user_id not in (row.student_id, row.tutor_id):
+        raise Forbidden("That session belongs to someone else.")
+    return row, session.get(Tutor, row.tutor_id)
+
+
+def my_sessions(uow: UnitOfWork, principal: Principal) -> list[dict[str, Any]]:
+    with uow:
+        rows = uow.session.execute(
+            select(TutoringSession, Tutor)
+            .join(Tutor, Tutor.id == TutoringSession.tutor_id)
+            .where(
+                (TutoringSession.student_id == principal.user_id)
+                | (TutoringSession.tutor_id == principal.user_id)
+            )
+            .order_by(TutoringSession.starts_at.desc())
+        ).all()
+        return [session_view(s, t) for s, t in rows]
+
+
+def get_session(uow: UnitOfWork, principal: Principal, session_id: str) -> dict[str, Any]:
+    with uow:
+        return session_view(*_session(uow.session, principal, session_id))
+
+
+def cancel_session(
+    uow: UnitOfWork, principal: Principal, session_id: str, reason: str
+) -> dict[str, Any]:
+    """The student (before the cut-off, or forfeiting the hour) or the tutor calls it off."""
+    now = utcnow()
+    with uow:
+        row, tutor = _session(uow.session, principal, session_id, lock=True)
+        by = "student" if principal.user_id == row.student_id else "tutor"
+        domain.ensure_session_booked(row.status)
+        outcome = domain.cancellation_outcome(row.starts_at, now, by)
+        if outcome.credit_returned:
+            _return_hour(uow.session, row)
+        row.status = domain.SessionState.CANCELLED.value
+        row.cancelled_by, row.cancel_reason = by, reason
+        row.credit_returned = outcome.credit_returned
+        row.ics_sequence += 1
+        row.updated_at = now
+        uow.session.execute(delete(TutorBooking).where(TutorBooking.ref_id == row.id))
+        uow.record(
+            "session.cancelled",
+            {
+                **_session_facts(row, tutor),
+                "cancelled_by": by,
+                "credit_returned": outcome.credit_returned,
+                "reason": reason,
+            },
+        )
+        view = session_view(row, tutor)
+        uow.commit()
+        return view
+
+
+def reschedule_session(
+    uow: UnitOfWork, principal: Principal, session_id: str, starts_at: datetime
+) -> dict[str, Any]:
+    """The student moves the session to another offered slot: same booking row, same UID."""
+    now = utcnow()
+    with uow:
+        row, _ = _session(uow.session, principal, session_id, lock=True)
+        if principal.user_id != row.student_id:
+            raise Forbidden("Only the session's student may reschedule it.")
+        domain.ensure_session_booked(row.status)
+        domain.check_reschedule(row.reschedules, row.starts_at, now)
+        tutor = _tutor(uow.session, row.tutor_id, lock=True)
+        wanted = _offered_slot(uow.session, tutor, "session", starts_at, now, ignore_ref=row.id)
+        uow.session.execute(
+            update(TutorBooking)
+            .where(TutorBooking.ref_id == row.id)
+            .values(starts_at=wanted.starts_at, ends_at=wanted.ends_at)
+        )
+        row.starts_at, row.ends_at = wanted.starts_at, wanted.ends_at
+        row.reschedules += 1
+        row.ics_sequence += 1
+        row.updated_at = now
+        _flush_booking(uow.session)
+        uow.record("session.booked", {**_session_facts(row, tutor), "rescheduled": True})
+        view = session_view(row, tutor)
+        uow.commit()
+        return view
+
+
+def complete_session(
+    uow: UnitOfWork, principal: Principal, session_id: str, lesson_note: str
+) -> dict[str, Any]:
+    """The tutor held the session and writes the lesson note the student is emailed."""
+    now = utcnow()
+    with uow:
+        row, tutor = _session(uow.session, principal, session_id, lock=True)
+        if principal.user_id != row.tutor_id:
+            raise Forbidden("Only the session's tutor may complete it.")
+        domain.ensure_session_booked(row.status)
+        domain.ensure_session_started(row.starts_at, now)
+        row.status = domain.SessionState.COMPLETED.value
+        row.lesson_note = lesson_note
+        row.completed_at = row.updated_at = now
+        uow.record(
+            "session.completed",
+            {
+                "session_id": row.id,
+                "student_id": row.student_id,
+                "student_email": row.student_email,
+                "student_name": row.student_name,
+                "tutor_id": tutor.id,
+                "tutor_name": tutor.name,
+                "starts_at": row.starts_at,
+                "lesson_note": lesson_note,
+            },
+        )
+        view = session_view(row, tutor)
+        uow.commit()
+        return view
+
+
+# --- reminders -----------------------------------------------------------------------------------
+
+
+def send_reminders(uow: UnitOfWork, now: datetime | None = None) -> int:
+    """Publish ``session.reminder_due`` for booked sessions starting within the next 24 hours.
+
+    Each reminder is marked on its session (``reminder_sent_for = starts_at``) in the same
+    transaction as its event, so a restarted or second worker never sends it again, and a
+    moved session gets one for its new time. Rows another worker holds are skipped.
+    """
+    now = now or utcnow()
+    with uow:
+        rows = uow.session.scalars(
+            select(TutoringSession)
+            .where(
+                TutoringSession.status == domain.SessionState.BOOKED,
+                TutoringSession.starts_at > now,
+                TutoringSession.starts_at <= now + timedelta(hours=REMINDER_LEAD_HOURS),
+                or_(
+                    TutoringSession.reminder_sent_for.is_(None),
+                    TutoringSession.reminder_sent_for != TutoringSession.starts_at,
+                ),
+            )
+            .order_by(TutoringSession.starts_at)
+            .limit(500)
+            .with_for_update(skip_locked=True)
+        ).all()
+        sent = 0
+        for row in rows:
+            if not domain.reminder_due(row.starts_at, row.reminder_sent_for, now):
+                continue
+            tutor = uow.session.get(Tutor, row.tutor_id)
+            uow.record("session.reminder_due", _session_facts(row, tutor))
+            row.reminder_sent_for = row.starts_at
+            sent += 1
+        uow.commit()
+        return sent

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+import sqlalchemy as sa
+
 from services.identity.tests.helpers import PASSWORD, admin_token, bearer, login, student_tokens
+from services.tutoring.models import TutorBooking, TutoringSession
 from shared.db import utcnow
-from shared.testing.fixtures import ServiceUnderTest, pump
+from shared.testing.fixtures import ServiceUnderTest, pump, wait_for
 
 WEEKDAYS_9_TO_12 = [{"weekday": d, "start": "09:00", "end": "12:00"} for d in range(7)]
+ALL_DAY = [{"weekday": d, "start": "00:00", "end": "23:59"} for d in range(7)]
+RATE = 8000
 
 
 def intake(**changes: Any) -> dict[str, Any]:
@@ -30,6 +35,7 @@ class World:
     identity: ServiceUnderTest
     tutoring: ServiceUnderTest
     _admin: str | None = field(default=None)
+    payments: ServiceUnderTest | None = None
 
     @property
     def client(self):
@@ -114,3 +120,93 @@ class World:
 
     def events(self, event_type: str) -> list[dict[str, Any]]:
         return self.tutoring.recorded(event_type)
+
+    # --- packages and sessions (the world with payments) ----------------------------------------
+
+    def session_tutor(self, email: str = "tess@example.com") -> tuple[dict, str]:
+        """A tutor selling hours at RATE, open all day, bookable at no notice; (headers, id)."""
+        headers, tutor_id = self.available_tutor(
+            email=email, session_rate_minor=RATE, min_notice_hours=0
+        )
+        r = self.client.put(
+            "/api/tutors/me/availability", json={"weekly": ALL_DAY}, headers=headers
+        )
+        assert r.status_code == 200, r.get_json()
+        return headers, tutor_id
+
+    def payment_status(self, purchase_ref: str) -> str | None:
+        from services.payments.tests.helpers import service_token
+
+        r = self.payments.client.get(
+            f"/api/payments/by-purchase/{purchase_ref}", headers=bearer(service_token())
+        )
+        return r.get_json()["status"] if r.status_code == 200 else None
+
+    def buy(self, student: dict[str, str], tutor_id: str, hours: int = 5) -> dict[str, Any]:
+        """Buy a package and pay at Stripe as the checkout page does; returns the paid package."""
+        from services.payments.tests.helpers import pay
+
+        r = self.client.post(
+            "/api/packages", json={"tutor_id": tutor_id, "hours": hours}, headers=student
+        )
+        assert r.status_code == 201, r.get_json()
+        package = r.get_json()
+        assert pay(package["checkout"]["client_secret"]) == "succeeded"
+        ref = f"package:{package['id']}"
+        wait_for(
+            lambda: self.payment_status(ref) == "succeeded",
+            message="payments to hear of the payment from Stripe's webhook",
+        )
+        pump(self.payments, self.tutoring)
+        r = self.client.get(f"/api/packages/{package['id']}", headers=student)
+        assert r.get_json()["status"] == "paid", r.get_json()
+        return r.get_json()
+
+    def credits(self, student: dict[str, str], tutor_id: str) -> int:
+        r = self.client.get("/api/credits", headers=student)
+        assert r.status_code == 200, r.get_json()
+        return next((c["hours_available"] for c in r.get_json() if c["tutor_id"] == tutor_id), 0)
+
+    def session_slots(self, tutor_id: str) -> list[str]:
+        r = self.client.get(f"/api/tutors/{tutor_id}/slots?kind=session")
+        assert r.status_code == 200, r.get_json()
+        return [s["starts_at"] for s in r.get_json()]
+
+    def slot_after(self, tutor_id: str, hours: float) -> str:
+        """The first session slot at least ``hours`` from now."""
+        earliest = utcnow() + timedelta(hours=hours)
+        return next(
+            s for s in self.session_slots(tutor_id) if datetime.fromisoformat(s) >= earliest
+        )
+
+    def book_session(self, student: dict[str, str], tutor_id: str, starts_at: str):
+        return self.client.post(
+            "/api/sessions",
+            json={"tutor_id": tutor_id, "starts_at": starts_at, "time_zone": "Europe/Berlin"},
+            headers=student,
+        )
+
+    def ready_student(self, tutor: dict, tutor_id: str, email: str = "ada@example.com") -> dict:
+        """A student who paid for five hours and had their consultation with the tutor."""
+        student = self.student(email)
+        self.completed(student, tutor, tutor_id)
+        self.buy(student, tutor_id)
+        return student
+
+    def session(self, student: dict, tutor_id: str, hours_ahead: float = 48) -> dict[str, Any]:
+        r = self.book_session(student, tutor_id, self.slot_after(tutor_id, hours_ahead))
+        assert r.status_code == 201, r.get_json()
+        return r.get_json()
+
+    def move_session(self, session_id: str, starts_at: datetime) -> None:
+        """Put a session at another time directly (to stand at its start without waiting)."""
+        with self.tutoring.runtime.db.session() as s, s.begin():
+            row = s.get(TutoringSession, session_id)
+            length = row.ends_at - row.starts_at
+            values = {"starts_at": starts_at, "ends_at": starts_at + length}
+            s.execute(
+                sa.update(TutoringSession).where(TutoringSession.id == session_id).values(**values)
+            )
+            s.execute(
+                sa.update(TutorBooking).where(TutorBooking.ref_id == session_id).values(**values)
+            )

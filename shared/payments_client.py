@@ -1,8 +1,9 @@
-"""The one synchronous call enrollment makes: asking payments for a checkout (DESIGN.md §2).
+"""The synchronous call enrollment and tutoring make: asking payments for a checkout (§2).
 
 A student is waiting for the answer, so it is HTTP with a short timeout; every failure
 (payments or identity unreachable, a 5xx, an answer we cannot read) becomes
-:class:`PaymentsUnavailable` (503), and the caller decides what to undo.
+:class:`PaymentsUnavailable` (503), and the caller decides what to undo. Each service calls
+with its own service token and names its ``purchase_kind``.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from typing import Any
 
 import requests
 
-from services.enrollment.domain import PaymentsUnavailable
 from shared import config, context
 from shared.auth import ServiceTokens
+from shared.errors import PaymentsUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -23,9 +24,15 @@ TIMEOUT = 10
 
 
 class PaymentsClient:
-    """Payments' HTTP API, called with enrollment's own service token."""
+    """Payments' HTTP API, called with the calling service's own service token."""
 
-    def __init__(self, base_url: str | None = None, tokens: ServiceTokens | None = None) -> None:
+    def __init__(
+        self,
+        service: str,
+        base_url: str | None = None,
+        tokens: ServiceTokens | None = None,
+    ) -> None:
+        self.service = service
         self._base_url = base_url
         self._tokens = tokens
         self._lock = threading.Lock()
@@ -38,12 +45,13 @@ class PaymentsClient:
         # Made on first use: identity's address is read from the environment then, not at import.
         with self._lock:
             if self._tokens is None:
-                self._tokens = ServiceTokens("enrollment")
+                self._tokens = ServiceTokens(self.service)
             return self._tokens
 
     def create_intent(
         self,
         *,
+        purchase_kind: str,
         purchase_ref: str,
         user_id: str,
         email: str,
@@ -55,7 +63,7 @@ class PaymentsClient:
         """The PaymentIntent of a purchase: created once, the same one on every later call."""
         body = {
             "purchase_ref": purchase_ref,
-            "purchase_kind": "enrollment",
+            "purchase_kind": purchase_kind,
             "user_id": user_id,
             "email": email,
             "name": name,
@@ -119,4 +127,4 @@ class PaymentsClient:
 
 def for_runtime(runtime: Any) -> PaymentsClient:
     """The process's one client (its service token is cached across requests and jobs)."""
-    return runtime.extras.setdefault("payments", PaymentsClient())
+    return runtime.extras.setdefault("payments", PaymentsClient(runtime.service))

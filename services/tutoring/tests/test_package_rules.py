@@ -1,0 +1,64 @@
+"""Package prices, refunded hours, session states and reminders: pure rules, no database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from services.tutoring import domain
+
+NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+
+
+def test_a_package_costs_the_rate_times_hours_and_ten_hours_are_ten_percent_off():
+    assert domain.package_price(8000, 1) == 8000
+    assert domain.package_price(8000, 5) == 40000
+    assert domain.package_price(8000, 10) == 72000
+
+
+def test_a_discounted_price_rounds_down_to_a_whole_minor_unit():
+    assert domain.package_price(999, 10) == 8991
+
+
+def test_only_packages_of_one_five_or_ten_hours_are_sold():
+    with pytest.raises(domain.InvalidPackage) as err:
+        domain.package_price(8000, 3)
+    assert err.value.field == "hours"
+
+
+@pytest.mark.parametrize("rate", [None, 0])
+def test_a_tutor_without_a_rate_sells_no_package(rate):
+    with pytest.raises(domain.InvalidPackage) as err:
+        domain.package_price(rate, 5)
+    assert err.value.field == "tutor_id"
+
+
+def test_a_full_refund_covers_every_hour_and_a_partial_one_rounds_up():
+    assert domain.hours_refunded(5, 40000, 40000) == 5
+    assert domain.hours_refunded(5, 40000, 8000) == 1
+    assert domain.hours_refunded(5, 40000, 8001) == 2
+    assert domain.hours_refunded(5, 40000, 0) == 0
+    assert domain.hours_refunded(5, 40000, 99999) == 5
+
+
+def test_only_a_booked_session_can_be_cancelled_moved_or_completed():
+    domain.ensure_session_booked("booked")
+    for state in ("cancelled", "completed"):
+        with pytest.raises(domain.SessionNotBooked):
+            domain.ensure_session_booked(state)
+
+
+def test_a_session_is_completed_only_once_it_has_started():
+    with pytest.raises(domain.SessionNotStarted):
+        domain.ensure_session_started(NOW + timedelta(minutes=1), NOW)
+    domain.ensure_session_started(NOW, NOW)
+
+
+def test_a_reminder_is_due_within_24_hours_once_per_start_time():
+    soon = NOW + timedelta(hours=23)
+    assert domain.reminder_due(soon, None, NOW)
+    assert not domain.reminder_due(soon, soon, NOW)
+    assert domain.reminder_due(soon, soon - timedelta(hours=1), NOW)  # moved: a new reminder
+    assert not domain.reminder_due(NOW + timedelta(hours=25), None, NOW)
+    assert not domain.reminder_due(NOW - timedelta(minutes=1), None, NOW)
