@@ -148,3 +148,73 @@ def test_student_books_tutor_runs_the_consultation_and_the_plan_reaches_the_cale
     events = feed.walk("VEVENT")
     assert any("consultation" in str(e["SUMMARY"]).lower() for e in events)
     assert any(e["DTSTART"].params.get("VALUE") == "DATE" for e in events)
+
+
+def completed_consultation(school, tutor: dict[str, str], email: str, name: str) -> None:
+    """A student whose initial consultation with the tutor is done (journeys 1 and 2)."""
+    requests.post(
+        f"{school.identity.url}/api/users",
+        json={"email": email, "password": PASSWORD, "name": name},
+    )
+    me = api_login(school, email)
+    slots = requests.get(
+        f"{school.tutoring.url}/api/tutors/{tutor['id']}/slots",
+        params={"kind": "consultation", "tz": "Europe/London"},
+    ).json()
+    booked = requests.post(
+        f"{school.tutoring.url}/api/consultations",
+        headers=me,
+        json={
+            "tutor_id": tutor["id"],
+            "starts_at": slots[0]["starts_at"],
+            "time_zone": "Europe/London",
+            "intake": {
+                "exam": "step2ck",
+                "exam_date": (date.today() + timedelta(days=90)).isoformat(),
+                "attempts": 0,
+                "weekly_hours": 20,
+                "weak_areas": ["cardiovascular"],
+            },
+        },
+    )
+    assert booked.status_code == 201, booked.text
+    headers = {"Authorization": tutor["Authorization"]}
+    done = requests.post(
+        f"{school.tutoring.url}/api/consultations/{booked.json()['id']}/complete", headers=headers
+    )
+    assert done.status_code == 200, done.text
+
+
+def test_student_buys_hours_by_card_and_books_a_session_from_them(school, browser):
+    tutor = invited_tutor(school)
+    completed_consultation(school, tutor, "sam@example.com", "Sam Okoye")
+
+    page = browser.new_context(timezone_id="Europe/London").new_page()
+    browser_sign_in(school, page, "sam@example.com")
+    page.goto(f"{school.site}/tutoring/{tutor['id']}")
+    page.get_by_role("radio", name=re.compile(r"5 hours")).check()
+    page.get_by_role("button", name="Continue to payment").click()
+    card = page.locator("#card-element")
+    expect(card.locator("input")).to_have_count(5)
+    for placeholder, value in (
+        ("number", "4242424242424242"),
+        ("exp_month", "12"),
+        ("exp_year", "34"),
+        ("cvc", "123"),
+        ("postal_code", "SW1A1AA"),
+    ):
+        card.locator(f"input[placeholder={placeholder}]").fill(value)
+    page.get_by_role("button", name=re.compile("^Pay")).click()
+    expect(page.get_by_role("heading", name="Hours added")).to_be_visible(timeout=30000)
+    wait_for_mail(school.smtp, "sam@example.com", "receipt")
+
+    page.get_by_role("link", name="Book a session").click()
+    page.locator("#sessions a.slot").first.click()
+    page.get_by_role("button", name="Book this session").click()
+    expect(page.get_by_role("heading", name="Session booked")).to_be_visible()
+    invite_mail = wait_for_mail(school.smtp, "sam@example.com", "session")
+    [ics] = [p for p in invite_mail.iter_attachments() if p.get_filename() == "invite.ics"]
+    assert str(Calendar.from_ical(ics.get_content())["METHOD"]) == "REQUEST"
+
+    page.goto(f"{school.site}/my/tutoring")
+    expect(page.get_by_text(re.compile(r"4 hours")).first).to_be_visible()
