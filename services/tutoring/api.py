@@ -432,9 +432,13 @@ def complete_session(body: dict[str, Any], session_id: str) -> dict[str, Any]:
 @blp.response(200, schemas.CalendarLinkSchema)
 @auth.require("student")
 def my_calendar() -> dict[str, str]:
-    """The secret address of my calendar feed (consultations, sessions, study plan days)."""
+    """The secret address of my calendar feed (consultations, sessions, study plan days).
+
+    It is on the site (``PUBLIC_URL``), the one address calendar apps can reach; the site
+    hands the request to ``/api/calendar/<token>.ics`` here.
+    """
     token = service.calendar_token(_uow(), auth.current_principal())
-    return {"url": f"{config.service_url('tutoring')}/api/calendar/{token}.ics"}
+    return {"url": f"{config.public_url()}/calendar/{token}.ics"}
 
 
 @blp.route("/calendar/<token>.ics", methods=["GET"])

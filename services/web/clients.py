@@ -345,6 +345,20 @@ class TutoringClient(ServiceClient):
     def calendar(self, token: str) -> dict:
         return self.call("GET", "/api/calendar/me", token=token)
 
+    def calendar_feed(self, feed_token: str) -> bytes | None:
+        """A student's iCalendar feed (None when the secret is unknown); not JSON, so raw."""
+        try:
+            response = self.session.get(
+                f"{self.base_url}/api/calendar/{_segment(feed_token)}.ics", timeout=TIMEOUT
+            )
+        except requests.RequestException as exc:
+            raise ServiceUnavailable(self.service, type(exc).__name__) from exc
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise ServiceUnavailable(self.service, f"HTTP {response.status_code}")
+        return response.content
+
     def buy_package(self, token: str, tutor_id: str, hours: int) -> dict:
         body = {"tutor_id": tutor_id, "hours": hours}
         return self.call("POST", "/api/packages", json=body, token=token)

@@ -129,7 +129,7 @@ def test_the_calendar_feed_holds_the_consultation_in_the_students_zone_and_the_p
     for headers, expect_days in ((student, True), (later, False)):
         link = world.client.get("/api/calendar/me", headers=headers).get_json()["url"]
         assert link == world.client.get("/api/calendar/me", headers=headers).get_json()["url"]
-        r = world.client.get(urlsplit(link).path)
+        r = world.client.get("/api" + urlsplit(link).path)
         assert r.status_code == 200
         assert r.headers["Content-Type"] == "text/calendar; charset=utf-8"
         cal = Calendar.from_ical(r.data)

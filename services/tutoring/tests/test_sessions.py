@@ -220,6 +220,6 @@ def test_a_booked_session_appears_in_the_students_calendar_feed(paid_world: Worl
     student = world.ready_student(tutor, tutor_id)
     session = world.session(student, tutor_id)
     url = world.client.get("/api/calendar/me", headers=student).get_json()["url"]
-    feed = world.client.get(urlsplit(url).path).get_data(as_text=True)
+    feed = world.client.get("/api" + urlsplit(url).path).get_data(as_text=True)
     assert f"UID:session-{session['id']}@preceptor" in feed
     assert "Tutoring session with Tess Tutor" in feed

@@ -14,12 +14,13 @@ from datetime import UTC, date, datetime, timedelta
 from itertools import groupby
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 
 from services.web import clients, security
 from services.web.pages import checkout as payment_steps
 from services.web.pages import formatting
 from services.web.pages.forms import Form
+from shared.calendar import FEED_CONTENT_TYPE
 
 bp = Blueprint("tutoring_pages", __name__)
 
@@ -588,3 +589,14 @@ def reschedule_session(session_id: str):
     when = formatting.format_datetime(moved.get("starts_at"), viewer_zone())
     flash(f"Your session is moved to {when}. Your calendar updates by itself.", "success")
     return redirect(url_for(".my_tutoring", tz=viewer_zone()))
+
+
+@bp.get("/calendar/<feed_token>.ics")
+def calendar_feed(feed_token: str) -> Response:
+    """The student's calendar feed at the site's public address (the secret is the token)."""
+    body = clients.tutoring.calendar_feed(feed_token)
+    if body is None:
+        abort(404)
+    response = Response(body, content_type=FEED_CONTENT_TYPE)
+    response.headers["Cache-Control"] = "private, max-age=300"
+    return response

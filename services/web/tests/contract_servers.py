@@ -890,6 +890,14 @@ class TutoringContract(ContractServer):
         return record, None
 
     def routes(self, app: Flask) -> None:
+        @app.get("/api/calendar/<name>")
+        def calendar_feed(name: str):
+            if name != "feed-token.ics":
+                return problem(404, "No calendar at that address")
+            return Response(
+                b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", content_type="text/calendar; charset=utf-8"
+            )
+
         @app.get("/api/tutors")
         def tutors():
             return jsonify(list(TUTORS.values()))

@@ -207,3 +207,12 @@ def test_navigation_offers_tutoring_to_everyone_and_my_tutoring_to_students(clie
 
     assert 'href="/my/tutoring">My tutoring</a>' in html
     assert "Tutor dashboard" not in html
+
+
+def test_the_calendar_feed_is_served_at_the_sites_public_address(client, tutoring_api):
+    response = client.get("/calendar/feed-token.ics")
+
+    assert response.status_code == 200
+    assert response.mimetype == "text/calendar"
+    assert response.get_data().startswith(b"BEGIN:VCALENDAR")
+    assert client.get("/calendar/not-a-token.ics").status_code == 404
