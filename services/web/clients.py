@@ -345,6 +345,9 @@ class TutoringClient(ServiceClient):
     def calendar(self, token: str) -> dict:
         return self.call("GET", "/api/calendar/me", token=token)
 
+    def admin_tutors(self, token: str) -> list:
+        return self.call("GET", "/api/admin/tutors", token=token)
+
     def calendar_feed(self, feed_token: str) -> bytes | None:
         """A student's iCalendar feed (None when the secret is unknown); not JSON, so raw."""
         try:

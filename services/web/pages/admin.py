@@ -297,3 +297,11 @@ def payments():
         refunds=ledger.get("refunds") or [],
         disputes=ledger.get("disputes") or [],
     )
+
+
+@bp.get("/tutors")
+@security.role_required("admin")
+def tutors():
+    """Every tutor with their profile and booking settings (new tutors are invited in Users)."""
+    listing = clients.tutoring.admin_tutors(security.access_token()) or []
+    return render_template("admin_tutors.html", tutors=listing)

@@ -890,6 +890,31 @@ class TutoringContract(ContractServer):
         return record, None
 
     def routes(self, app: Flask) -> None:
+        @app.get("/api/admin/tutors")
+        def admin_tutors():
+            user = self._bearer_user()
+            if user is None or "admin" not in user["roles"]:
+                return problem(403, "This needs the role admin.")
+            return jsonify(
+                [
+                    {
+                        "id": "tutor-1",
+                        "name": "Dr Rao",
+                        "email": "rao@example.org",
+                        "bio": "",
+                        "exams": ["step1"],
+                        "time_zone": "America/New_York",
+                        "session_rate_minor": 12000,
+                        "currency": "USD",
+                        "consultation_minutes": 30,
+                        "session_minutes": 60,
+                        "buffer_minutes": 15,
+                        "min_notice_hours": 24,
+                        "horizon_days": 28,
+                    }
+                ]
+            )
+
         @app.get("/api/calendar/<name>")
         def calendar_feed(name: str):
             if name != "feed-token.ics":

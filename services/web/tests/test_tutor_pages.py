@@ -412,3 +412,19 @@ def test_session_forms_need_the_csrf_token(client, tutoring_api):
 
     assert response.status_code == 400
     assert tutoring_api.calls_to("POST", "/api/sessions/ses-booked/complete") == []
+
+
+def test_admins_see_every_tutor_with_their_settings(client, tutoring_api):
+    sign_in(client, "admin@example.org")
+
+    response = client.get("/admin/tutors")
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Dr Rao" in html and "America/New_York" in html and "No bio yet" in html
+
+
+def test_students_cannot_see_the_tutor_list_for_admins(client, tutoring_api):
+    sign_in(client)
+
+    assert client.get("/admin/tutors").status_code == 403
