@@ -94,6 +94,15 @@ def test_student_books_tutor_runs_the_consultation_and_the_plan_reaches_the_cale
     school, browser
 ):
     invited_tutor(school)
+    admin = browser.new_context().new_page()
+    admin.goto(f"{school.site}/login")
+    admin.get_by_label("Email address").fill(config.env("ADMIN_EMAIL", "admin@preceptor.localhost"))
+    admin.get_by_label("Password").fill(config.admin_password())
+    admin.get_by_role("button", name="Sign in").click()
+    admin.goto(f"{school.site}/admin/tutors")
+    expect(admin.get_by_role("row", name=re.compile("Dr Anita Rao"))).to_contain_text(
+        "America/New_York"
+    )
     requests.post(
         f"{school.identity.url}/api/users",
         json={"email": "priya@example.com", "password": PASSWORD, "name": "Priya Nair"},
