@@ -123,6 +123,25 @@ class SubscriberUnsubscribed(EventData):
     email = Email(required=True)
 
 
+@event(
+    "campaign.sent",
+    producer="email",
+    description="""
+A campaign finished: every recipient it had when sending started was mailed once, skipped by
+the suppression list, or failed for good. The figures are final.
+""",
+)
+class CampaignSent(EventData):
+    campaign_id = fields.String(required=True)
+    subject = fields.String(required=True)
+    audience = fields.String(required=True)
+    recipients = fields.Integer(required=True, validate=validate.Range(min=0))
+    sent = fields.Integer(required=True, validate=validate.Range(min=0))
+    failed = fields.Integer(required=True, validate=validate.Range(min=0))
+    suppressed = fields.Integer(required=True, validate=validate.Range(min=0))
+    finished_at = fields.AwareDateTime(required=True)
+
+
 # --- enrollment ---------------------------------------------------------------------------
 
 
@@ -496,3 +515,93 @@ is moved), whatever the worker restarts.
 )
 class SessionReminderDue(MeetingFacts):
     session_id = fields.String(required=True)
+
+
+# --- testimonials -------------------------------------------------------------------------
+
+PROGRAM = validate.Regexp(r"^(tutoring|course:[a-z0-9][a-z0-9-]*)$")
+"""A testimonial is about a course (``course:<slug>``) or about 1:1 ``tutoring``."""
+AUTHOR_ROLES = ("student", "tutor", "staff")
+
+
+@event(
+    "testimonial.requested",
+    producer="testimonials",
+    description="""
+A student finished a course (``enrollment.completed``) or their Nth tutoring session, and is
+asked once per program for their story. ``token`` is the signed, expiring submission link's
+secret; the email service mails ``PUBLIC_URL/testimonials/new/<token>``.
+""",
+)
+class TestimonialRequested(EventData):
+    request_id = fields.String(required=True)
+    user_id = fields.String(required=True)
+    email = Email(required=True)
+    name = fields.String(required=True)
+    program = fields.String(required=True, validate=PROGRAM)
+    program_label = fields.String(required=True)
+    token = fields.String(required=True)
+    expires_at = fields.AwareDateTime(required=True)
+
+
+@event(
+    "testimonial.submitted",
+    producer="testimonials",
+    description="""
+Someone submitted a testimonial; it waits for moderation. Without ``consent`` it is private
+feedback and can never be published.
+""",
+)
+class TestimonialSubmitted(EventData):
+    testimonial_id = fields.String(required=True)
+    user_id = fields.String(required=True, allow_none=True)
+    display_name = fields.String(required=True)
+    program = fields.String(required=True, validate=PROGRAM)
+    rating = fields.Integer(required=True, validate=validate.Range(min=1, max=5))
+    consent = fields.Boolean(required=True)
+    verified = fields.Boolean(required=True)
+    author_role = fields.String(required=True, validate=validate.OneOf(AUTHOR_ROLES))
+
+
+@event(
+    "testimonial.approved",
+    producer="testimonials",
+    description="""
+Marketing approved a testimonial: it is on the public wall. The email service thanks the author.
+""",
+)
+class TestimonialApproved(EventData):
+    testimonial_id = fields.String(required=True)
+    user_id = fields.String(required=True, allow_none=True)
+    email = Email(required=True)
+    display_name = fields.String(required=True)
+    program = fields.String(required=True, validate=PROGRAM)
+    program_label = fields.String(required=True)
+    verified = fields.Boolean(required=True)
+
+
+@event(
+    "testimonial.rejected",
+    producer="testimonials",
+    description="""
+Marketing rejected a testimonial (or took an approved one down), for a stated reason that is
+never the rating alone.
+""",
+)
+class TestimonialRejected(EventData):
+    testimonial_id = fields.String(required=True)
+    user_id = fields.String(required=True, allow_none=True)
+    reason = fields.String(required=True)
+
+
+@event(
+    "testimonial.featured",
+    producer="testimonials",
+    description="""
+Marketing featured an approved testimonial (``featured`` true: first on the wall) or stopped
+featuring it (``featured`` false).
+""",
+)
+class TestimonialFeatured(EventData):
+    testimonial_id = fields.String(required=True)
+    featured = fields.Boolean(required=True)
