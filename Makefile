@@ -10,6 +10,7 @@ VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 INSTALLED := $(VENV)/.installed
 VAR_DIR ?= var
+TEST_WORKERS ?= 2
 PYTEST_ARGS ?=
 export VAR_DIR
 
@@ -17,7 +18,7 @@ export VAR_DIR
 
 help:
 	@echo "make run      start every service and worker (embedded defaults), print the site URL"
-	@echo "make test     run the tests (starts PostgreSQL and RabbitMQ on 127.0.0.1 if needed)"
+	@echo "make test     run the tests in TEST_WORKERS processes (starts PostgreSQL and RabbitMQ if needed)"
 	@echo "make install  create .venv and install Preceptor with its dev tools"
 	@echo "make lint     ruff check"
 	@echo "make fmt      ruff format and ruff check --fix"
@@ -57,7 +58,7 @@ run: install
 # --- test: the tests against real PostgreSQL, RabbitMQ and Chromium -------------------------
 
 test: install browser postgres rabbitmq
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # Chromium and fonts for the Playwright browser tests, from Debian, only when missing.
 browser:

@@ -1,8 +1,11 @@
 """The embedded Stripe: localstripe (PyPI, GPL-3.0) in its own process, bound to loopback.
 
 localstripe's own CLI binds every interface and reloads state from the system temp folder; this
-runner starts its aiohttp app on 127.0.0.1 with empty state. We import it only in this separate
-process and never ship its code (DESIGN.md §8).
+runner starts its aiohttp app on 127.0.0.1 with empty state, kept in memory only. localstripe
+pickles its whole store to one fixed file (/tmp/localstripe.pickle) after every write, which
+grows slower with every object and lets two instances (parallel test workers) overwrite each
+other's file; nothing here ever reloads it, so the runner switches the dump off. We import it
+only in this separate process and never ship its code (DESIGN.md §8).
 """
 
 from __future__ import annotations
@@ -18,7 +21,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     from aiohttp import web
+    from localstripe.resources import Store
     from localstripe.server import app
+
+    Store.dump_to_disk = lambda self: None  # in memory only (see the module docstring)
 
     logging.basicConfig(level=logging.WARNING)
     print(f"localstripe listening on http://{args.host}:{args.port}", flush=True)
