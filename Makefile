@@ -14,7 +14,7 @@ TEST_WORKERS ?= 2
 PYTEST_ARGS ?=
 export VAR_DIR
 
-.PHONY: help install run test lint fmt migrate dlq docs clean browser postgres rabbitmq
+.PHONY: help install run test bench lint fmt migrate dlq docs clean browser postgres rabbitmq
 
 help:
 	@echo "make run      start every service and worker (embedded defaults), print the site URL"
@@ -24,6 +24,7 @@ help:
 	@echo "make fmt      ruff format and ruff check --fix"
 	@echo "make migrate  migrate every service's database"
 	@echo "make dlq      list dead letters; make dlq REPLAY=<service> replays all of that service"
+	@echo "make bench    run the benchmarks, rewrite docs/benchmarks.md (machine and date)"
 	@echo "make docs     regenerate docs/events.md from the event catalogue"
 	@echo "make clean    remove var/ (embedded databases, broker folders, mail, generated secrets)"
 
@@ -110,6 +111,9 @@ ifdef REPLAY
 else
 	$(BIN)/python -m shared.cli dlq list
 endif
+
+bench: install postgres rabbitmq
+	$(BIN)/python -m benchmarks
 
 docs: install
 	$(BIN)/python -m shared.cli events-doc
