@@ -151,9 +151,9 @@ def _detail(session: Session, row: Testimonial) -> dict[str, Any]:
 def programs(uow: UnitOfWork) -> list[dict[str, str]]:
     """Tutoring first, then the courses learned from enrollment's events, by title."""
     with uow:
-        rows = uow.session.scalars(select(Program)).all()
-    rows = sorted(rows, key=lambda p: (p.program != domain.TUTORING, p.label.lower()))
-    return [{"program": p.program, "label": p.label} for p in rows]
+        rows = [(p.program, p.label) for p in uow.session.scalars(select(Program))]
+    rows.sort(key=lambda p: (p[0] != domain.TUTORING, p[1].lower()))
+    return [{"program": program, "label": label} for program, label in rows]
 
 
 def consent_terms() -> dict[str, str]:

@@ -150,7 +150,9 @@ def test_the_configured_default_agrees_with_the_domain_and_the_readme():
     [variable] = [v for v in config.VARIABLES if v.name == "TESTIMONIAL_REQUEST_AFTER_SESSIONS"]
     assert int(variable.default) == domain.DEFAULT_REQUEST_AFTER_SESSIONS
     readme = (Path(config.__file__).resolve().parents[1] / "README.md").read_text()
-    row = re.search(r"^\|\s*`TESTIMONIAL_REQUEST_AFTER_SESSIONS`\s*\|\s*`?(\w+)`?\s*\|", readme, re.M)
+    row = re.search(
+        r"^\|\s*`TESTIMONIAL_REQUEST_AFTER_SESSIONS`\s*\|\s*`?(\w+)`?\s*\|", readme, re.M
+    )
     assert row and int(row.group(1)) == domain.DEFAULT_REQUEST_AFTER_SESSIONS
 
 
