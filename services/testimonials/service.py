@@ -493,10 +493,21 @@ def set_wall_order(uow: UnitOfWork, ids: list[str]) -> list[dict[str, Any]]:
 # --- what events teach us ------------------------------------------------------------------------
 
 
+def _insert_once(session: Session, row: object) -> bool:
+    """Insert a row keyed by what it says; False if it is there already (maybe written a moment
+    ago by a concurrent handler: the savepoint keeps the rest of the transaction)."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        return False
+    return True
+
+
 def _learn_program(session: Session, program: str, label: str) -> None:
     row = session.get(Program, program)
     if row is None:
-        session.add(Program(program=program, label=label, updated_at=utcnow()))
+        _insert_once(session, Program(program=program, label=label, updated_at=utcnow()))
     elif row.label != label:
         row.label, row.updated_at = label, utcnow()
 
@@ -504,8 +515,9 @@ def _learn_program(session: Session, program: str, label: str) -> None:
 def _learn_fact(session: Session, user_id: str, program: str, source: str) -> None:
     """User X is a student of P; their testimonials about P (past and future) are verified."""
     if session.get(VerifiedFact, (user_id, program)) is None:
-        session.add(
-            VerifiedFact(user_id=user_id, program=program, source=source, created_at=utcnow())
+        _insert_once(
+            session,
+            VerifiedFact(user_id=user_id, program=program, source=source, created_at=utcnow()),
         )
     session.execute(
         update(Testimonial)
@@ -541,10 +553,7 @@ def _ask_once(
         created_at=now,
         expires_at=now + timedelta(days=domain.REQUEST_VALID_DAYS),
     )
-    try:
-        with session.begin_nested():
-            session.add(row)
-    except IntegrityError:
+    if not _insert_once(session, row):
         return  # asked a moment ago by a concurrent handler: once is once
     uow.record(
         "testimonial.requested",
@@ -602,14 +611,14 @@ def session_completed(
         session = uow.session
         _learn_fact(session, data["student_id"], domain.TUTORING, "session.completed")
         if session.get(CompletedSession, data["session_id"]) is None:
-            session.add(
+            _insert_once(
+                session,
                 CompletedSession(
                     session_id=data["session_id"],
                     user_id=data["student_id"],
                     completed_at=utcnow(),
-                )
+                ),
             )
-            session.flush()
         count = session.scalar(
             select(func.count())
             .select_from(CompletedSession)
