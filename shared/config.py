@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-SERVICES = ("identity", "email", "web", "enrollment", "payments", "tutoring")
+SERVICES = ("identity", "email", "web", "enrollment", "payments", "tutoring", "testimonials")
 """Every service package under ``services/``; later issues append theirs."""
 
 DEFAULT_PORTS = {
@@ -22,6 +22,7 @@ DEFAULT_PORTS = {
     "enrollment": 8003,
     "payments": 8004,
     "tutoring": 8005,
+    "testimonials": 8006,
 }
 
 
@@ -119,12 +120,12 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(
         "<SERVICE>_PORT",
         "<port>",
-        "Port a service listens on under `make run` (web 8000, identity 8001, email 8002, enrollment 8003, payments 8004, tutoring 8005); the default `<SERVICE>_URL` follows it.",
+        "Port a service listens on under `make run` (web 8000, identity 8001, email 8002, enrollment 8003, payments 8004, tutoring 8005, testimonials 8006); the default `<SERVICE>_URL` follows it.",
     ),
     Variable(
         "<SERVICE>_URL",
         "http://127.0.0.1:<port>",
-        "Base URL of a service's HTTP API, e.g. `IDENTITY_URL` (8001), `EMAIL_URL` (8002), `ENROLLMENT_URL` (8003), `PAYMENTS_URL` (8004), `TUTORING_URL` (8005).",
+        "Base URL of a service's HTTP API, e.g. `IDENTITY_URL` (8001), `EMAIL_URL` (8002), `ENROLLMENT_URL` (8003), `PAYMENTS_URL` (8004), `TUTORING_URL` (8005), `TESTIMONIALS_URL` (8006).",
     ),
     Variable(
         "STRIPE_SECRET_KEY",
@@ -157,6 +158,11 @@ VARIABLES: tuple[Variable, ...] = (
         "STRIPE_PORT",
         "8420",
         "Port of the embedded localstripe under `make run` and the tests.",
+    ),
+    Variable(
+        "TESTIMONIAL_REQUEST_AFTER_SESSIONS",
+        "3",
+        "Completed 1:1 sessions after which a student is asked (once) for a testimonial about tutoring.",
     ),
     Variable("LOG_LEVEL", "INFO", "Python log level of every process."),
     Variable("MAX_BODY_BYTES", "1048576", "Largest request body accepted; larger ones get 413."),

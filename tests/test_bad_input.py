@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from shared import config
 
-API_SERVICES = ("identity", "email", "enrollment", "payments", "tutoring")
+API_SERVICES = ("identity", "email", "enrollment", "payments", "tutoring", "testimonials")
 # Bodies that are not JSON by design: RFC 8058 one-click forms and Stripe-signed webhooks.
 RAW_BODY_PATHS = ("/api/unsubscribe/", "/api/stripe/")
 WRONG = {

@@ -58,6 +58,8 @@ class Kind(StrEnum):
     SESSION_LESSON_NOTE = "session_lesson_note"
     SESSION_REMINDER_STUDENT = "session_reminder_student"
     SESSION_REMINDER_TUTOR = "session_reminder_tutor"
+    TESTIMONIAL_REQUEST = "testimonial_request"
+    TESTIMONIAL_THANKS = "testimonial_thanks"
 
 
 MARKETING_KINDS = frozenset({Kind.SUBSCRIBED})

@@ -5,7 +5,7 @@ A handler commits once, so an event that means two emails queues both or neither
 
 from __future__ import annotations
 
-from services.email import service
+from services.email import service, testimonial_mail
 from shared.bus.envelope import Event, load_data
 from shared.bus.handlers import Handlers
 from shared.db import UnitOfWork
@@ -101,3 +101,13 @@ def on_session_completed(event: Event, uow: UnitOfWork) -> None:
 @handlers.on("session.reminder_due")
 def on_session_reminder_due(event: Event, uow: UnitOfWork) -> None:
     service.session_reminder_due(uow, event.id, load_data(event))
+
+
+@handlers.on("testimonial.requested")
+def on_testimonial_requested(event: Event, uow: UnitOfWork) -> None:
+    testimonial_mail.testimonial_requested(uow, event.id, load_data(event))
+
+
+@handlers.on("testimonial.approved")
+def on_testimonial_approved(event: Event, uow: UnitOfWork) -> None:
+    testimonial_mail.testimonial_approved(uow, event.id, load_data(event))

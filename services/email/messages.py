@@ -55,6 +55,8 @@ SUBJECTS = {
     Kind.SESSION_LESSON_NOTE: "Your lesson note from {tutor_name}",
     Kind.SESSION_REMINDER_STUDENT: "Your session is tomorrow at {start_time}",
     Kind.SESSION_REMINDER_TUTOR: "Your session with {student_name} is tomorrow at {start_time}",
+    Kind.TESTIMONIAL_REQUEST: "How was {program_label}? Tell us in a few lines",
+    Kind.TESTIMONIAL_THANKS: "Thank you: your story is on our wall",
 }
 """Subjects may name values of the email's context, e.g. ``{course_title}``."""
 

@@ -1,0 +1,1 @@
+"""Testimonials: stories with consent, moderation and the wall, and the verified-student badge."""

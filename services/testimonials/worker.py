@@ -1,0 +1,12 @@
+"""Testimonials' worker: enrollment's and tutoring's events, and the outbox relay."""
+
+from __future__ import annotations
+
+from services.testimonials.app import make_runtime
+from services.testimonials.handlers import handlers
+from shared.worker import Job, main
+
+jobs: list[Job] = []
+
+if __name__ == "__main__":
+    main(make_runtime, handlers, jobs)
