@@ -15,6 +15,7 @@ from services.web.tests.contract_servers import (
     EnrollmentContract,
     IdentityContract,
     PaymentsContract,
+    TestimonialsContract,
     TutoringContract,
 )
 from shared.testing.fixtures import free_port
@@ -60,6 +61,14 @@ def tutoring_server() -> Iterator[TutoringContract]:
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def testimonials_server() -> Iterator[TestimonialsContract]:
+    server = TestimonialsContract()
+    server.start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
 def identity_api(identity_server, monkeypatch: pytest.MonkeyPatch) -> IdentityContract:
     identity_server.reset()
@@ -96,7 +105,22 @@ def tutoring_api(tutoring_server, monkeypatch: pytest.MonkeyPatch) -> TutoringCo
 
 
 @pytest.fixture
-def site(var_dir, identity_api, email_api, enrollment_api, payments_api, tutoring_api) -> Flask:
+def testimonials_api(testimonials_server, monkeypatch: pytest.MonkeyPatch) -> TestimonialsContract:
+    testimonials_server.reset()
+    monkeypatch.setenv("TESTIMONIALS_URL", testimonials_server.url)
+    return testimonials_server
+
+
+@pytest.fixture
+def site(
+    var_dir,
+    identity_api,
+    email_api,
+    enrollment_api,
+    payments_api,
+    tutoring_api,
+    testimonials_api,
+) -> Flask:
     return create_app()
 
 
