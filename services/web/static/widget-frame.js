@@ -9,7 +9,7 @@
   var last = 0;
 
   function report() {
-    var height = Math.ceil(document.documentElement.scrollHeight);
+    var height = Math.ceil(document.documentElement.getBoundingClientRect().height);
     if (height !== last) {
       last = height;
       window.parent.postMessage({ type: "preceptor-testimonials-height", height: height }, "*");
