@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.serving import make_server
 
 from services.web.app import create_app
 from services.web.tests.contract_servers import (
@@ -122,6 +124,15 @@ def site(
     testimonials_api,
 ) -> Flask:
     return create_app()
+
+
+@pytest.fixture
+def live_site(site: Flask) -> Iterator[str]:
+    """The site on a real port, for a browser."""
+    server = make_server("127.0.0.1", free_port(), site, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
 
 
 @pytest.fixture

@@ -582,3 +582,31 @@ def test_moving_the_first_story_up_changes_nothing(client, testimonials_api):
     client.post("/marketing/testimonials/t-1/move/up", data={"csrf_token": token})
 
     assert testimonials_api.calls_to("PUT", "/api/admin/testimonials/wall-order") == []
+
+
+@pytest.mark.browser
+def test_campaign_page_in_chromium_previews_in_a_sandbox_and_follows_the_figures(
+    page, live_site, email_api
+):
+    campaign = email_api.add_campaign("sending", audience="students:past")
+    page.goto(f"{live_site}/login")
+    page.get_by_label("Email").fill("marketing@example.org")
+    page.get_by_label("Password").fill("correct-horse")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("link", name="Marketing").first.click()
+    page.get_by_role("link", name="Campaigns", exact=True).click()
+    page.get_by_role("link", name=campaign["subject"]).click()
+
+    preview = page.frame_locator("iframe.email-preview")
+    preview.get_by_text("Hello Ada").wait_for()  # srcdoc renders under the page's policy
+    sent = page.locator('[data-figure="sent"]')
+    assert sent.text_content() == "0"
+
+    email_api.progress(campaign["id"], sent=9)
+    page.wait_for_function(
+        "() => document.querySelector('[data-figure=\"sent\"]').textContent === '9'"
+    )
+    email_api.progress(campaign["id"], sent=6)  # the last ones: the campaign is sent
+    page.locator("[data-campaign-status]", has_text="Sent").wait_for()
+    assert page.locator('[data-figure="sent"]').text_content() == "15"
+    assert page.locator("[data-poll]").count() == 0

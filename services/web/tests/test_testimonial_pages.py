@@ -283,15 +283,6 @@ def test_widget_script_is_javascript_that_can_be_cached(client):
 
 
 @pytest.fixture
-def live_site(site: Flask) -> Iterator[str]:
-    """The site on a real port, for a browser."""
-    server = make_server("127.0.0.1", free_port(), site, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-
-
-@pytest.fixture
 def other_site(live_site: str) -> Iterator[str]:
     """A plain marketing page on another origin (localhost vs 127.0.0.1) that embeds the widget."""
     page = Flask("other-site")
