@@ -222,6 +222,12 @@ def _campaign(campaign_id: str) -> dict:
     return clients.email.campaign(_token(), campaign_id)
 
 
+def _conflict(error: clients.ServiceError, campaign_id: str):
+    """The campaign moved on (409: no longer a draft): its page explains, with fresh buttons."""
+    flash(error.detail, "error")
+    return redirect(url_for(".campaign", campaign_id=campaign_id, tz=request.args.get("tz")))
+
+
 @bp.route("/campaigns/<campaign_id>", methods=["GET", "POST"])
 @security.role_required(*STAFF)
 def campaign(campaign_id: str):
@@ -235,6 +241,8 @@ def campaign(campaign_id: str):
             clients.email.update_campaign(_token(), campaign_id, dict(form.values))
         except clients.ServiceError as error:
             _refused(error)
+            if error.status == 409:
+                return _conflict(error, campaign_id)
             form.take(error)
             return _render_campaign(current, edit=form, status=error.status)
         flash("Draft saved.", "success")
@@ -267,6 +275,8 @@ def send_test(campaign_id: str):
         answer = clients.email.test_campaign(_token(), campaign_id, form["email"] or None)
     except clients.ServiceError as error:
         _refused(error)
+        if error.status == 409:
+            return _conflict(error, campaign_id)
         form.take(error)
         return _render_campaign(_campaign(campaign_id), test=form, status=error.status)
     flash(f"Test sent to {(answer or {}).get('to') or form['email'] or 'you'}.", "success")
@@ -298,6 +308,8 @@ def schedule(campaign_id: str):
             clients.email.schedule_campaign(_token(), campaign_id, send_at)
         except clients.ServiceError as error:
             _refused(error)
+            if error.status == 409:
+                return _conflict(error, campaign_id)
             form.take(error)
         else:
             when = formatting.format_datetime(send_at, zone)

@@ -610,3 +610,19 @@ def test_campaign_page_in_chromium_previews_in_a_sandbox_and_follows_the_figures
     page.locator("[data-campaign-status]", has_text="Sent").wait_for()
     assert page.locator('[data-figure="sent"]').text_content() == "15"
     assert page.locator("[data-poll]").count() == 0
+
+
+def test_editing_a_campaign_that_is_no_longer_a_draft_is_explained(client, email_api):
+    campaign = email_api.add_campaign()
+    token = _marketer(client)
+    email_api.campaigns[campaign["id"]]["status"] = "sending"  # someone else pressed send
+
+    response = client.post(
+        f"/marketing/campaigns/{campaign['id']}",
+        data={**DRAFT, "csrf_token": token},
+        follow_redirects=True,
+    )
+
+    html = response.get_data(as_text=True)
+    assert "Only a draft can be edited." in html
+    assert 'data-figure="sent"' in html  # the page of a sending campaign
