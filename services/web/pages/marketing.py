@@ -10,7 +10,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from services.web import clients, security
 from services.web.pages import formatting
@@ -41,7 +51,7 @@ FIGURES = (
     ("suppressed", "Suppressed"),
     ("unsubscribed", "Unsubscribed"),
 )
-DELIVERY_STATUSES = ("queued", "sent", "failed", "suppressed")
+DELIVERY_STATUSES = ("queued", "sent", "failed", "suppressed", "cancelled")
 SUPPRESSION_REASONS = {
     "unsubscribed": "Unsubscribed",
     "hard_bounce": "Hard bounce",
@@ -61,6 +71,13 @@ REJECTION_REASONS = (
 """Why a story may be rejected; never its rating (negative reviews are not suppressed)."""
 
 PASSED_ON = (401, 403, 404)
+
+PREVIEW_CONTENT_SECURITY_POLICY = (
+    "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; "
+    "font-src https: data:; base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
+)
+"""The email preview: the message's own inline styles and images may show, nothing may run,
+and only the campaign page of this site may frame it."""
 
 
 @bp.app_template_filter("campaign_status")
@@ -248,6 +265,26 @@ def campaign(campaign_id: str):
         flash("Draft saved.", "success")
         return redirect(url_for(".campaign", campaign_id=campaign_id, tz=request.args.get("tz")))
     return _render_campaign(current, edit=form, status=422)
+
+
+@bp.get("/campaigns/<campaign_id>/preview")
+@security.role_required(*STAFF)
+def preview_frame(campaign_id: str):
+    """The rendered email alone, for the sandboxed frame of the campaign page.
+
+    The email's HTML comes with inline styles, which the site's own policy forbids; this
+    response has a policy of its own (``sandbox``: an opaque origin, no scripts, no forms).
+    """
+    preview, problem = _preview({"id": campaign_id})
+    html = preview.get("html") if preview else None
+    if html is None:
+        html = render_template("marketing_preview_problem.html", problem=problem)
+    response = make_response(html)
+    response.mimetype = "text/html"
+    response.headers["Content-Security-Policy"] = PREVIEW_CONTENT_SECURITY_POLICY
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/campaigns/<campaign_id>/figures")

@@ -519,7 +519,10 @@ class EmailContract(ContractServer):
             return jsonify(
                 {
                     "subject": merge(found["subject"]),
-                    "html": f"<html><body><p>{escaped}</p></body></html>",
+                    "html": (
+                        '<html><body style="background:#f4f5f7">'
+                        f'<p style="color:#1f6feb">{escaped}</p></body></html>'
+                    ),
                     "text": text,
                     "sample": {"first_name": "Ada", "course": "USMLE Step 1 Prep"},
                 }

@@ -18,6 +18,7 @@ MARKETING_PAGES = [
     "/marketing/campaigns/new",
     "/marketing/campaigns/cmp-1",
     "/marketing/campaigns/cmp-1/figures",
+    "/marketing/campaigns/cmp-1/preview",
     "/marketing/suppressions",
     "/marketing/testimonials",
     "/marketing/testimonials?status=approved",
@@ -174,17 +175,40 @@ def test_campaign_editor_round_trip(client, email_api):
     assert 'value="students:past" checked' in page
 
 
-def test_preview_is_shown_in_a_sandboxed_frame_with_the_html_escaped_into_srcdoc(client, email_api):
+def test_preview_is_shown_in_a_sandboxed_frame_with_a_policy_of_its_own(client, email_api):
     campaign = email_api.add_campaign(body_markdown="Hi {{first_name}} <script>alert(1)</script>")
     sign_in(client, "marketing@example.org")
 
     html = client.get(f"/marketing/campaigns/{campaign['id']}").get_data(as_text=True)
+    frame = client.get(f"/marketing/campaigns/{campaign['id']}/preview")
 
-    frame = re.search(r"<iframe[^>]*>", html).group(0)
-    assert "sandbox" in frame and 'srcdoc="&lt;html&gt;' in frame
-    assert "Hi Ada" in frame
-    assert "<script>alert" not in html  # raw HTML never reaches the page unescaped
+    tag = re.search(r"<iframe[^>]*>", html).group(0)
+    assert " sandbox " in tag and 'src="/marketing/campaigns/cmp-1/preview"' in tag
+    assert "<script>alert" not in html
     assert "Subject:</strong> Step 1 cycle opens, Ada" in html
+    policy = frame.headers["Content-Security-Policy"]
+    assert policy.startswith("sandbox;") and "script-src" not in policy
+    assert "default-src 'none'" in policy and "frame-ancestors 'self'" in policy
+    assert frame.headers["X-Frame-Options"] == "SAMEORIGIN"
+    assert frame.headers["Cache-Control"] == "no-store"
+    assert '<p style="color:#1f6feb">Hi Ada' in frame.get_data(as_text=True)
+
+
+def test_a_campaign_that_cannot_be_previewed_says_why(client, email_api):
+    campaign = email_api.add_campaign()
+    email_api.answer(
+        "GET",
+        f"/api/admin/campaigns/{campaign['id']}/preview",
+        422,
+        {"detail": "Invalid", "errors": {"audience": ["Nobody is in this audience."]}},
+    )
+    sign_in(client, "marketing@example.org")
+
+    html = client.get(f"/marketing/campaigns/{campaign['id']}").get_data(as_text=True)
+    frame = client.get(f"/marketing/campaigns/{campaign['id']}/preview")
+
+    assert "Nobody is in this audience." in html
+    assert "Nobody is in this audience." in frame.get_data(as_text=True)
 
 
 def test_an_unknown_merge_field_is_shown_next_to_the_field_it_is_in(client, email_api):
@@ -598,7 +622,9 @@ def test_campaign_page_in_chromium_previews_in_a_sandbox_and_follows_the_figures
     page.get_by_role("link", name=campaign["subject"]).click()
 
     preview = page.frame_locator("iframe.email-preview")
-    preview.get_by_text("Hello Ada").wait_for()  # srcdoc renders under the page's policy
+    preview.get_by_text("Hello Ada").wait_for()
+    colour = preview.locator("p").evaluate("p => getComputedStyle(p).color")
+    assert colour == "rgb(31, 111, 235)"  # the email's inline styles apply in its own frame
     sent = page.locator('[data-figure="sent"]')
     assert sent.text_content() == "0"
 
