@@ -109,11 +109,23 @@ def _thank(answer: dict | None) -> str:
     return redirect(url_for(".thanks"))
 
 
-def _render_form(form: Form, *, status: int = 200, token: str | None = None, mine=None):
+def _render_form(
+    form: Form,
+    *,
+    status: int = 200,
+    token: str | None = None,
+    mine=None,
+    asked: dict | None = None,
+):
+    """The form; ``asked`` is the request an email link was for (its program is always offered)."""
+    programs = program_options()
+    if asked and asked.get("program") not in {p.get("program") for p in programs}:
+        label = asked.get("program_label") or asked.get("program")
+        programs = [{"program": asked.get("program"), "label": label}, *programs]
     return render_template(
         "testimonial_new.html",
         form=form,
-        programs=program_options(),
+        programs=programs,
         consent=_consent(),
         ratings=RATINGS,
         token=token,
@@ -176,7 +188,7 @@ def new_from_link(token: str):
         form = Form(
             FIELDS, {"display_name": found.get("name") or "", "program": found.get("program") or ""}
         )
-        return _render_form(form, token=token)
+        return _render_form(form, token=token, asked=found)
     form = _posted()
     fields = _story_fields(form)
     if fields is not None:
@@ -186,9 +198,9 @@ def new_from_link(token: str):
             if error.status == 410:
                 return render_template("testimonial_link.html", expired=True), 410
             form.take(error)
-            return _render_form(form, status=error.status, token=token)
+            return _render_form(form, status=error.status, token=token, asked=found)
         return _thank(answer)
-    return _render_form(form, status=422, token=token)
+    return _render_form(form, status=422, token=token, asked=found)
 
 
 @bp.get("/thanks")

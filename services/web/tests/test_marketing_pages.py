@@ -652,3 +652,17 @@ def test_editing_a_campaign_that_is_no_longer_a_draft_is_explained(client, email
     html = response.get_data(as_text=True)
     assert "Only a draft can be edited." in html
     assert 'data-figure="sent"' in html  # the page of a sending campaign
+
+
+@pytest.mark.parametrize(
+    "path", [p for p in MARKETING_PAGES if not p.endswith(("figures", "preview"))]
+)
+def test_every_marketing_form_that_posts_carries_a_csrf_token(client, email_api, path):
+    email_api.add_campaign()
+    sign_in(client, "marketing@example.org")
+
+    html = client.get(path).get_data(as_text=True)
+
+    posting = re.findall(r'<form[^>]*method="post"[^>]*>(.*?)</form>', html, re.S)
+    assert posting
+    assert all('name="csrf_token"' in form for form in posting)

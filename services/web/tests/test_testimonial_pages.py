@@ -327,3 +327,37 @@ def test_widget_script_embeds_the_stories_on_a_page_of_another_origin(
     page.wait_for_function(
         "() => [...document.querySelectorAll('iframe')].every(f => f.style.height !== '360px')"
     )
+
+
+def test_the_email_link_form_needs_its_csrf_token(client, testimonials_api):
+    client.get("/testimonials/new/request-ok")
+
+    response = client.post("/testimonials/new/request-ok", data=STORY)
+
+    assert response.status_code == 400
+    assert testimonials_api.calls_to("POST", "/api/testimonials") == []
+
+
+def test_the_email_link_always_offers_the_program_it_asks_about(client, testimonials_api):
+    testimonials_api.answer(
+        "GET",
+        "/api/programs",
+        200,
+        [{"program": "tutoring", "label": "1:1 tutoring"}],
+    )
+
+    html = client.get("/testimonials/new/request-ok").get_data(as_text=True)
+
+    assert '<option value="course:usmle-step-1-prep" selected>USMLE Step 1 Prep</option>' in html
+
+
+def test_a_link_used_or_expired_meanwhile_gets_the_friendly_page_on_submit(
+    client, testimonials_api
+):
+    token = csrf_from(client, "/testimonials/new/request-ok")
+    testimonials_api.answer("POST", "/api/testimonials", 410, {"detail": "Used already."})
+
+    response = client.post("/testimonials/new/request-ok", data={**STORY, "csrf_token": token})
+
+    assert response.status_code == 410
+    assert "This link has expired" in response.get_data(as_text=True)
