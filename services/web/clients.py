@@ -192,6 +192,60 @@ class EmailClient(ServiceClient):
     def unsubscribe(self, token: str) -> dict:
         return self.call("POST", f"/api/unsubscribe/{_segment(token)}")
 
+    # Marketing (role marketing or admin): topics with counts, audiences, campaigns, suppression.
+
+    def admin_topics(self, token: str) -> list[dict]:
+        return self.call("GET", "/api/admin/topics", token=token)
+
+    def audiences(self, token: str) -> list[dict]:
+        return self.call("GET", "/api/admin/audiences", token=token)
+
+    def campaigns(self, token: str) -> list[dict]:
+        return self.call("GET", "/api/admin/campaigns", token=token)
+
+    def create_campaign(self, token: str, fields: dict[str, Any]) -> dict:
+        return self.call("POST", "/api/admin/campaigns", json=fields, token=token)
+
+    def campaign(self, token: str, campaign_id: str) -> dict:
+        return self.call("GET", f"/api/admin/campaigns/{_segment(campaign_id)}", token=token)
+
+    def update_campaign(self, token: str, campaign_id: str, fields: dict[str, Any]) -> dict:
+        path = f"/api/admin/campaigns/{_segment(campaign_id)}"
+        return self.call("PUT", path, json=fields, token=token)
+
+    def preview_campaign(self, token: str, campaign_id: str) -> dict:
+        path = f"/api/admin/campaigns/{_segment(campaign_id)}/preview"
+        return self.call("GET", path, token=token)
+
+    def test_campaign(self, token: str, campaign_id: str, email: str | None = None) -> dict:
+        body = {"email": email} if email else {}
+        path = f"/api/admin/campaigns/{_segment(campaign_id)}/test"
+        return self.call("POST", path, json=body, token=token)
+
+    def schedule_campaign(self, token: str, campaign_id: str, send_at: str) -> dict:
+        path = f"/api/admin/campaigns/{_segment(campaign_id)}/schedule"
+        return self.call("POST", path, json={"send_at": send_at}, token=token)
+
+    def act_on_campaign(self, token: str, campaign_id: str, action: str) -> dict:
+        """``send`` (now), ``pause``, ``resume`` or ``cancel`` one campaign."""
+        path = f"/api/admin/campaigns/{_segment(campaign_id)}/{_segment(action)}"
+        return self.call("POST", path, json={}, token=token)
+
+    def deliveries(
+        self, token: str, campaign_id: str, status: str | None = None, limit: int = 100
+    ) -> list[dict]:
+        query = urlencode({k: v for k, v in (("status", status), ("limit", limit)) if v})
+        path = f"/api/admin/campaigns/{_segment(campaign_id)}/deliveries?{query}"
+        return self.call("GET", path, token=token)
+
+    def suppressions(self, token: str, reason: str | None = None, limit: int = 200) -> list[dict]:
+        query = urlencode({k: v for k, v in (("reason", reason), ("limit", limit)) if v})
+        return self.call("GET", f"/api/admin/suppressions?{query}", token=token)
+
+    def suppress(self, token: str, email: str) -> dict:
+        body = {"email": email, "reason": "manual"}
+        return self.call("POST", "/api/admin/suppressions", json=body, token=token)
+
 
 class EnrollmentClient(ServiceClient):
     """Courses, cycles and enrollments: every call but the catalogue carries the user's token."""
@@ -388,6 +442,87 @@ class TutoringClient(ServiceClient):
         return self.call("POST", path, json=body, token=token)
 
 
+class TestimonialsClient(ServiceClient):
+    """Stories from students: the public wall, submission, and moderation by marketing."""
+
+    DEFAULT_PORT = 8006
+    """The contract's port, for as long as ``shared.config`` does not list the service yet."""
+
+    def __init__(self) -> None:
+        super().__init__("testimonials")
+
+    @property
+    def base_url(self) -> str:
+        if self.service in config.DEFAULT_PORTS:
+            return config.service_url(self.service)
+        default = f"http://127.0.0.1:{config.env_int('TESTIMONIALS_PORT', self.DEFAULT_PORT)}"
+        return (config.env("TESTIMONIALS_URL") or default).rstrip("/")
+
+    def programs(self) -> list[dict]:
+        return self.call("GET", "/api/programs")
+
+    def consent(self) -> dict:
+        return self.call("GET", "/api/consent")
+
+    def wall(self, program: str | None = None, limit: int | None = None) -> list[dict]:
+        """Approved (and consented) testimonials only, featured first."""
+        query = urlencode({k: v for k, v in (("program", program), ("limit", limit)) if v})
+        return self.call("GET", "/api/testimonials" + (f"?{query}" if query else ""))
+
+    def lookup_request(self, request_token: str) -> dict:
+        """Who an email request link was for (404 bad link, 410 expired)."""
+        return self.call("GET", f"/api/testimonial-requests/{_segment(request_token)}")
+
+    def submit(
+        self,
+        fields: dict[str, Any],
+        *,
+        token: str | None = None,
+        request_token: str | None = None,
+    ) -> dict:
+        """As the signed-in user (``token``) or through an email link (``request_token``)."""
+        body = dict(fields)
+        if request_token:
+            body["request_token"] = request_token
+        return self.call("POST", "/api/testimonials", json=body, token=token)
+
+    def mine(self, token: str) -> list[dict]:
+        return self.call("GET", "/api/testimonials/mine", token=token)
+
+    def admin_list(self, token: str, status: str, limit: int = 200) -> list[dict]:
+        query = urlencode({"status": status, "limit": limit})
+        return self.call("GET", f"/api/admin/testimonials?{query}", token=token)
+
+    def admin_get(self, token: str, testimonial_id: str) -> dict:
+        return self.call("GET", f"/api/admin/testimonials/{_segment(testimonial_id)}", token=token)
+
+    def approve(self, token: str, testimonial_id: str) -> dict:
+        path = f"/api/admin/testimonials/{_segment(testimonial_id)}/approve"
+        return self.call("POST", path, json={}, token=token)
+
+    def reject(self, token: str, testimonial_id: str, reason: str, note: str | None) -> dict:
+        body: dict[str, Any] = {"reason": reason}
+        if note:
+            body["note"] = note
+        path = f"/api/admin/testimonials/{_segment(testimonial_id)}/reject"
+        return self.call("POST", path, json=body, token=token)
+
+    def edit(self, token: str, testimonial_id: str, changes: dict[str, Any]) -> dict:
+        """``{display_name?, story?, note}``; the service keeps the revision."""
+        path = f"/api/admin/testimonials/{_segment(testimonial_id)}"
+        return self.call("PUT", path, json=changes, token=token)
+
+    def feature(self, token: str, testimonial_id: str, featured: bool) -> dict:
+        action = "feature" if featured else "unfeature"
+        path = f"/api/admin/testimonials/{_segment(testimonial_id)}/{action}"
+        return self.call("POST", path, json={}, token=token)
+
+    def reorder_wall(self, token: str, ids: list[str]) -> list[dict]:
+        return self.call(
+            "PUT", "/api/admin/testimonials/wall-order", json={"ids": ids}, token=token
+        )
+
+
 def _segment(value: str) -> str:
     """A token as one URL path segment, so it can never reach another endpoint."""
     return quote(value, safe="")
@@ -398,3 +533,4 @@ email = EmailClient()
 enrollment = EnrollmentClient()
 payments = PaymentsClient()
 tutoring = TutoringClient()
+testimonials = TestimonialsClient()

@@ -114,12 +114,35 @@ def allow_stripe() -> None:
     g.allow_stripe = True
 
 
+WIDGET_CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors *"
+)
+"""The testimonials widget: any site may frame it, and it may do nothing but show itself."""
+
+
+def allow_framing() -> None:
+    """Let any site put this response in an iframe (only the public testimonials widget).
+
+    Every other page keeps ``frame-ancestors 'none'`` and ``X-Frame-Options: DENY`` so no
+    site can frame a form and trick a signed-in person into clicking it (clickjacking).
+    """
+    g.allow_framing = True
+
+
 def add_security_headers(response: Response) -> Response:
-    strict = not g.get("allow_stripe")
-    policy = CONTENT_SECURITY_POLICY if strict else stripe_content_security_policy()
-    response.headers.setdefault("Content-Security-Policy", policy)
+    if g.get("allow_framing"):
+        response.headers.setdefault("Content-Security-Policy", WIDGET_CONTENT_SECURITY_POLICY)
+        response.headers.pop("X-Frame-Options", None)
+        skip = {"X-Frame-Options"}
+    else:
+        strict = not g.get("allow_stripe")
+        policy = CONTENT_SECURITY_POLICY if strict else stripe_content_security_policy()
+        response.headers.setdefault("Content-Security-Policy", policy)
+        skip = set()
     for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
+        if name not in skip:
+            response.headers.setdefault(name, value)
     if session.get("user"):
         # Pages of a signed-in person must not linger in shared caches or the back button.
         response.headers["Cache-Control"] = "no-store"

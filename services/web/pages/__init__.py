@@ -12,7 +12,9 @@ from services.web.pages import (
     courses,
     formatting,
     home,
+    marketing,
     subscriptions,
+    testimonials,
     tutor,
     tutoring,
 )
@@ -25,5 +27,5 @@ def register(app: Flask) -> None:
     app.static_folder = str(STATIC)
     formatting.install(app)
     blueprints = (home.bp, subscriptions.bp, accounts.bp, courses.bp, admin.bp)
-    for blueprint in (*blueprints, tutoring.bp, tutor.bp):
+    for blueprint in (*blueprints, tutoring.bp, tutor.bp, marketing.bp, testimonials.bp):
         app.register_blueprint(blueprint)

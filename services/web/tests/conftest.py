@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.serving import make_server
 
 from services.web.app import create_app
 from services.web.tests.contract_servers import (
@@ -15,6 +17,7 @@ from services.web.tests.contract_servers import (
     EnrollmentContract,
     IdentityContract,
     PaymentsContract,
+    TestimonialsContract,
     TutoringContract,
 )
 from shared.testing.fixtures import free_port
@@ -60,6 +63,14 @@ def tutoring_server() -> Iterator[TutoringContract]:
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def testimonials_server() -> Iterator[TestimonialsContract]:
+    server = TestimonialsContract()
+    server.start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
 def identity_api(identity_server, monkeypatch: pytest.MonkeyPatch) -> IdentityContract:
     identity_server.reset()
@@ -96,8 +107,32 @@ def tutoring_api(tutoring_server, monkeypatch: pytest.MonkeyPatch) -> TutoringCo
 
 
 @pytest.fixture
-def site(var_dir, identity_api, email_api, enrollment_api, payments_api, tutoring_api) -> Flask:
+def testimonials_api(testimonials_server, monkeypatch: pytest.MonkeyPatch) -> TestimonialsContract:
+    testimonials_server.reset()
+    monkeypatch.setenv("TESTIMONIALS_URL", testimonials_server.url)
+    return testimonials_server
+
+
+@pytest.fixture
+def site(
+    var_dir,
+    identity_api,
+    email_api,
+    enrollment_api,
+    payments_api,
+    tutoring_api,
+    testimonials_api,
+) -> Flask:
     return create_app()
+
+
+@pytest.fixture
+def live_site(site: Flask) -> Iterator[str]:
+    """The site on a real port, for a browser."""
+    server = make_server("127.0.0.1", free_port(), site, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Stand-ins for the identity, email, enrollment, payments and tutoring services' HTTP contracts, for the site's tests only.
+"""Stand-ins for the identity, email, enrollment, payments, tutoring and testimonials services'
+HTTP contracts, for the site's tests only.
 
 The site is tested against real HTTP servers that answer the endpoints it calls with canned
 JSON shaped like the contract (problem+json errors included) and record every request, so a
@@ -8,6 +9,7 @@ tested in their own folders, and the end-to-end tests run the site against them.
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -114,7 +116,7 @@ def _user(email: str, name: str = "Ada Student", roles: list[str] | None = None)
 
 
 def _roles_of(email: str) -> list[str]:
-    for role in ("admin", "tutor"):
+    for role in ("admin", "tutor", "marketing"):
         if email.startswith(role):
             return [role]
     return ["student"]
@@ -228,15 +230,173 @@ TOPICS = [
 ]
 
 
+def _bearer() -> dict | None:
+    """The user a stand-in's caller is, from the identity stand-in's ``access-N.<email>`` token."""
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer access-"):
+        return None
+    return _user(header.split(".", 1)[1])
+
+
+def _staff() -> tuple[dict | None, Response | None]:
+    """Marketing screens' rule: marketing or admin; 401 without a token, 403 for anyone else."""
+    user = _bearer()
+    if user is None:
+        return None, problem(401, "Send an access token.")
+    if not {"marketing", "admin"} & set(user["roles"]):
+        return None, problem(403, "This needs the role marketing or admin.")
+    return user, None
+
+
+def _invalid(errors: dict[str, list[str]]) -> Response:
+    return problem(422, "Invalid fields: " + ", ".join(sorted(errors)), errors)
+
+
+AUDIENCES = [
+    {"key": "topic:step1", "label": "Subscribers: USMLE Step 1", "size": 120},
+    {"key": "topic:tutoring", "label": "Subscribers: Tutoring", "size": 35},
+    {
+        "key": "students:active:usmle-step-1-prep",
+        "label": "Active students: USMLE Step 1 Prep",
+        "size": 42,
+    },
+    {"key": "students:past", "label": "Past students", "size": 15},
+    {"key": "students:consulted", "label": "Students with a consultation", "size": 8},
+]
+MERGE_FIELDS = {"first_name", "course"}
+MERGE_FIELD = re.compile(r"{{\s*([^}]*?)\s*}}")
+CAMPAIGN_STATUSES = ("draft", "scheduled", "sending", "paused", "sent", "cancelled")
+
+
+def _merge_errors(subject: str, body: str) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    for field, text in (("subject", subject), ("body_markdown", body)):
+        unknown = [name for name in MERGE_FIELD.findall(text) if name not in MERGE_FIELDS]
+        if unknown:
+            errors[field] = [f"Unknown merge field {{{{{unknown[0]}}}}}."]
+    return errors
+
+
 class EmailContract(ContractServer):
-    """email's contract: topics, subscriptions, confirmation, preferences, unsubscribe."""
+    """email's contract: topics, subscriptions, confirmation, preferences, unsubscribe, and
+    for marketing: topics with counts, audiences, campaigns and suppression (in memory)."""
 
     name = "email"
     SUBSCRIBER = "reader@example.org"
     MISSING_TOKEN = "missing"
     EXPIRED_TOKEN = "expired"
 
+    def __init__(self) -> None:
+        self.campaigns: dict[str, dict] = {}
+        self.deliveries: dict[str, list[dict]] = {}
+        self.suppressions: list[dict] = []
+        super().__init__()
+        self.reset()
+
+    def reset(self) -> None:
+        super().reset()
+        self.campaigns = {}
+        self.deliveries = {}
+        self.suppressions = [
+            {
+                "email": "bounced@example.org",
+                "reason": "hard_bounce",
+                "source": "bounce webhook",
+                "campaign_id": None,
+                "created_at": "2026-11-20T10:00:00+00:00",
+            }
+        ]
+
+    def add_campaign(self, status: str = "draft", **fields: Any) -> dict:
+        """A campaign as the service would hold it (tests start from any status)."""
+        campaign_id = f"cmp-{len(self.campaigns) + 1}"
+        audience = fields.pop("audience", "topic:step1")
+        size = next((a["size"] for a in AUDIENCES if a["key"] == audience), 0)
+        self.campaigns[campaign_id] = {
+            "id": campaign_id,
+            "subject": "Step 1 cycle opens, {{first_name}}",
+            "body_markdown": "Hello {{first_name}},\n\nThe **next cycle** of {{course}} starts soon.",
+            "audience": audience,
+            "audience_label": next(a["label"] for a in AUDIENCES if a["key"] == audience),
+            "status": status,
+            "send_at": None,
+            "started_at": None,
+            "finished_at": None,
+            "created_at": "2026-11-24T09:00:00+00:00",
+            "created_by": "user-marketing",
+            "figures": {
+                "recipients": size if status != "draft" else 0,
+                "queued": size if status in ("sending", "paused") else 0,
+                "sent": 0,
+                "failed": 0,
+                "suppressed": 0,
+                "unsubscribed": 0,
+            },
+            **fields,
+        }
+        self.deliveries[campaign_id] = []
+        return self.campaigns[campaign_id]
+
+    def progress(self, campaign_id: str, sent: int, failed: int = 0) -> None:
+        """The worker's side: ``sent`` more messages went out (the campaign ends when none queue)."""
+        campaign = self.campaigns[campaign_id]
+        figures = campaign["figures"]
+        figures["sent"] += sent
+        figures["failed"] += failed
+        figures["queued"] = max(0, figures["queued"] - sent - failed)
+        for n in range(sent):
+            self.deliveries[campaign_id].append(
+                {
+                    "email": f"reader{n}@example.org",
+                    "status": "sent",
+                    "sent_at": "2026-11-25T10:00:00+00:00",
+                    "error": None,
+                }
+            )
+        if failed:
+            self.deliveries[campaign_id].append(
+                {
+                    "email": "gone@example.org",
+                    "status": "failed",
+                    "sent_at": None,
+                    "error": "550 mailbox unavailable",
+                }
+            )
+        if figures["queued"] == 0:
+            campaign["status"] = "sent"
+            campaign["finished_at"] = datetime.now(UTC).isoformat()
+
+    def _campaign_fields(self) -> tuple[dict, dict[str, list[str]]]:
+        body = request.get_json(silent=True) or {}
+        fields = {k: str(body.get(k) or "") for k in ("subject", "body_markdown", "audience")}
+        errors: dict[str, list[str]] = {}
+        if not fields["subject"].strip():
+            errors["subject"] = ["Enter a subject."]
+        if not fields["body_markdown"].strip():
+            errors["body_markdown"] = ["Write the message."]
+        if fields["audience"] not in {a["key"] for a in AUDIENCES}:
+            errors["audience"] = ["Choose an audience."]
+        for field, messages in _merge_errors(fields["subject"], fields["body_markdown"]).items():
+            errors.setdefault(field, messages)
+        return fields, errors
+
+    def _transition(self, campaign_id: str, allowed: tuple[str, ...], to: str) -> Response:
+        _, refused = _staff()
+        if refused:
+            return refused
+        campaign = self.campaigns.get(campaign_id)
+        if campaign is None:
+            return problem(404, "No such campaign.")
+        if campaign["status"] not in allowed:
+            return problem(409, f"A {campaign['status']} campaign cannot do that.")
+        campaign["status"] = to
+        return jsonify(campaign)
+
     def routes(self, app: Flask) -> None:
+        self.subscriber_routes(app)
+        self.campaign_routes(app)
+
+    def subscriber_routes(self, app: Flask) -> None:
         @app.get("/api/topics")
         def topics():
             return jsonify(TOPICS)
@@ -275,6 +435,198 @@ class EmailContract(ContractServer):
             if token == self.MISSING_TOKEN:
                 return problem(404, "No subscription for that link.")
             return jsonify({"email": self.SUBSCRIBER, "status": "unsubscribed"})
+
+    def campaign_routes(self, app: Flask) -> None:
+        @app.get("/api/admin/topics")
+        def admin_topics():
+            _, refused = _staff()
+            if refused:
+                return refused
+            counts = {"step1": (120, 4, 9), "step2ck": (60, 1, 3), "tutoring": (35, 0, 2)}
+            return jsonify(
+                [
+                    {
+                        **t,
+                        "confirmed": counts[t["slug"]][0],
+                        "pending": counts[t["slug"]][1],
+                        "unsubscribed": counts[t["slug"]][2],
+                    }
+                    for t in TOPICS
+                ]
+            )
+
+        @app.get("/api/admin/audiences")
+        def audiences():
+            _, refused = _staff()
+            return refused or jsonify(AUDIENCES)
+
+        @app.get("/api/admin/campaigns")
+        def campaigns():
+            _, refused = _staff()
+            return refused or jsonify(list(reversed(self.campaigns.values())))
+
+        @app.post("/api/admin/campaigns")
+        def create_campaign():
+            _, refused = _staff()
+            if refused:
+                return refused
+            fields, errors = self._campaign_fields()
+            if errors:
+                return _invalid(errors)
+            return jsonify(self.add_campaign(**fields)), 201
+
+        @app.get("/api/admin/campaigns/<campaign_id>")
+        def campaign(campaign_id: str):
+            _, refused = _staff()
+            if refused:
+                return refused
+            found = self.campaigns.get(campaign_id)
+            return jsonify(found) if found else problem(404, "No such campaign.")
+
+        @app.put("/api/admin/campaigns/<campaign_id>")
+        def update_campaign(campaign_id: str):
+            _, refused = _staff()
+            if refused:
+                return refused
+            found = self.campaigns.get(campaign_id)
+            if found is None:
+                return problem(404, "No such campaign.")
+            if found["status"] != "draft":
+                return problem(409, "Only a draft can be edited.")
+            fields, errors = self._campaign_fields()
+            if errors:
+                return _invalid(errors)
+            label = next(a["label"] for a in AUDIENCES if a["key"] == fields["audience"])
+            found.update(fields, audience_label=label)
+            return jsonify(found)
+
+        @app.get("/api/admin/campaigns/<campaign_id>/preview")
+        def preview(campaign_id: str):
+            _, refused = _staff()
+            if refused:
+                return refused
+            found = self.campaigns.get(campaign_id)
+            if found is None:
+                return problem(404, "No such campaign.")
+
+            def merge(text: str) -> str:
+                return text.replace("{{first_name}}", "Ada").replace(
+                    "{{course}}", "USMLE Step 1 Prep"
+                )
+
+            text = merge(found["body_markdown"])
+            escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            return jsonify(
+                {
+                    "subject": merge(found["subject"]),
+                    "html": (
+                        '<html><body style="background:#f4f5f7">'
+                        f'<p style="color:#1f6feb">{escaped}</p></body></html>'
+                    ),
+                    "text": text,
+                    "sample": {"first_name": "Ada", "course": "USMLE Step 1 Prep"},
+                }
+            )
+
+        @app.post("/api/admin/campaigns/<campaign_id>/test")
+        def test_send(campaign_id: str):
+            user, refused = _staff()
+            if refused:
+                return refused
+            if campaign_id not in self.campaigns:
+                return problem(404, "No such campaign.")
+            to = (request.get_json(silent=True) or {}).get("email") or user["email"]
+            if "@" not in to:
+                return _invalid({"email": ["Not a valid email address."]})
+            return jsonify({"to": to}), 202
+
+        @app.post("/api/admin/campaigns/<campaign_id>/schedule")
+        def schedule(campaign_id: str):
+            _, refused = _staff()
+            if refused:
+                return refused
+            found = self.campaigns.get(campaign_id)
+            if found is None:
+                return problem(404, "No such campaign.")
+            if found["status"] != "draft":
+                return problem(409, "Only a draft can be scheduled.")
+            raw = (request.get_json(silent=True) or {}).get("send_at") or ""
+            try:
+                send_at = datetime.fromisoformat(raw)
+            except ValueError:
+                return _invalid({"send_at": ["Not a valid datetime."]})
+            if send_at.tzinfo is None:
+                return _invalid({"send_at": ["Give the time zone."]})
+            if send_at <= datetime.now(UTC):
+                return _invalid({"send_at": ["Choose a time in the future."]})
+            found.update(status="scheduled", send_at=send_at.astimezone(UTC).isoformat())
+            return jsonify(found)
+
+        @app.post("/api/admin/campaigns/<campaign_id>/send")
+        def send(campaign_id: str):
+            response = self._transition(campaign_id, ("draft", "scheduled"), "sending")
+            if response.status_code == 200:
+                found = self.campaigns[campaign_id]
+                size = next(a["size"] for a in AUDIENCES if a["key"] == found["audience"])
+                found["figures"].update(recipients=size, queued=size)
+                found["started_at"] = datetime.now(UTC).isoformat()
+                response = jsonify(found)
+            return response
+
+        @app.post("/api/admin/campaigns/<campaign_id>/pause")
+        def pause(campaign_id: str):
+            return self._transition(campaign_id, ("sending",), "paused")
+
+        @app.post("/api/admin/campaigns/<campaign_id>/resume")
+        def resume(campaign_id: str):
+            return self._transition(campaign_id, ("paused",), "sending")
+
+        @app.post("/api/admin/campaigns/<campaign_id>/cancel")
+        def cancel(campaign_id: str):
+            return self._transition(
+                campaign_id, ("draft", "scheduled", "sending", "paused"), "cancelled"
+            )
+
+        @app.get("/api/admin/campaigns/<campaign_id>/deliveries")
+        def deliveries(campaign_id: str):
+            _, refused = _staff()
+            if refused:
+                return refused
+            if campaign_id not in self.campaigns:
+                return problem(404, "No such campaign.")
+            status = request.args.get("status")
+            rows = [d for d in self.deliveries[campaign_id] if not status or d["status"] == status]
+            return jsonify(rows[: int(request.args.get("limit") or 100)])
+
+        @app.get("/api/admin/suppressions")
+        def suppressions():
+            _, refused = _staff()
+            if refused:
+                return refused
+            reason = request.args.get("reason")
+            rows = [r for r in self.suppressions if not reason or r["reason"] == reason]
+            return jsonify(list(reversed(rows))[: int(request.args.get("limit") or 100)])
+
+        @app.post("/api/admin/suppressions")
+        def suppress():
+            _, refused = _staff()
+            if refused:
+                return refused
+            body = request.get_json(silent=True) or {}
+            email = str(body.get("email") or "")
+            if "@" not in email:
+                return _invalid({"email": ["Not a valid email address."]})
+            if body.get("reason") != "manual":
+                return _invalid({"reason": ["Only manual suppressions can be added."]})
+            row = {
+                "email": email.lower(),
+                "reason": "manual",
+                "source": "marketing",
+                "campaign_id": None,
+                "created_at": datetime.now(UTC).isoformat(),
+            }
+            self.suppressions.append(row)
+            return jsonify(row), 201
 
 
 def _cycle(start: str, end: str, seats_left: int, seats_total: int = 25) -> dict:
@@ -1186,3 +1538,352 @@ class TutoringContract(ContractServer):
             record["status"] = "completed"
             record["lesson_note"] = note
             return jsonify(record)
+
+
+PROGRAMS = [
+    {"program": "course:usmle-step-1-prep", "label": "USMLE Step 1 Prep"},
+    {"program": "course:usmle-step-2-ck-prep", "label": "USMLE Step 2 CK Prep"},
+    {"program": "tutoring", "label": "1:1 tutoring"},
+]
+CONSENT = {
+    "version": "2026-11",
+    "text": "I agree that Preceptor may publish my story, my rating, my name as shown and my "
+    "program on its website and in its emails. I can ask for it to be removed at any time.",
+}
+REJECTION_REASONS = {
+    "spam",
+    "offensive",
+    "personal_data",
+    "not_about_us",
+    "duplicate",
+    "author_request",
+}
+PUBLIC_FIELDS = (
+    "id",
+    "display_name",
+    "program",
+    "program_label",
+    "story",
+    "rating",
+    "verified",
+    "author_role",
+    "featured",
+    "approved_at",
+)
+
+
+def _author_role(user: dict | None) -> str:
+    roles = set((user or {}).get("roles") or [])
+    if "tutor" in roles:
+        return "tutor"
+    if roles & {"marketing", "admin"}:
+        return "staff"
+    return "student"
+
+
+class TestimonialsContract(ContractServer):
+    """testimonials' contract in memory: the public wall (approved and consented only),
+    submission by a user or a request link, and moderation by marketing or admin."""
+
+    __test__ = False  # not a pytest class, despite the name
+    name = "testimonials"
+    REQUEST_TOKEN = "request-ok"
+    EXPIRED_REQUEST = "request-expired"
+
+    def __init__(self) -> None:
+        self.records: dict[str, dict] = {}
+        super().__init__()
+        self.reset()
+
+    def reset(self) -> None:
+        super().reset()
+        self.records = {}
+        self.add(
+            "Maya R.",
+            "course:usmle-step-1-prep",
+            status="approved",
+            featured=True,
+            position=1,
+            story="Passed Step 1 with a 250 after failing once. The plan "
+            "and the weekly checks made the difference.",
+            verified=True,
+        )
+        self.add(
+            "Tom T.",
+            "tutoring",
+            status="approved",
+            author_role="tutor",
+            position=2,
+            story="I tutor here and watch students rebuild their confidence every week.",
+        )
+        self.add(
+            "Sam Staff",
+            "tutoring",
+            status="approved",
+            author_role="staff",
+            position=3,
+            story="We answer every message from our students within one working day.",
+        )
+        self.add(
+            "Priya P.",
+            "course:usmle-step-2-ck-prep",
+            status="pending",
+            story="The CK cycle was intense but the question reviews were worth it.",
+        )
+        self.add(
+            "Quiet Q.",
+            "tutoring",
+            status="pending",
+            consent=False,
+            story="Private feedback: the booking page confused me at first.",
+        )
+        self.add(
+            "Spammy S.",
+            "tutoring",
+            status="rejected",
+            rejection_reason="spam",
+            story="Buy cheap followers at example dot com, best prices every day.",
+        )
+
+    def add(self, display_name: str, program: str, **fields: Any) -> dict:
+        testimonial_id = f"t-{len(self.records) + 1}"
+        label = next(p["label"] for p in PROGRAMS if p["program"] == program)
+        record = {
+            "id": testimonial_id,
+            "user_id": f"user-{testimonial_id}",
+            "email": f"{testimonial_id}@example.org",
+            "display_name": display_name,
+            "program": program,
+            "program_label": label,
+            "story": "A story long enough to be one.",
+            "rating": 5,
+            "consent": True,
+            "consent_text": CONSENT["text"],
+            "consented_at": "2026-11-20T09:00:00+00:00",
+            "verified": False,
+            "author_role": "student",
+            "status": "pending",
+            "featured": False,
+            "position": None,
+            "rejection_reason": None,
+            "rejection_note": None,
+            "submitted_at": "2026-11-20T09:00:00+00:00",
+            "moderated_at": None,
+            "approved_at": None,
+            "edited": False,
+            "original": None,
+            "revisions": [],
+            **fields,
+        }
+        if not record["consent"]:
+            record.update(consent_text=None, consented_at=None)
+        if record["status"] == "approved":
+            record["approved_at"] = record["moderated_at"] = "2026-11-21T09:00:00+00:00"
+        record["original"] = {"display_name": record["display_name"], "story": record["story"]}
+        self.records[testimonial_id] = record
+        return record
+
+    def wall(self) -> list[dict]:
+        shown = [r for r in self.records.values() if r["status"] == "approved" and r["consent"]]
+        return sorted(
+            shown,
+            key=lambda r: (
+                not r["featured"],
+                r["position"] is None,
+                r["position"] or 0,
+                -(datetime.fromisoformat(r["approved_at"]).timestamp()),
+            ),
+        )
+
+    def _full(self, record: dict, *, detail: bool = False) -> dict:
+        hidden = () if detail else ("original", "revisions")
+        return {k: v for k, v in record.items() if k not in hidden}
+
+    def _found(self, testimonial_id: str) -> tuple[dict | None, Response | None]:
+        _, refused = _staff()
+        if refused:
+            return None, refused
+        record = self.records.get(testimonial_id)
+        if record is None:
+            return None, problem(404, "No such testimonial.")
+        return record, None
+
+    def _submission_errors(self, body: dict) -> dict[str, list[str]]:
+        errors: dict[str, list[str]] = {}
+        name = str(body.get("display_name") or "").strip()
+        if not 1 <= len(name) <= 80:
+            errors["display_name"] = ["Length must be between 1 and 80."]
+        if body.get("program") not in {p["program"] for p in PROGRAMS}:
+            errors["program"] = ["Choose a course or tutoring."]
+        if not 20 <= len(str(body.get("story") or "")) <= 2000:
+            errors["story"] = ["Length must be between 20 and 2000."]
+        rating = body.get("rating")
+        if not isinstance(rating, int) or not 1 <= rating <= 5:
+            errors["rating"] = ["Must be between 1 and 5."]
+        if not isinstance(body.get("consent"), bool):
+            errors["consent"] = ["Missing data for required field."]
+        return errors
+
+    def routes(self, app: Flask) -> None:
+        @app.get("/api/programs")
+        def programs():
+            return jsonify(PROGRAMS)
+
+        @app.get("/api/consent")
+        def consent():
+            return jsonify(CONSENT)
+
+        @app.get("/api/testimonials")
+        def public_wall():
+            program = request.args.get("program")
+            shown = [r for r in self.wall() if not program or r["program"] == program]
+            limit = int(request.args.get("limit") or 50)
+            return jsonify([{k: r[k] for k in PUBLIC_FIELDS} for r in shown[:limit]])
+
+        @app.get("/api/testimonial-requests/<token>")
+        def lookup_request(token: str):
+            if token == self.EXPIRED_REQUEST:
+                return problem(410, "This link has expired.")
+            if token != self.REQUEST_TOKEN:
+                return problem(404, "No such request.")
+            return jsonify(
+                {
+                    "name": "Rosa Requested",
+                    "email": "rosa@example.org",
+                    "program": "course:usmle-step-1-prep",
+                    "program_label": "USMLE Step 1 Prep",
+                    "expires_at": "2026-12-20T09:00:00+00:00",
+                }
+            )
+
+        @app.post("/api/testimonials")
+        def submit():
+            body = request.get_json(silent=True) or {}
+            user = _bearer()
+            request_token = body.get("request_token")
+            if user is None and not request_token:
+                return problem(401, "Send an access token or a request token.")
+            if request_token == self.EXPIRED_REQUEST:
+                return problem(410, "This link has expired.")
+            if request_token and request_token != self.REQUEST_TOKEN:
+                return _invalid({"request_token": ["This link is not valid."]})
+            errors = self._submission_errors(body)
+            if errors:
+                return _invalid(errors)
+            record = self.add(
+                body["display_name"].strip(),
+                body["program"],
+                story=body["story"],
+                rating=body["rating"],
+                consent=body["consent"],
+                verified=bool(request_token) or _author_role(user) == "student",
+                author_role="student" if request_token else _author_role(user),
+                email=user["email"] if user else "rosa@example.org",
+            )
+            answer = {k: record[k] for k in ("id", "status", "consent", "verified", "author_role")}
+            return jsonify(answer), 201
+
+        @app.get("/api/testimonials/mine")
+        def mine():
+            user = _bearer()
+            if user is None:
+                return problem(401, "Send an access token.")
+            return jsonify(
+                [self._full(r) for r in self.records.values() if r["email"] == user["email"]]
+            )
+
+        @app.get("/api/admin/testimonials")
+        def admin_list():
+            _, refused = _staff()
+            if refused:
+                return refused
+            status = request.args.get("status") or "pending"
+            rows = [self._full(r) for r in self.records.values() if r["status"] == status]
+            return jsonify(rows[: int(request.args.get("limit") or 100)])
+
+        @app.put("/api/admin/testimonials/wall-order")
+        def wall_order():
+            _, refused = _staff()
+            if refused:
+                return refused
+            ids = (request.get_json(silent=True) or {}).get("ids") or []
+            shown = {r["id"] for r in self.wall()}
+            if set(ids) != shown:
+                return _invalid({"ids": ["Give every testimonial on the wall, once."]})
+            for position, testimonial_id in enumerate(ids, start=1):
+                self.records[testimonial_id]["position"] = position
+            return jsonify([{k: r[k] for k in PUBLIC_FIELDS} for r in self.wall()])
+
+        @app.get("/api/admin/testimonials/<testimonial_id>")
+        def admin_get(testimonial_id: str):
+            record, refused = self._found(testimonial_id)
+            return refused or jsonify(self._full(record, detail=True))
+
+        @app.post("/api/admin/testimonials/<testimonial_id>/approve")
+        def approve(testimonial_id: str):
+            record, refused = self._found(testimonial_id)
+            if refused:
+                return refused
+            if not record["consent"]:
+                return problem(409, "Without consent this story stays private feedback.")
+            now = datetime.now(UTC).isoformat()
+            record.update(status="approved", approved_at=now, moderated_at=now)
+            return jsonify(self._full(record))
+
+        @app.post("/api/admin/testimonials/<testimonial_id>/reject")
+        def reject(testimonial_id: str):
+            record, refused = self._found(testimonial_id)
+            if refused:
+                return refused
+            body = request.get_json(silent=True) or {}
+            if body.get("reason") not in REJECTION_REASONS:
+                return _invalid({"reason": ["Choose a reason."]})
+            record.update(
+                status="rejected",
+                featured=False,
+                rejection_reason=body["reason"],
+                rejection_note=body.get("note"),
+                moderated_at=datetime.now(UTC).isoformat(),
+            )
+            return jsonify(self._full(record))
+
+        @app.put("/api/admin/testimonials/<testimonial_id>")
+        def edit(testimonial_id: str):
+            record, refused = self._found(testimonial_id)
+            if refused:
+                return refused
+            user = _bearer()
+            body = request.get_json(silent=True) or {}
+            if not str(body.get("note") or "").strip():
+                return _invalid({"note": ["Say why you changed it."]})
+            before = {"display_name": record["display_name"], "story": record["story"]}
+            after = {k: body.get(k) or before[k] for k in ("display_name", "story")}
+            record.update(after, edited=True)
+            record["revisions"].append(
+                {
+                    "editor_id": user["id"],
+                    "editor_name": user["name"],
+                    "before": before,
+                    "after": after,
+                    "note": body["note"],
+                    "at": datetime.now(UTC).isoformat(),
+                }
+            )
+            return jsonify(self._full(record))
+
+        def set_featured(testimonial_id: str, featured: bool) -> Response:
+            record, refused = self._found(testimonial_id)
+            if refused:
+                return refused
+            if record["status"] != "approved":
+                return problem(409, "Only an approved testimonial can be featured.")
+            record["featured"] = featured
+            return jsonify(self._full(record))
+
+        @app.post("/api/admin/testimonials/<testimonial_id>/feature")
+        def feature(testimonial_id: str):
+            return set_featured(testimonial_id, True)
+
+        @app.post("/api/admin/testimonials/<testimonial_id>/unfeature")
+        def unfeature(testimonial_id: str):
+            return set_featured(testimonial_id, False)
