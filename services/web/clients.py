@@ -445,18 +445,8 @@ class TutoringClient(ServiceClient):
 class TestimonialsClient(ServiceClient):
     """Stories from students: the public wall, submission, and moderation by marketing."""
 
-    DEFAULT_PORT = 8006
-    """The contract's port, for as long as ``shared.config`` does not list the service yet."""
-
     def __init__(self) -> None:
         super().__init__("testimonials")
-
-    @property
-    def base_url(self) -> str:
-        if self.service in config.DEFAULT_PORTS:
-            return config.service_url(self.service)
-        default = f"http://127.0.0.1:{config.env_int('TESTIMONIALS_PORT', self.DEFAULT_PORT)}"
-        return (config.env("TESTIMONIALS_URL") or default).rstrip("/")
 
     def programs(self) -> list[dict]:
         return self.call("GET", "/api/programs")
