@@ -67,7 +67,10 @@ def machine() -> list[tuple[str, str]]:
         ("Date", datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")),
         ("CPU", f"{cpu}, {os.cpu_count()} cores"),
         ("Memory", memory),
-        ("OS", f"{platform.system()} {platform.release()} ({_first_line(['cat', '/etc/debian_version'])})"),
+        (
+            "OS",
+            f"{platform.system()} {platform.release()} ({_first_line(['cat', '/etc/debian_version'])})",
+        ),
         ("Python", platform.python_version()),
         ("PostgreSQL", _first_line(["psql", "--version"])),
         ("RabbitMQ", _first_line(["rabbitmqctl", "--version"])),

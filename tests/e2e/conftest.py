@@ -16,6 +16,7 @@ class Suite:
     enrollment: ServiceUnderTest | None = None
     payments: ServiceUnderTest | None = None
     tutoring: ServiceUnderTest | None = None
+    testimonials: ServiceUnderTest | None = None
 
     @property
     def site(self) -> str:
@@ -37,8 +38,8 @@ def suite(services, smtp_server, monkeypatch) -> Suite:
 
 @pytest.fixture
 def school(services, smtp_server, stripe_env, monkeypatch) -> Suite:
-    """The whole school: the foundation plus enrollment, payments (against localstripe) and tutoring,
-    whose webhooks reach payments over HTTP exactly as Stripe's would."""
+    """The whole school: the foundation plus enrollment, payments (against localstripe), tutoring
+    and testimonials; localstripe's webhooks reach payments over HTTP exactly as Stripe's would."""
     from services.payments.worker import register_local_webhook
 
     identity = services("identity", serve=True)
@@ -46,9 +47,10 @@ def school(services, smtp_server, stripe_env, monkeypatch) -> Suite:
     payments = services("payments", serve=True)
     enrollment = services("enrollment", serve=True)
     tutoring = services("tutoring", serve=True)
+    testimonials = services("testimonials", serve=True)
     web = services("web", serve=True)
     monkeypatch.setenv("PUBLIC_URL", web.url)
     register_local_webhook(payments.url)
-    for svc in (identity, email, payments, enrollment, tutoring):
+    for svc in (identity, email, payments, enrollment, tutoring, testimonials):
         svc.start_worker()
-    return Suite(identity, email, web, smtp_server, enrollment, payments, tutoring)
+    return Suite(identity, email, web, smtp_server, enrollment, payments, tutoring, testimonials)

@@ -25,7 +25,8 @@ def api_login(school, email: str, password: str = PASSWORD) -> dict[str, str]:
 
 def register_student(school, email: str, name: str) -> dict[str, str]:
     r = requests.post(
-        f"{school.identity.url}/api/users", json={"email": email, "password": PASSWORD, "name": name}
+        f"{school.identity.url}/api/users",
+        json={"email": email, "password": PASSWORD, "name": name},
     )
     assert r.status_code == 201, r.text
     return api_login(school, email)
