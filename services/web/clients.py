@@ -238,6 +238,11 @@ class EmailClient(ServiceClient):
         path = f"/api/admin/campaigns/{_segment(campaign_id)}/deliveries?{query}"
         return self.call("GET", path, token=token)
 
+    def subscribers(self, token: str, status: str | None = None, limit: int = 200) -> list[dict]:
+        """Subscribers newest first, with their status and topics."""
+        query = urlencode({k: v for k, v in (("status", status), ("limit", limit)) if v})
+        return self.call("GET", f"/api/admin/subscribers?{query}", token=token)
+
     def suppressions(self, token: str, reason: str | None = None, limit: int = 200) -> list[dict]:
         query = urlencode({k: v for k, v in (("reason", reason), ("limit", limit)) if v})
         return self.call("GET", f"/api/admin/suppressions?{query}", token=token)

@@ -105,6 +105,13 @@ def _refused(error: clients.ServiceError) -> None:
         raise error
 
 
+SUBSCRIBER_STATUSES = {
+    None: "All",
+    "confirmed": "Confirmed",
+    "pending": "Waiting to confirm",
+    "unsubscribed": "Unsubscribed",
+}
+
 # --------------------------------------------------------------------------- overview
 
 
@@ -127,11 +134,18 @@ def overview():
 @bp.get("/subscribers")
 @security.role_required(*STAFF)
 def subscribers():
+    """Topics with their counts, the audiences, and the people themselves (by status)."""
     token = _token()
+    status = request.args.get("status") or None
+    if status not in SUBSCRIBER_STATUSES:
+        status = None
     return render_template(
         "marketing_subscribers.html",
         topics=clients.email.admin_topics(token),
         audiences=clients.email.audiences(token),
+        subscribers=clients.email.subscribers(token, status),
+        status=status,
+        statuses=SUBSCRIBER_STATUSES,
     )
 
 

@@ -598,6 +598,38 @@ class EmailContract(ContractServer):
             rows = [d for d in self.deliveries[campaign_id] if not status or d["status"] == status]
             return jsonify(rows[: int(request.args.get("limit") or 100)])
 
+        @app.get("/api/admin/subscribers")
+        def subscribers():
+            _, refused = _staff()
+            if refused:
+                return refused
+            status = request.args.get("status")
+            if status and status not in ("pending", "confirmed", "unsubscribed"):
+                return _invalid({"status": ["Must be one of: pending, confirmed, unsubscribed."]})
+            rows = [
+                {
+                    "id": "sub-1",
+                    "email": "ada@example.com",
+                    "name": "Ada",
+                    "status": "confirmed",
+                    "topics": ["step1"],
+                    "created_at": "2026-11-01T09:00:00+00:00",
+                    "confirmed_at": "2026-11-01T09:05:00+00:00",
+                    "unsubscribed_at": None,
+                },
+                {
+                    "id": "sub-2",
+                    "email": "ben@example.com",
+                    "name": None,
+                    "status": "unsubscribed",
+                    "topics": ["step2ck"],
+                    "created_at": "2026-10-01T09:00:00+00:00",
+                    "confirmed_at": "2026-10-01T09:05:00+00:00",
+                    "unsubscribed_at": "2026-11-02T10:00:00+00:00",
+                },
+            ]
+            return jsonify([r for r in rows if not status or r["status"] == status])
+
         @app.get("/api/admin/suppressions")
         def suppressions():
             _, refused = _staff()

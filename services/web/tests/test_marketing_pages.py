@@ -138,6 +138,20 @@ def test_subscribers_page_shows_topic_counts_and_audience_sizes(client, email_ap
     assert call.headers["Authorization"] == "Bearer access-1.marketing@example.org"
 
 
+def test_subscribers_page_lists_people_and_filters_them_by_status(client, email_api):
+    sign_in(client, "marketing@example.org")
+
+    everyone = client.get("/marketing/subscribers").get_data(as_text=True)
+    gone = client.get("/marketing/subscribers?status=unsubscribed").get_data(as_text=True)
+    unknown = client.get("/marketing/subscribers?status=bogus")
+
+    assert "ada@example.com" in everyone and "ben@example.com" in everyone
+    assert "ben@example.com" in gone and "ada@example.com" not in gone
+    assert unknown.status_code == 200  # an unknown filter shows everyone, never an error
+    [*_, last] = email_api.calls_to("GET", "/api/admin/subscribers")
+    assert "status" not in last.query
+
+
 def test_new_campaign_form_offers_audiences_with_sizes_and_merge_field_help(client, email_api):
     sign_in(client, "marketing@example.org")
 
