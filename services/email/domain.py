@@ -58,6 +58,8 @@ class Kind(StrEnum):
     SESSION_LESSON_NOTE = "session_lesson_note"
     SESSION_REMINDER_STUDENT = "session_reminder_student"
     SESSION_REMINDER_TUTOR = "session_reminder_tutor"
+    CAMPAIGN_TEST = "campaign_test"
+    """A campaign's test send to marketing: transactional delivery, the campaign's own body."""
 
 
 MARKETING_KINDS = frozenset({Kind.SUBSCRIBED})
