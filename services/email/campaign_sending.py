@@ -166,7 +166,7 @@ class CampaignSender:
         self.smtp: smtplib.SMTP | None = None
         self.renewed_at = 0.0
         self.sent = 0
-        self.compiled: campaign_render.CampaignTemplate | None = None
+        self.messages: campaign_render.WireMessages | None = None
 
     # --- the lease ----------------------------------------------------------------------------
 
@@ -219,7 +219,10 @@ class CampaignSender:
             select(Campaign.subject, Campaign.body_markdown).where(Campaign.id == self.campaign_id)
         ).one()
         self.conn.commit()
-        self.compiled = campaign_render.template(campaign.subject, campaign.body_markdown)
+        compiled = campaign_render.template(campaign.subject, campaign.body_markdown)
+        self.messages = campaign_render.WireMessages(
+            compiled, self.campaign_id, self.settings.mail_from
+        )
         after = 0
         while True:
             if self.should_stop() or not self._renew_if_due() or not self._still_sending():
@@ -274,16 +277,8 @@ class CampaignSender:
     # --- one message --------------------------------------------------------------------------
 
     def _message_bytes(self, recipient: _Recipient) -> bytes:
-        message = campaign_render.build(
-            self.compiled,
-            campaign_id=self.campaign_id,
-            recipient_id=recipient.id,
-            address=recipient.email,
-            name=recipient.name,
-            course=recipient.course,
-            mail_from=self.settings.mail_from,
-        )
-        return dot_stuffed(message.as_bytes(policy=message.policy.clone(linesep="\r\n")))
+        raw = self.messages.message(recipient.id, recipient.email, recipient.name, recipient.course)
+        return dot_stuffed(raw)
 
     def _send_one(self, recipient: _Recipient) -> Outcome:
         body = self._message_bytes(recipient)
@@ -391,6 +386,9 @@ class CampaignSender:
         for attempt in range(CONNECT_TRIES):
             try:
                 self.smtp = _connect(self.settings)
+                # The final dot is a small write after the body: without TCP_NODELAY, Nagle's
+                # algorithm holds it until the server's delayed ACK (40 ms a message).
+                self.smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 self.smtp.ehlo_or_helo_if_needed()
                 return self.smtp
             except (OSError, smtplib.SMTPException) as exc:
