@@ -66,6 +66,8 @@ from shared.runtime import Runtime
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 200
+"""Most recipients read (and checked against the suppression list) at once; at slow rates a
+batch is one second of sending, so suppression is never more than a second old."""
 CONNECT_TRIES = 3
 
 
@@ -159,6 +161,7 @@ class CampaignSender:
         self.owner = owner
         self.lease = lease
         self.pacer = campaign_domain.Pacer(rate)
+        self.batch_size = max(10, min(BATCH_SIZE, int(rate)))
         self.should_stop = should_stop
         self.settings: SmtpSettings = config.smtp_settings()
         self.envelope_from = email.utils.parseaddr(self.settings.mail_from)[1]
@@ -261,7 +264,7 @@ class CampaignSender:
                 CampaignRecipient.id > after,
             )
             .order_by(CampaignRecipient.id)
-            .limit(BATCH_SIZE)
+            .limit(self.batch_size)
         ).all()
         self.conn.commit()
         return [_Recipient(*row) for row in rows]
