@@ -83,12 +83,21 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+RUN_BUDGET = 5.0
+"""Seconds one job run sends a campaign before it lets go (and the job loop, 1 s later, takes it
+up again): a worker asked to stop (SIGTERM) is idle within seconds, and campaigns due meanwhile
+start on time."""
+
+
 def run(runtime: Runtime) -> int:
     """The worker's job: start due campaigns, then send those whose lease is free."""
     campaigns.start_due(runtime.uow())
     sent = 0
     for campaign_id in _sendable(runtime):
-        sent += send_campaign(runtime, campaign_id)
+        deadline = time.monotonic() + RUN_BUDGET
+        sent += send_campaign(
+            runtime, campaign_id, should_stop=lambda d=deadline: time.monotonic() > d
+        )
     return sent
 
 

@@ -645,3 +645,34 @@ def test_a_hard_bounce_naming_a_campaign_email_fails_that_delivery(
     assert row["campaign_id"] == cid
     with email_service.runtime.db.session() as s:
         assert s.scalar(sa.select(sa.func.count()).select_from(CampaignRecipient)) == 1
+
+
+def test_a_recipient_the_server_refuses_for_good_fails_and_the_rest_are_sent(
+    email_service, staff, smtp_server
+):
+    handler = smtp_server._controller.handler
+
+    async def handle_RCPT(server, session, envelope, address, options):
+        if address == "nobody@example.com":
+            return "550 5.1.1 no such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    handler.handle_RCPT = handle_RCPT
+    client = email_service.client
+    for address in ("ada@example.com", "nobody@example.com", "zed@example.com"):
+        add_subscriber(email_service, address, "X")
+    cid = create(client, staff).get_json()["id"]
+    campaign = send(email_service, client, staff, cid)
+    assert campaign["status"] == "sent"
+    assert (campaign["figures"]["sent"], campaign["figures"]["failed"]) == (2, 1)
+    [failed] = client.get(
+        f"/api/admin/campaigns/{cid}/deliveries?status=failed", headers=staff
+    ).json
+    assert failed["email"] == "nobody@example.com" and failed["error"].startswith("550")
+    assert sorted(str(m["To"]) for m in smtp_server.wait_for(2)) == [
+        "ada@example.com",
+        "zed@example.com",
+    ]
+    [event] = email_service.recorded("campaign.sent")
+    assert (event["sent"], event["failed"]) == (2, 1)
