@@ -447,6 +447,9 @@ def test_the_one_click_post_unsubscribes_and_a_get_does_not(email_service, staff
         }
     with email_service.runtime.db.session() as s:
         assert s.scalar(sa.select(sa.func.count()).select_from(Suppression)) == 0
+    changed = client.put(f"/api/preferences/{token}", json={"topics": ["step1-tips", "step2ck"]})
+    assert changed.status_code == 200
+    assert changed.get_json()["topics"] == ["step1-tips", "step2ck"]
 
     # RFC 8058: a form POST with no session or token header, exactly as mail clients send it
     for _ in range(2):
