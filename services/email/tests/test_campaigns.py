@@ -495,7 +495,7 @@ def test_pause_stops_at_the_next_message_resume_continues_and_cancel_ends(
     sender = threading.Thread(
         target=campaign_sending.send_campaign,
         args=(email_service.runtime, cid),
-        kwargs={"rate": 40},
+        kwargs={"rate": 20},
     )
     sender.start()
     wait_for(lambda: len(smtp_server.messages()) >= 5, message="some messages")
@@ -552,7 +552,7 @@ def test_the_worker_job_starts_due_campaigns_and_sends_them(email_service, staff
     client = email_service.client
     add_subscriber(email_service, "ada@example.com", "Ada")
     cid = create(client, staff).get_json()["id"]
-    when = datetime.now(UTC) + timedelta(seconds=1)
+    when = datetime.now(UTC) + timedelta(seconds=2)
     client.post(
         f"/api/admin/campaigns/{cid}/schedule", json={"send_at": when.isoformat()}, headers=staff
     )
