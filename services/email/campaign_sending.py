@@ -4,10 +4,10 @@ The worker's ``campaigns`` job starts scheduled campaigns that are due, then sen
 campaign in ``sending`` whose lease is free, at ``CAMPAIGN_SEND_RATE`` messages a second over one
 reused SMTP connection.
 
-**Why nobody is mailed twice.** SMTP hands a message over at one instant: when the server reads
-the final ``.`` line of DATA and accepts it. A server that loses the connection before that line
-discards what it received (RFC 5321 §4.1.1.4; aiosmtpd, Postfix and Mailpit all do). So for
-each recipient the loop does::
+**Why nobody is mailed twice.** A mail transaction is complete only at its end-of-data
+indication, the final ``.`` line of DATA (RFC 5321 §4.1.1.4): a server whose connection closes
+before that line keeps nothing of the message (aiosmtpd, the server of the tests, discards it;
+``test_campaign_crash.py`` checks it). So for each recipient the loop does::
 
     MAIL FROM, RCPT TO, DATA (354), the whole dot-stuffed message but not the final "."
     COMMIT  UPDATE campaign_recipients SET status='sent'
@@ -17,12 +17,15 @@ each recipient the loop does::
 
 - Killed before the commit: the row is still ``queued`` and the server never saw the final
   dot, so it dropped the message. After restart the row is sent once: no duplicate.
-- Killed after the commit: the row is ``sent`` and is never picked again. The final dot was
-  written or not; if it was (the usual case: it is one write, microseconds after the commit,
-  and the kernel delivers written bytes after the process dies) the person got the email once;
-  if the kill landed in the microseconds between the commit and the write, they get nothing.
-  That is the one trade the design makes: never twice, at the price of a vanishingly rare
-  "never".
+- Killed after the commit: the row is ``sent`` and is never picked again. Almost always the
+  final dot was written too (one write right after the commit returns; the kernel delivers
+  written bytes after the process dies), and the person got the email once. If the kill lands
+  between the commit becoming visible and that write (the time PostgreSQL's answer takes to
+  reach the worker and the thread to run: tens to hundreds of microseconds, more on a loaded
+  machine; aiosmtpd also drops a dot it had not read yet when the connection closes), the
+  person gets nothing. That is the one trade of the design: never twice, at the price of a
+  rare "never". A kill timed right after a commit is seen from outside hits this window
+  often enough to see in tests; a kill at a random moment seldom does.
 - The commit's ``WHERE status='queued'`` is a compare-and-set on the row itself, so even two
   workers on one recipient (a lease that expired under a stalled worker) cannot both commit
   ``sent``: the loser's update matches no row, and it closes the connection without the dot.
