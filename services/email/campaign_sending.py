@@ -61,7 +61,7 @@ from services.email import campaign_domain, campaign_render, campaigns, suppress
 from services.email.campaign_domain import CampaignStatus, RecipientStatus
 from services.email.delivery import SMTP_TIMEOUT, _connect
 from services.email.models import Campaign, CampaignRecipient
-from shared import config
+from shared import config, metrics
 from shared.config import SmtpSettings
 from shared.db import utcnow
 from shared.runtime import Runtime
@@ -336,6 +336,8 @@ class CampaignSender:
             return Outcome.SENT
         if code != 250:
             self._failed_after_commit(recipient, _error(code, reply))
+        else:
+            metrics.EMAILS_SENT.labels("campaign").inc()
         return Outcome.SENT
 
     def _commit_sent(self, recipient: _Recipient) -> bool:
@@ -367,6 +369,7 @@ class CampaignSender:
         return True
 
     def _failed_after_commit(self, recipient: _Recipient, error: str) -> None:
+        metrics.EMAILS_FAILED.labels("campaign").inc()
         log.warning(
             "campaign email refused at the end of data",
             extra={"campaign_id": self.campaign_id, "recipient_id": recipient.id},
@@ -382,6 +385,7 @@ class CampaignSender:
         """5xx: failed for good. 4xx: queued for a later round, until the tries run out."""
         attempts = recipient.attempts + 1
         give_up = code >= 500 or attempts >= campaign_domain.MAX_RECIPIENT_ATTEMPTS
+        metrics.EMAILS_FAILED.labels("campaign").inc()
         status = RecipientStatus.FAILED if give_up else RecipientStatus.QUEUED
         self.conn.execute(
             update(CampaignRecipient)
