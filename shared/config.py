@@ -164,6 +164,22 @@ VARIABLES: tuple[Variable, ...] = (
         "3",
         "Completed 1:1 sessions after which a student is asked (once) for a testimonial about tutoring.",
     ),
+    Variable(
+        "CAMPAIGN_SEND_RATE",
+        "20",
+        "Campaign emails the email worker sends per second (over one reused SMTP connection).",
+    ),
+    Variable(
+        "CAMPAIGN_LEASE_SECONDS",
+        "30",
+        "Lease a worker holds on a campaign while sending it; a worker that died is replaced after it expires.",
+    ),
+    Variable(
+        "BOUNCE_WEBHOOK_SECRET",
+        "(generated into VAR_DIR/bounce_webhook_secret)",
+        "Bearer token a mail provider presents to `POST /api/bounces` (email service).",
+        secret=True,
+    ),
     Variable("LOG_LEVEL", "INFO", "Python log level of every process."),
     Variable("MAX_BODY_BYTES", "1048576", "Largest request body accepted; larger ones get 413."),
 )
@@ -332,6 +348,21 @@ def service_secret() -> str:
 
 def admin_password() -> str:
     return _generated_secret("ADMIN_PASSWORD")
+
+
+def campaign_send_rate() -> float:
+    rate = env_int("CAMPAIGN_SEND_RATE", 20)
+    if rate <= 0:
+        raise ValueError("CAMPAIGN_SEND_RATE must be a positive number of messages per second")
+    return float(rate)
+
+
+def campaign_lease_seconds() -> float:
+    return float(max(env_int("CAMPAIGN_LEASE_SECONDS", 30), 1))
+
+
+def bounce_webhook_secret() -> str:
+    return _generated_secret("BOUNCE_WEBHOOK_SECRET")
 
 
 def cookie_secure() -> bool:

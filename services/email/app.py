@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from services.email.api import public, staff
+from services.email.campaign_api import bounces, marketing
 from services.email.models import Base
 from shared import http
 from shared.bus.broker import Broker
@@ -20,10 +21,10 @@ def make_runtime(database_url: str | None = None, broker: Broker | None = None) 
 def create_app(runtime: Runtime | None = None) -> Flask:
     return http.create_app(
         runtime or make_runtime(),
-        [public, staff],
+        [public, staff, marketing, bounces],
         title="Preceptor email",
         description="Subscriptions with double opt-in, preferences, one-click unsubscribe "
-        "(RFC 8058) and the record of every email sent.",
+        "(RFC 8058), campaigns with their suppression list, and the record of every email sent.",
         raw_body_paths=("/api/unsubscribe/",),
     )
 

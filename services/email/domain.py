@@ -60,6 +60,8 @@ class Kind(StrEnum):
     SESSION_REMINDER_TUTOR = "session_reminder_tutor"
     TESTIMONIAL_REQUEST = "testimonial_request"
     TESTIMONIAL_THANKS = "testimonial_thanks"
+    CAMPAIGN_TEST = "campaign_test"
+    """A campaign's test send to marketing: transactional delivery, the campaign's own body."""
 
 
 MARKETING_KINDS = frozenset({Kind.SUBSCRIBED})

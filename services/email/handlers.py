@@ -5,7 +5,7 @@ A handler commits once, so an event that means two emails queues both or neither
 
 from __future__ import annotations
 
-from services.email import service, testimonial_mail
+from services.email import audiences, service, testimonial_mail
 from shared.bus.envelope import Event, load_data
 from shared.bus.handlers import Handlers
 from shared.db import UnitOfWork
@@ -30,7 +30,8 @@ def on_password_reset_requested(event: Event, uow: UnitOfWork) -> None:
 
 @handlers.on("enrollment.activated")
 def on_enrollment_activated(event: Event, uow: UnitOfWork) -> None:
-    service.enrollment_activated(uow, event.id, load_data(event))
+    data = load_data(event)
+    service.enrollment_activated(uow, event.id, data, learn=_enrollment_fact(event.type, data))
 
 
 @handlers.on("enrollment.expired")
@@ -45,7 +46,8 @@ def on_waitlist_offered(event: Event, uow: UnitOfWork) -> None:
 
 @handlers.on("enrollment.refunded")
 def on_enrollment_refunded(event: Event, uow: UnitOfWork) -> None:
-    service.enrollment_refunded(uow, event.id, load_data(event))
+    data = load_data(event)
+    service.enrollment_refunded(uow, event.id, data, learn=_enrollment_fact(event.type, data))
 
 
 @handlers.on("enrollment.access_expiring")
@@ -70,7 +72,10 @@ def on_consultation_cancelled(event: Event, uow: UnitOfWork) -> None:
 
 @handlers.on("consultation.completed")
 def on_consultation_completed(event: Event, uow: UnitOfWork) -> None:
-    service.consultation_completed(uow, event.id, load_data(event))
+    data = load_data(event)
+    service.consultation_completed(
+        uow, event.id, data, learn=lambda session: audiences.learn_consultation(session, data)
+    )
 
 
 @handlers.on("study_plan.published")
@@ -111,3 +116,20 @@ def on_testimonial_requested(event: Event, uow: UnitOfWork) -> None:
 @handlers.on("testimonial.approved")
 def on_testimonial_approved(event: Event, uow: UnitOfWork) -> None:
     testimonial_mail.testimonial_approved(uow, event.id, load_data(event))
+
+
+# --- audience facts (campaigns): events that teach audiences but send no email ------------------
+
+
+def _enrollment_fact(event_type: str, data: dict) -> service.Learn:
+    return lambda session: audiences.learn_enrollment(session, event_type, data)
+
+
+@handlers.on("enrollment.completed")
+def on_enrollment_completed(event: Event, uow: UnitOfWork) -> None:
+    audiences.learn(uow, _enrollment_fact(event.type, load_data(event)))
+
+
+@handlers.on("enrollment.cancelled")
+def on_enrollment_cancelled(event: Event, uow: UnitOfWork) -> None:
+    audiences.learn(uow, _enrollment_fact(event.type, load_data(event)))

@@ -85,3 +85,102 @@ class Delivery(Base):
     created_at: Mapped[datetime]
     event_id: Mapped[str | None] = mapped_column(String(36))
     """The event that caused this email; with ``kind`` unique, so an event never mails twice."""
+
+
+# --- campaigns (campaigns.py, campaign_sending.py) ------------------------------------------
+
+
+class AudienceEnrollment(Base):
+    """What the service learned from enrollment events about one enrollment (audiences.py)."""
+
+    __tablename__ = "audience_enrollments"
+    __table_args__ = (Index("ix_audience_enrollments_course", "course_slug", "status"),)
+
+    enrollment_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    student_id: Mapped[str] = mapped_column(String(36))
+    email: Mapped[str] = mapped_column(String(254))
+    name: Mapped[str] = mapped_column(String(200))
+    course_slug: Mapped[str] = mapped_column(String(100))
+    course_title: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20))
+    """active (activated), completed, or ended (refunded or cancelled)."""
+    updated_at: Mapped[datetime]
+
+
+class ConsultedStudent(Base):
+    """A student with a completed consultation (learned from consultation.completed)."""
+
+    __tablename__ = "consulted_students"
+
+    student_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    consulted_at: Mapped[datetime]
+
+
+class Campaign(Base):
+    """A marketing email to an audience. While it sends, one worker holds its lease."""
+
+    __tablename__ = "campaigns"
+    __table_args__ = (Index("ix_campaigns_due", "status", "send_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(300))
+    body_markdown: Mapped[str] = mapped_column(Text)
+    audience: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20))
+    send_at: Mapped[datetime | None]
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(254))
+    lease_owner: Mapped[str | None] = mapped_column(String(100))
+    lease_expires_at: Mapped[datetime | None]
+
+
+class CampaignRecipient(Base):
+    """One person a campaign mails, created when sending starts; sent at most once."""
+
+    __tablename__ = "campaign_recipients"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "email"),
+        Index("ix_campaign_recipients_status", "campaign_id", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(254))
+    name: Mapped[str | None] = mapped_column(String(200))
+    course: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    sent_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class Suppression(Base):
+    """An address no campaign mails again (unsubscribed, hard bounce, complaint, manual)."""
+
+    __tablename__ = "suppressions"
+    __table_args__ = (Index("ix_suppressions_created_at", "created_at"),)
+
+    email: Mapped[str] = mapped_column(String(254), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(20))
+    source: Mapped[str] = mapped_column(String(40))
+    campaign_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    created_at: Mapped[datetime]
+
+
+class BounceReport(Base):
+    """Every bounce or complaint notification received, soft bounces included."""
+
+    __tablename__ = "bounce_reports"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    type: Mapped[str] = mapped_column(String(20))
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    bounce_type: Mapped[str | None] = mapped_column(String(10))
+    message_id: Mapped[str | None] = mapped_column(String(300))
+    diagnostic: Mapped[str | None] = mapped_column(Text)
+    occurred_at: Mapped[datetime | None]
+    received_at: Mapped[datetime]

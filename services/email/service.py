@@ -10,6 +10,7 @@ import logging
 import re
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -19,7 +20,7 @@ from sqlalchemy import Insert, Select, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from services.email import domain, tokens
+from services.email import domain, suppression, tokens
 from services.email.domain import InvalidConfirmation, Kind, SubscriberStatus, SubscriptionNotFound
 from services.email.messages import Attachment, Rendered, format_money, render
 from services.email.models import Delivery, Subscriber, SubscriberTopic, Topic
@@ -27,6 +28,9 @@ from shared import calendar, config
 from shared.db import UnitOfWork, utcnow
 
 log = logging.getLogger(__name__)
+
+Learn = Callable[[Session], None]
+"""Facts an event teaches the audiences, written in the handler's one commit (audiences.py)."""
 
 
 @dataclass(frozen=True)
@@ -131,6 +135,9 @@ def confirm_subscription(uow: UnitOfWork, token: str) -> dict[str, Any]:
 
 
 def preferences(uow: UnitOfWork, manage_token: str) -> dict[str, Any]:
+    recipient = tokens.read_recipient_token(manage_token)  # a campaign email's link
+    if recipient is not None:
+        return suppression.recipient_preferences(uow, *recipient)
     subscriber_id = tokens.read_manage_token(manage_token)
     with uow:
         return _view(_subscriber(uow.session, subscriber_id)).as_dict()
@@ -139,7 +146,11 @@ def preferences(uow: UnitOfWork, manage_token: str) -> dict[str, Any]:
 def change_topics(uow: UnitOfWork, manage_token: str, topics: list[str]) -> dict[str, Any]:
     """Replace the topics. It never changes consent: an unsubscribed address subscribes again
     through double opt-in, and leaving every topic is what unsubscribe is for."""
-    subscriber_id = tokens.read_manage_token(manage_token)
+    recipient = tokens.read_recipient_token(manage_token)  # a campaign email's link
+    if recipient is not None:
+        subscriber_id = suppression.subscriber_of(uow, recipient[1])
+    else:
+        subscriber_id = tokens.read_manage_token(manage_token)
     with uow:
         session = uow.session
         wanted = domain.check_topics(topics, set(_topic_names(session)))
@@ -152,7 +163,13 @@ def change_topics(uow: UnitOfWork, manage_token: str, topics: list[str]) -> dict
 
 
 def unsubscribe(uow: UnitOfWork, manage_token: str) -> dict[str, Any]:
-    """One-click unsubscribe (RFC 8058). Repeating it changes nothing and announces nothing."""
+    """One-click unsubscribe (RFC 8058). Repeating it changes nothing and announces nothing.
+
+    A campaign email's link (a recipient token) also puts the address on the suppression list.
+    """
+    recipient = tokens.read_recipient_token(manage_token)
+    if recipient is not None:
+        return suppression.recipient_unsubscribe(uow, *recipient)
     subscriber_id = tokens.read_manage_token(manage_token)
     with uow:
         sub = _subscriber(uow.session, subscriber_id, lock=True)
@@ -193,7 +210,9 @@ def password_reset(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None
     _queue_once(uow, Kind.PASSWORD_RESET, data["email"], context, event_id)
 
 
-def enrollment_activated(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None:
+def enrollment_activated(
+    uow: UnitOfWork, event_id: str, data: dict[str, Any], *, learn: Learn | None = None
+) -> None:
     """The receipt and the course welcome, queued in one commit: both or neither.
 
     A free enrollment (a 100% promotion) has nothing to give a receipt for, so it gets only the
@@ -218,7 +237,7 @@ def enrollment_activated(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -
             "amount": format_money(data["amount_minor"], data["currency"]),
             "payment_reference": data["payment_id"],
         }
-    _queue_each(uow, data["email"], event_id, emails)
+    _queue_each(uow, data["email"], event_id, emails, learn=learn)
 
 
 def enrollment_expired(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None:
@@ -237,13 +256,15 @@ def waitlist_offered(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> No
     _queue_once(uow, Kind.WAITLIST_OFFER, data["email"], context, event_id)
 
 
-def enrollment_refunded(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None:
+def enrollment_refunded(
+    uow: UnitOfWork, event_id: str, data: dict[str, Any], *, learn: Learn | None = None
+) -> None:
     context = {
         **_enrollment(data),
         "amount": format_money(data["amount_minor"], data["currency"]),
         "course_url": _course_url(data["course_slug"]),
     }
-    _queue_once(uow, Kind.REFUND_CONFIRMATION, data["email"], context, event_id)
+    _queue_once(uow, Kind.REFUND_CONFIRMATION, data["email"], context, event_id, learn=learn)
 
 
 def access_expiring(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None:
@@ -357,13 +378,17 @@ def consultation_cancelled(uow: UnitOfWork, event_id: str, data: dict[str, Any])
     )
 
 
-def consultation_completed(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None:
+def consultation_completed(
+    uow: UnitOfWork, event_id: str, data: dict[str, Any], *, learn: Learn | None = None
+) -> None:
     context = {
         "name": data["student_name"],
         "tutor_name": data["tutor_name"],
         "tutoring_url": _tutoring_url(),
     }
-    _queue_once(uow, Kind.CONSULTATION_COMPLETED, data["student_email"], context, event_id)
+    _queue_once(
+        uow, Kind.CONSULTATION_COMPLETED, data["student_email"], context, event_id, learn=learn
+    )
 
 
 def study_plan_published(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None:
@@ -654,24 +679,44 @@ def _course_url(slug: str) -> str:
 
 
 def _queue_once(
-    uow: UnitOfWork, kind: Kind, to: str, context: dict[str, Any], event_id: str
+    uow: UnitOfWork,
+    kind: Kind,
+    to: str,
+    context: dict[str, Any],
+    event_id: str,
+    *,
+    learn: Learn | None = None,
 ) -> None:
-    _queue_each(uow, to, event_id, {kind: context})
+    _queue_each(uow, to, event_id, {kind: context}, learn=learn)
 
 
 def _queue_each(
-    uow: UnitOfWork, to: str, event_id: str, emails: dict[Kind, dict[str, Any]]
+    uow: UnitOfWork,
+    to: str,
+    event_id: str,
+    emails: dict[Kind, dict[str, Any]],
+    *,
+    learn: Learn | None = None,
 ) -> None:
     """Queue one email per kind for an event in a single commit (a handler commits once)."""
     rendered = {kind: (to, render(kind, context)) for kind, context in emails.items()}
-    _queue_to_each(uow, event_id, rendered)
+    _queue_to_each(uow, event_id, rendered, learn=learn)
 
 
 def _queue_to_each(
-    uow: UnitOfWork, event_id: str, emails: dict[Kind, tuple[str, Rendered]]
+    uow: UnitOfWork,
+    event_id: str,
+    emails: dict[Kind, tuple[str, Rendered]],
+    *,
+    learn: Learn | None = None,
 ) -> None:
-    """Queue already rendered emails, each to its own recipient, in a single commit."""
+    """Queue already rendered emails, each to its own recipient, in a single commit.
+
+    ``learn`` writes what the event teaches the audiences (audiences.py) in that same commit.
+    """
     with uow:
+        if learn is not None:
+            learn(uow.session)
         for kind, (to, email) in emails.items():
             _queue(uow.session, kind, to, email, event_id)
         uow.commit()

@@ -54,3 +54,26 @@ def read_manage_token(token: str) -> str:
         return str(data["s"])
     except (BadSignature, KeyError, TypeError) as exc:
         raise SubscriptionNotFound() from exc
+
+
+RECIPIENT_SALT = "preceptor.email.campaign-recipient"
+RECIPIENT_MAX_AGE = timedelta(days=365)
+
+
+def recipient_token(campaign_id: str, address: str, *, issued_at: float | None = None) -> str:
+    """The unsubscribe link of a campaign email: it names the address and the campaign.
+
+    It is accepted by the same preferences and unsubscribe endpoints as the manage token.
+    """
+    return _serializer(RECIPIENT_SALT, issued_at).dumps({"c": campaign_id, "e": address})
+
+
+def read_recipient_token(token: str) -> tuple[str, str] | None:
+    """``(campaign_id, address)``, or None if the token is not a campaign recipient's."""
+    try:
+        data = _serializer(RECIPIENT_SALT).loads(
+            token, max_age=int(RECIPIENT_MAX_AGE.total_seconds())
+        )
+        return str(data["c"]), str(data["e"])
+    except (BadSignature, KeyError, TypeError):
+        return None

@@ -1,13 +1,18 @@
-"""``python -m services.email.worker``: consumer, outbox relay and the delivery loop."""
+"""``python -m services.email.worker``: consumer, outbox relay, the delivery loop and the
+campaign send loop (campaign_sending.py)."""
 
 from __future__ import annotations
 
+from services.email import campaign_sending
 from services.email.app import make_runtime
 from services.email.delivery import send_all_due
 from services.email.handlers import handlers
 from shared.worker import Job, main
 
-jobs = [Job("deliveries", 0.5, send_all_due)]
+jobs = [
+    Job("deliveries", 0.5, send_all_due),
+    Job("campaigns", 1.0, campaign_sending.run),
+]
 
 if __name__ == "__main__":
     main(make_runtime, handlers, jobs)

@@ -1,0 +1,446 @@
+"""The campaign send loop: at most one email per recipient, even across ``kill -9``.
+
+The worker's ``campaigns`` job starts scheduled campaigns that are due, then sends every
+campaign in ``sending`` whose lease is free, at ``CAMPAIGN_SEND_RATE`` messages a second over one
+reused SMTP connection.
+
+**Why nobody is mailed twice.** A mail transaction is complete only at its end-of-data
+indication, the final ``.`` line of DATA (RFC 5321 §4.1.1.4): a server whose connection closes
+before that line keeps nothing of the message (aiosmtpd, the server of the tests, discards it;
+``test_campaign_crash.py`` checks it). So for each recipient the loop does::
+
+    MAIL FROM, RCPT TO, DATA (354), the whole dot-stuffed message but not the final "."
+    COMMIT  UPDATE campaign_recipients SET status='sent'
+            WHERE id=? AND status='queued'
+              AND the campaign is still 'sending' under this worker's lease
+    write ".\\r\\n" and read the reply
+
+- Killed before the commit: the row is still ``queued`` and the server never saw the final
+  dot, so it dropped the message. After restart the row is sent once: no duplicate.
+- Killed after the commit: the row is ``sent`` and is never picked again. Almost always the
+  final dot was written too (one write right after the commit returns; the kernel delivers
+  written bytes after the process dies), and the person got the email once. If the kill lands
+  between the commit becoming visible and that write (the time PostgreSQL's answer takes to
+  reach the worker and the thread to run: tens to hundreds of microseconds, more on a loaded
+  machine; aiosmtpd also drops a dot it had not read yet when the connection closes), the
+  person gets nothing. That is the one trade of the design: never twice, at the price of a
+  rare "never". A kill timed right after a commit is seen from outside hits this window
+  often enough to see in tests; a kill at a random moment seldom does.
+- The commit's ``WHERE status='queued'`` is a compare-and-set on the row itself, so even two
+  workers on one recipient (a lease that expired under a stalled worker) cannot both commit
+  ``sent``: the loser's update matches no row, and it closes the connection without the dot.
+  The lease (``lease_owner``, ``lease_expires_at`` on the campaign, renewed while sending) is
+  what keeps a second worker away in the first place, so the rate holds and no work is wasted.
+- A reply to the dot that is not 250 marks the row ``failed`` (no retry: it may have been
+  delivered). Pause and cancel change the campaign row, which the next commit checks, so
+  sending stops at the next message; cancel also takes the queued rows out.
+
+Suppression is checked at send time for each batch of recipients (the list and unsubscribed
+subscribers): those rows become ``suppressed`` and get nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email.utils
+import logging
+import os
+import re
+import smtplib
+import socket
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import Enum
+
+from sqlalchemy import Connection, and_, exists, or_, select, update
+
+from services.email import campaign_domain, campaign_render, campaigns, suppression
+from services.email.campaign_domain import CampaignStatus, RecipientStatus
+from services.email.delivery import SMTP_TIMEOUT, _connect
+from services.email.models import Campaign, CampaignRecipient
+from shared import config, metrics
+from shared.config import SmtpSettings
+from shared.db import utcnow
+from shared.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 200
+"""Most recipients read (and checked against the suppression list) at once; at slow rates a
+batch is one second of sending, so suppression is never more than a second old."""
+CONNECT_TRIES = 3
+
+
+class Outcome(Enum):
+    SENT = "sent"
+    REFUSED = "refused"
+    """The server refused this recipient (the row is failed, or queued for a later try)."""
+    STOP = "stop"
+    """Stop this campaign for now: paused, cancelled, lease lost, or the server is away."""
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+RUN_BUDGET = 5.0
+"""Seconds one job run sends a campaign before it lets go (and the job loop, 1 s later, takes it
+up again): a worker asked to stop (SIGTERM) is idle within seconds, and campaigns due meanwhile
+start on time."""
+
+
+def run(runtime: Runtime) -> int:
+    """The worker's job: start due campaigns, then send those whose lease is free."""
+    campaigns.start_due(runtime.uow())
+    sent = 0
+    for campaign_id in _sendable(runtime):
+        deadline = time.monotonic() + RUN_BUDGET
+        sent += send_campaign(
+            runtime, campaign_id, should_stop=lambda d=deadline: time.monotonic() > d
+        )
+    return sent
+
+
+def _sendable(runtime: Runtime) -> list[str]:
+    now = utcnow()
+    with runtime.db.engine.connect() as conn:
+        return list(
+            conn.scalars(
+                select(Campaign.id)
+                .where(
+                    Campaign.status == CampaignStatus.SENDING.value,
+                    or_(Campaign.lease_owner.is_(None), Campaign.lease_expires_at < now),
+                )
+                .order_by(Campaign.started_at)
+            )
+        )
+
+
+def send_campaign(
+    runtime: Runtime,
+    campaign_id: str,
+    *,
+    rate: float | None = None,
+    owner: str | None = None,
+    lease_seconds: float | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> int:
+    """Send a campaign under its lease until nothing is queued (then finish it) or it stops."""
+    sender = CampaignSender(
+        runtime,
+        campaign_id,
+        owner=owner or worker_id(),
+        rate=rate or config.campaign_send_rate(),
+        lease=timedelta(seconds=lease_seconds or config.campaign_lease_seconds()),
+        should_stop=should_stop,
+    )
+    if not sender.take_lease():
+        return 0
+    try:
+        drained = sender.run()
+    finally:
+        sender.close()
+    if drained:
+        campaigns.finish_if_done(runtime.uow(), campaign_id)
+    return sender.sent
+
+
+@dataclass
+class _Recipient:
+    id: int
+    email: str
+    name: str | None
+    course: str | None
+    attempts: int
+
+
+class CampaignSender:
+    def __init__(
+        self,
+        runtime: Runtime,
+        campaign_id: str,
+        *,
+        owner: str,
+        rate: float,
+        lease: timedelta,
+        should_stop: Callable[[], bool],
+    ) -> None:
+        self.runtime = runtime
+        self.campaign_id = campaign_id
+        self.owner = owner
+        self.lease = lease
+        self.pacer = campaign_domain.Pacer(rate)
+        self.batch_size = max(10, min(BATCH_SIZE, int(rate)))
+        self.should_stop = should_stop
+        self.settings: SmtpSettings = config.smtp_settings()
+        self.envelope_from = email.utils.parseaddr(self.settings.mail_from)[1]
+        self.conn: Connection = runtime.db.engine.connect()
+        self.smtp: smtplib.SMTP | None = None
+        self.renewed_at = 0.0
+        self.sent = 0
+        self.messages: campaign_render.WireMessages | None = None
+
+    # --- the lease ----------------------------------------------------------------------------
+
+    def take_lease(self) -> bool:
+        now = utcnow()
+        taken = self.conn.execute(
+            update(Campaign)
+            .where(
+                Campaign.id == self.campaign_id,
+                Campaign.status == CampaignStatus.SENDING.value,
+                or_(
+                    Campaign.lease_owner.is_(None),
+                    Campaign.lease_expires_at < now,
+                    Campaign.lease_owner == self.owner,
+                ),
+            )
+            .values(lease_owner=self.owner, lease_expires_at=now + self.lease)
+        ).rowcount
+        self.conn.commit()
+        self.renewed_at = time.monotonic()
+        return taken == 1
+
+    def _renew_if_due(self) -> bool:
+        if time.monotonic() - self.renewed_at < self.lease.total_seconds() / 3:
+            return True
+        renewed = self.conn.execute(
+            update(Campaign)
+            .where(Campaign.id == self.campaign_id, Campaign.lease_owner == self.owner)
+            .values(lease_expires_at=utcnow() + self.lease)
+        ).rowcount
+        self.conn.commit()
+        self.renewed_at = time.monotonic()
+        if renewed != 1:
+            log.warning("campaign lease lost", extra={"campaign_id": self.campaign_id})
+        return renewed == 1
+
+    def _release_lease(self) -> None:
+        self.conn.execute(
+            update(Campaign)
+            .where(Campaign.id == self.campaign_id, Campaign.lease_owner == self.owner)
+            .values(lease_owner=None, lease_expires_at=None)
+        )
+        self.conn.commit()
+
+    # --- the loop -----------------------------------------------------------------------------
+
+    def run(self) -> bool:
+        """Send until nothing is queued (True) or the campaign stops for now (False)."""
+        campaign = self.conn.execute(
+            select(Campaign.subject, Campaign.body_markdown).where(Campaign.id == self.campaign_id)
+        ).one()
+        self.conn.commit()
+        compiled = campaign_render.template(campaign.subject, campaign.body_markdown)
+        self.messages = campaign_render.WireMessages(
+            compiled, self.campaign_id, self.settings.mail_from
+        )
+        after = 0
+        while True:
+            if self.should_stop() or not self._renew_if_due() or not self._still_sending():
+                return False
+            batch = self._next_batch(after)
+            if not batch:
+                return True
+            after = batch[-1].id
+            for recipient in self._without_suppressed(batch):
+                time.sleep(self.pacer.wait(time.monotonic()))
+                outcome = self._send_one(recipient)
+                if outcome is Outcome.SENT:
+                    self.sent += 1
+                elif outcome is Outcome.STOP:
+                    return False
+                if self.should_stop() or not self._renew_if_due():
+                    return False
+
+    def _still_sending(self) -> bool:
+        status = self.conn.scalar(select(Campaign.status).where(Campaign.id == self.campaign_id))
+        self.conn.commit()
+        return status == CampaignStatus.SENDING.value
+
+    def _next_batch(self, after: int) -> list[_Recipient]:
+        rows = self.conn.execute(
+            select(
+                CampaignRecipient.id,
+                CampaignRecipient.email,
+                CampaignRecipient.name,
+                CampaignRecipient.course,
+                CampaignRecipient.attempts,
+            )
+            .where(
+                CampaignRecipient.campaign_id == self.campaign_id,
+                CampaignRecipient.status == RecipientStatus.QUEUED.value,
+                CampaignRecipient.id > after,
+            )
+            .order_by(CampaignRecipient.id)
+            .limit(self.batch_size)
+        ).all()
+        self.conn.commit()
+        return [_Recipient(*row) for row in rows]
+
+    def _without_suppressed(self, batch: list[_Recipient]) -> list[_Recipient]:
+        """Suppression at send time: listed addresses and unsubscribed subscribers get nothing."""
+        blocked = suppression.suppressed_now(self.conn, [r.email for r in batch])
+        if blocked:
+            suppression.mark_suppressed(self.conn, [r.id for r in batch if r.email in blocked])
+            self.conn.commit()
+        return [r for r in batch if r.email not in blocked]
+
+    # --- one message --------------------------------------------------------------------------
+
+    def _message_bytes(self, recipient: _Recipient) -> bytes:
+        raw = self.messages.message(recipient.id, recipient.email, recipient.name, recipient.course)
+        return dot_stuffed(raw)
+
+    def _send_one(self, recipient: _Recipient) -> Outcome:
+        body = self._message_bytes(recipient)
+        smtp = self._smtp()
+        if smtp is None:
+            return Outcome.STOP
+        try:
+            code, reply = smtp.mail(self.envelope_from)
+            if code == 250:
+                code, reply = smtp.rcpt(recipient.email)
+            if code in (250, 251):
+                smtp.putcmd("data")
+                code, reply = smtp.getreply()
+            if code != 354:
+                smtp.rset()
+                self._refused(recipient, code, reply)
+                return Outcome.REFUSED
+            smtp.send(body)
+        except (OSError, smtplib.SMTPException) as exc:
+            # The connection broke before the final dot: the server discards the message and
+            # the row is still queued, so it goes with a later connection.
+            log.warning("SMTP connection lost", extra={"error": str(exc)[:300]})
+            self._drop_smtp()
+            return Outcome.REFUSED
+        try:
+            committed = self._commit_sent(recipient)
+        except BaseException:
+            self._drop_smtp()  # no final dot: the server discards the message
+            raise
+        if not committed:
+            # Paused, cancelled, or another worker took the lease: leave without the dot.
+            self._drop_smtp()
+            return Outcome.STOP
+        try:
+            smtp.send(b".\r\n")
+            code, reply = smtp.getreply()
+        except (OSError, smtplib.SMTPException) as exc:
+            self._drop_smtp()
+            self._failed_after_commit(recipient, f"no reply to the end of data: {exc}")
+            return Outcome.SENT
+        if code != 250:
+            self._failed_after_commit(recipient, _error(code, reply))
+        else:
+            metrics.EMAILS_SENT.labels("campaign").inc()
+        return Outcome.SENT
+
+    def _commit_sent(self, recipient: _Recipient) -> bool:
+        campaign_sending_under_our_lease = exists().where(
+            and_(
+                Campaign.id == self.campaign_id,
+                Campaign.status == CampaignStatus.SENDING.value,
+                Campaign.lease_owner == self.owner,
+            )
+        )
+        changed = self.conn.execute(
+            update(CampaignRecipient)
+            .where(
+                CampaignRecipient.id == recipient.id,
+                CampaignRecipient.status == RecipientStatus.QUEUED.value,
+                campaign_sending_under_our_lease,
+            )
+            .values(
+                status=RecipientStatus.SENT.value,
+                sent_at=utcnow(),
+                attempts=CampaignRecipient.attempts + 1,
+                error=None,
+            )
+        ).rowcount
+        if changed != 1:
+            self.conn.rollback()
+            return False
+        self.conn.commit()
+        return True
+
+    def _failed_after_commit(self, recipient: _Recipient, error: str) -> None:
+        metrics.EMAILS_FAILED.labels("campaign").inc()
+        log.warning(
+            "campaign email refused at the end of data",
+            extra={"campaign_id": self.campaign_id, "recipient_id": recipient.id},
+        )
+        self.conn.execute(
+            update(CampaignRecipient)
+            .where(CampaignRecipient.id == recipient.id)
+            .values(status=RecipientStatus.FAILED.value, error=error[:2000])
+        )
+        self.conn.commit()
+
+    def _refused(self, recipient: _Recipient, code: int, reply: bytes) -> None:
+        """5xx: failed for good. 4xx: queued for a later round, until the tries run out."""
+        attempts = recipient.attempts + 1
+        give_up = code >= 500 or attempts >= campaign_domain.MAX_RECIPIENT_ATTEMPTS
+        metrics.EMAILS_FAILED.labels("campaign").inc()
+        status = RecipientStatus.FAILED if give_up else RecipientStatus.QUEUED
+        self.conn.execute(
+            update(CampaignRecipient)
+            .where(
+                CampaignRecipient.id == recipient.id,
+                CampaignRecipient.status == RecipientStatus.QUEUED.value,
+            )
+            .values(status=status.value, attempts=attempts, error=_error(code, reply)[:2000])
+        )
+        self.conn.commit()
+
+    # --- the SMTP connection --------------------------------------------------------------------
+
+    def _smtp(self) -> smtplib.SMTP | None:
+        if self.smtp is not None:
+            return self.smtp
+        for attempt in range(CONNECT_TRIES):
+            try:
+                self.smtp = _connect(self.settings)
+                # The final dot is a small write after the body: without TCP_NODELAY, Nagle's
+                # algorithm holds it until the server's delayed ACK (40 ms a message).
+                self.smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                self.smtp.ehlo_or_helo_if_needed()
+                return self.smtp
+            except (OSError, smtplib.SMTPException) as exc:
+                log.warning("SMTP server unavailable", extra={"error": str(exc)[:300]})
+                self._drop_smtp()
+                time.sleep(min(0.2 * 2**attempt, SMTP_TIMEOUT))
+        return None
+
+    def _drop_smtp(self) -> None:
+        """Close without QUIT: in the middle of DATA that is what makes the server drop it."""
+        if self.smtp is not None:
+            self.smtp.close()
+            self.smtp = None
+
+    def close(self) -> None:
+        try:
+            if self.smtp is not None:
+                with contextlib.suppress(OSError, smtplib.SMTPException):
+                    self.smtp.quit()
+                self._drop_smtp()
+            self._release_lease()
+        finally:
+            self.conn.close()
+
+
+def dot_stuffed(data: bytes) -> bytes:
+    """The message as DATA carries it: CRLF line ends, a leading "." doubled, ending in CRLF
+    (the terminating ".\\r\\n" is written separately, after the commit)."""
+    data = re.sub(rb"\r\n|\n|\r(?!\n)", b"\r\n", data)
+    data = re.sub(rb"(?m)^\.", b"..", data)
+    return data if data.endswith(b"\r\n") else data + b"\r\n"
+
+
+def _error(code: int, reply: bytes | str) -> str:
+    text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+    return f"{code} {text}".strip()
