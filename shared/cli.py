@@ -1,15 +1,15 @@
-"""Operator commands: ``python -m shared.cli migrate | dlq | events-doc``."""
+"""Operator commands: ``python -m shared.cli migrate | dlq | events-doc | rabbitmq-definitions |
+k8s-manifests``."""
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import sys
 from pathlib import Path
 
 from shared import config, migrations
-from shared.bus import dead_letters
+from shared.bus import dead_letters, topology
 from shared.bus.broker import Broker
 
 
@@ -18,15 +18,7 @@ def _services_with_db() -> list[str]:
 
 
 def _services_with_queue() -> list[str]:
-    names = []
-    for s in config.SERVICES:
-        try:
-            handlers = importlib.import_module(f"services.{s}.handlers").handlers
-        except ModuleNotFoundError:
-            continue
-        if handlers.event_types:
-            names.append(s)
-    return names
+    return list(topology.consumed_event_types())
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -96,6 +88,41 @@ def cmd_events_doc(args: argparse.Namespace) -> int:
     return 0
 
 
+def _write_or_check(path: Path, text: str, check: bool, how: str) -> bool:
+    """Write ``text`` to ``path``; with ``check``, only say whether it is already there."""
+    current = path.read_text() if path.exists() else None
+    if check:
+        if current != text:
+            print(f"{path} is out of date: run `{how}`", file=sys.stderr)
+            return False
+        return True
+    if current != text:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        print(f"wrote {path}", file=sys.stderr)
+    return True
+
+
+def cmd_rabbitmq_definitions(args: argparse.Namespace) -> int:
+    """The bus topology as RabbitMQ definitions; the committed file uses the BUS_* defaults."""
+    settings = config.bus_settings() if args.from_env else topology.default_settings()
+    text = topology.render(settings)
+    if args.output is None:
+        sys.stdout.write(text)
+        return 0
+    return 0 if _write_or_check(Path(args.output), text, args.check, "make deploy-files") else 1
+
+
+def cmd_k8s_manifests(args: argparse.Namespace) -> int:
+    from shared import k8s_manifests
+
+    ok = True
+    folder = Path(args.output)
+    for name, text in k8s_manifests.render_all().items():
+        ok &= _write_or_check(folder / name, text, args.check, "make deploy-files")
+    return 0 if ok else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m shared.cli")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -116,6 +143,23 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--output", default="docs/events.md")
     p.add_argument("--check", action="store_true")
     p.set_defaults(fn=cmd_events_doc)
+    p = sub.add_parser(
+        "rabbitmq-definitions",
+        help="print the bus topology as RabbitMQ definitions (deploy/rabbitmq/definitions.json)",
+    )
+    p.add_argument("--output", help="write to this file instead of standard output")
+    p.add_argument("--check", action="store_true", help="fail if --output differs")
+    p.add_argument(
+        "--from-env",
+        action="store_true",
+        help="use BUS_EXCHANGE, BUS_QUEUE_PREFIX, BUS_MAX_ATTEMPTS and BUS_RETRY_DELAY_MS "
+        "from the environment instead of their defaults",
+    )
+    p.set_defaults(fn=cmd_rabbitmq_definitions)
+    p = sub.add_parser("k8s-manifests", help="write the Kubernetes manifests under deploy/k8s")
+    p.add_argument("--output", default="deploy/k8s")
+    p.add_argument("--check", action="store_true", help="fail if a file differs")
+    p.set_defaults(fn=cmd_k8s_manifests)
     args = parser.parse_args(argv)
     return args.fn(args)
 
