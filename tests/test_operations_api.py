@@ -93,6 +93,7 @@ def dead_letter(svc: ServiceUnderTest, monkeypatch, *events: Event) -> None:
     def broken(event, uow):
         raise RuntimeError("simulated outage of the moderation store")
 
+    working = handlers.get("enrollment.activated")
     monkeypatch.setitem(handlers._by_type, "enrollment.activated", broken)
     before = dead_lettered_count()
     publish(svc, *events)
@@ -103,7 +104,8 @@ def dead_letter(svc: ServiceUnderTest, monkeypatch, *events: Event) -> None:
         timeout=20,
         message="the events to be dead-lettered",
     )
-    monkeypatch.undo()
+    # The outage is over. (Not monkeypatch.undo(): that would also undo the fixtures' settings.)
+    monkeypatch.setitem(handlers._by_type, "enrollment.activated", working)
 
 
 def verified(svc: ServiceUnderTest, user_id: str) -> bool:
