@@ -40,9 +40,11 @@ if os.path.isdir("/dev/shm"):
 # Prometheus multiprocess mode: every worker process writes its counters to files in this
 # folder and /metrics adds them up, so a scrape sees the whole service rather than whichever
 # worker answered it. It must be in the environment before a worker imports prometheus_client;
-# one folder per gunicorn (by port), emptied at start so a restart does not add old counts.
-_metrics_base = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(
-    prefix="preceptor-metrics-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None
+# one folder per gunicorn (by port: two cannot share one), emptied at start so a restart does
+# not add old counts.
+_metrics_base = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or os.path.join(
+    "/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir(),
+    f"preceptor-metrics-{os.getuid()}",
 )
 _metrics_dir = os.path.join(_metrics_base, f"gunicorn-{_port}")
 os.environ["PROMETHEUS_MULTIPROC_DIR"] = _metrics_dir

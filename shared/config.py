@@ -193,7 +193,7 @@ VARIABLES: tuple[Variable, ...] = (
     ),
     Variable(
         "PROMETHEUS_MULTIPROC_DIR",
-        "(a fresh temporary folder per gunicorn)",
+        "/dev/shm/preceptor-metrics-<uid>",
         "Folder where gunicorn's worker processes write their metrics so `/metrics` adds them up; `deploy/gunicorn.conf.py` sets and empties it at start. Use a tmpfs; never share it between two gunicorns.",
     ),
     Variable("MAX_BODY_BYTES", "1048576", "Largest request body accepted; larger ones get 413."),
