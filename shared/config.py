@@ -181,6 +181,21 @@ VARIABLES: tuple[Variable, ...] = (
         secret=True,
     ),
     Variable("LOG_LEVEL", "INFO", "Python log level of every process."),
+    Variable(
+        "METRICS_PORT",
+        "<SERVICE>_PORT + 1000",
+        "Port of a worker's Prometheus endpoint (identity worker 9001, email 9002, enrollment 9003, payments 9004, tutoring 9005, testimonials 9006); `0` turns it off. Web processes answer `/metrics` on their own port.",
+    ),
+    Variable(
+        "METRICS_HOST",
+        "`GUNICORN_HOST`, else 127.0.0.1",
+        "Address a worker's Prometheus endpoint listens on (the image's `GUNICORN_HOST=0.0.0.0` opens it to the scraper).",
+    ),
+    Variable(
+        "PROMETHEUS_MULTIPROC_DIR",
+        "/dev/shm/preceptor-metrics-<uid>",
+        "Folder where gunicorn's worker processes write their metrics so `/metrics` adds them up; `deploy/gunicorn.conf.py` sets and empties it at start. Use a tmpfs; never share it between two gunicorns.",
+    ),
     Variable("MAX_BODY_BYTES", "1048576", "Largest request body accepted; larger ones get 413."),
 )
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import Flask, Response, g, jsonify, request
 from flask_smorest import Api, Blueprint
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, UnsupportedMediaType
 
@@ -145,6 +145,10 @@ def create_app(
     app.extensions["problem_api"] = api
     for bp in blueprints:
         api.register_blueprint(bp)
+    if runtime.db is not None and runtime.broker is not None:
+        from shared import operations
+
+        api.register_blueprint(operations.blp)
     _install_hooks(app, runtime, raw_body_paths)
     _install_probes(app, runtime)
     if configure:
@@ -265,7 +269,9 @@ def _install_probes(app: Flask, runtime: Runtime) -> None:
 
     @app.get("/metrics")
     def metrics_endpoint() -> Response:
-        return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+        return Response(
+            metrics.exposition(runtime.service, runtime.db), mimetype=CONTENT_TYPE_LATEST
+        )
 
 
 def runtime_of(app: Flask) -> Runtime:

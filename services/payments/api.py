@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 
 from services.payments import domain, schemas, service
 from services.payments.stripe_gateway import gateway
-from shared import auth
+from shared import auth, metrics
 from shared.http import BEARER, current_uow
 
 blp = Blueprint(
@@ -79,6 +79,7 @@ def stripe_webhook() -> dict[str, Any]:
             request.get_data(cache=False), request.headers.get("Stripe-Signature")
         )
     except ValueError as exc:
+        metrics.STRIPE_EVENTS.labels("webhook", "unknown", "rejected").inc()
         raise domain.InvalidWebhook(str(exc), field="Stripe-Signature") from exc
     applied = service.process_stripe_event(_uow(), stripe, event, "webhook")
     return {"received": True, "duplicate": not applied}

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from services.payments import domain
 from services.payments.models import Customer, Dispute, Payment, Refund, StripeEvent
 from services.payments.stripe_gateway import StripeGateway, StripeRefused, id_of
+from shared import metrics
 from shared.auth import Principal
 from shared.db import UnitOfWork, utcnow
 
@@ -419,6 +420,7 @@ def process_stripe_event(
         try:
             uow.session.flush()
         except IntegrityError:
+            _count_stripe_event(source, event["type"], "duplicate")
             return False
         obj = (event.get("data") or {}).get("object") or {}
         kind = event["type"]
@@ -438,12 +440,23 @@ def process_stripe_event(
         try:
             uow.commit()
         except IntegrityError:
+            _count_stripe_event(source, kind, "duplicate")
             return False
+        _count_stripe_event(source, kind, _outcome_kind(outcome))
         log.info(
             "stripe event applied",
             extra={"stripe_event": row.id, "type": kind, "source": source, "outcome": outcome},
         )
         return True
+
+
+def _outcome_kind(outcome: str) -> str:
+    """The metric's outcome: ``applied`` when it changed something, else ``ignored``."""
+    return "ignored" if outcome.startswith(("ignored", "no change")) else "applied"
+
+
+def _count_stripe_event(source: str, kind: str, outcome: str) -> None:
+    metrics.STRIPE_EVENTS.labels(source, kind, outcome).inc()
 
 
 def reconcile(uow_factory: Any, gateway: StripeGateway, now: datetime | None = None) -> int:

@@ -19,6 +19,7 @@ from services.payments.tests.helpers import (
     stripe_event,
     stripe_event_count,
 )
+from shared.testing.observe import sample
 
 
 def paid(stack) -> tuple[dict, dict]:
@@ -142,3 +143,22 @@ def test_a_signed_body_that_is_not_json_is_a_400(stack):
     assert r.status_code == 400
     assert stripe_event_count(stack.payments) == 0
     assert json.loads(r.text)["status"] == 400
+
+
+def test_each_webhook_outcome_is_counted_on_metrics(stack):
+    def count(outcome: str) -> float:
+        scraped = stack.payments.client.get("/metrics").data
+        return sample(scraped, "preceptor_stripe_events_total", source="webhook", outcome=outcome)
+
+    _opened, intent = paid(stack)
+    payload = stripe_event("payment_intent.succeeded", intent)
+    not_ours = stripe_event("payment_intent.succeeded", {**intent, "id": "pi_someone_elses"})
+    before = {o: count(o) for o in ("applied", "duplicate", "ignored", "rejected")}
+
+    post_webhook(stack, payload, signature(payload))
+    post_webhook(stack, payload, signature(payload))
+    post_webhook(stack, not_ours, signature(not_ours))
+    post_webhook(stack, payload, "t=1,v1=deadbeef")
+
+    moved = {o: count(o) - before[o] for o in before}
+    assert moved == {"applied": 1, "duplicate": 1, "ignored": 1, "rejected": 1}
