@@ -171,6 +171,21 @@ def test_every_service_with_a_worker_has_a_worker_deployment(objects, service):
     assert by_kind(objects, "Deployment")[f"{service}-worker"]["spec"]["replicas"] >= 2
 
 
+def test_every_pod_is_annotated_for_scraping_on_the_port_that_serves_its_metrics(objects):
+    for name, deployment in by_kind(objects, "Deployment").items():
+        template = deployment["spec"]["template"]
+        annotations = template["metadata"]["annotations"]
+        assert annotations["prometheus.io/scrape"] == "true", name
+        [container] = template["spec"]["containers"]
+        ports = {p["containerPort"] for p in container["ports"]}
+        assert int(annotations["prometheus.io/port"]) in ports, name
+        if name.endswith("-worker"):
+            env = {e["name"]: e.get("value") for e in container["env"]}
+            assert int(env["METRICS_PORT"]) == int(annotations["prometheus.io/port"]), name
+            assert env["METRICS_HOST"] == "0.0.0.0", name
+            assert container["livenessProbe"]["httpGet"]["port"] == "metrics", name
+
+
 def test_the_migration_job_migrates_every_database(objects):
     job = by_kind(objects, "Job")["preceptor-migrate"]
     migrate = containers(objects)["preceptor-migrate"]
