@@ -6,6 +6,8 @@ import json
 import time
 import uuid
 
+import sqlalchemy as sa
+
 from services.payments.tests.helpers import (
     bearer,
     intent_id,
@@ -13,6 +15,7 @@ from services.payments.tests.helpers import (
     outbox,
     pay,
     post_webhook,
+    purchase,
     refunds,
     signature,
     stripe_client,
@@ -20,6 +23,14 @@ from services.payments.tests.helpers import (
     stripe_event_count,
 )
 from shared.testing.observe import sample
+
+
+def envelopes(svc, event_type: str) -> list[dict]:
+    """Whole envelopes (ids included) of the events of that type in the service's outbox."""
+    table = svc.runtime.db.tables.outbox
+    with svc.runtime.db.session() as s:
+        rows = s.execute(sa.select(table.c.payload).where(table.c.type == event_type)).scalars()
+        return [json.loads(p) for p in rows]
 
 
 def paid(stack) -> tuple[dict, dict]:
@@ -162,3 +173,23 @@ def test_each_webhook_outcome_is_counted_on_metrics(stack):
 
     moved = {o: count(o) - before[o] for o in before}
     assert moved == {"applied": 1, "duplicate": 1, "ignored": 1, "rejected": 1}
+
+
+def test_events_a_webhook_causes_carry_the_checkouts_correlation_id(stack):
+    r = stack.client.post(
+        "/api/payment-intents",
+        json=purchase(),
+        headers={**bearer(stack.service_token), "X-Correlation-ID": "checkout-7f3a"},
+    )
+    assert r.status_code == 201, r.get_json()
+    opened = r.get_json()
+    assert pay(opened["client_secret"]) == "succeeded"
+    intent = stripe_client().v1.payment_intents.retrieve(intent_id(opened)).to_dict()
+    payload = stripe_event("payment_intent.succeeded", intent)
+
+    answer = post_webhook(stack, payload, signature(payload))
+
+    assert answer.status_code == 200
+    [envelope] = envelopes(stack.payments, "payment.succeeded")
+    assert envelope["correlation_id"] == "checkout-7f3a"
+    assert envelope["causation_id"] == json.loads(payload)["id"]
