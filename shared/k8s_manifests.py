@@ -38,6 +38,8 @@ SERVICE_SECRETS = {
 }
 OPTIONAL_SECRETS = {"email": ("SMTP_PASSWORD",)}
 """Secret keys a deployment may leave out of the Secret (Mailpit-like servers need no login)."""
+COMMON_OPTIONAL_SECRETS = ("SECRET_KEY_FALLBACKS",)
+"""Optional for every service: previous SECRET_KEYs, set only while rotating SECRET_KEY."""
 
 WEB_RESOURCES = {
     "requests": {"cpu": "250m", "memory": "256Mi"},
@@ -100,6 +102,7 @@ def example_secret_data() -> dict[str, str]:
     """Placeholders only: the shape of the Secret, never a value to deploy."""
     data = {
         "SECRET_KEY": "REPLACE_ME (python3 -c 'import secrets; print(secrets.token_urlsafe(32))')",
+        "SECRET_KEY_FALLBACKS": "REPLACE_ME while rotating SECRET_KEY with the previous key(s), newest first, comma-separated; leave out otherwise",
         "SERVICE_SECRET": "REPLACE_ME (another token_urlsafe(32))",
         "ADMIN_PASSWORD": "REPLACE_ME",
         "BROKER_URL": "amqps://preceptor:REPLACE_ME@rabbitmq.example.internal:5671//",
@@ -152,8 +155,9 @@ def secret_env(name: str, optional: bool = False) -> dict[str, Any]:
 
 
 def service_env(service: str) -> list[dict[str, Any]]:
+    optional = (*COMMON_OPTIONAL_SECRETS, *OPTIONAL_SECRETS.get(service, ()))
     return [secret_env(k) for k in secret_keys(service)] + [
-        secret_env(k, optional=True) for k in OPTIONAL_SECRETS.get(service, ())
+        secret_env(k, optional=True) for k in optional
     ]
 
 

@@ -122,7 +122,8 @@ def test_secrets_come_from_the_host_environment(containers):
     for name, container in containers.items():
         for variable, value in environment(container).items():
             if variable in secrets:
-                assert re.fullmatch(rf"\$\{{{variable}(:?\?[^}}]*)?\}}", value), (
+                # ``${VAR:-}`` (empty when unset) is allowed: an optional secret, no value.
+                assert re.fullmatch(rf"\$\{{{variable}(:?\?[^}}]*|:-)?\}}", value), (
                     f"{name} must take {variable} from the host environment, without a default"
                 )
 
