@@ -54,21 +54,33 @@ def cmd_makemigration(args: argparse.Namespace) -> int:
 
 
 def cmd_dlq(args: argparse.Namespace) -> int:
+    action, *ids = args.words or ["list"]
+    if action not in ("list", "replay") or (action == "list" and ids):
+        print("usage: dlq [list] | dlq replay --service NAME [ID ...]", file=sys.stderr)
+        return 2
     broker = Broker(config.bus_settings())
     services = [args.service] if args.service else _services_with_queue()
-    if args.action == "replay":
-        if not args.service:
-            print("name the service to replay: --service NAME", file=sys.stderr)
-            return 2
-        count = dead_letters.replay(broker, args.service, args.ids or None)
-        print(f"replayed {count} dead letter(s) of {args.service}")
-        return 0
-    total = 0
-    for service in services:
-        letters = dead_letters.list_dead_letters(broker, service)
-        total += len(letters)
-        for letter in letters:
-            print(json.dumps({"service": service, **letter.as_dict()}, default=str))
+    try:
+        if action == "replay":
+            if not args.service:
+                print("name the service to replay: --service NAME", file=sys.stderr)
+                return 2
+            count = dead_letters.replay(broker, args.service, ids or None)
+            print(f"replayed {count} dead letter(s) of {args.service}")
+            return 0
+        total = 0
+        for service in services:
+            letters = dead_letters.list_dead_letters(broker, service)
+            total += len(letters)
+            for letter in letters:
+                print(json.dumps({"service": service, **letter.as_dict()}, default=str))
+    except dead_letters.DeadLettersBusy as busy:
+        print(
+            f"the dead letters of {busy} are being read by someone else (the admin page or "
+            "another dlq command); try again in a moment",
+            file=sys.stderr,
+        )
+        return 1
     print(f"{total} dead letter(s)", file=sys.stderr)
     return 0
 
@@ -135,9 +147,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--admin-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     p.set_defaults(fn=cmd_makemigration)
     p = sub.add_parser("dlq", help="list or replay dead letters")
-    p.add_argument("action", choices=["list", "replay"], nargs="?", default="list")
+    # One positional list, split by cmd_dlq; ids after `--service NAME` are added in main()
+    # (argparse would refuse positionals on both sides of an option).
+    p.add_argument(
+        "words",
+        nargs="*",
+        metavar="[list | replay [ID ...]]",
+        help="list (the default), or replay the given message ids (default: all of --service)",
+    )
     p.add_argument("--service")
-    p.add_argument("ids", nargs="*", help="message ids to replay (default: all)")
     p.set_defaults(fn=cmd_dlq)
     p = sub.add_parser("events-doc", help="write docs/events.md from the event catalogue")
     p.add_argument("--output", default="docs/events.md")
@@ -160,7 +178,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--output", default="deploy/k8s")
     p.add_argument("--check", action="store_true", help="fail if a file differs")
     p.set_defaults(fn=cmd_k8s_manifests)
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if args.command == "dlq" and not any(word.startswith("-") for word in extra):
+        args.words += extra  # ids given after --service NAME
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     return args.fn(args)
 
 
