@@ -10,21 +10,24 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Iterable
+from http import HTTPStatus
 from typing import Any
 
 from flask import Flask, Response, g, jsonify, request
 from flask_smorest import Api, Blueprint
+from flask_smorest.utils import prepare_response
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, UnsupportedMediaType
 
 from shared import config, context, logs, metrics
 from shared.errors import DomainError
+from shared.openapi import PROBLEM, ProblemResponses, ProblemSchema
 from shared.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-PROBLEM = "application/problem+json"
+__all__ = ["BEARER", "PROBLEM", "create_app", "current_uow", "problem", "runtime_of"]
 
 BEARER = [{"bearer": []}]
 """OpenAPI security requirement of an endpoint that needs an access token."""
@@ -88,7 +91,24 @@ def _flatten(messages: Any) -> dict[str, list[str]]:
 
 
 class ProblemApi(Api):
-    """flask-smorest's Api, answering every HTTP error with problem+json."""
+    """flask-smorest's Api, answering every HTTP error with problem+json (and saying so).
+
+    No catch-all ``default`` response: every status an operation can answer is documented
+    (the common ones by ``shared.openapi.ProblemResponses``), so a conformance check can tell
+    an undocumented status from a documented one.
+    """
+
+    DEFAULT_ERROR_RESPONSE_NAME = None
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_responses(self) -> None:
+        """The named responses flask-smorest refers to (e.g. its 422) are problems too."""
+        for status in HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM)
+            self.spec.components.response(status.name, response, lazy=True)
 
     def handle_http_exception(self, error: HTTPException) -> Response:
         data = getattr(error, "data", None) or {}
@@ -141,7 +161,7 @@ def create_app(
         JSON_SORT_KEYS=False,
     )
     app.extensions["runtime"] = runtime
-    api = ProblemApi(app)
+    api = ProblemApi(app, spec_kwargs={"extra_plugins": [ProblemResponses()]})
     app.extensions["problem_api"] = api
     for bp in blueprints:
         api.register_blueprint(bp)
