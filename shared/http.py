@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, UnsupportedMediaType
 
 from shared import config, context, logs, metrics
+from shared.auth import BEARER
 from shared.errors import DomainError
 from shared.openapi import PROBLEM, ProblemResponses, ProblemSchema
 from shared.runtime import Runtime
@@ -28,9 +29,6 @@ from shared.runtime import Runtime
 log = logging.getLogger(__name__)
 
 __all__ = ["BEARER", "PROBLEM", "create_app", "current_uow", "problem", "runtime_of"]
-
-BEARER = [{"bearer": []}]
-"""OpenAPI security requirement of an endpoint that needs an access token."""
 
 
 def problem(

@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 
 from services.enrollment import domain, schemas, service
 from shared import auth, payments_client
-from shared.http import BEARER, current_uow, runtime_of
+from shared.http import current_uow, runtime_of
 
 blp = Blueprint(
     "enrollment",
@@ -47,6 +47,7 @@ def _start(value: str) -> date:
 
 @blp.route("/courses", methods=["GET"])
 @blp.response(200, schemas.CourseSchema(many=True))
+@auth.public()
 def list_courses() -> list[dict[str, Any]]:
     """Published courses with their next cycle starts and seats left."""
     return service.list_courses(_uow())
@@ -55,13 +56,13 @@ def list_courses() -> list[dict[str, Any]]:
 @blp.route("/courses/<slug>", methods=["GET"])
 @blp.response(200, schemas.CourseDetailSchema)
 @blp.alt_response(404, description="No published course with that slug.")
+@auth.public()
 def get_course(slug: str) -> dict[str, Any]:
     """One published course and its next open cycles."""
     return service.get_course(_uow(), slug)
 
 
 @blp.route("/courses/<slug>/cycles/<start>/waitlist", methods=["POST"])
-@blp.doc(security=BEARER)
 @blp.arguments(schemas.WaitlistJoinSchema)
 @blp.response(201, schemas.WaitlistPlaceSchema)
 @blp.alt_response(401, description="No valid access token.")
@@ -78,7 +79,6 @@ def join_waitlist(_body: dict[str, Any], slug: str, start: str) -> dict[str, Any
 
 
 @blp.route("/enrollments", methods=["POST"])
-@blp.doc(security=BEARER)
 @blp.arguments(schemas.EnrollmentCreateSchema)
 @blp.response(201, schemas.EnrollmentSchema)
 @blp.alt_response(401, description="No valid access token.")
@@ -100,7 +100,6 @@ def enroll(body: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/enrollments", methods=["GET"])
-@blp.doc(security=BEARER)
 @blp.response(200, schemas.EnrollmentSchema(many=True))
 @blp.alt_response(401, description="No valid access token.")
 @auth.require("student", "admin")
@@ -110,7 +109,6 @@ def my_enrollments() -> list[dict[str, Any]]:
 
 
 @blp.route("/enrollments/<enrollment_id>", methods=["GET"])
-@blp.doc(security=BEARER)
 @blp.response(200, schemas.EnrollmentSchema)
 @blp.alt_response(401, description="No valid access token.")
 @blp.alt_response(403, description="Someone else's enrollment.")
@@ -122,7 +120,6 @@ def get_enrollment(enrollment_id: str) -> dict[str, Any]:
 
 
 @blp.route("/enrollments/<enrollment_id>/defer", methods=["POST"])
-@blp.doc(security=BEARER)
 @blp.arguments(schemas.DeferSchema)
 @blp.response(200, schemas.EnrollmentSchema)
 @blp.alt_response(401, description="No valid access token.")
@@ -136,7 +133,6 @@ def defer(body: dict[str, Any], enrollment_id: str) -> dict[str, Any]:
 
 
 @blp.route("/enrollments/<enrollment_id>/refund", methods=["POST"])
-@blp.doc(security=BEARER)
 @blp.arguments(schemas.RefundRequestSchema)
 @blp.response(202, schemas.EnrollmentSchema)
 @blp.alt_response(401, description="No valid access token.")
@@ -155,7 +151,6 @@ def request_refund(body: dict[str, Any], enrollment_id: str) -> dict[str, Any]:
 
 
 @admin_blp.route("/courses", methods=["GET"])
-@admin_blp.doc(security=BEARER)
 @admin_blp.response(200, schemas.AdminCourseSchema(many=True))
 @admin_blp.alt_response(403, description="Not an admin.")
 @auth.require("admin")
@@ -165,7 +160,6 @@ def admin_courses() -> list[dict[str, Any]]:
 
 
 @admin_blp.route("/courses", methods=["POST"])
-@admin_blp.doc(security=BEARER)
 @admin_blp.arguments(schemas.CourseCreateSchema)
 @admin_blp.response(201, schemas.AdminCourseSchema)
 @admin_blp.alt_response(403, description="Not an admin.")
@@ -177,7 +171,6 @@ def create_course(body: dict[str, Any]) -> dict[str, Any]:
 
 
 @admin_blp.route("/courses/<slug>", methods=["PATCH"])
-@admin_blp.doc(security=BEARER)
 @admin_blp.arguments(schemas.CourseUpdateSchema)
 @admin_blp.response(200, schemas.AdminCourseSchema)
 @admin_blp.alt_response(403, description="Not an admin.")
@@ -189,7 +182,6 @@ def update_course(body: dict[str, Any], slug: str) -> dict[str, Any]:
 
 
 @admin_blp.route("/courses/<slug>/cycles/<start>/roster", methods=["GET"])
-@admin_blp.doc(security=BEARER)
 @admin_blp.response(200, schemas.RosterSchema)
 @admin_blp.alt_response(403, description="Not an admin.")
 @admin_blp.alt_response(404, description="No such course.")
@@ -200,7 +192,6 @@ def roster(slug: str, start: str) -> dict[str, Any]:
 
 
 @admin_blp.route("/promo-codes", methods=["GET"])
-@admin_blp.doc(security=BEARER)
 @admin_blp.response(200, schemas.PromoCodeSchema(many=True))
 @admin_blp.alt_response(403, description="Not an admin.")
 @auth.require("admin")
@@ -210,7 +201,6 @@ def list_promo_codes() -> list[dict[str, Any]]:
 
 
 @admin_blp.route("/promo-codes", methods=["POST"])
-@admin_blp.doc(security=BEARER)
 @admin_blp.arguments(schemas.PromoCodeCreateSchema)
 @admin_blp.response(201, schemas.PromoCodeSchema)
 @admin_blp.alt_response(403, description="Not an admin.")
