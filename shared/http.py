@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from http import HTTPStatus
 from typing import Any
 
@@ -193,7 +193,7 @@ def _install_hooks(app: Flask, runtime: Runtime, raw_body_paths: tuple[str, ...]
             and not request.is_json
         ):
             raise UnsupportedMediaType("Send the body as application/json.")
-        return None
+        return _refuse_nul_characters(raw_body_paths)
 
     @app.after_request
     def finish(response: Response) -> Response:
@@ -247,6 +247,45 @@ def _install_hooks(app: Flask, runtime: Runtime, raw_body_paths: tuple[str, ...]
             return app.extensions["problem_api"].handle_http_exception(error)
         log.exception("unhandled error")
         return problem(500, "Internal Server Error", "Something went wrong on our side.")
+
+
+NUL = "\x00"
+
+
+def _fields_with_nul(node: Any, prefix: str = "") -> Iterator[str]:
+    if isinstance(node, str):
+        if NUL in node:
+            yield prefix or "body"
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            if NUL in str(key):
+                yield name
+            yield from _fields_with_nul(value, name)
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _fields_with_nul(value, f"{prefix}[{i}]")
+
+
+def _refuse_nul_characters(raw_body_paths: tuple[str, ...]) -> Response | None:
+    """Refuse the NUL character in a path, a query or a JSON body, naming the field.
+
+    PostgreSQL text cannot hold it and no name, address or story needs it: refused at the
+    door it is the caller's 4xx, not a database error and a 500.
+    """
+    if NUL in request.path:
+        return problem(404, "Not Found", "Nothing at that address.")
+    errors: dict[str, list[str]] = {}
+    for name, value in request.args.items(multi=True):
+        if NUL in name or NUL in value:
+            errors.setdefault(name, []).append("The NUL character is not allowed.")
+    if request.is_json and not request.path.startswith(raw_body_paths or ("\0",)):
+        for name in _fields_with_nul(request.get_json(silent=True)):
+            errors.setdefault(name, []).append("The NUL character is not allowed.")
+    if errors:
+        detail = "Invalid fields: " + ", ".join(sorted(errors))
+        return problem(422, "Unprocessable Entity", detail, errors)
+    return None
 
 
 def _install_probes(app: Flask, runtime: Runtime) -> None:
