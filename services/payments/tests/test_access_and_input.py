@@ -78,6 +78,7 @@ def test_the_ledger_is_for_admins_only(stack):
         ("amount_minor", -5),
         ("amount_minor", "100"),
         ("amount_minor", 1.5),
+        ("amount_minor", 2**31),  # past the database's integer: was a 500
         ("currency", "dollars"),
         ("description", "d" * 501),
         ("surprise", "unknown field"),
