@@ -185,6 +185,7 @@ def update_course(body: dict[str, Any], slug: str) -> dict[str, Any]:
 @admin_blp.response(200, schemas.RosterSchema)
 @admin_blp.alt_response(403, description="Not an admin.")
 @admin_blp.alt_response(404, description="No such course.")
+@admin_blp.alt_response(422, description="The start is not a date, YYYY-MM-DD (`cycle_start`).")
 @auth.require("admin")
 def roster(slug: str, start: str) -> dict[str, Any]:
     """Who is enrolled in (and waiting for) one cycle."""
