@@ -1,0 +1,107 @@
+"""schemathesis against every service's OpenAPI document, through the Flask app (WSGI).
+
+For every operation, valid and invalid requests generated from the document are sent by a
+caller without a token and by a caller the operation's declaration lets through (so the
+checks reach past 401 and 403). Every answer must not be a 5xx, and must match the document:
+a documented status code, a documented content type, a body of the documented schema.
+
+Bounded: a fixed number of examples per operation and mode, derandomized (the same cases on
+every run), no shrinking, no example database.
+"""
+
+from __future__ import annotations
+
+import pytest
+import schemathesis
+from argon2 import PasswordHasher
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
+from schemathesis.core.result import Ok
+
+from services.identity import domain as identity_domain
+from shared import config
+from shared.testing.fixtures import pump
+from tests.api.access import API_SERVICES, permitted_caller
+from tests.api.callers import ANONYMOUS, callers
+
+EXAMPLES = 12
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+NEEDS_PAYMENTS = ("enrollment", "tutoring", "payments")
+
+
+@pytest.fixture
+def cheap_password_hashes(monkeypatch):
+    """Argon2 at its lowest cost: hashing is not under test here, and each generated
+    registration would otherwise cost half a second."""
+    monkeypatch.setattr(
+        identity_domain, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    )
+
+
+def caller_headers(operation: dict, as_caller: str, people: dict) -> dict[str, str]:
+    if as_caller == ANONYMOUS:
+        return {}
+    if operation.get("x-access") == "secret" and {"bearer": []} in operation.get("security", []):
+        return {"Authorization": f"Bearer {config.bounce_webhook_secret()}"}
+    return people[permitted_caller(operation)].headers
+
+
+def run_operation(operation, headers: dict[str, str], mode: GenerationMode) -> None:
+    @settings(
+        max_examples=EXAMPLES,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        phases=[Phase.explicit, Phase.generate],
+    )
+    @given(case=operation.as_strategy(generation_mode=mode))
+    def check(case) -> None:
+        response = case.call(headers=headers)
+        case.validate_response(response, checks=CHECKS, headers=headers)
+
+    check()
+
+
+@pytest.mark.parametrize("as_caller", [ANONYMOUS, "permitted"])
+@pytest.mark.parametrize("service", API_SERVICES)
+def test_every_answer_is_documented_and_none_is_a_server_error(
+    service, as_caller, services, stripe_env, smtp_server, cheap_password_hashes
+):
+    identity = services("identity", serve=True)
+    payments = services("payments", serve=True) if service in NEEDS_PAYMENTS else None
+    svc = {"identity": identity, "payments": payments}.get(service) or services(service)
+    people = callers(identity)
+    if svc is not identity:
+        pump(identity, svc)  # tutors and students known to the service, as in production
+    schema = schemathesis.openapi.from_wsgi("/openapi.json", svc.app)
+    failures: list[str] = []
+    tried = 0
+    for result in schema.get_all_operations():
+        assert isinstance(result, Ok), result
+        operation = result.ok()
+        headers = caller_headers(operation.definition.raw, as_caller, people)
+        if as_caller != ANONYMOUS and not headers:
+            continue  # public: the anonymous run covers it
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            try:
+                run_operation(operation, headers, mode)
+                tried += 1
+            except Unsatisfiable:
+                continue  # nothing to make invalid (no parameter, no body)
+            except (Exception, BaseExceptionGroup) as exc:
+                failures.append(f"{operation.label} [{mode.value}]: {exc}"[:2500])
+    assert tried, f"{service}: no operation was exercised"
+    assert not failures, "\n\n".join(failures)
