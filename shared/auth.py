@@ -220,6 +220,27 @@ def shared_secret(security: list[dict[str, list[str]]] | None = None) -> Callabl
     return decorate
 
 
+def declared_access(view: Callable | None) -> tuple[str | None, tuple[str, ...]]:
+    """What an endpoint's view declares about its callers: (x-access, x-roles)."""
+    doc = getattr(view, "_apidoc", {}).get("manual_doc", {})
+    return doc.get(ACCESS), tuple(doc.get(ROLES_KEY, ()))
+
+
+def check_declared_access(view: Callable | None) -> None:
+    """Refuse a caller the endpoint's declaration does not let in, before the endpoint runs.
+
+    Called by every service's request hook, so the declaration is enforced at the door: a
+    caller without a token gets 401 and a wrong role 403 before the body is parsed or
+    anything is looked up, whatever order the endpoint's decorators are in.
+    """
+    kind, roles = declared_access(view)
+    if kind not in ("signed-in", "roles"):
+        return
+    principal = current_principal()
+    if roles and not principal.has(*roles):
+        raise Forbidden(f"This needs the role {' or '.join(roles)}.")
+
+
 def ensure_owner(principal: Principal, owner_id: str, *, staff: Iterable[str] = ("admin",)) -> None:
     """Only the owner (or staff) may see a person's data; others are refused."""
     if principal.user_id != owner_id and not principal.has(*staff):

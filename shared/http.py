@@ -20,7 +20,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, UnsupportedMediaType
 
-from shared import config, context, logs, metrics
+from shared import auth, config, context, logs, metrics
 from shared.auth import BEARER
 from shared.errors import DomainError
 from shared.openapi import PROBLEM, ProblemResponses, ProblemSchema
@@ -185,6 +185,7 @@ def _install_hooks(app: Flask, runtime: Runtime, raw_body_paths: tuple[str, ...]
         context.request_id.set(rid[:100])
         context.correlation_id.set(cid[:100])
         context.causation_id.set(None)
+        auth.check_declared_access(app.view_functions.get(request.endpoint or ""))
         if (
             request.method in ("POST", "PUT", "PATCH")
             and request.path.startswith("/api/")

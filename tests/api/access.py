@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from shared import config
 from shared.openapi import ACCESS, ACCESS_KINDS, ROLES
-from tests.api.callers import ANONYMOUS, CALLERS
+from tests.api.callers import ANONYMOUS, CALLERS, Caller
 
 METHODS = ("get", "put", "post", "delete", "patch")
 API_SERVICES = ("identity", "email", "enrollment", "payments", "tutoring", "testimonials")
@@ -66,3 +67,10 @@ def permitted_caller(operation: dict[str, Any]) -> str:
     if kind == "signed-in":
         return "student"
     return operation[ROLES][0]
+
+
+def permitted_headers(operation: dict[str, Any], people: dict[str, Caller]) -> dict[str, str]:
+    """Headers of a caller the operation lets through (the bounce webhook's secret for it)."""
+    if operation.get(ACCESS) == "secret" and {"bearer": []} in operation.get("security", []):
+        return {"Authorization": f"Bearer {config.bounce_webhook_secret()}"}
+    return people[permitted_caller(operation)].headers

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
-from argon2 import PasswordHasher
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
@@ -25,11 +24,9 @@ from schemathesis.checks import (
 )
 from schemathesis.core.result import Ok
 
-from services.identity import domain as identity_domain
-from shared import config
 from shared.testing.fixtures import pump
-from tests.api.access import API_SERVICES, permitted_caller
-from tests.api.callers import ANONYMOUS, callers
+from tests.api.access import API_SERVICES, permitted_headers
+from tests.api.callers import ANONYMOUS
 
 EXAMPLES = 12
 CHECKS = [
@@ -41,21 +38,8 @@ CHECKS = [
 NEEDS_PAYMENTS = ("enrollment", "tutoring", "payments")
 
 
-@pytest.fixture
-def cheap_password_hashes(monkeypatch):
-    """Argon2 at its lowest cost: hashing is not under test here, and each generated
-    registration would otherwise cost half a second."""
-    monkeypatch.setattr(
-        identity_domain, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    )
-
-
-def caller_headers(operation: dict, as_caller: str, people: dict) -> dict[str, str]:
-    if as_caller == ANONYMOUS:
-        return {}
-    if operation.get("x-access") == "secret" and {"bearer": []} in operation.get("security", []):
-        return {"Authorization": f"Bearer {config.bounce_webhook_secret()}"}
-    return people[permitted_caller(operation)].headers
+def caller_headers(operation: dict, as_caller: str, callers: dict) -> dict[str, str]:
+    return {} if as_caller == ANONYMOUS else permitted_headers(operation, callers)
 
 
 def run_operation(operation, headers: dict[str, str], mode: GenerationMode) -> None:
@@ -78,12 +62,11 @@ def run_operation(operation, headers: dict[str, str], mode: GenerationMode) -> N
 @pytest.mark.parametrize("as_caller", [ANONYMOUS, "permitted"])
 @pytest.mark.parametrize("service", API_SERVICES)
 def test_every_answer_is_documented_and_none_is_a_server_error(
-    service, as_caller, services, stripe_env, smtp_server, cheap_password_hashes
+    service, as_caller, services, stripe_env, smtp_server, people
 ):
-    identity = services("identity", serve=True)
+    identity, callers = people
     payments = services("payments", serve=True) if service in NEEDS_PAYMENTS else None
     svc = {"identity": identity, "payments": payments}.get(service) or services(service)
-    people = callers(identity)
     if svc is not identity:
         pump(identity, svc)  # tutors and students known to the service, as in production
     schema = schemathesis.openapi.from_wsgi("/openapi.json", svc.app)
@@ -92,7 +75,7 @@ def test_every_answer_is_documented_and_none_is_a_server_error(
     for result in schema.get_all_operations():
         assert isinstance(result, Ok), result
         operation = result.ok()
-        headers = caller_headers(operation.definition.raw, as_caller, people)
+        headers = caller_headers(operation.definition.raw, as_caller, callers)
         if as_caller != ANONYMOUS and not headers:
             continue  # public: the anonymous run covers it
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
