@@ -2,7 +2,8 @@
 
 For every operation, valid and invalid requests generated from the document are sent by a
 caller without a token and by a caller the operation's declaration lets through (so the
-checks reach past 401 and 403). Every answer must not be a 5xx, and must match the document:
+checks reach past 401 and 403); that caller's valid requests name real things in their paths
+(a course, a campaign, a testimonial...; see ``things.py``) so they reach past 404. Every answer must not be a 5xx, and must match the document:
 a documented status code, a documented content type, a body of the documented schema.
 
 Bounded: a fixed number of examples per operation and mode, derandomized (the same cases on
@@ -27,6 +28,7 @@ from schemathesis.core.result import Ok
 from shared.testing.fixtures import pump
 from tests.api.access import API_SERVICES, permitted_headers
 from tests.api.callers import ANONYMOUS
+from tests.api.things import THINGS
 
 EXAMPLES = 12
 CHECKS = [
@@ -42,7 +44,9 @@ def caller_headers(operation: dict, as_caller: str, callers: dict) -> dict[str, 
     return {} if as_caller == ANONYMOUS else permitted_headers(operation, callers)
 
 
-def run_operation(operation, headers: dict[str, str], mode: GenerationMode) -> None:
+def run_operation(
+    operation, headers: dict[str, str], mode: GenerationMode, path_parameters: dict[str, str]
+) -> None:
     @settings(
         max_examples=EXAMPLES,
         derandomize=True,
@@ -51,7 +55,7 @@ def run_operation(operation, headers: dict[str, str], mode: GenerationMode) -> N
         suppress_health_check=list(HealthCheck),
         phases=[Phase.explicit, Phase.generate],
     )
-    @given(case=operation.as_strategy(generation_mode=mode))
+    @given(case=operation.as_strategy(generation_mode=mode, path_parameters=path_parameters))
     def check(case) -> None:
         response = case.call(headers=headers)
         case.validate_response(response, checks=CHECKS, headers=headers)
@@ -69,6 +73,7 @@ def test_every_answer_is_documented_and_none_is_a_server_error(
     svc = {"identity": identity, "payments": payments}.get(service) or services(service)
     if svc is not identity:
         pump(identity, svc)  # tutors and students known to the service, as in production
+    things = THINGS[service](svc, callers) if service in THINGS and as_caller != ANONYMOUS else {}
     schema = schemathesis.openapi.from_wsgi("/openapi.json", svc.app)
     failures: list[str] = []
     tried = 0
@@ -78,9 +83,11 @@ def test_every_answer_is_documented_and_none_is_a_server_error(
         headers = caller_headers(operation.definition.raw, as_caller, callers)
         if as_caller != ANONYMOUS and not headers:
             continue  # public: the anonymous run covers it
+        real = {p.name: things[p.name] for p in operation.path_parameters if p.name in things}
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             try:
-                run_operation(operation, headers, mode)
+                # Valid requests name real things where there are some, to reach past 404.
+                run_operation(operation, headers, mode, real if mode.is_positive else {})
                 tried += 1
             except Unsatisfiable:
                 continue  # nothing to make invalid (no parameter, no body)
