@@ -12,13 +12,19 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask import Flask, Response, g, jsonify, request
+from flask import Flask, Response, current_app, g, jsonify, request
 from flask_smorest import Api, Blueprint
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import DBAPIError, OperationalError
-from werkzeug.exceptions import HTTPException, UnsupportedMediaType
+from werkzeug.exceptions import (
+    BadRequest,
+    HTTPException,
+    RequestEntityTooLarge,
+    UnprocessableEntity,
+    UnsupportedMediaType,
+)
 
-from shared import config, context, logs, metrics
+from shared import config, context, logs, metrics, request_text
 from shared.errors import DomainError
 from shared.runtime import Runtime
 
@@ -163,6 +169,10 @@ def _install_hooks(app: Flask, runtime: Runtime, raw_body_paths: tuple[str, ...]
         context.request_id.set(rid[:100])
         context.correlation_id.set(cid[:100])
         context.causation_id.set(None)
+        if request.content_length is None and "chunked" in request.headers.get(
+            "Transfer-Encoding", ""
+        ):
+            _read_chunked_body_within_limit()
         if (
             request.method in ("POST", "PUT", "PATCH")
             and request.path.startswith("/api/")
@@ -171,6 +181,10 @@ def _install_hooks(app: Flask, runtime: Runtime, raw_body_paths: tuple[str, ...]
             and not request.is_json
         ):
             raise UnsupportedMediaType("Send the body as application/json.")
+        if request.path.startswith("/api/") and not request.path.startswith(
+            raw_body_paths or ("\0",)
+        ):
+            _refuse_unstorable_text()
         return None
 
     @app.after_request
@@ -225,6 +239,39 @@ def _install_hooks(app: Flask, runtime: Runtime, raw_body_paths: tuple[str, ...]
             return app.extensions["problem_api"].handle_http_exception(error)
         log.exception("unhandled error")
         return problem(500, "Internal Server Error", "Something went wrong on our side.")
+
+
+def _read_chunked_body_within_limit() -> None:
+    """413 for a chunked body (no ``Content-Length``) that reaches ``MAX_BODY_BYTES``.
+
+    Werkzeug stops reading such a body at the limit and hands the view the truncated bytes
+    without a word; reading it here, whole, turns that into the 413 a sized body gets.
+    """
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if limit is not None and len(request.get_data(cache=True)) >= limit:
+        raise RequestEntityTooLarge()
+
+
+def _refuse_unstorable_text() -> None:
+    """400 for JSON too deep to parse, 422 naming each field whose text cannot be stored."""
+    errors: dict[str, list[str]] = {}
+    for values in (request.view_args or {}, request.args):
+        for name, value in values.items():
+            if isinstance(value, str) and (message := request_text.problem_with(value)):
+                errors.setdefault(name, []).append(message)
+    has_body = request.content_length or request.headers.get("Transfer-Encoding")
+    if request.method in ("POST", "PUT", "PATCH", "DELETE") and has_body and request.is_json:
+        try:
+            body = request_text.load_json(request.get_data(cache=True))
+        except request_text.TooDeep as exc:
+            raise BadRequest(f"The JSON body is {exc}.") from exc
+        except ValueError:
+            body = None  # not JSON at all: the endpoint's parser answers with its own 400
+        errors.update(request_text.unstorable(body))
+    if errors:
+        error = UnprocessableEntity()
+        error.data = {"messages": {"json": errors}}
+        raise error
 
 
 def _install_probes(app: Flask, runtime: Runtime) -> None:
