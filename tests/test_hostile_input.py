@@ -143,3 +143,12 @@ def test_an_oversized_body_is_a_413_with_or_without_content_length(services):
     assert (status, content_type) == (413, "application/problem+json"), body[:300]
     status, _, body = chunked_post(url, chunks=1, chunk=b'{"email": "a"}')
     assert status == 422, body[:300]
+
+
+def test_a_name_with_a_line_break_is_refused_naming_the_field(services):
+    client = services("identity").client
+    for name in ("Ada\r\nBcc: victim@example.com", "Ada\nLovelace", "Ada\u2028Lovelace"):
+        r = client.post(
+            "/api/users", json={"email": "ada@example.com", "password": "p" * 12, "name": name}
+        )
+        assert assert_problem(r)["errors"].keys() == {"name"}
