@@ -116,8 +116,7 @@ class EventConsumer:
 
     def _on_message(self, message: Message) -> None:
         self.processed += 1
-        headers = message.headers or {}
-        attempt = int(headers.get(ATTEMPT_HEADER, 1))
+        attempt = _attempt(message.headers)
         try:
             event = parse_event(message.body)
         except InvalidEvent as exc:
@@ -211,3 +210,11 @@ class EventConsumer:
                 "x-service": self.service,
             },
         )
+
+
+def _attempt(headers: dict[str, Any] | None) -> int:
+    """The try this delivery is (1 for a first delivery); a garbled header counts as a first."""
+    try:
+        return max(1, int((headers or {}).get(ATTEMPT_HEADER, 1)))
+    except (TypeError, ValueError):
+        return 1
