@@ -68,6 +68,9 @@ class PrivateRabbitMQ:
     def start(self, timeout: float = 60) -> None:
         if not RABBITMQ_SERVER.exists():
             pytest.fail(f"{RABBITMQ_SERVER} is missing: fault tests need RabbitMQ installed")
+        # The node registers with epmd, starting one if none runs; start it outside the node's
+        # process group so that killing the node never takes epmd (and other nodes' names) along.
+        subprocess.run(["epmd", "-daemon"], check=False, start_new_session=True, timeout=30)
         self.process = subprocess.Popen(
             [str(RABBITMQ_SERVER)],
             env=self.env,
