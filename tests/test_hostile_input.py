@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import http.client
 import json
+from urllib.parse import quote
 
 import pytest
 import requests
 
+from services.web.tests.conftest import csrf_from
 from shared import config
 from tests import test_bad_input
 from tests.test_bad_input import (
@@ -152,3 +154,29 @@ def test_a_name_with_a_line_break_is_refused_naming_the_field(services):
             "/api/users", json={"email": "ada@example.com", "password": "p" * 12, "name": name}
         )
         assert assert_problem(r)["errors"].keys() == {"name"}
+
+
+def test_the_site_answers_hostile_form_text_with_the_form_and_its_error(services):
+    services("identity", serve=True)
+    site = services("web").client
+    cases = {
+        "Ada\x00Lovelace": "NUL",
+        "Ada\r\nBcc: victim@example.com": "one line",
+        "Ada%ff%feLovelace": None,  # not UTF-8 once percent-decoded: replaced, or refused
+    }
+    for number, (name, message) in enumerate(cases.items()):
+        token = csrf_from(site, "/register")
+        body = "&".join(
+            f"{k}={v}"
+            for k, v in {
+                "name": name if "%" in name else quote(name),
+                "email": f"ada{number}@example.com",
+                "password": "a long enough password",
+                "confirm": "a long enough password",
+                "csrf_token": token,
+            }.items()
+        )
+        r = site.post("/register", data=body, content_type="application/x-www-form-urlencoded")
+        assert r.status_code in (302, 422), (name, r.status_code)
+        if message:
+            assert r.status_code == 422 and message in r.get_data(as_text=True), name
