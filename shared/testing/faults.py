@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -91,7 +92,7 @@ class PrivateRabbitMQ:
         if self.process is None:
             return
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, 9)
+            os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=30)
         self.process = None
         wait_for(lambda: not _port_open(self.port), timeout=10, message="the port to close")
@@ -120,14 +121,14 @@ class PrivateRabbitMQ:
         self.start_app()
 
     def stop(self) -> None:
+        """Stop the node and everything it started (the Erlang VM is a child of a shell)."""
         if self.process is None:
             return
-        self.process.terminate()
-        try:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.kill()
-        self.process = None
+        self.kill()
 
     def log_tail(self, chars: int = 2000) -> str:
         out = self.root / "server.out"

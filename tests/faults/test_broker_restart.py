@@ -120,7 +120,7 @@ def test_a_broker_restart_during_enrollments_loses_nothing_and_applies_nothing_t
             errors.append(exc)
             restart_now.set()
 
-    students = threading.Thread(target=stream)
+    students = threading.Thread(target=stream, daemon=True)
     students.start()
     assert restart_now.wait(timeout=60)
     private_rabbitmq.kill()  # a crash, not a polite stop: nothing is flushed on the way out
