@@ -184,13 +184,15 @@ class PostgresProxy:
         with self._lock:
             doomed, self._open = self._open, set()
         for sock in doomed:
+            # Linger 0 makes the close a reset, as a crashed server's kernel would answer. Only
+            # shutdown() here: it wakes the relay threads blocked in recv() on the socket, which
+            # then close it. Closing it under them would leave the connection open (a blocked
+            # recv keeps it alive) and free its descriptor number for reuse by another socket.
             with contextlib.suppress(OSError):
-                # linger 0: close with a RST, as a dead server's kernel would answer
                 sock.setsockopt(
                     socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00"
                 )
-            with contextlib.suppress(OSError):
-                sock.close()
+                sock.shutdown(socket.SHUT_RDWR)
 
     def restore(self) -> None:
         if self._listener is None:
@@ -228,12 +230,13 @@ class PostgresProxy:
         except OSError:
             pass
         finally:
-            for sock in (source, sink):
+            for sock in (source, sink):  # wakes the thread relaying the other way
                 with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
             with self._lock:
                 self._open.discard(source)
                 self._open.discard(sink)
+            source.close()
 
 
 @pytest.fixture
