@@ -36,9 +36,9 @@ def load_json(raw: bytes | str) -> Any:
     try:
         value = json.loads(raw)
     except RecursionError as exc:
-        raise TooDeep(f"JSON nested deeper than {MAX_JSON_DEPTH} levels") from exc
+        raise TooDeep(f"nested deeper than {MAX_JSON_DEPTH} levels") from exc
     if _depth_exceeds(value, MAX_JSON_DEPTH):
-        raise TooDeep(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+        raise TooDeep(f"nested deeper than {MAX_JSON_DEPTH} levels")
     return value
 
 

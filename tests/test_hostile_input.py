@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -17,6 +21,7 @@ import requests
 
 from services.web.tests.conftest import csrf_from
 from shared import config
+from shared.testing.fixtures import free_port, wait_for
 from tests import test_bad_input
 from tests.test_bad_input import (
     API_SERVICES,
@@ -24,6 +29,8 @@ from tests.test_bad_input import (
     json_operations,
     resolve,
 )
+
+ROOT = Path(__file__).resolve().parents[1]
 
 admin_headers = test_bad_input.admin_headers  # the fixture, shared
 
@@ -180,3 +187,75 @@ def test_the_site_answers_hostile_form_text_with_the_form_and_its_error(services
         assert r.status_code in (302, 422), (name, r.status_code)
         if message:
             assert r.status_code == 422 and message in r.get_data(as_text=True), name
+
+
+def test_under_gunicorn_as_deployed_hostile_bodies_get_the_same_answers(
+    make_database, bus_settings, tmp_path
+):
+    """The production server (gunicorn, gthread, deploy/gunicorn.conf.py) in front of identity:
+    its own handling of chunked bodies must not change a single answer."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "PORT": str(port),
+        "WEB_CONCURRENCY": "1",
+        "IDENTITY_DATABASE_URL": make_database("identity"),
+        "BROKER_URL": bus_settings.url,
+        "BUS_EXCHANGE": bus_settings.exchange,
+        "BUS_QUEUE_PREFIX": bus_settings.queue_prefix,
+        "VAR_DIR": str(tmp_path),
+        "LOG_LEVEL": "WARNING",
+    }
+    log = tmp_path / "gunicorn.log"
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            "deploy/gunicorn.conf.py",
+            "services.identity.app:app",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(
+            lambda: server.poll() is not None or _answers(f"{url}/healthz"),
+            timeout=30,
+            message="gunicorn to serve identity",
+        )
+        assert server.poll() is None, log.read_text()[-2000:]
+        limit = config.max_body_bytes()
+        status, content_type, _ = chunked_post(url, chunks=limit // 65536 + 2, chunk=b" " * 65536)
+        assert (status, content_type) == (413, "application/problem+json")
+        r = requests.post(
+            f"{url}/api/users", data=DEEP, headers={"Content-Type": "application/json"}, timeout=10
+        )
+        assert (r.status_code, r.headers["Content-Type"]) == (400, "application/problem+json")
+        r = requests.post(
+            f"{url}/api/users",
+            json={"email": "ada@example.com", "password": "p" * 12, "name": "Ada\x00"},
+            timeout=10,
+        )
+        assert r.status_code == 422 and r.json()["errors"].keys() == {"name"}
+        r = requests.post(
+            f"{url}/api/users",
+            json={"email": "ada@example.com", "password": "p" * 12, "name": ODD_BUT_VALID},
+            timeout=30,
+        )
+        assert r.status_code == 201, r.text
+        assert r.json()["name"] == ODD_BUT_VALID
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=1).ok
+    except requests.RequestException:
+        return False
