@@ -162,3 +162,71 @@ def test_html_in_names_stories_and_subjects_shows_as_text_and_never_runs(
         reader.set_content(html_of(mail))
         expect(reader.locator("body")).to_contain_text(NAME)
         assert_inert(reader, reader_dialogs)
+
+
+@pytest.fixture
+def tutoring_school(services, smtp_server, monkeypatch) -> Suite:
+    """Identity, email, tutoring and the site, workers running (tutors learn of accounts)."""
+    identity = services("identity", serve=True)
+    email = services("email", serve=True)
+    tutoring = services("tutoring", serve=True)
+    web = services("web", serve=True)
+    monkeypatch.setenv("PUBLIC_URL", web.url)
+    for svc in (identity, email, tutoring):
+        svc.start_worker()
+    return Suite(identity, email, web, smtp_server, tutoring=tutoring)
+
+
+def test_html_in_a_tutor_bio_an_assessment_and_a_student_name_shows_as_text(
+    tutoring_school, browser
+):
+    from tests.e2e.test_tutoring_in_browser import completed_consultation, invited_tutor
+
+    school = tutoring_school
+    tutor = invited_tutor(school)
+    bio = f"Internal medicine. {STORY}"
+    r = requests.put(
+        f"{school.tutoring.url}/api/tutors/me",
+        headers={"Authorization": tutor["Authorization"]},
+        json={"bio": bio},
+    )
+    assert r.status_code == 200, r.text
+    completed_consultation(school, tutor, "eve@example.com", NAME)
+    [consultation] = requests.get(
+        f"{school.tutoring.url}/api/consultations",
+        headers={"Authorization": tutor["Authorization"]},
+    ).json()
+    breakout = f"</textarea><script>{ATTACK}</script>"
+    assessment = {"strengths": breakout, "weaknesses": STORY, "goals": NAME}
+    r = requests.put(
+        f"{school.tutoring.url}/api/consultations/{consultation['id']}/assessment",
+        headers={"Authorization": tutor["Authorization"]},
+        json=assessment,
+    )
+    assert r.status_code == 200, r.text
+
+    visitor = browser.new_context().new_page()
+    dialogs = watch(visitor)
+    visitor.goto(f"{school.site}/tutoring")
+    expect(visitor.get_by_text("<script>", exact=False).first).to_be_visible()
+    assert_inert(visitor, dialogs)
+    visitor.goto(f"{school.site}/tutoring/{tutor['id']}")
+    expect(visitor.locator("p.lead")).to_have_text(bio)
+    assert_inert(visitor, dialogs)
+
+    desk = browser.new_context().new_page()
+    desk_dialogs = watch(desk)
+    sign_in(school, desk, "rao@example.com")
+    desk.goto(f"{school.site}/tutor/consultations/{consultation['id']}")
+    expect(desk.get_by_text(NAME).first).to_be_visible()
+    for field, value in assessment.items():
+        expect(desk.locator(f"textarea[name={field}]")).to_have_value(value)
+    assert_inert(desk, desk_dialogs)
+
+    booked = wait_for_mail(school.smtp, "rao@example.com", "new consultation")
+    assert NAME in str(booked["Subject"])
+    reader = browser.new_context().new_page()
+    reader_dialogs = watch(reader)
+    reader.set_content(html_of(booked))
+    expect(reader.locator("body")).to_contain_text(NAME)
+    assert_inert(reader, reader_dialogs)
