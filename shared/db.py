@@ -162,6 +162,24 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def database_unavailable(error: BaseException) -> bool:
+    """Whether ``error`` says the database could not be reached, rather than what was asked.
+
+    Connection failures (refused, reset, server shutting down: SQLSTATE classes 08 and 57P, or
+    no SQLSTATE at all) are about the moment, not the request, so a retry later will succeed.
+    An error the server raised about the statement itself (a constraint, a timeout, a typo)
+    would fail the same way again.
+    """
+    if not isinstance(error, exc.DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    if not isinstance(error, exc.OperationalError | exc.InterfaceError):
+        return False
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    return sqlstate is None or sqlstate.startswith(("08", "57P"))
+
+
 class DuplicateEvent(Exception):
     """The event being handled was already applied (another consumer committed it first)."""
 

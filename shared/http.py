@@ -9,18 +9,24 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any
 
-from flask import Flask, Response, g, jsonify, request
+from flask import Flask, Response, current_app, g, jsonify, request
 from flask_smorest import Api, Blueprint
 from flask_smorest.utils import prepare_response
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy.exc import DBAPIError, OperationalError
-from werkzeug.exceptions import HTTPException, UnsupportedMediaType
+from werkzeug.exceptions import (
+    BadRequest,
+    HTTPException,
+    RequestEntityTooLarge,
+    UnprocessableEntity,
+    UnsupportedMediaType,
+)
 
-from shared import auth, config, context, logs, metrics
+from shared import auth, config, context, logs, metrics, request_text
 from shared.auth import BEARER
 from shared.errors import DomainError
 from shared.openapi import PROBLEM, ProblemResponses, ProblemSchema
@@ -186,6 +192,10 @@ def _install_hooks(app: Flask, runtime: Runtime, raw_body_paths: tuple[str, ...]
         context.correlation_id.set(cid[:100])
         context.causation_id.set(None)
         auth.check_declared_access(app.view_functions.get(request.endpoint or ""))
+        if request.content_length is None and "chunked" in request.headers.get(
+            "Transfer-Encoding", ""
+        ):
+            _read_chunked_body_within_limit()
         if (
             request.method in ("POST", "PUT", "PATCH")
             and request.path.startswith("/api/")
@@ -194,7 +204,13 @@ def _install_hooks(app: Flask, runtime: Runtime, raw_body_paths: tuple[str, ...]
             and not request.is_json
         ):
             raise UnsupportedMediaType("Send the body as application/json.")
-        return _refuse_nul_characters(raw_body_paths)
+        if "\x00" in request.path:  # no resource is named with a NUL: nothing is there
+            return problem(404, "Not Found", "Nothing at that address.")
+        if request.path.startswith("/api/") and not request.path.startswith(
+            raw_body_paths or ("\0",)
+        ):
+            _refuse_unstorable_text()
+        return None
 
     @app.after_request
     def finish(response: Response) -> Response:
@@ -250,43 +266,39 @@ def _install_hooks(app: Flask, runtime: Runtime, raw_body_paths: tuple[str, ...]
         return problem(500, "Internal Server Error", "Something went wrong on our side.")
 
 
-NUL = "\x00"
+def _read_chunked_body_within_limit() -> None:
+    """413 for a chunked body (no ``Content-Length``) that reaches ``MAX_BODY_BYTES``.
 
-
-def _fields_with_nul(node: Any, prefix: str = "") -> Iterator[str]:
-    if isinstance(node, str):
-        if NUL in node:
-            yield prefix or "body"
-    elif isinstance(node, dict):
-        for key, value in node.items():
-            name = f"{prefix}.{key}" if prefix else str(key)
-            if NUL in str(key):
-                yield name
-            yield from _fields_with_nul(value, name)
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            yield from _fields_with_nul(value, f"{prefix}[{i}]")
-
-
-def _refuse_nul_characters(raw_body_paths: tuple[str, ...]) -> Response | None:
-    """Refuse the NUL character in a path, a query or a JSON body, naming the field.
-
-    PostgreSQL text cannot hold it and no name, address or story needs it: refused at the
-    door it is the caller's 4xx, not a database error and a 500.
+    Werkzeug stops reading such a body at the limit and hands the view the truncated bytes
+    without a word; reading it here, whole, turns that into the 413 a sized body gets.
     """
-    if NUL in request.path:
-        return problem(404, "Not Found", "Nothing at that address.")
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if limit is not None and len(request.get_data(cache=True)) >= limit:
+        raise RequestEntityTooLarge()
+
+
+def _refuse_unstorable_text() -> None:
+    """400 for JSON too deep to parse, 422 naming each field whose text cannot be stored."""
     errors: dict[str, list[str]] = {}
-    for name, value in request.args.items(multi=True):
-        if NUL in name or NUL in value:
-            errors.setdefault(name, []).append("The NUL character is not allowed.")
-    if request.is_json and not request.path.startswith(raw_body_paths or ("\0",)):
-        for name in _fields_with_nul(request.get_json(silent=True)):
-            errors.setdefault(name, []).append("The NUL character is not allowed.")
+    pairs = [*(request.view_args or {}).items(), *request.args.items(multi=True)]
+    for name, value in pairs:
+        for text in (name, value):
+            if isinstance(text, str) and (message := request_text.problem_with(text)):
+                errors.setdefault(name, []).append(message)
+                break
+    has_body = request.content_length or request.headers.get("Transfer-Encoding")
+    if request.method in ("POST", "PUT", "PATCH", "DELETE") and has_body and request.is_json:
+        try:
+            body = request_text.load_json(request.get_data(cache=True))
+        except request_text.TooDeep as exc:
+            raise BadRequest(f"The JSON body is {exc}.") from exc
+        except ValueError:
+            body = None  # not JSON at all: the endpoint's parser answers with its own 400
+        errors.update(request_text.unstorable(body))
     if errors:
-        detail = "Invalid fields: " + ", ".join(sorted(errors))
-        return problem(422, "Unprocessable Entity", detail, errors)
-    return None
+        error = UnprocessableEntity()
+        error.data = {"messages": {"json": errors}}
+        raise error
 
 
 def _install_probes(app: Flask, runtime: Runtime) -> None:

@@ -33,6 +33,7 @@ from services.email.messages import (
     unsubscribe_headers,
 )
 from shared import config
+from shared.request_text import as_one_line
 
 PLACEHOLDERS = {
     "first_name": "MergeFieldFirstName7c1e",
@@ -219,11 +220,11 @@ class WireMessages:
         mail = personal(self.compiled, self.campaign_id, address, name, course)
         headers = [
             self.from_header,
-            f"To: {address}".encode(),
+            b"To: " + _header(address),
             b"Subject: " + _header(mail.subject),
             f"Date: {email.utils.formatdate(localtime=False)}".encode(),
             f"Message-ID: {message_id(message_key(recipient_id))}".encode(),
-            *(f"{k}: {v}".encode() for k, v in mail.headers.items()),
+            *(k.encode() + b": " + _header(v) for k, v in mail.headers.items()),
             b"MIME-Version: 1.0",
             f'Content-Type: multipart/alternative; boundary="{self.boundary}"'.encode(),
         ]
@@ -243,6 +244,8 @@ class WireMessages:
 
 
 def _header(value: str) -> bytes:
+    """A header value on the wire: one line whatever the text holds (no header injection)."""
+    value = as_one_line(value)
     if value.isascii() and len(value) < 900:
         return value.encode()
     return Header(value, "utf-8").encode(linesep="\r\n").encode("ascii")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from services.email.campaign_domain import CampaignStatus, RecipientStatus, SuppressionReason
+from shared.request_text import one_line
 
 
 class AdminTopicSchema(Schema):
@@ -23,7 +24,7 @@ class AudienceSchema(Schema):
 
 
 class CampaignInputSchema(Schema):
-    subject = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    subject = fields.String(required=True, validate=[validate.Length(min=1, max=200), one_line])
     body_markdown = fields.String(required=True, validate=validate.Length(min=1, max=100_000))
     audience = fields.String(required=True, validate=validate.Length(min=1, max=200))
 

@@ -53,7 +53,13 @@ def send_due(runtime: Runtime, *, now: datetime | None = None, batch_size: int =
     try:
         for index, delivery in enumerate(claimed):
             try:
-                smtp.send_message(_message(delivery, settings))
+                message = _message(delivery, settings)
+            except (ValueError, TypeError) as exc:
+                # A row that cannot become an email never will: fail it alone, keep the batch.
+                _failed(runtime, delivery, now, f"cannot build the message: {exc}", permanent=True)
+                continue
+            try:
+                smtp.send_message(message)
             except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as exc:
                 _failed(runtime, delivery, now, str(exc), permanent=_permanent(exc))
                 continue

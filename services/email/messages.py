@@ -27,6 +27,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from services.email.domain import MARKETING_KINDS, Kind
 from shared import config
+from shared.request_text import as_one_line
 
 SUBJECTS = {
     Kind.WELCOME: "Welcome to Preceptor",
@@ -175,12 +176,12 @@ def build_message(
 ) -> email.message.EmailMessage:
     msg = email.message.EmailMessage()
     msg["From"] = mail_from
-    msg["To"] = to
-    msg["Subject"] = subject
+    msg["To"] = as_one_line(to)
+    msg["Subject"] = as_one_line(subject)
     msg["Date"] = email.utils.formatdate(localtime=False)
     msg["Message-ID"] = message_id(delivery_id)
     for name, value in headers.items():
-        msg[name] = value
+        msg[name] = as_one_line(value)
     msg.set_content(text)
     msg.add_alternative(html, subtype="html")
     for attachment in attachments:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from services.email.domain import DeliveryStatus, SubscriberStatus
+from shared.request_text import one_line
 
 
 class TopicSchema(Schema):
@@ -20,7 +21,7 @@ class SubscribeSchema(Schema):
         required=True,
         validate=validate.Length(min=1, max=20, error="Choose between {min} and {max} topics."),
     )
-    name = fields.String(validate=validate.Length(max=200), allow_none=True)
+    name = fields.String(validate=[validate.Length(max=200), one_line], allow_none=True)
 
 
 class SubscribeAnswerSchema(Schema):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import RAISE, Schema, fields, validate
 
 from services.enrollment import domain
+from shared.request_text import one_line
 
 SLUG = validate.Length(min=1, max=60)
 
@@ -60,7 +61,9 @@ class AdminCourseSchema(CourseDetailSchema):
 
 class CourseCreateSchema(Strict):
     slug = fields.String(required=True, validate=SLUG)
-    title = fields.String(required=True, validate=validate.Length(min=1, max=domain.TITLE_MAX))
+    title = fields.String(
+        required=True, validate=[validate.Length(min=1, max=domain.TITLE_MAX), one_line]
+    )
     description = fields.String(validate=validate.Length(max=5000))
     price_minor = _int(required=True, validate=validate.Range(min=0, max=MAX_MINOR))
     currency = fields.String(required=True, validate=validate.Length(equal=3))
@@ -74,7 +77,7 @@ class CourseCreateSchema(Strict):
 
 
 class CourseUpdateSchema(Strict):
-    title = fields.String(validate=validate.Length(min=1, max=domain.TITLE_MAX))
+    title = fields.String(validate=[validate.Length(min=1, max=domain.TITLE_MAX), one_line])
     description = fields.String(validate=validate.Length(max=5000))
     price_minor = _int(validate=validate.Range(min=0, max=MAX_MINOR))
     currency = fields.String(validate=validate.Length(equal=3))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import RAISE, Schema, fields, validate
 
 from services.identity import domain
+from shared.request_text import one_line
 
 
 class Strict(Schema):
@@ -29,6 +30,7 @@ def _name(**kwargs: object) -> fields.String:
         validate=[
             validate.Length(min=1, max=domain.NAME_MAX),
             validate.Regexp(r".*\S", error="Give a name."),
+            one_line,
         ],
         **kwargs,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import RAISE, Schema, fields, validate
 
 from services.testimonials import domain
+from shared.request_text import one_line
 
 PROGRAM = validate.Regexp(
     r"^(tutoring|course:[a-z0-9][a-z0-9-]*)$",
@@ -62,7 +63,7 @@ class RequestLinkSchema(Schema):
 
 class SubmitSchema(Strict):
     display_name = fields.String(
-        required=True, validate=validate.Length(min=1, max=domain.DISPLAY_NAME_MAX)
+        required=True, validate=[validate.Length(min=1, max=domain.DISPLAY_NAME_MAX), one_line]
     )
     program = fields.String(required=True, validate=[validate.Length(max=120), PROGRAM])
     story = fields.String(
@@ -167,7 +168,9 @@ class RejectSchema(Strict):
 
 
 class EditSchema(Strict):
-    display_name = fields.String(validate=validate.Length(min=1, max=domain.DISPLAY_NAME_MAX))
+    display_name = fields.String(
+        validate=[validate.Length(min=1, max=domain.DISPLAY_NAME_MAX), one_line]
+    )
     story = fields.String(validate=validate.Length(min=domain.STORY_MIN, max=domain.STORY_MAX))
     note = fields.String(
         required=True,

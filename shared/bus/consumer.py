@@ -22,12 +22,21 @@ from shared import context, metrics
 from shared.bus.broker import Broker
 from shared.bus.envelope import Event, InvalidEvent, parse_event
 from shared.bus.handlers import Handlers
-from shared.db import DuplicateEvent, UowFactory
+from shared.db import DuplicateEvent, UowFactory, database_unavailable
 
 log = logging.getLogger(__name__)
 
 ATTEMPT_HEADER = "x-attempt"
 ERROR_HEADER = "x-error"
+
+
+class DatabaseUnavailable(Exception):
+    """The service's database cannot be reached: stop consuming for a while, lose nothing.
+
+    Raised out of the message callback so the consumer drops its connection: RabbitMQ puts the
+    unacknowledged messages back in the queue, and no try is counted against an event that did
+    nothing wrong (a short outage would otherwise dead-letter every event that arrived in it).
+    """
 
 
 class EventConsumer:
@@ -106,7 +115,7 @@ class EventConsumer:
                 failures += 1
                 wait = min(30.0, 0.5 * 2 ** min(failures, 6))
                 log.warning(
-                    "consumer lost the broker; reconnecting",
+                    "consumer lost the broker or the database; reconnecting",
                     extra={"error": str(exc), "wait": wait},
                 )
                 stop.wait(wait)
@@ -116,8 +125,7 @@ class EventConsumer:
 
     def _on_message(self, message: Message) -> None:
         self.processed += 1
-        headers = message.headers or {}
-        attempt = int(headers.get(ATTEMPT_HEADER, 1))
+        attempt = _attempt(message.headers)
         try:
             event = parse_event(message.body)
         except InvalidEvent as exc:
@@ -129,6 +137,8 @@ class EventConsumer:
             try:
                 self.apply(event)
             except Exception as exc:
+                if database_unavailable(exc):
+                    raise DatabaseUnavailable(str(exc)[:300]) from exc
                 error = f"{type(exc).__name__}: {exc}"
                 if attempt < self.broker.settings.max_attempts:
                     log.warning(
@@ -217,3 +227,11 @@ class EventConsumer:
                 "x-service": self.service,
             },
         )
+
+
+def _attempt(headers: dict[str, Any] | None) -> int:
+    """The try this delivery is (1 for a first delivery); a garbled header counts as a first."""
+    try:
+        return max(1, int((headers or {}).get(ATTEMPT_HEADER, 1)))
+    except (TypeError, ValueError):
+        return 1

@@ -147,7 +147,8 @@ def _sweep(broker: Broker, service: str, replay_ids: set[str] | None, replay_all
         for msg in taken:
             headers = dict(msg.headers or {})
             props = msg.properties or {}
-            body = msg.body.decode() if isinstance(msg.body, bytes) else msg.body
+            # A letter is often there because its body is not text: show it, never choke on it.
+            body = msg.body.decode("utf-8", "replace") if isinstance(msg.body, bytes) else msg.body
             letter = DeadLetter(
                 message_id=props.get("message_id"),
                 type=props.get("type"),

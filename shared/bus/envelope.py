@@ -90,7 +90,7 @@ def parse_event(body: bytes | str) -> Event:
     try:
         raw = json.loads(body)
         env = _envelope.load(raw)
-    except (ValueError, ValidationError) as exc:
+    except (ValueError, ValidationError, RecursionError) as exc:
         raise InvalidEvent(f"malformed envelope: {_messages(exc)}") from exc
     spec = CATALOGUE.get(env["type"])
     if spec is None:

@@ -89,6 +89,7 @@ class OutboxRelay:
             ).all()
             if not rows:
                 return 0
+            ids = [r.id for r in rows]
             try:
                 producer = self._ensure_producer()
                 for row in rows:
@@ -108,17 +109,20 @@ class OutboxRelay:
                         _log_published(row.id, row.type, row.payload)
             except Exception as exc:
                 self.close()
+                # Committed below (raising here would roll it back): the backlog shows why.
+                failure = exc
                 session.execute(
                     update(outbox)
-                    .where(outbox.c.id.in_([r.id for r in rows]))
+                    .where(outbox.c.id.in_(ids))
                     .values(attempts=outbox.c.attempts + 1, last_error=str(exc)[:2000])
                 )
-                raise
-            session.execute(
-                update(outbox)
-                .where(outbox.c.id.in_([r.id for r in rows]))
-                .values(published_at=utcnow())
-            )
+            else:
+                failure = None
+                session.execute(
+                    update(outbox).where(outbox.c.id.in_(ids)).values(published_at=utcnow())
+                )
+        if failure is not None:
+            raise failure
         # Counted once committed: a batch that failed half-way is published again, not twice.
         for row in rows:
             metrics.EVENTS_PUBLISHED.labels(self.service, row.type).inc()

@@ -104,6 +104,10 @@ def test_an_event_committed_while_the_broker_is_unreachable_waits_in_the_outbox(
         offline_relay.relay_once()
     assert offline_relay.backlog()[0] == 1
     assert greetings(runtime) == []
+    outbox = runtime.db.tables.outbox
+    with runtime.db.session() as s:  # the backlog says why it waits
+        attempts, error = s.execute(sa.select(outbox.c.attempts, outbox.c.last_error)).one()
+    assert attempts == 1 and "refused" in error
 
     back_online = OutboxRelay("probe", runtime.db, runtime.broker)
     assert back_online.relay_once() == 1

@@ -380,3 +380,15 @@ def test_a_submission_without_consent_field_is_refused(world: World):
         headers=world.student().headers,
     )
     assert "consent" in problem(r, 422)["errors"]
+
+
+def test_a_display_name_with_a_line_break_is_refused_and_a_story_may_have_paragraphs(
+    world: World,
+):
+    ada = world.student()
+    r = world.submit(ada, display_name="Ada\r\nBcc: everyone@example.com")
+    assert problem(r, 422)["errors"].keys() == {"display_name"}
+    story = "First paragraph, long enough to count as a story.\n\nSecond: <b>not bold</b> \u202e."
+    created = world.submitted(ada, story=story)
+    detail = world.staff("get", f"/{created['id']}").get_json()
+    assert detail["story"] == story
