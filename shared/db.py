@@ -127,7 +127,17 @@ class Database:
             kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
         else:
             kwargs.update(pool_size=5, max_overflow=10, pool_recycle=1800)
-            kwargs["connect_args"] = {"connect_timeout": 5}
+            # TCP keepalives and a user timeout (libpq parameters): across a network partition a
+            # relay or consumer blocked on a dead connection gives up in about a minute instead
+            # of the kernel's default of some fifteen, and the pool replaces the connection.
+            kwargs["connect_args"] = {
+                "connect_timeout": 5,
+                "keepalives": 1,
+                "keepalives_idle": 30,
+                "keepalives_interval": 10,
+                "keepalives_count": 3,
+                "tcp_user_timeout": 60_000,
+            }
             if schema:
                 kwargs["connect_args"]["options"] = f"-csearch_path={schema}"
         self.engine: Engine = create_engine(url, **kwargs)
