@@ -18,6 +18,7 @@ from shared import context, logs, metrics
 from shared.bus.consumer import EventConsumer
 from shared.bus.handlers import Handlers
 from shared.bus.relay import OutboxRelay
+from shared.db import database_unavailable
 from shared.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -42,15 +43,28 @@ class Worker:
         self.relay = OutboxRelay(runtime.service, runtime.db, runtime.broker)
 
     def _job_loop(self, job: Job) -> None:
+        outage_runs = 0
         while not self.stop.is_set():
+            wait = job.every
             # Each run is a flow of its own: the events it records share one fresh correlation
             # id, instead of every run of the thread's life sharing the first one it made.
             with context.flow(correlation=None):
                 try:
                     job.run(self.runtime)
-                except Exception:
-                    log.exception("scheduled job failed", extra={"job": job.name})
-            self.stop.wait(job.every)
+                    outage_runs = 0
+                except Exception as exc:
+                    if database_unavailable(exc):
+                        # An outage is about the moment, not the job: one line, not a
+                        # traceback every half second, and back off while it lasts.
+                        outage_runs += 1
+                        wait = max(job.every, min(30.0, 0.5 * 2 ** min(outage_runs, 6)))
+                        log.warning(
+                            "scheduled job waits for the database",
+                            extra={"job": job.name, "error": str(exc)[:200], "wait": wait},
+                        )
+                    else:
+                        log.exception("scheduled job failed", extra={"job": job.name})
+            self.stop.wait(wait)
 
     def start_metrics_endpoint(self) -> Any | None:
         """Serve this worker's /metrics on METRICS_HOST:METRICS_PORT (port 0 turns it off)."""

@@ -84,7 +84,9 @@ def test_requests_get_a_503_problem_while_the_database_is_away_and_succeed_after
     assert register(identity, "during@example.com").status_code == 201
 
 
-def test_workers_ride_out_an_outage_and_every_event_is_applied_once(behind_proxy, smtp_server):
+def test_workers_ride_out_an_outage_and_every_event_is_applied_once(
+    behind_proxy, smtp_server, capfd
+):
     identity, identity_db = behind_proxy("identity")
     email, email_db = behind_proxy("email")
     identity.start_worker()
@@ -116,3 +118,8 @@ def test_workers_ride_out_an_outage_and_every_event_is_applied_once(behind_proxy
     assert len(inbox_ids(email)) == len(set(inbox_ids(email))) == 2
     assert dead_letters.list_dead_letters(email.runtime.broker, "email") == []
     assert all(t.is_alive() for t in identity._threads + email._threads)
+    # The scheduled jobs waited for the database with a warning each, not a traceback each.
+    # (The JSON log handler writes to the process's stderr, so that is where to look.)
+    logged = "".join(capfd.readouterr())
+    assert "scheduled job waits for the database" in logged
+    assert "scheduled job failed" not in logged
