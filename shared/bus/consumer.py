@@ -5,6 +5,16 @@ skip an event the inbox already holds; otherwise run the service's handler, whos
 writes the inbox row. Acknowledge only after that commit. A handler that raises is sent to a
 delay queue for another try (RabbitMQ), and after ``BUS_MAX_ATTEMPTS`` to ``<queue>.dlq`` with
 the error attached, so one bad event never stops the queue.
+
+**Batches.** What the broker has already delivered (up to the prefetch) is applied in one
+database transaction: each event's handler runs in a savepoint of it (``UnitOfWork.join``), so
+a handler that fails is rolled back alone and retried, and the batch is committed once, then
+every event of it acknowledged. A crash before that commit leaves every event of the batch
+unacknowledged and unapplied, so the broker delivers them again: no event is lost, none is
+applied twice (the inbox rows commit with the effects). One commit per batch instead of one
+per event is what lets the consumer keep up with RabbitMQ (docs/benchmarks.md). A handler
+registered with ``outside_effects`` (it calls Stripe) is applied in its own transaction,
+committed at once, as before.
 """
 
 from __future__ import annotations
@@ -17,6 +27,7 @@ from typing import Any
 
 from kombu import Connection, Consumer, Producer
 from kombu.message import Message
+from sqlalchemy.orm import Session
 
 from shared import context, metrics
 from shared.bus.broker import Broker
@@ -38,12 +49,15 @@ class EventConsumer:
         uow_factory: UowFactory,
         broker: Broker,
         prefetch: int = 50,
+        batch_size: int = 50,
     ) -> None:
         self.service = service
         self.handlers = handlers
         self.uow_factory = uow_factory
         self.broker = broker
         self.prefetch = prefetch
+        self.batch_size = batch_size
+        self._delivered: list[Message] = []
         self._connection: Connection | None = None
         self._consumer: Consumer | None = None
         self._producer: Producer | None = None
@@ -71,6 +85,7 @@ class EventConsumer:
     def close(self) -> None:
         conn, self._connection = self._connection, None
         self._consumer = self._producer = None
+        self._delivered = []  # never acknowledged: the broker delivers them again
         if conn is not None:
             try:
                 conn.release()
@@ -88,12 +103,23 @@ class EventConsumer:
                 break
             try:
                 self._connection.drain_events(timeout=min(remaining, 0.25))
+                self._drain_delivered()
             except TimeoutError:
                 if self.processed > before:
                     break
                 if self.broker.settings.is_rabbitmq:
                     self._connection.heartbeat_check()
+            if self._delivered:
+                self._apply_batch()
         return self.processed - before
+
+    def _drain_delivered(self) -> None:
+        """Take in what the broker has delivered already, without waiting, up to a batch."""
+        while len(self._delivered) < self.batch_size:
+            try:
+                self._connection.drain_events(timeout=0)
+            except (TimeoutError, BlockingIOError):
+                return
 
     def run(self, stop: threading.Event) -> None:
         failures = 0
@@ -112,52 +138,72 @@ class EventConsumer:
                 stop.wait(wait)
         self.close()
 
-    # --- one message -------------------------------------------------------------------------
+    # --- a batch of messages ---------------------------------------------------------------------
 
     def _on_message(self, message: Message) -> None:
-        self.processed += 1
+        self._delivered.append(message)
+
+    def _apply_batch(self) -> None:
+        """Apply the delivered messages (one transaction), then retry, dead-letter and ack."""
+        messages, self._delivered = self._delivered, []
+        answers: list[tuple[Message, int, str | None, str]] = []
+        """(message, attempt, error or None, event type or "" if unreadable), in order."""
+        uow = self.uow_factory()
+        with uow.db.session() as batch, batch.begin():
+            for message in messages:
+                answers.append(self._apply_message(message, batch))
+        for message, attempt, error, event_type in answers:
+            if error is not None:
+                if event_type and attempt < self.broker.settings.max_attempts:
+                    self._retry(message, attempt, error, event_type)
+                else:
+                    self._dead_letter(message, attempt, error, event_type or "unknown")
+            message.ack()
+            self.processed += 1
+
+    def _apply_message(
+        self, message: Message, batch: Session
+    ) -> tuple[Message, int, str | None, str]:
         headers = message.headers or {}
         attempt = int(headers.get(ATTEMPT_HEADER, 1))
         try:
             event = parse_event(message.body)
         except InvalidEvent as exc:
             log.error("refused an event the catalogue does not accept", extra={"error": str(exc)})
-            self._dead_letter(message, attempt, f"InvalidEvent: {exc}", "unknown")
-            message.ack()
-            return
+            return message, attempt, f"InvalidEvent: {exc}", ""
         with context.flow(correlation=event.correlation_id, causation=event.id):
             try:
-                self.apply(event)
+                if self.handlers.has_outside_effects(event.type):
+                    self.apply(event)
+                else:
+                    self.apply(event, batch=batch)
             except Exception as exc:
                 error = f"{type(exc).__name__}: {exc}"
-                if attempt < self.broker.settings.max_attempts:
-                    log.warning(
-                        "handler failed; will retry",
-                        extra={
-                            "event_id": event.id,
-                            "type": event.type,
-                            "attempt": attempt,
-                            "error": error,
-                        },
-                    )
-                    self._retry(message, attempt, error, event.type)
-                else:
-                    log.error(
-                        "handler kept failing; dead-lettered",
-                        extra={
-                            "event_id": event.id,
-                            "type": event.type,
-                            "attempt": attempt,
-                            "error": error,
-                        },
-                    )
-                    self._dead_letter(message, attempt, error, event.type)
-        message.ack()
+                retry = attempt < self.broker.settings.max_attempts
+                log.log(
+                    logging.WARNING if retry else logging.ERROR,
+                    "handler failed; will retry"
+                    if retry
+                    else "handler kept failing; dead-lettered",
+                    extra={
+                        "event_id": event.id,
+                        "type": event.type,
+                        "attempt": attempt,
+                        "error": error,
+                    },
+                )
+                return message, attempt, error, event.type
+        return message, attempt, None, event.type
 
-    def apply(self, event: Event) -> bool:
-        """Apply one event through its handler exactly once; False if it was a duplicate."""
+    def apply(self, event: Event, batch: Session | None = None) -> bool:
+        """Apply one event through its handler exactly once; False if it was a duplicate.
+
+        With ``batch``, inside that open transaction (it is durable once the caller commits).
+        """
         handler = self.handlers.get(event.type)
         uow = self.uow_factory()
+        if batch is not None:
+            uow.join(batch)
         if handler is None or uow.already_handled(event.id):
             metrics.EVENTS_DUPLICATE.labels(self.service, event.type).inc()
             return False
