@@ -212,6 +212,10 @@ class UnitOfWork:
         finally:
             if self._batch is None:
                 self.session.close()
+            else:
+                # The next event of the batch starts from the database, not from this one's
+                # objects; and ORM changes made after commit() are dropped, as they would be.
+                self.session.expunge_all()
             self.session = None
             self._savepoint = None
 
@@ -243,7 +247,7 @@ class UnitOfWork:
                 )
             if self._savepoint is not None:
                 self._savepoint.commit()
-                self._savepoint = session.begin_nested()  # later work stays undoable
+                self._savepoint = None
             else:
                 session.commit()
         except exc.IntegrityError as err:
@@ -262,6 +266,15 @@ class UnitOfWork:
         elif self.session is not None:
             self.session.rollback()
         self._events = []
+
+    def handled_among(self, event_ids: list[str]) -> set[str]:
+        """Which of these events the inbox already holds (one query for a batch)."""
+        inbox = self.db.tables.inbox
+        query = select(inbox.c.event_id).where(inbox.c.event_id.in_(event_ids))
+        if self._batch is not None:
+            return set(self._batch.scalars(query))
+        with self.db.session() as s:
+            return set(s.scalars(query))
 
     def already_handled(self, event_id: str) -> bool:
         inbox = self.db.tables.inbox

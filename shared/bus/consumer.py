@@ -14,7 +14,7 @@ unacknowledged and unapplied, so the broker delivers them again: no event is los
 applied twice (the inbox rows commit with the effects). One commit per batch instead of one
 per event is what lets the consumer keep up with RabbitMQ (docs/benchmarks.md). A handler
 registered with ``outside_effects`` (it calls Stripe) is applied in its own transaction,
-committed at once, as before.
+committed at once, as before; so is every event on SQLite (the embedded default).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -58,6 +59,8 @@ class EventConsumer:
         self.prefetch = prefetch
         self.batch_size = batch_size
         self._delivered: list[Message] = []
+        self.after_batch: Callable[[], None] | None = None
+        """Called once a batch is committed and acknowledged (the worker wakes its relay)."""
         self._connection: Connection | None = None
         self._consumer: Consumer | None = None
         self._producer: Producer | None = None
@@ -146,12 +149,37 @@ class EventConsumer:
     def _apply_batch(self) -> None:
         """Apply the delivered messages (one transaction), then retry, dead-letter and ack."""
         messages, self._delivered = self._delivered, []
+        parsed = [self._parse(message) for message in messages]
+        ids = [event.id for _, _, event, _ in parsed if event is not None]
         answers: list[tuple[Message, int, str | None, str]] = []
         """(message, attempt, error or None, event type or "" if unreadable), in order."""
-        uow = self.uow_factory()
-        with uow.db.session() as batch, batch.begin():
-            for message in messages:
-                answers.append(self._apply_message(message, batch))
+        db = self.uow_factory().db
+        batch: Session | None = None
+        handled: set[str] = set()
+        try:
+            for message, attempt, event, error in parsed:
+                if event is None:
+                    answers.append((message, attempt, error, ""))
+                    continue
+                # SQLite (the embedded default) gets no batches: pysqlite's savepoints are not
+                # to be trusted inside its implicit transactions.
+                alone = db.is_sqlite or self.handlers.has_outside_effects(event.type)
+                if alone and batch is not None:
+                    # What came before is committed first: the outside call then commits on
+                    # its own, and never waits for a lock this thread's batch holds.
+                    batch.commit()
+                    batch.close()
+                    batch = None
+                if not alone and batch is None:
+                    batch = db.sessions()
+                    handled = self.uow_factory().join(batch).handled_among(ids)
+                error = self._apply_one(event, attempt, None if alone else batch, handled)
+                answers.append((message, attempt, error, event.type))
+            if batch is not None:
+                batch.commit()
+        finally:
+            if batch is not None:
+                batch.close()  # not committed: rolled back, and nothing of it is acknowledged
         for message, attempt, error, event_type in answers:
             if error is not None:
                 if event_type and attempt < self.broker.settings.max_attempts:
@@ -160,23 +188,27 @@ class EventConsumer:
                     self._dead_letter(message, attempt, error, event_type or "unknown")
             message.ack()
             self.processed += 1
+        if self.after_batch is not None:
+            self.after_batch()
 
-    def _apply_message(
-        self, message: Message, batch: Session
-    ) -> tuple[Message, int, str | None, str]:
-        headers = message.headers or {}
-        attempt = int(headers.get(ATTEMPT_HEADER, 1))
+    def _parse(self, message: Message) -> tuple[Message, int, Event | None, str | None]:
+        attempt = int((message.headers or {}).get(ATTEMPT_HEADER, 1))
         try:
-            event = parse_event(message.body)
+            return message, attempt, parse_event(message.body), None
         except InvalidEvent as exc:
             log.error("refused an event the catalogue does not accept", extra={"error": str(exc)})
-            return message, attempt, f"InvalidEvent: {exc}", ""
+            return message, attempt, None, f"InvalidEvent: {exc}"
+
+    def _apply_one(
+        self, event: Event, attempt: int, batch: Session | None, handled: set[str]
+    ) -> str | None:
+        """Apply one event (in ``batch`` if given); the error if its handler failed."""
         with context.flow(correlation=event.correlation_id, causation=event.id):
             try:
-                if self.handlers.has_outside_effects(event.type):
+                if batch is None:
                     self.apply(event)
-                else:
-                    self.apply(event, batch=batch)
+                elif self.apply(event, batch=batch, handled=handled):
+                    handled.add(event.id)
             except Exception as exc:
                 error = f"{type(exc).__name__}: {exc}"
                 retry = attempt < self.broker.settings.max_attempts
@@ -192,19 +224,23 @@ class EventConsumer:
                         "error": error,
                     },
                 )
-                return message, attempt, error, event.type
-        return message, attempt, None, event.type
+                return error
+        return None
 
-    def apply(self, event: Event, batch: Session | None = None) -> bool:
+    def apply(
+        self, event: Event, batch: Session | None = None, handled: set[str] | None = None
+    ) -> bool:
         """Apply one event through its handler exactly once; False if it was a duplicate.
 
-        With ``batch``, inside that open transaction (it is durable once the caller commits).
+        With ``batch``, inside that open transaction (it is durable once the caller commits);
+        ``handled``, if given, holds the ids the inbox of that transaction already has.
         """
         handler = self.handlers.get(event.type)
         uow = self.uow_factory()
         if batch is not None:
             uow.join(batch)
-        if handler is None or uow.already_handled(event.id):
+        duplicate = event.id in handled if handled is not None else uow.already_handled(event.id)
+        if handler is None or duplicate:
             metrics.EVENTS_DUPLICATE.labels(self.service, event.type).inc()
             return False
         uow.handling = event
