@@ -412,14 +412,15 @@ class Measured:
 COLUMNS = ["span", "p50 (median of runs)", "p99 (median of runs)", "p99 of each run (ms)"]
 
 
-def measure(students: int = STUDENTS, runs: int = RUNS) -> Measured:
+def measure(students: int = STUDENTS, runs: int = RUNS, warm_up: bool = True) -> Measured:
     workdir = Path(tempfile.mkdtemp(prefix="bench-money-path-"))
     try:
         with stack.scratch_database("bench_e2e") as url:
             suite = Suite(workdir, url)
             try:
                 suite.start()
-                suite.run(min(students, 5))  # warm up: first connections, imports, caches
+                if warm_up:  # first connections, imports, caches
+                    suite.run(min(students, 5))
                 return Measured(students, [suite.run(students) for _ in range(runs)])
             except BaseException:
                 print(f"logs kept in {workdir / 'logs'}", file=sys.stderr)
