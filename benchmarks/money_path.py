@@ -65,6 +65,8 @@ class Run:
     paid_to_webhook_ms: list[float] = field(default_factory=list)
     paid_to_receipt_ms: list[float] = field(default_factory=list)
     hops_ms: dict[str, list[float]] = field(default_factory=dict)
+    reconciled: int = 0
+    """Payments learned of this many payments from its reconcile job before their webhook."""
     """Each step between the webhook and the receipt (HOPS), one figure per student."""
 
 
@@ -288,7 +290,8 @@ class Suite:
         steps = self._steps({s.intent for s in people})
         measured = Run(hops_ms={name: [] for name, _, _ in HOPS})
         for s in people:
-            webhook, receipt = webhooks[s.intent], receipts[s.email]
+            (webhook, source), receipt = webhooks[s.intent], receipts[s.email]
+            measured.reconciled += source != "webhook"
             measured.webhook_to_receipt_ms.append((receipt - webhook) * 1000)
             measured.paid_to_webhook_ms.append((webhook - s.paid_at) * 1000)
             measured.paid_to_receipt_ms.append((receipt - s.paid_at) * 1000)
@@ -334,8 +337,9 @@ class Suite:
             time.sleep(0.05)
         return found
 
-    def _webhook_times(self, intents: set[str]) -> dict[str, float]:
-        """intent -> when payments accepted its ``payment_intent.succeeded`` webhook."""
+    def _webhook_times(self, intents: set[str]) -> dict[str, tuple[float, str]]:
+        """intent -> when payments accepted its ``payment_intent.succeeded`` event, and how
+        (``webhook``, or ``reconcile`` when the job found it first)."""
         import stripe
 
         client = stripe.StripeClient(
@@ -361,9 +365,9 @@ class Suite:
             engine.dispose()
         times = {}
         for event_id, source, received_at in rows:
-            if source != "webhook":
-                raise RuntimeError(f"{event_id} came by {source}, not by webhook")
-            times[event_intent[event_id]] = received_at.timestamp()
+            # Payments' reconcile job (every minute) may learn of a payment in the second
+            # before its webhook arrives; it is then timed from that moment instead.
+            times[event_intent[event_id]] = (received_at.timestamp(), source)
         if len(times) != len(intents):
             raise RuntimeError(f"{len(times)} of {len(intents)} webhooks recorded")
         return times
@@ -454,6 +458,12 @@ def result(measured: Measured):
         ),
         columns=COLUMNS,
         rows=measured.rows(),
+        notes=[
+            "Payments whose `payment_intent.succeeded` payments' reconcile job (once a minute) "
+            "applied before the webhook arrived, timed from that moment instead: "
+            + ", ".join(str(r.reconciled) for r in measured.runs)
+            + " (per run)."
+        ],
         details=[
             "Where the time goes, webhook to receipt (every student of every run, from the rows "
             "the services wrote: outbox `created_at`/`published_at`, the receipt delivery's "

@@ -195,7 +195,14 @@ class CampaignSender:
         self.should_stop = should_stop
         self.settings: SmtpSettings = config.smtp_settings()
         self.envelope_from = email.utils.parseaddr(self.settings.mail_from)[1]
-        self.conn: Connection = runtime.db.engine.connect()
+        # Every statement of the loop is a transaction of its own (a single UPDATE or SELECT,
+        # then commit): in autocommit mode each is one round trip to the database, the commit
+        # of ``sent`` included (no BEGIN before it, no COMMIT after it), and it is still
+        # durable before the statement returns. The ``commit()`` calls below do nothing then,
+        # and say where each transaction ends.
+        self.conn: Connection = runtime.db.engine.connect().execution_options(
+            isolation_level="AUTOCOMMIT"
+        )
         self.smtps: list[smtplib.SMTP | None] = [None, None]
         """The two connections that take turns; one is written by the helper thread."""
         self.in_data = [False, False]
