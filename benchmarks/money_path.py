@@ -76,14 +76,15 @@ HOPS = (
     ("-> applied by enrollment's consumer", "paid_published", "activated_committed"),
     ("-> enrollment.activated published", "activated_committed", "activated_published"),
     ("-> applied by email's consumer (receipt queued)", "activated_published", "queued"),
-    ("-> sent by email's delivery loop, stored by the SMTP server", "queued", "receipt"),
+    ("-> claimed by a delivery loop", "queued", "claimed"),
+    ("-> sent over SMTP, stored by the SMTP server", "claimed", "receipt"),
 )
 
 HOP_QUERY = """
 SELECT p.payload::json->'data'->>'stripe_payment_intent_id' AS intent,
        p.created_at AS paid_committed, p.published_at AS paid_published,
        a.created_at AS activated_committed, a.published_at AS activated_published,
-       d.created_at AS queued
+       d.created_at AS queued, d.claimed_at AS claimed
 FROM payments.outbox p
 JOIN enrollment.outbox a
   ON a.type = 'enrollment.activated' AND a.payload::json->>'causation_id' = p.id
