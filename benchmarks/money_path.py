@@ -468,7 +468,7 @@ def result(measured: Measured):
         details=[
             "Where the time goes, webhook to receipt (every student of every run, from the rows "
             "the services wrote: outbox `created_at`/`published_at`, the receipt delivery's "
-            "`created_at`/`sent_at`):",
+            "`created_at`/`claimed_at`; the Maildir file's time):",
             "",
             "| step | p50 | p99 |",
             "|---|---|---|",
