@@ -14,7 +14,7 @@ TEST_WORKERS ?= 2
 PYTEST_ARGS ?=
 export VAR_DIR
 
-.PHONY: help install run test bench lint fmt migrate dlq docs clean browser wrk postgres rabbitmq
+.PHONY: help install run test bench lint fmt migrate dlq docs deploy-files clean browser wrk postgres rabbitmq
 
 help:
 	@echo "make run      start every service and worker (embedded defaults), print the site URL"
@@ -26,6 +26,7 @@ help:
 	@echo "make dlq      list dead letters; make dlq REPLAY=<service> replays all of that service"
 	@echo "make bench    run the benchmarks (installs wrk), rewrite docs/benchmarks.md (machine, date)"
 	@echo "make docs     regenerate docs/events.md from the event catalogue"
+	@echo "make deploy-files  regenerate deploy/rabbitmq/definitions.json and deploy/k8s from the code"
 	@echo "make clean    remove var/ (embedded databases, broker folders, mail, generated secrets)"
 
 # --- install: a virtualenv, reinstalled only when pyproject.toml changes ---------------------
@@ -125,6 +126,11 @@ bench: install wrk postgres rabbitmq
 
 docs: install
 	$(BIN)/python -m shared.cli events-doc
+
+# The RabbitMQ definitions (bus topology) and the Kubernetes manifests, generated from the code.
+deploy-files: install
+	$(BIN)/python -m shared.cli rabbitmq-definitions --output deploy/rabbitmq/definitions.json
+	$(BIN)/python -m shared.cli k8s-manifests --output deploy/k8s
 
 clean:
 	rm -rf var/

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable
+from copy import deepcopy
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any
@@ -19,11 +20,18 @@ from flask import current_app, g, request
 
 from shared import config
 from shared.errors import Forbidden, Unauthorized, Unavailable
+from shared.openapi import ACCESS
+from shared.openapi import ROLES as ROLES_KEY
 
 ISSUER = "preceptor-identity"
 AUDIENCE = "preceptor"
 ALGORITHM = "RS256"
 ROLES = ("student", "tutor", "marketing", "admin")
+SERVICE = "service"
+"""The role of the tokens services present when they call each other (``ServiceTokens``)."""
+
+BEARER = [{"bearer": []}]
+"""OpenAPI security requirement of an endpoint that needs an access token."""
 
 
 @dataclass(frozen=True)
@@ -155,8 +163,23 @@ def current_principal(optional: bool = False) -> Principal | None:
     return g.principal
 
 
+def _declare(fn: Callable, **doc: Any) -> Callable:
+    """Write who may call ``fn`` into its OpenAPI operation (flask-smorest's ``manual_doc``).
+
+    flask-smorest's decorators above keep a copy of it, so the route's operation carries it.
+    """
+    apidoc = deepcopy(getattr(fn, "_apidoc", {}))
+    apidoc.setdefault("manual_doc", {}).update(doc)
+    fn._apidoc = apidoc  # type: ignore[attr-defined]
+    return fn
+
+
 def require(*roles: str) -> Callable:
-    """Endpoint decorator: a valid token, and (if roles are named) one of those roles."""
+    """Endpoint decorator: a valid token, and (if roles are named) one of those roles.
+
+    The requirement is also declared in the endpoint's OpenAPI operation (``security``,
+    ``x-access`` and ``x-roles``), where the access-matrix test reads it.
+    """
 
     def decorate(fn: Callable) -> Callable:
         @wraps(fn)
@@ -166,9 +189,56 @@ def require(*roles: str) -> Callable:
                 raise Forbidden(f"This needs the role {' or '.join(roles)}.")
             return fn(*args, **kwargs)
 
-        return wrapper
+        if roles:
+            return _declare(wrapper, security=BEARER, **{ACCESS: "roles", ROLES_KEY: list(roles)})
+        return _declare(wrapper, security=BEARER, **{ACCESS: "signed-in"})
 
     return decorate
+
+
+def public(*, optional_token: bool = False) -> Callable:
+    """Endpoint decorator declaring that anyone may call it, without a token.
+
+    Public on purpose, not by omission: every operation declares who may call it. With
+    ``optional_token`` the endpoint also reads a bearer token when one is sent.
+    """
+    security = [*BEARER, {}] if optional_token else []
+
+    def decorate(fn: Callable) -> Callable:
+        return _declare(fn, security=security, **{ACCESS: "public"})
+
+    return decorate
+
+
+def shared_secret(security: list[dict[str, list[str]]] | None = None) -> Callable:
+    """Endpoint decorator declaring that no person's token opens it: the caller shows a
+    shared secret or a signature (webhooks, service credentials), which the endpoint checks."""
+
+    def decorate(fn: Callable) -> Callable:
+        return _declare(fn, security=security or [], **{ACCESS: "secret"})
+
+    return decorate
+
+
+def declared_access(view: Callable | None) -> tuple[str | None, tuple[str, ...]]:
+    """What an endpoint's view declares about its callers: (x-access, x-roles)."""
+    doc = getattr(view, "_apidoc", {}).get("manual_doc", {})
+    return doc.get(ACCESS), tuple(doc.get(ROLES_KEY, ()))
+
+
+def check_declared_access(view: Callable | None) -> None:
+    """Refuse a caller the endpoint's declaration does not let in, before the endpoint runs.
+
+    Called by every service's request hook, so the declaration is enforced at the door: a
+    caller without a token gets 401 and a wrong role 403 before the body is parsed or
+    anything is looked up, whatever order the endpoint's decorators are in.
+    """
+    kind, roles = declared_access(view)
+    if kind not in ("signed-in", "roles"):
+        return
+    principal = current_principal()
+    if roles and not principal.has(*roles):
+        raise Forbidden(f"This needs the role {' or '.join(roles)}.")
 
 
 def ensure_owner(principal: Principal, owner_id: str, *, staff: Iterable[str] = ("admin",)) -> None:

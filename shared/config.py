@@ -8,6 +8,7 @@ drifting from it.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,7 +88,13 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(
         "SECRET_KEY",
         "(generated into VAR_DIR/secret_key)",
-        "Signs the site's cookies and CSRF tokens and the links in emails.",
+        "Signs the site's cookies and CSRF tokens and the links in emails, and encrypts identity's stored token-signing keys.",
+        secret=True,
+    ),
+    Variable(
+        "SECRET_KEY_FALLBACKS",
+        "",
+        "Previous `SECRET_KEY`s, newest first, separated by commas or spaces: still accepted to verify cookies and links and to decrypt signing keys, never used to sign. Set while rotating `SECRET_KEY` (docs/operations.md).",
         secret=True,
     ),
     Variable(
@@ -181,6 +188,21 @@ VARIABLES: tuple[Variable, ...] = (
         secret=True,
     ),
     Variable("LOG_LEVEL", "INFO", "Python log level of every process."),
+    Variable(
+        "METRICS_PORT",
+        "<SERVICE>_PORT + 1000",
+        "Port of a worker's Prometheus endpoint (identity worker 9001, email 9002, enrollment 9003, payments 9004, tutoring 9005, testimonials 9006); `0` turns it off. Web processes answer `/metrics` on their own port.",
+    ),
+    Variable(
+        "METRICS_HOST",
+        "`GUNICORN_HOST`, else 127.0.0.1",
+        "Address a worker's Prometheus endpoint listens on (the image's `GUNICORN_HOST=0.0.0.0` opens it to the scraper).",
+    ),
+    Variable(
+        "PROMETHEUS_MULTIPROC_DIR",
+        "/dev/shm/preceptor-metrics-<uid>",
+        "Folder where gunicorn's worker processes write their metrics so `/metrics` adds them up; `deploy/gunicorn.conf.py` sets and empties it at start. Use a tmpfs; never share it between two gunicorns.",
+    ),
     Variable("MAX_BODY_BYTES", "1048576", "Largest request body accepted; larger ones get 413."),
 )
 
@@ -340,6 +362,25 @@ def public_url() -> str:
 
 def secret_key() -> str:
     return _generated_secret("SECRET_KEY")
+
+
+def secret_key_fallbacks() -> list[str]:
+    """Previous SECRET_KEYs, newest first: they verify what they signed, and never sign.
+
+    Keeping them is what lets ``SECRET_KEY`` change without signing everyone out or breaking
+    the links already emailed; the current key and repeats are dropped.
+    """
+    current = secret_key()
+    fallbacks: list[str] = []
+    for key in re.split(r"[\s,]+", env("SECRET_KEY_FALLBACKS", "")):
+        if key and key != current and key not in fallbacks:
+            fallbacks.append(key)
+    return fallbacks
+
+
+def secret_keys() -> list[str]:
+    """The current SECRET_KEY first (it signs and encrypts), then the fallbacks (verify only)."""
+    return [secret_key(), *secret_key_fallbacks()]
 
 
 def service_secret() -> str:

@@ -35,10 +35,20 @@ def current_correlation_id() -> str:
 
 @contextmanager
 def flow(*, correlation: str | None, causation: str | None = None) -> Iterator[None]:
-    """Run a block as part of an existing flow, e.g. while handling an event."""
-    tokens = (correlation_id.set(correlation or new_id()), causation_id.set(causation))
+    """Run a block as part of an existing flow (or a new one), e.g. while handling an event.
+
+    No HTTP request is behind such a block, so the request id is cleared for its duration:
+    a thread that served a request before must not lend that request's id to the lines of
+    an event it handles later.
+    """
+    tokens = (
+        correlation_id.set(correlation or new_id()),
+        causation_id.set(causation),
+        request_id.set(None),
+    )
     try:
         yield
     finally:
         correlation_id.reset(tokens[0])
         causation_id.reset(tokens[1])
+        request_id.reset(tokens[2])

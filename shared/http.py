@@ -9,25 +9,26 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from http import HTTPStatus
 from typing import Any
 
 from flask import Flask, Response, g, jsonify, request
 from flask_smorest import Api, Blueprint
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from flask_smorest.utils import prepare_response
+from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, UnsupportedMediaType
 
-from shared import config, context, logs, metrics
+from shared import auth, config, context, logs, metrics
+from shared.auth import BEARER
 from shared.errors import DomainError
+from shared.openapi import PROBLEM, ProblemResponses, ProblemSchema
 from shared.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-PROBLEM = "application/problem+json"
-
-BEARER = [{"bearer": []}]
-"""OpenAPI security requirement of an endpoint that needs an access token."""
+__all__ = ["BEARER", "PROBLEM", "create_app", "current_uow", "problem", "runtime_of"]
 
 
 def problem(
@@ -88,7 +89,24 @@ def _flatten(messages: Any) -> dict[str, list[str]]:
 
 
 class ProblemApi(Api):
-    """flask-smorest's Api, answering every HTTP error with problem+json."""
+    """flask-smorest's Api, answering every HTTP error with problem+json (and saying so).
+
+    No catch-all ``default`` response: every status an operation can answer is documented
+    (the common ones by ``shared.openapi.ProblemResponses``), so a conformance check can tell
+    an undocumented status from a documented one.
+    """
+
+    DEFAULT_ERROR_RESPONSE_NAME = None
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_responses(self) -> None:
+        """The named responses flask-smorest refers to (e.g. its 422) are problems too."""
+        for status in HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM)
+            self.spec.components.response(status.name, response, lazy=True)
 
     def handle_http_exception(self, error: HTTPException) -> Response:
         data = getattr(error, "data", None) or {}
@@ -141,10 +159,14 @@ def create_app(
         JSON_SORT_KEYS=False,
     )
     app.extensions["runtime"] = runtime
-    api = ProblemApi(app)
+    api = ProblemApi(app, spec_kwargs={"extra_plugins": [ProblemResponses()]})
     app.extensions["problem_api"] = api
     for bp in blueprints:
         api.register_blueprint(bp)
+    if runtime.db is not None and runtime.broker is not None:
+        from shared import operations
+
+        api.register_blueprint(operations.blp)
     _install_hooks(app, runtime, raw_body_paths)
     _install_probes(app, runtime)
     if configure:
@@ -163,6 +185,7 @@ def _install_hooks(app: Flask, runtime: Runtime, raw_body_paths: tuple[str, ...]
         context.request_id.set(rid[:100])
         context.correlation_id.set(cid[:100])
         context.causation_id.set(None)
+        auth.check_declared_access(app.view_functions.get(request.endpoint or ""))
         if (
             request.method in ("POST", "PUT", "PATCH")
             and request.path.startswith("/api/")
@@ -171,7 +194,7 @@ def _install_hooks(app: Flask, runtime: Runtime, raw_body_paths: tuple[str, ...]
             and not request.is_json
         ):
             raise UnsupportedMediaType("Send the body as application/json.")
-        return None
+        return _refuse_nul_characters(raw_body_paths)
 
     @app.after_request
     def finish(response: Response) -> Response:
@@ -227,6 +250,45 @@ def _install_hooks(app: Flask, runtime: Runtime, raw_body_paths: tuple[str, ...]
         return problem(500, "Internal Server Error", "Something went wrong on our side.")
 
 
+NUL = "\x00"
+
+
+def _fields_with_nul(node: Any, prefix: str = "") -> Iterator[str]:
+    if isinstance(node, str):
+        if NUL in node:
+            yield prefix or "body"
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            if NUL in str(key):
+                yield name
+            yield from _fields_with_nul(value, name)
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _fields_with_nul(value, f"{prefix}[{i}]")
+
+
+def _refuse_nul_characters(raw_body_paths: tuple[str, ...]) -> Response | None:
+    """Refuse the NUL character in a path, a query or a JSON body, naming the field.
+
+    PostgreSQL text cannot hold it and no name, address or story needs it: refused at the
+    door it is the caller's 4xx, not a database error and a 500.
+    """
+    if NUL in request.path:
+        return problem(404, "Not Found", "Nothing at that address.")
+    errors: dict[str, list[str]] = {}
+    for name, value in request.args.items(multi=True):
+        if NUL in name or NUL in value:
+            errors.setdefault(name, []).append("The NUL character is not allowed.")
+    if request.is_json and not request.path.startswith(raw_body_paths or ("\0",)):
+        for name in _fields_with_nul(request.get_json(silent=True)):
+            errors.setdefault(name, []).append("The NUL character is not allowed.")
+    if errors:
+        detail = "Invalid fields: " + ", ".join(sorted(errors))
+        return problem(422, "Unprocessable Entity", detail, errors)
+    return None
+
+
 def _install_probes(app: Flask, runtime: Runtime) -> None:
     broker_checked = {"at": 0.0, "ok": False, "error": ""}
 
@@ -265,7 +327,9 @@ def _install_probes(app: Flask, runtime: Runtime) -> None:
 
     @app.get("/metrics")
     def metrics_endpoint() -> Response:
-        return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+        return Response(
+            metrics.exposition(runtime.service, runtime.db), mimetype=CONTENT_TYPE_LATEST
+        )
 
 
 def runtime_of(app: Flask) -> Runtime:

@@ -12,8 +12,9 @@ import signal
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from shared import logs, metrics
+from shared import context, logs, metrics
 from shared.bus.consumer import EventConsumer
 from shared.bus.handlers import Handlers
 from shared.bus.relay import OutboxRelay
@@ -62,28 +63,38 @@ class Worker:
     def _job_loop(self, job: Job) -> None:
         wakeup = self._wakeup() if job.after_events else self.stop
         while not self.stop.is_set():
-            try:
-                job.run(self.runtime)
-            except Exception:
-                log.exception("scheduled job failed", extra={"job": job.name})
+            # Each run is a flow of its own: the events it records share one fresh correlation
+            # id, instead of every run of the thread's life sharing the first one it made.
+            with context.flow(correlation=None):
+                try:
+                    job.run(self.runtime)
+                except Exception:
+                    log.exception("scheduled job failed", extra={"job": job.name})
             if wakeup.wait(job.every) and wakeup is not self.stop:
                 wakeup.clear()
 
-    def _metrics_loop(self) -> None:
-        service = self.runtime.service
-        while not self.stop.is_set():
-            try:
-                count, age = self.relay.backlog()
-                metrics.OUTBOX_BACKLOG.labels(service).set(count)
-                metrics.OUTBOX_OLDEST_AGE.labels(service).set(age or 0)
-            except Exception:
-                log.debug("could not read outbox backlog", exc_info=True)
-            self.stop.wait(5)
+    def start_metrics_endpoint(self) -> Any | None:
+        """Serve this worker's /metrics on METRICS_HOST:METRICS_PORT (port 0 turns it off)."""
+        host, port = metrics.worker_endpoint_address(self.runtime.service)
+        if port == 0:
+            return None
+        try:
+            server = metrics.start_worker_endpoint(
+                self.runtime.service, self.runtime.db, port, host
+            )
+        except OSError as exc:
+            # Events matter more than their figures: keep working, and say so loudly.
+            log.error(
+                "metrics endpoint could not listen",
+                extra={"host": host, "port": port, "error": str(exc)},
+            )
+            return None
+        log.info("metrics endpoint listening", extra={"host": host, "port": server.server_port})
+        return server
 
     def threads(self) -> list[threading.Thread]:
         targets: list[tuple[str, Callable[[], None]]] = [
             ("relay", lambda w=self._wakeup(): self.relay.run(self.stop, wakeup=w)),
-            ("metrics", self._metrics_loop),
         ]
         if self.handlers.event_types:
             targets.append(("consumer", lambda: self.consumer.run(self.stop)))
@@ -94,6 +105,7 @@ class Worker:
         logs.configure(self.runtime.service)
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: self.stop.set())
+        endpoint = self.start_metrics_endpoint()
         threads = self.threads()
         for t in threads:
             t.start()
@@ -105,6 +117,8 @@ class Worker:
             self.stop.wait(1)
         for t in threads:
             t.join(timeout=10)
+        if endpoint is not None:
+            endpoint.shutdown()
         log.info("worker stopped")
 
 

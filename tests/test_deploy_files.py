@@ -122,7 +122,8 @@ def test_secrets_come_from_the_host_environment(containers):
     for name, container in containers.items():
         for variable, value in environment(container).items():
             if variable in secrets:
-                assert re.fullmatch(rf"\$\{{{variable}(:?\?[^}}]*)?\}}", value), (
+                # ``${VAR:-}`` (empty when unset) is allowed: an optional secret, no value.
+                assert re.fullmatch(rf"\$\{{{variable}(:?\?[^}}]*|:-)?\}}", value), (
                     f"{name} must take {variable} from the host environment, without a default"
                 )
 
@@ -190,3 +191,161 @@ def test_readme_configuration_table_lists_every_variable():
     }
     missing = [v.name for v in config.VARIABLES if v.name not in in_table]
     assert not missing, f"README's configuration table lacks {missing}"
+
+
+# --- compose: RabbitMQ boots with the bus topology ---------------------------------------------
+
+
+def mounts(container: dict) -> dict[str, str]:
+    """Container path -> repository path of each file bind-mounted from the repository."""
+    found = {}
+    for volume in container.get("volumes", []):
+        source, target, *_ = volume.split(":")
+        if source.startswith("./"):
+            found[target] = source.removeprefix("./")
+    return found
+
+
+def rabbitmq_conf() -> dict[str, str]:
+    settings = {}
+    for line in (ROOT / "deploy" / "rabbitmq" / "rabbitmq.conf").read_text().splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            key, value = line.split("=", 1)
+            settings[key.strip()] = value.strip()
+    return settings
+
+
+def test_rabbitmq_loads_the_generated_definitions_at_boot(containers):
+    rabbitmq = containers["rabbitmq"]
+    mounted = mounts(rabbitmq)
+    conf_target = next(t for t, s in mounted.items() if s == "deploy/rabbitmq/rabbitmq.conf")
+    assert conf_target.startswith("/etc/rabbitmq/conf.d/") and conf_target.endswith(".conf")
+    folder = rabbitmq_conf()["load_definitions"]
+    loaded = sorted((t, s) for t, s in mounted.items() if t.startswith(folder + "/"))
+    assert [s for _, s in loaded] == [
+        "deploy/rabbitmq/compose-login.json",
+        "deploy/rabbitmq/definitions.json",
+    ], "the login first, then the topology (RabbitMQ imports a folder in name order)"
+    assert all(t.endswith(".json") for t, _ in loaded)
+    assert all(v.endswith(":ro") for v in rabbitmq["volumes"] if v.startswith("./"))
+
+
+def test_the_services_log_in_to_rabbitmq_with_a_user_the_definitions_create(containers):
+    """A node importing definitions at boot creates no default user: compose's is defined."""
+    import base64
+    import hashlib
+    import json
+
+    login = json.loads((ROOT / "deploy" / "rabbitmq" / "compose-login.json").read_text())
+    users = {u["name"]: u for u in login["users"]}
+    urls = {
+        environment(c)["BROKER_URL"] for c in containers.values() if "BROKER_URL" in environment(c)
+    }
+    assert len(urls) == 1
+    url = urlsplit(urls.pop())
+    user = users[url.username]
+    assert user["hashing_algorithm"] == "rabbit_password_hashing_sha256"
+    salted = base64.b64decode(user["password_hash"])
+    assert hashlib.sha256(salted[:4] + url.password.encode()).digest() == salted[4:]
+    vhost = url.path.removeprefix("/") or "/"
+    assert any(p["user"] == user["name"] and p["vhost"] == vhost for p in login["permissions"])
+    if url.username == "guest":
+        assert rabbitmq_conf().get("loopback_users.guest") == "false"
+
+
+# --- compose: every container restarts, is checked, and starts in order -------------------------
+
+
+def test_localstripe_runs_only_in_the_dev_profile(containers):
+    profiled = {name: c["profiles"] for name, c in containers.items() if "profiles" in c}
+    assert profiled == {"localstripe": ["dev"]}
+    for name, container in containers.items():
+        assert "localstripe" not in (container.get("depends_on") or {}), name
+        if name != "localstripe":
+            assert "localstripe" not in str(environment(container)), name
+    assert containers["localstripe"]["build"]["target"] == "localstripe"
+
+
+def test_app_containers_build_the_app_image_without_localstripe(containers):
+    for name, container in containers.items():
+        if container.get("image", "").startswith("preceptor:"):
+            assert container["build"]["target"] == "app", name
+    dockerfile = (ROOT / "deploy" / "Dockerfile").read_text()
+    app_stage, localstripe_stage = dockerfile.split("FROM app AS localstripe")
+    instructions = [
+        line for line in app_stage.splitlines() if line.strip() and not line.startswith("#")
+    ]
+    assert instructions[0].startswith("FROM python:") and instructions[0].endswith(" AS app")
+    assert not [line for line in instructions if "localstripe" in line.lower()]
+    assert "pip install" in localstripe_stage and "localstripe" in localstripe_stage
+
+
+def test_every_container_restarts_and_is_health_checked_or_waits_for_healthy_ones(containers):
+    one_shot = {name for name, c in containers.items() if c.get("restart") == "no"}
+    assert one_shot == {"migrate"}
+    for name, container in containers.items():
+        assert container.get("restart") in ("unless-stopped", "always", "no"), name
+        if name in one_shot:
+            continue
+        depends = container.get("depends_on") or {}
+        waits = depends and all(
+            d["condition"] in ("service_healthy", "service_completed_successfully")
+            for d in depends.values()
+        )
+        assert "healthcheck" in container or waits, f"{name}: no healthcheck and no waiting"
+        for dependency, rule in depends.items():
+            if rule["condition"] == "service_healthy":
+                assert "healthcheck" in containers[dependency], f"{name} -> {dependency}"
+            if dependency in one_shot:
+                assert rule["condition"] == "service_completed_successfully"
+
+
+def test_every_service_container_waits_for_the_migrations(containers):
+    for service in service_packages():
+        for role in ("web", "worker"):
+            container = containers.get(f"{service}-{role}")
+            if container:
+                condition = container["depends_on"]["migrate"]["condition"]
+                assert condition == "service_completed_successfully", f"{service}-{role}"
+
+
+def test_every_secret_the_code_would_otherwise_generate_comes_from_the_host(containers):
+    """Unset, a secret is generated into each container's own VAR_DIR, so web and worker (and
+    replicas) would each sign with their own: compose must pass every one it needs."""
+    needs = {
+        "ADMIN_PASSWORD": {"migrate"},
+        "STRIPE_WEBHOOK_SECRET": {"payments-web", "payments-worker"},
+        "BOUNCE_WEBHOOK_SECRET": {"email-web", "email-worker"},
+        "SECRET_KEY": {n for n in containers if n.endswith(("-web", "-worker"))},
+        "SERVICE_SECRET": {n for n in containers if n.endswith(("-web", "-worker"))},
+    }
+    generated = {
+        v.name for v in config.VARIABLES if v.secret and v.default.startswith("(generated")
+    }
+    assert generated == set(needs)
+    for variable, names in needs.items():
+        for name in names:
+            assert variable in environment(containers[name]), f"{name} lacks {variable}"
+
+
+def test_no_secret_is_baked_into_the_image():
+    dockerfile = (ROOT / "deploy" / "Dockerfile").read_text()
+    declared = " ".join(
+        line for line in dockerfile.splitlines() if line.lstrip().startswith(("ENV", "ARG"))
+    )
+    secrets = {v.name for v in config.VARIABLES if v.secret} | {"BROKER_URL", "DATABASE_URL"}
+    assert not [s for s in secrets if s in declared]
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert ".env" in ignored
+    assert not re.search(r"^COPY \. ", dockerfile, re.M), "copy only what the image needs"
+
+
+def test_postgres_has_one_database_per_service_with_data(containers):
+    init_sql = (ROOT / "deploy" / "postgres" / "init.sql").read_text()
+    created = set(re.findall(r"CREATE DATABASE (\w+)", init_sql))
+    with_data = {s for s in service_packages() if (ROOT / "services" / s / "migrations").exists()}
+    assert with_data <= created
+    for service in with_data:
+        for role in ("web", "worker"):
+            url = environment(containers[f"{service}-{role}"])[f"{service.upper()}_DATABASE_URL"]
+            assert urlsplit(url).path == f"/{service}"

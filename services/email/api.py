@@ -29,6 +29,7 @@ _uow = current_uow
 
 @public.route("/topics", methods=["GET"])
 @public.response(200, schemas.TopicSchema(many=True))
+@auth.public()
 def topics() -> Any:
     """The topics a person can subscribe to."""
     return service.list_topics(_uow())
@@ -38,6 +39,7 @@ def topics() -> Any:
 @public.arguments(schemas.SubscribeSchema)
 @public.response(202, schemas.SubscribeAnswerSchema)
 @public.alt_response(422, description="Invalid fields, or an unknown topic (field `topics`).")
+@auth.public()
 def subscribe(body: dict[str, Any]) -> Any:
     """Start double opt-in: a confirmation email goes out unless the address is confirmed.
 
@@ -51,6 +53,7 @@ def subscribe(body: dict[str, Any]) -> Any:
 @public.arguments(schemas.ConfirmSchema)
 @public.response(200, schemas.ConfirmedSchema)
 @public.alt_response(422, description="The token is invalid or has expired (field `token`).")
+@auth.public()
 def confirm(body: dict[str, Any]) -> Any:
     """Confirm a subscription with the token from the confirmation email."""
     return service.confirm_subscription(_uow(), body["token"])
@@ -59,6 +62,7 @@ def confirm(body: dict[str, Any]) -> Any:
 @public.route("/preferences/<string:manage_token>", methods=["GET"])
 @public.response(200, schemas.PreferencesSchema)
 @public.alt_response(404, description="The link is invalid.")
+@auth.public()
 def get_preferences(manage_token: str) -> Any:
     """A subscriber's address, topics and status."""
     return service.preferences(_uow(), manage_token)
@@ -68,6 +72,7 @@ def get_preferences(manage_token: str) -> Any:
 @public.arguments(schemas.TopicsSchema)
 @public.response(200, schemas.PreferencesSchema)
 @public.alt_response(404, description="The link is invalid.")
+@auth.public()
 def put_preferences(body: dict[str, Any], manage_token: str) -> Any:
     """Replace a subscriber's topics."""
     return service.change_topics(_uow(), manage_token, body["topics"])
@@ -76,6 +81,7 @@ def put_preferences(body: dict[str, Any], manage_token: str) -> Any:
 @public.route("/unsubscribe/<string:manage_token>", methods=["POST"])
 @public.response(200, schemas.UnsubscribedSchema)
 @public.alt_response(404, description="The link is invalid.")
+@auth.public()
 def unsubscribe(manage_token: str) -> Any:
     """One-click unsubscribe (RFC 8058): any body, including `List-Unsubscribe=One-Click`."""
     return service.unsubscribe(_uow(), manage_token)
@@ -84,7 +90,6 @@ def unsubscribe(manage_token: str) -> Any:
 @staff.route("/deliveries", methods=["GET"])
 @staff.arguments(schemas.DeliveryQuerySchema, location="query")
 @staff.response(200, schemas.DeliverySchema(many=True))
-@staff.doc(security=[{"bearer": []}])
 @auth.require("marketing", "admin")
 def deliveries(query: dict[str, Any]) -> Any:
     """Recent emails, newest first, optionally of one status."""
@@ -94,7 +99,6 @@ def deliveries(query: dict[str, Any]) -> Any:
 @staff.route("/subscribers", methods=["GET"])
 @staff.arguments(schemas.SubscriberQuerySchema, location="query")
 @staff.response(200, schemas.SubscriberSchema(many=True))
-@staff.doc(security=[{"bearer": []}])
 @auth.require("marketing", "admin")
 def subscribers(query: dict[str, Any]) -> Any:
     """Subscribers with their status and topics, newest first."""

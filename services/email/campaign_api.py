@@ -33,7 +33,6 @@ _uow = current_uow
 
 @marketing.route("/topics", methods=["GET"])
 @marketing.response(200, schemas.AdminTopicSchema(many=True))
-@marketing.doc(security=BEARER)
 @auth.require(*STAFF)
 def topics() -> Any:
     """Topics with how many subscribers are confirmed, pending and unsubscribed."""
@@ -42,7 +41,6 @@ def topics() -> Any:
 
 @marketing.route("/audiences", methods=["GET"])
 @marketing.response(200, schemas.AudienceSchema(many=True))
-@marketing.doc(security=BEARER)
 @auth.require(*STAFF)
 def audiences() -> Any:
     """Every audience a campaign can go to, with how many people it reaches now."""
@@ -51,7 +49,6 @@ def audiences() -> Any:
 
 @marketing.route("/campaigns", methods=["GET"])
 @marketing.response(200, schemas.CampaignSchema(many=True))
-@marketing.doc(security=BEARER)
 @auth.require(*STAFF)
 def list_campaigns() -> Any:
     """Campaigns, newest first, with their figures."""
@@ -62,7 +59,6 @@ def list_campaigns() -> Any:
 @marketing.arguments(schemas.CampaignInputSchema)
 @marketing.response(201, schemas.CampaignSchema)
 @marketing.alt_response(422, description="Invalid fields, an unknown merge field or audience.")
-@marketing.doc(security=BEARER)
 @auth.require(*STAFF)
 def create_campaign(body: dict[str, Any]) -> Any:
     """Write a campaign (a draft). Merge fields: `{{first_name}}` and `{{course}}`."""
@@ -76,7 +72,6 @@ def create_campaign(body: dict[str, Any]) -> Any:
 @marketing.route("/campaigns/<string:campaign_id>", methods=["GET"])
 @marketing.response(200, schemas.CampaignSchema)
 @marketing.alt_response(404, description="No such campaign.")
-@marketing.doc(security=BEARER)
 @auth.require(*STAFF)
 def get_campaign(campaign_id: str) -> Any:
     return campaigns.get(_uow(), campaign_id)
@@ -86,7 +81,6 @@ def get_campaign(campaign_id: str) -> Any:
 @marketing.arguments(schemas.CampaignInputSchema)
 @marketing.response(200, schemas.CampaignSchema)
 @marketing.alt_response(409, description="The campaign is no longer a draft.")
-@marketing.doc(security=BEARER)
 @auth.require(*STAFF)
 def edit_campaign(body: dict[str, Any], campaign_id: str) -> Any:
     """Change a draft's subject, body and audience."""
@@ -97,7 +91,6 @@ def edit_campaign(body: dict[str, Any], campaign_id: str) -> Any:
 
 @marketing.route("/campaigns/<string:campaign_id>/preview", methods=["GET"])
 @marketing.response(200, schemas.PreviewSchema)
-@marketing.doc(security=BEARER)
 @auth.require(*STAFF)
 def preview(campaign_id: str) -> Any:
     """The email as the first person of the audience gets it (or a sample person)."""
@@ -107,7 +100,6 @@ def preview(campaign_id: str) -> Any:
 @marketing.route("/campaigns/<string:campaign_id>/test", methods=["POST"])
 @marketing.arguments(schemas.TestSendSchema)
 @marketing.response(202, schemas.TestSentSchema)
-@marketing.doc(security=BEARER)
 @auth.require(*STAFF)
 def test_send(body: dict[str, Any], campaign_id: str) -> Any:
     """Send a test ("[Test] " subject) to `email`, or to the caller's own address."""
@@ -121,7 +113,6 @@ def test_send(body: dict[str, Any], campaign_id: str) -> Any:
 @marketing.arguments(schemas.ScheduleSchema)
 @marketing.response(200, schemas.CampaignSchema)
 @marketing.alt_response(422, description="`send_at` is not an aware time in the future.")
-@marketing.doc(security=BEARER)
 @auth.require(*STAFF)
 def schedule(body: dict[str, Any], campaign_id: str) -> Any:
     return campaigns.schedule(_uow(), campaign_id, body["send_at"])
@@ -130,7 +121,6 @@ def schedule(body: dict[str, Any], campaign_id: str) -> Any:
 @marketing.route("/campaigns/<string:campaign_id>/send", methods=["POST"])
 @marketing.response(200, schemas.CampaignSchema)
 @marketing.alt_response(409, description="The campaign already went or was cancelled.")
-@marketing.doc(security=BEARER)
 @auth.require(*STAFF)
 def send_now(campaign_id: str) -> Any:
     """Start sending now: one recipient row per person of the audience, sent by the worker."""
@@ -139,7 +129,6 @@ def send_now(campaign_id: str) -> Any:
 
 @marketing.route("/campaigns/<string:campaign_id>/pause", methods=["POST"])
 @marketing.response(200, schemas.CampaignSchema)
-@marketing.doc(security=BEARER)
 @auth.require(*STAFF)
 def pause(campaign_id: str) -> Any:
     return campaigns.pause(_uow(), campaign_id)
@@ -147,7 +136,6 @@ def pause(campaign_id: str) -> Any:
 
 @marketing.route("/campaigns/<string:campaign_id>/resume", methods=["POST"])
 @marketing.response(200, schemas.CampaignSchema)
-@marketing.doc(security=BEARER)
 @auth.require(*STAFF)
 def resume(campaign_id: str) -> Any:
     return campaigns.resume(_uow(), campaign_id)
@@ -155,7 +143,6 @@ def resume(campaign_id: str) -> Any:
 
 @marketing.route("/campaigns/<string:campaign_id>/cancel", methods=["POST"])
 @marketing.response(200, schemas.CampaignSchema)
-@marketing.doc(security=BEARER)
 @auth.require(*STAFF)
 def cancel(campaign_id: str) -> Any:
     return campaigns.cancel(_uow(), campaign_id)
@@ -164,7 +151,6 @@ def cancel(campaign_id: str) -> Any:
 @marketing.route("/campaigns/<string:campaign_id>/deliveries", methods=["GET"])
 @marketing.arguments(schemas.RecipientQuerySchema, location="query")
 @marketing.response(200, schemas.RecipientSchema(many=True))
-@marketing.doc(security=BEARER)
 @auth.require(*STAFF)
 def deliveries(query: dict[str, Any], campaign_id: str) -> Any:
     """The campaign's recipients and what became of each."""
@@ -174,7 +160,6 @@ def deliveries(query: dict[str, Any], campaign_id: str) -> Any:
 @marketing.route("/suppressions", methods=["GET"])
 @marketing.arguments(schemas.SuppressionQuerySchema, location="query")
 @marketing.response(200, schemas.SuppressionSchema(many=True))
-@marketing.doc(security=BEARER)
 @auth.require(*STAFF)
 def list_suppressions(query: dict[str, Any]) -> Any:
     return suppression.list_suppressions(_uow(), query.get("reason"), query["limit"])
@@ -183,7 +168,6 @@ def list_suppressions(query: dict[str, Any]) -> Any:
 @marketing.route("/suppressions", methods=["POST"])
 @marketing.arguments(schemas.SuppressSchema)
 @marketing.response(201, schemas.SuppressionSchema)
-@marketing.doc(security=BEARER)
 @auth.require(*STAFF)
 def add_suppression(body: dict[str, Any]) -> Any:
     """Suppress an address by hand; no campaign mails it again."""
@@ -194,7 +178,7 @@ def add_suppression(body: dict[str, Any]) -> Any:
 @bounces.arguments(schemas.BounceSchema)
 @bounces.response(202, schemas.BounceAnswerSchema)
 @bounces.alt_response(401, description="Missing or wrong `Authorization: Bearer <secret>`.")
-@bounces.doc(security=BEARER)
+@auth.shared_secret(BEARER)
 def report_bounce(body: dict[str, Any]) -> Any:
     """A bounce or complaint from the mail provider, with `BOUNCE_WEBHOOK_SECRET` as bearer.
 

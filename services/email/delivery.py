@@ -22,7 +22,7 @@ from services.email import domain
 from services.email.domain import DeliveryStatus
 from services.email.messages import attachments_from_json, build_message
 from services.email.models import Delivery
-from shared import config
+from shared import config, metrics
 from shared.config import SmtpSettings
 from shared.db import utcnow
 from shared.runtime import Runtime
@@ -67,6 +67,7 @@ def send_due(runtime: Runtime, *, now: datetime | None = None, batch_size: int =
                     _failed(runtime, rest, now, f"send: {exc}")
                 break
             _sent(runtime, delivery)
+            metrics.EMAILS_SENT.labels("transactional").inc()
             sent += 1
     finally:
         try:
@@ -151,6 +152,7 @@ def _failed(
     runtime: Runtime, delivery: Delivery, now: datetime, error: str, *, permanent: bool = False
 ) -> None:
     outcome = domain.after_failure(delivery.attempts, now, permanent=permanent)
+    metrics.EMAILS_FAILED.labels("transactional").inc()
     log.warning(
         "email not sent",
         extra={

@@ -2,17 +2,18 @@
 
 The confirmation token names the subscriber and the opt-in round (``nonce``) and lives 7 days.
 The manage token (preferences and unsubscribe) names only the subscriber and lives a year, so
-the unsubscribe link of an old email keeps working.
+the unsubscribe link of an old email keeps working, across a SECRET_KEY rotation too while the
+old key is in SECRET_KEY_FALLBACKS (``shared.link_signing``).
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from services.email.domain import InvalidConfirmation, SubscriptionNotFound
-from shared import config
+from shared.link_signing import link_serializer
 
 CONFIRM_SALT = "preceptor.email.confirm"
 MANAGE_SALT = "preceptor.email.manage"
@@ -21,14 +22,7 @@ MANAGE_MAX_AGE = timedelta(days=365)
 
 
 def _serializer(salt: str, issued_at: float | None = None) -> URLSafeTimedSerializer:
-    if issued_at is None:
-        return URLSafeTimedSerializer(config.secret_key(), salt=salt)
-
-    class IssuedAt(TimestampSigner):
-        def get_timestamp(self) -> int:
-            return int(issued_at)
-
-    return URLSafeTimedSerializer(config.secret_key(), salt=salt, signer=IssuedAt)
+    return link_serializer(salt, issued_at=issued_at)
 
 
 def confirm_token(subscriber_id: str, nonce: str, *, issued_at: float | None = None) -> str:

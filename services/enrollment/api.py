@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 
 from services.enrollment import domain, schemas, service
 from shared import auth, payments_client, response_cache
-from shared.http import BEARER, current_uow, runtime_of
+from shared.http import current_uow, runtime_of
 
 blp = Blueprint(
     "enrollment",
@@ -50,6 +50,7 @@ def _start(value: str) -> date:
 
 @blp.route("/courses", methods=["GET"])
 @blp.response(200, schemas.CourseSchema(many=True))
+@auth.public()
 def list_courses() -> list[dict[str, Any]]:
     """Published courses with their next cycle starts and seats left (at most a second old)."""
     return response_cache.cached_json(
@@ -62,13 +63,13 @@ def list_courses() -> list[dict[str, Any]]:
 @blp.route("/courses/<slug>", methods=["GET"])
 @blp.response(200, schemas.CourseDetailSchema)
 @blp.alt_response(404, description="No published course with that slug.")
+@auth.public()
 def get_course(slug: str) -> dict[str, Any]:
     """One published course and its next open cycles."""
     return service.get_course(_uow(), slug)
 
 
 @blp.route("/courses/<slug>/cycles/<start>/waitlist", methods=["POST"])
-@blp.doc(security=BEARER)
 @blp.arguments(schemas.WaitlistJoinSchema)
 @blp.response(201, schemas.WaitlistPlaceSchema)
 @blp.alt_response(401, description="No valid access token.")
@@ -85,7 +86,6 @@ def join_waitlist(_body: dict[str, Any], slug: str, start: str) -> dict[str, Any
 
 
 @blp.route("/enrollments", methods=["POST"])
-@blp.doc(security=BEARER)
 @blp.arguments(schemas.EnrollmentCreateSchema)
 @blp.response(201, schemas.EnrollmentSchema)
 @blp.alt_response(401, description="No valid access token.")
@@ -107,7 +107,6 @@ def enroll(body: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/enrollments", methods=["GET"])
-@blp.doc(security=BEARER)
 @blp.response(200, schemas.EnrollmentSchema(many=True))
 @blp.alt_response(401, description="No valid access token.")
 @auth.require("student", "admin")
@@ -117,7 +116,6 @@ def my_enrollments() -> list[dict[str, Any]]:
 
 
 @blp.route("/enrollments/<enrollment_id>", methods=["GET"])
-@blp.doc(security=BEARER)
 @blp.response(200, schemas.EnrollmentSchema)
 @blp.alt_response(401, description="No valid access token.")
 @blp.alt_response(403, description="Someone else's enrollment.")
@@ -129,7 +127,6 @@ def get_enrollment(enrollment_id: str) -> dict[str, Any]:
 
 
 @blp.route("/enrollments/<enrollment_id>/defer", methods=["POST"])
-@blp.doc(security=BEARER)
 @blp.arguments(schemas.DeferSchema)
 @blp.response(200, schemas.EnrollmentSchema)
 @blp.alt_response(401, description="No valid access token.")
@@ -143,7 +140,6 @@ def defer(body: dict[str, Any], enrollment_id: str) -> dict[str, Any]:
 
 
 @blp.route("/enrollments/<enrollment_id>/refund", methods=["POST"])
-@blp.doc(security=BEARER)
 @blp.arguments(schemas.RefundRequestSchema)
 @blp.response(202, schemas.EnrollmentSchema)
 @blp.alt_response(401, description="No valid access token.")
@@ -162,7 +158,6 @@ def request_refund(body: dict[str, Any], enrollment_id: str) -> dict[str, Any]:
 
 
 @admin_blp.route("/courses", methods=["GET"])
-@admin_blp.doc(security=BEARER)
 @admin_blp.response(200, schemas.AdminCourseSchema(many=True))
 @admin_blp.alt_response(403, description="Not an admin.")
 @auth.require("admin")
@@ -172,7 +167,6 @@ def admin_courses() -> list[dict[str, Any]]:
 
 
 @admin_blp.route("/courses", methods=["POST"])
-@admin_blp.doc(security=BEARER)
 @admin_blp.arguments(schemas.CourseCreateSchema)
 @admin_blp.response(201, schemas.AdminCourseSchema)
 @admin_blp.alt_response(403, description="Not an admin.")
@@ -186,7 +180,6 @@ def create_course(body: dict[str, Any]) -> dict[str, Any]:
 
 
 @admin_blp.route("/courses/<slug>", methods=["PATCH"])
-@admin_blp.doc(security=BEARER)
 @admin_blp.arguments(schemas.CourseUpdateSchema)
 @admin_blp.response(200, schemas.AdminCourseSchema)
 @admin_blp.alt_response(403, description="Not an admin.")
@@ -200,10 +193,10 @@ def update_course(body: dict[str, Any], slug: str) -> dict[str, Any]:
 
 
 @admin_blp.route("/courses/<slug>/cycles/<start>/roster", methods=["GET"])
-@admin_blp.doc(security=BEARER)
 @admin_blp.response(200, schemas.RosterSchema)
 @admin_blp.alt_response(403, description="Not an admin.")
 @admin_blp.alt_response(404, description="No such course.")
+@admin_blp.alt_response(422, description="The start is not a date, YYYY-MM-DD (`cycle_start`).")
 @auth.require("admin")
 def roster(slug: str, start: str) -> dict[str, Any]:
     """Who is enrolled in (and waiting for) one cycle."""
@@ -211,7 +204,6 @@ def roster(slug: str, start: str) -> dict[str, Any]:
 
 
 @admin_blp.route("/promo-codes", methods=["GET"])
-@admin_blp.doc(security=BEARER)
 @admin_blp.response(200, schemas.PromoCodeSchema(many=True))
 @admin_blp.alt_response(403, description="Not an admin.")
 @auth.require("admin")
@@ -221,7 +213,6 @@ def list_promo_codes() -> list[dict[str, Any]]:
 
 
 @admin_blp.route("/promo-codes", methods=["POST"])
-@admin_blp.doc(security=BEARER)
 @admin_blp.arguments(schemas.PromoCodeCreateSchema)
 @admin_blp.response(201, schemas.PromoCodeSchema)
 @admin_blp.alt_response(403, description="Not an admin.")

@@ -18,6 +18,10 @@ def _int(**kwargs: object) -> fields.Integer:
     return fields.Integer(strict=True, **kwargs)
 
 
+MAX_MINOR = 99_999_999
+"""The largest amount in minor units: Stripe's largest charge, well inside a database integer."""
+
+
 # --- catalogue -----------------------------------------------------------------------------------
 
 
@@ -58,7 +62,7 @@ class CourseCreateSchema(Strict):
     slug = fields.String(required=True, validate=SLUG)
     title = fields.String(required=True, validate=validate.Length(min=1, max=domain.TITLE_MAX))
     description = fields.String(validate=validate.Length(max=5000))
-    price_minor = _int(required=True, validate=validate.Range(min=0))
+    price_minor = _int(required=True, validate=validate.Range(min=0, max=MAX_MINOR))
     currency = fields.String(required=True, validate=validate.Length(equal=3))
     cycle_length_days = _int(required=True, validate=validate.Range(min=1, max=3650))
     cadence_days = _int(required=True, validate=validate.Range(min=1, max=3650))
@@ -72,7 +76,7 @@ class CourseCreateSchema(Strict):
 class CourseUpdateSchema(Strict):
     title = fields.String(validate=validate.Length(min=1, max=domain.TITLE_MAX))
     description = fields.String(validate=validate.Length(max=5000))
-    price_minor = _int(validate=validate.Range(min=0))
+    price_minor = _int(validate=validate.Range(min=0, max=MAX_MINOR))
     currency = fields.String(validate=validate.Length(equal=3))
     cycle_length_days = _int(validate=validate.Range(min=1, max=3650))
     cadence_days = _int(validate=validate.Range(min=1, max=3650))
@@ -179,11 +183,11 @@ class RosterSchema(Schema):
 class PromoCodeCreateSchema(Strict):
     code = fields.String(required=True, validate=validate.Length(min=3, max=40))
     kind = fields.String(required=True, validate=validate.OneOf(domain.PROMO_KINDS))
-    value = _int(required=True, validate=validate.Range(min=1))
+    value = _int(required=True, validate=validate.Range(min=1, max=MAX_MINOR))
     currency = fields.String(validate=validate.Length(equal=3))
     course_slug = fields.String(validate=SLUG)
-    max_redemptions = _int(validate=validate.Range(min=1))
-    per_student_limit = _int(load_default=1, validate=validate.Range(min=1))
+    max_redemptions = _int(validate=validate.Range(min=1, max=1_000_000))
+    per_student_limit = _int(load_default=1, validate=validate.Range(min=1, max=1000))
     expires_at = fields.AwareDateTime()
 
 

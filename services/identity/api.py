@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 
 from services.identity import schemas, service
 from shared import auth
-from shared.http import BEARER, current_uow, runtime_of
+from shared.http import current_uow, runtime_of
 
 HUMANS = ("student", "tutor", "marketing", "admin")
 
@@ -35,13 +35,13 @@ def _client_ip() -> str:
 @blp.arguments(schemas.RegistrationSchema)
 @blp.response(201, schemas.UserSchema)
 @blp.alt_response(409, description="The email already has an account (field `email`).")
+@auth.public()
 def register(body: dict[str, Any]) -> dict[str, Any]:
     """Create a student account."""
     return service.register(_uow(), body["email"], body["password"], body["name"])
 
 
 @blp.route("/users/me", methods=["GET"])
-@blp.doc(security=BEARER)
 @blp.response(200, schemas.UserSchema)
 @blp.alt_response(401, description="No valid access token.")
 @auth.require(*HUMANS)
@@ -51,7 +51,6 @@ def get_me() -> dict[str, Any]:
 
 
 @blp.route("/users/me", methods=["PATCH"])
-@blp.doc(security=BEARER)
 @blp.arguments(schemas.UpdateMeSchema)
 @blp.response(200, schemas.UserSchema)
 @blp.alt_response(401, description="No valid access token.")
@@ -70,6 +69,7 @@ def update_me(body: dict[str, Any]) -> dict[str, Any]:
 @blp.alt_response(401, description="Wrong email or password.")
 @blp.alt_response(403, description="Invited account that has not chosen a password yet.")
 @blp.alt_response(429, description="Too many failed logins; see `Retry-After`.")
+@auth.public()
 def login(body: dict[str, Any]) -> dict[str, Any]:
     """Exchange email and password for an access token and a refresh token."""
     return service.login(_uow(), body["email"], body["password"], _client_ip())
@@ -79,6 +79,7 @@ def login(body: dict[str, Any]) -> dict[str, Any]:
 @blp.arguments(schemas.RefreshSchema)
 @blp.response(200, schemas.TokenPairSchema)
 @blp.alt_response(401, description="Unknown, revoked or expired refresh token.")
+@auth.public()
 def refresh(body: dict[str, Any]) -> dict[str, Any]:
     """New tokens for a refresh token, which stops working (rotation)."""
     return service.refresh(_uow(), body["refresh_token"])
@@ -87,6 +88,7 @@ def refresh(body: dict[str, Any]) -> dict[str, Any]:
 @blp.route("/auth/logout", methods=["POST"])
 @blp.arguments(schemas.RefreshSchema)
 @blp.response(204)
+@auth.public()
 def logout(body: dict[str, Any]) -> None:
     """Revoke a refresh token (repeating it is harmless)."""
     service.logout(_uow(), body["refresh_token"])
@@ -96,6 +98,7 @@ def logout(body: dict[str, Any]) -> None:
 @blp.arguments(schemas.ServiceTokenRequestSchema)
 @blp.response(200, schemas.ServiceTokenSchema)
 @blp.alt_response(401, description="Wrong service secret.")
+@auth.shared_secret()
 def service_token(body: dict[str, Any]) -> dict[str, Any]:
     """An access token a service presents when it calls another service on its own behalf."""
     return service.service_token(_uow(), body["service"], body["secret"])
@@ -107,6 +110,7 @@ def service_token(body: dict[str, Any]) -> dict[str, Any]:
 @blp.route("/password-resets", methods=["POST"])
 @blp.arguments(schemas.PasswordResetRequestSchema)
 @blp.response(202, schemas.StatusSchema)
+@auth.public()
 def request_password_reset(body: dict[str, Any]) -> dict[str, Any]:
     """Email a reset link if the account exists; the answer is the same either way."""
     service.request_password_reset(_uow(), body["email"])
@@ -117,6 +121,7 @@ def request_password_reset(body: dict[str, Any]) -> dict[str, Any]:
 @blp.arguments(schemas.LinkCompletionSchema)
 @blp.response(204)
 @blp.alt_response(422, description="Invalid, expired or used link (field `token`).")
+@auth.public()
 def complete_password_reset(body: dict[str, Any]) -> None:
     """Choose a new password with the emailed link; signs the account out everywhere."""
     service.complete_password_reset(_uow(), body["token"], body["password"])
@@ -126,6 +131,7 @@ def complete_password_reset(body: dict[str, Any]) -> None:
 @blp.arguments(schemas.LinkCompletionSchema)
 @blp.response(200, schemas.UserSchema)
 @blp.alt_response(422, description="Invalid, expired or used link (field `token`).")
+@auth.public()
 def accept_invitation(body: dict[str, Any]) -> dict[str, Any]:
     """Choose the password of an invited account."""
     return service.accept_invitation(_uow(), body["token"], body["password"])
@@ -135,7 +141,6 @@ def accept_invitation(body: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/admin/users", methods=["GET"])
-@blp.doc(security=BEARER)
 @blp.arguments(schemas.UserListQuerySchema, location="query")
 @blp.response(200, schemas.UserSchema(many=True))
 @blp.alt_response(401, description="No valid access token.")
@@ -147,7 +152,6 @@ def list_users(query: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 @blp.route("/admin/users", methods=["POST"])
-@blp.doc(security=BEARER)
 @blp.arguments(schemas.InvitationSchema)
 @blp.response(201, schemas.UserSchema)
 @blp.alt_response(401, description="No valid access token.")
@@ -161,7 +165,6 @@ def invite_user(body: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/admin/signing-keys/rotate", methods=["POST"])
-@blp.doc(security=BEARER)
 @blp.response(201, schemas.SigningKeySchema)
 @blp.alt_response(401, description="No valid access token.")
 @blp.alt_response(403, description="Not an admin.")
@@ -173,6 +176,7 @@ def rotate_signing_key() -> dict[str, Any]:
 
 @keys_blp.route("/jwks.json", methods=["GET"])
 @keys_blp.response(200, schemas.JwksSchema)
+@auth.public()
 def jwks() -> dict[str, Any]:
     """Public keys of every token that may still be alive (JWKS, RFC 7517)."""
     return service.jwks(runtime_of(current_app).db)

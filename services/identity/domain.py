@@ -12,6 +12,7 @@ import hmac
 import json
 import secrets
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,7 +20,7 @@ from typing import Any
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -27,6 +28,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from shared.auth import ALGORITHM, AUDIENCE, ISSUER
 from shared.errors import Conflict, DomainError, Forbidden, TooManyRequests, Unauthorized
+from shared.link_signing import checked_keys, link_serializer
 
 ROLES = ("student", "tutor", "marketing", "admin")
 STAFF_ROLES = ("tutor", "marketing", "admin")
@@ -181,13 +183,17 @@ def same_secret(given: str, expected: str) -> bool:
 
 
 class LinkTokens:
-    """Signed, expiring tokens for email links; the database remembers each one's use."""
+    """Signed, expiring tokens for email links; the database remembers each one's use.
 
-    def __init__(self, secret_key: str) -> None:
-        self._secret_key = secret_key
+    ``secret_keys`` are the current SECRET_KEY first (it signs), then the fallbacks (they only
+    verify), so a link sent before a key rotation still works while its key is a fallback.
+    """
+
+    def __init__(self, secret_keys: Sequence[str]) -> None:
+        self._secret_keys = checked_keys(secret_keys)
 
     def _serializer(self, purpose: str) -> URLSafeTimedSerializer:
-        return URLSafeTimedSerializer(self._secret_key, salt=f"preceptor.identity.{purpose}")
+        return link_serializer(f"preceptor.identity.{purpose}", keys=self._secret_keys)
 
     def make(self, purpose: str, user_id: str) -> str:
         return self._serializer(purpose).dumps({"u": user_id, "n": secrets.token_urlsafe(16)})
@@ -233,8 +239,7 @@ def judge_refresh(revoked_at: datetime | None, expires_at: datetime, now: dateti
 # --- signing keys ------------------------------------------------------------------------------
 
 
-def key_cipher(secret_key: str) -> Fernet:
-    """Fernet key derived from SECRET_KEY, so a copy of the database alone cannot sign tokens."""
+def _fernet(secret_key: str) -> Fernet:
     derived = HKDF(
         algorithm=hashes.SHA256(),
         length=32,
@@ -244,6 +249,15 @@ def key_cipher(secret_key: str) -> Fernet:
     return Fernet(base64.urlsafe_b64encode(derived))
 
 
+def key_cipher(secret_keys: Sequence[str]) -> MultiFernet:
+    """Fernet keys derived from SECRET_KEY, so a copy of the database alone cannot sign tokens.
+
+    The first (current) key encrypts; every key decrypts, so signing keys stored under a
+    previous SECRET_KEY stay readable while it is in SECRET_KEY_FALLBACKS.
+    """
+    return MultiFernet([_fernet(k) for k in checked_keys(secret_keys)])
+
+
 @dataclass(frozen=True)
 class NewSigningKey:
     kid: str
@@ -251,7 +265,7 @@ class NewSigningKey:
     public_jwk: dict[str, Any]
 
 
-def generate_signing_key(secret_key: str) -> NewSigningKey:
+def generate_signing_key(secret_keys: Sequence[str]) -> NewSigningKey:
     private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = private.private_bytes(
         serialization.Encoding.PEM,
@@ -261,7 +275,7 @@ def generate_signing_key(secret_key: str) -> NewSigningKey:
     kid = uuid.uuid4().hex
     return NewSigningKey(
         kid=kid,
-        private_pem_encrypted=key_cipher(secret_key).encrypt(pem).decode(),
+        private_pem_encrypted=key_cipher(secret_keys).encrypt(pem).decode(),
         public_jwk=public_jwk(private.public_key(), kid),
     )
 
@@ -273,17 +287,39 @@ def public_jwk(public_key: rsa.RSAPublicKey, kid: str) -> dict[str, Any]:
 
 
 class UnreadableSigningKey(RuntimeError):
-    """The stored key was encrypted under another SECRET_KEY."""
+    """The stored key was encrypted under a SECRET_KEY that is neither current nor a fallback."""
 
 
-def decrypt_private_key(encrypted: str, secret_key: str) -> rsa.RSAPrivateKey:
+def _unreadable() -> UnreadableSigningKey:
+    return UnreadableSigningKey(
+        "the signing key cannot be decrypted: it was stored under a SECRET_KEY that is neither"
+        " SECRET_KEY nor in SECRET_KEY_FALLBACKS"
+    )
+
+
+def decrypt_private_key(encrypted: str, secret_keys: Sequence[str]) -> rsa.RSAPrivateKey:
     try:
-        pem = key_cipher(secret_key).decrypt(encrypted.encode())
+        pem = key_cipher(secret_keys).decrypt(encrypted.encode())
     except InvalidToken as exc:
-        raise UnreadableSigningKey(
-            "the signing key cannot be decrypted: SECRET_KEY differs from the one that stored it"
-        ) from exc
+        raise _unreadable() from exc
     return serialization.load_pem_private_key(pem, password=None)
+
+
+def reencrypted_private_key(encrypted: str, secret_keys: Sequence[str]) -> str | None:
+    """The stored key encrypted under the current SECRET_KEY, or None if it already is.
+
+    Once every stored key is under the current SECRET_KEY, the previous one can leave
+    SECRET_KEY_FALLBACKS without identity losing its keys.
+    """
+    try:
+        _fernet(checked_keys(secret_keys)[0]).decrypt(encrypted.encode())
+        return None
+    except InvalidToken:
+        pass
+    try:
+        return key_cipher(secret_keys).rotate(encrypted.encode()).decode()
+    except InvalidToken as exc:
+        raise _unreadable() from exc
 
 
 def key_published(retired_at: datetime | None, access_ttl: timedelta, now: datetime) -> bool:

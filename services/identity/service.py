@@ -47,7 +47,7 @@ def login_rate_limit() -> domain.RateLimit:
 
 
 def link_tokens() -> domain.LinkTokens:
-    return domain.LinkTokens(config.secret_key())
+    return domain.LinkTokens(config.secret_keys())
 
 
 # --- views -------------------------------------------------------------------------------------
@@ -76,22 +76,24 @@ class Signer:
         return domain.mint_access_token(claims, self.private_key, self.kid, utcnow(), ttl)
 
 
-_private_keys: dict[tuple[str, str], Any] = {}
+_private_keys: dict[tuple[str, tuple[str, ...]], Any] = {}
 _private_keys_lock = threading.Lock()
 
 
 def _signer_for(row: SigningKey) -> Signer:
-    secret = config.secret_key()
+    # Cached per set of keys, so a process whose SECRET_KEYs change decrypts again (and fails
+    # loudly if no key can) instead of signing with a key it could no longer read.
+    keys = tuple(config.secret_keys())
     with _private_keys_lock:
-        key = _private_keys.get((row.kid, secret))
+        key = _private_keys.get((row.kid, keys))
         if key is None:
-            key = domain.decrypt_private_key(row.private_key, secret)
-            _private_keys[(row.kid, secret)] = key
+            key = domain.decrypt_private_key(row.private_key, keys)
+            _private_keys[(row.kid, keys)] = key
     return Signer(row.kid, key)
 
 
 def _new_key_row(now: Any) -> SigningKey:
-    made = domain.generate_signing_key(config.secret_key())
+    made = domain.generate_signing_key(config.secret_keys())
     return SigningKey(
         kid=made.kid,
         private_key=made.private_pem_encrypted,
@@ -141,6 +143,38 @@ def rotate_signing_key(uow: UnitOfWork) -> str:
             raise Conflict("Another rotation happened at the same moment; try again.") from exc
         log.info("signing key rotated", extra={"kid": row.kid})
         return row.kid
+
+
+def reencrypt_signing_keys(uow: UnitOfWork) -> dict[str, int]:
+    """Encrypt again, under the current SECRET_KEY, every stored key still under a previous one.
+
+    Until this has run, identity reads those keys through SECRET_KEY_FALLBACKS; after it, the
+    fallback can be dropped without identity losing its keys. The identity worker runs it at
+    start and then hourly. Keys no SECRET_KEY can read are counted and left alone: a retired
+    one is harmless (only its public half is used), an active one stops logins until it is
+    retired (docs/operations.md, "Key rotation").
+    """
+    keys = config.secret_keys()
+    counts = {"reencrypted": 0, "unreadable": 0}
+    with uow:
+        rows = uow.session.scalars(
+            select(SigningKey).order_by(SigningKey.created_at).with_for_update()
+        ).all()
+        for row in rows:
+            try:
+                again = domain.reencrypted_private_key(row.private_key, keys)
+            except domain.UnreadableSigningKey:
+                counts["unreadable"] += 1
+                log.warning(
+                    "signing key unreadable under every SECRET_KEY",
+                    extra={"kid": row.kid, "active": row.active},
+                )
+                continue
+            if again is not None:
+                row.private_key = again
+                counts["reencrypted"] += 1
+        uow.commit()
+    return counts
 
 
 def jwks(db: Database) -> dict[str, Any]:

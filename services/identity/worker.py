@@ -1,4 +1,5 @@
-"""Identity's worker: relays its outbox and sweeps expired login attempts and tokens."""
+"""Identity's worker: relays its outbox, sweeps expired login attempts and tokens, and
+re-encrypts stored signing keys under the current SECRET_KEY after a rotation."""
 
 from __future__ import annotations
 
@@ -20,7 +21,19 @@ def purge_expired(runtime: Runtime) -> dict[str, int]:
     return counts
 
 
-jobs = [Job("purge-expired", 600, purge_expired)]
+def reencrypt_signing_keys(runtime: Runtime) -> dict[str, int]:
+    """After a SECRET_KEY rotation, move the stored signing keys under the new key (at start,
+    then hourly), so the old key can leave SECRET_KEY_FALLBACKS."""
+    counts = service.reencrypt_signing_keys(runtime.uow())
+    if counts["reencrypted"]:
+        log.info("signing keys re-encrypted under the current SECRET_KEY", extra=counts)
+    return counts
+
+
+jobs = [
+    Job("purge-expired", 600, purge_expired),
+    Job("reencrypt-signing-keys", 3600, reencrypt_signing_keys),
+]
 
 if __name__ == "__main__":
     main(make_runtime, handlers, jobs)

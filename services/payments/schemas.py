@@ -28,7 +28,10 @@ class PaymentIntentRequestSchema(Strict):
     user_id = _text(64, required=True)
     email = fields.Email(required=True, validate=validate.Length(max=254))
     name = _text(200, required=True)
-    amount_minor = fields.Integer(strict=True, required=True, validate=validate.Range(min=1))
+    # Stripe's largest charge (in minor units), well inside the database's integer.
+    amount_minor = fields.Integer(
+        strict=True, required=True, validate=validate.Range(min=1, max=99_999_999)
+    )
     currency = fields.String(
         required=True,
         validate=validate.Regexp(domain.CURRENCY_RE, error="Give an ISO 4217 code like USD."),

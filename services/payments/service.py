@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from services.payments import domain
 from services.payments.models import Customer, Dispute, Payment, Refund, StripeEvent
 from services.payments.stripe_gateway import StripeGateway, StripeRefused, id_of
+from shared import context, metrics
 from shared.auth import Principal
 from shared.db import UnitOfWork, utcnow
 
@@ -172,6 +173,9 @@ def open_payment(
                 "purchase_kind": p.purchase_kind,
                 "user_id": p.user_id,
                 "payment_id": p.id,
+                # Stripe's webhook arrives as a request of its own: this lets the events it
+                # causes carry the checkout's correlation id (see process_stripe_event).
+                "correlation_id": context.current_correlation_id(),
             }
             if p.description:
                 metadata["description"] = p.description[:500]
@@ -419,31 +423,61 @@ def process_stripe_event(
         try:
             uow.session.flush()
         except IntegrityError:
+            _count_stripe_event(source, event["type"], "duplicate")
             return False
         obj = (event.get("data") or {}).get("object") or {}
         kind = event["type"]
-        if kind == "payment_intent.succeeded":
-            outcome = _on_intent_succeeded(uow, obj)
-        elif kind == "payment_intent.payment_failed":
-            outcome = _on_intent_failed(uow, obj)
-        elif kind == "payment_intent.processing":
-            outcome = _on_intent_processing(uow, obj)
-        elif kind == "charge.refunded":
-            outcome = _on_charge_refunded(uow, gateway, obj)
-        elif kind == "charge.dispute.created":
-            outcome = _on_dispute_created(uow, obj)
-        else:
-            outcome = "ignored: type not handled"
+        with context.flow(correlation=_correlation_of(obj), causation=event["id"]):
+            outcome = _apply_stripe_event(uow, gateway, kind, obj)
         row.outcome = outcome[:200]
         try:
             uow.commit()
         except IntegrityError:
+            _count_stripe_event(source, kind, "duplicate")
             return False
+        _count_stripe_event(source, kind, _outcome_kind(outcome))
         log.info(
             "stripe event applied",
             extra={"stripe_event": row.id, "type": kind, "source": source, "outcome": outcome},
         )
         return True
+
+
+def _correlation_of(obj: dict[str, Any]) -> str:
+    """The flow a Stripe object belongs to: the checkout that opened its PaymentIntent.
+
+    Refunds and disputes have no metadata of ours; they stay in the flow that brought them.
+    """
+    metadata = obj.get("metadata") or {}
+    found = metadata.get("correlation_id") if isinstance(metadata, dict) else None
+    if isinstance(found, str) and found:
+        return found[:100]
+    return context.current_correlation_id()
+
+
+def _apply_stripe_event(
+    uow: UnitOfWork, gateway: StripeGateway, kind: str, obj: dict[str, Any]
+) -> str:
+    if kind == "payment_intent.succeeded":
+        return _on_intent_succeeded(uow, obj)
+    if kind == "payment_intent.payment_failed":
+        return _on_intent_failed(uow, obj)
+    if kind == "payment_intent.processing":
+        return _on_intent_processing(uow, obj)
+    if kind == "charge.refunded":
+        return _on_charge_refunded(uow, gateway, obj)
+    if kind == "charge.dispute.created":
+        return _on_dispute_created(uow, obj)
+    return "ignored: type not handled"
+
+
+def _outcome_kind(outcome: str) -> str:
+    """The metric's outcome: ``applied`` when it changed something, else ``ignored``."""
+    return "ignored" if outcome.startswith(("ignored", "no change")) else "applied"
+
+
+def _count_stripe_event(source: str, kind: str, outcome: str) -> None:
+    metrics.STRIPE_EVENTS.labels(source, kind, outcome).inc()
 
 
 def reconcile(uow_factory: Any, gateway: StripeGateway, now: datetime | None = None) -> int:

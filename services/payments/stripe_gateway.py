@@ -9,6 +9,7 @@ look before we create (a refund already made for a request is found by its metad
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from dataclasses import dataclass
@@ -32,6 +33,17 @@ class StripeUnavailable(Unavailable):
 
 class StripeRefused(Exception):
     """Stripe answered with an error about the request itself (it will not work if repeated)."""
+
+
+def header_safe_key(key: str) -> str:
+    """Stripe's ``Idempotency-Key`` travels as an HTTP header: printable ASCII, 255 at most.
+
+    Keys are made of ids a client chose (a purchase_ref, a user id), which may hold any
+    character; those go as a digest of the key, which stays the same for the same purchase.
+    """
+    if key.isascii() and key.isprintable() and len(key) <= 255:
+        return key
+    return "sha256-" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def id_of(value: Any) -> str | None:
@@ -79,7 +91,7 @@ class StripeGateway:
         customer = self._call(
             self.client.v1.customers.create,
             params={"email": email, "name": name, "metadata": {"user_id": user_id}},
-            options={"idempotency_key": f"customer-{user_id}"},
+            options={"idempotency_key": header_safe_key(f"customer-{user_id}")},
         )
         return customer.id
 
@@ -101,7 +113,7 @@ class StripeGateway:
                 "payment_method_types": ["card"],
                 "metadata": metadata,
             },
-            options={"idempotency_key": idempotency_key},
+            options={"idempotency_key": header_safe_key(idempotency_key)},
         )
         return PaymentIntent(intent.id, intent.client_secret, intent.status)
 
@@ -154,7 +166,7 @@ class StripeGateway:
                 "amount": amount_minor,
                 "metadata": {"refund_request_id": refund_request_id, "reason": reason[:500]},
             },
-            options={"idempotency_key": f"refund-{refund_request_id}"},
+            options={"idempotency_key": header_safe_key(f"refund-{refund_request_id}")},
         )
         return _plain(refund)
 

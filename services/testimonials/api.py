@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 
 from services.testimonials import schemas, service
 from shared import auth
-from shared.http import BEARER, current_uow
+from shared.http import current_uow
 
 blp = Blueprint(
     "testimonials",
@@ -35,6 +35,7 @@ STAFF = ("marketing", "admin")
 
 @blp.route("/programs", methods=["GET"])
 @blp.response(200, schemas.ProgramSchema(many=True))
+@auth.public()
 def programs() -> list[dict[str, str]]:
     """What a testimonial can be about: 1:1 tutoring and every course heard of."""
     return service.programs(_uow())
@@ -42,6 +43,7 @@ def programs() -> list[dict[str, str]]:
 
 @blp.route("/consent", methods=["GET"])
 @blp.response(200, schemas.ConsentSchema)
+@auth.public()
 def consent() -> dict[str, str]:
     """The consent to publish, word for word as the form shows it and the service stores it."""
     return service.consent_terms()
@@ -50,6 +52,7 @@ def consent() -> dict[str, str]:
 @blp.route("/testimonials", methods=["GET"])
 @blp.arguments(schemas.WallQuerySchema, location="query")
 @blp.response(200, schemas.WallItemSchema(many=True))
+@auth.public()
 def wall(query: dict[str, Any]) -> list[dict[str, Any]]:
     """The public wall: approved, consented testimonials; featured first, then marketing's
     order, then the newest approval."""
@@ -57,12 +60,12 @@ def wall(query: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 @blp.route("/testimonials", methods=["POST"])
-@blp.doc(security=[*BEARER, {}])
 @blp.arguments(schemas.SubmitSchema)
 @blp.response(201, schemas.SubmittedSchema)
 @blp.alt_response(401, description="Neither an access token nor a `request_token`.")
 @blp.alt_response(410, description="The request link expired or was used already.")
 @blp.alt_response(422, description="A field out of its limits, an unknown `program`.")
+@auth.public(optional_token=True)
 def submit(body: dict[str, Any]) -> dict[str, Any]:
     """Submit a testimonial: with a bearer token, or with the `request_token` of an email link.
 
@@ -73,7 +76,6 @@ def submit(body: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/testimonials/mine", methods=["GET"])
-@blp.doc(security=BEARER)
 @blp.response(200, schemas.MineSchema(many=True))
 @blp.alt_response(401, description="No valid access token.")
 @auth.require()
@@ -86,6 +88,7 @@ def mine() -> list[dict[str, Any]]:
 @blp.response(200, schemas.RequestLinkSchema)
 @blp.alt_response(404, description="Not a link we sent.")
 @blp.alt_response(410, description="The link expired (or was used already).")
+@auth.public()
 def request_link(token: str) -> dict[str, Any]:
     """Who an emailed request link is for and which program it asks about."""
     return service.request_link(_uow(), token)
@@ -95,7 +98,6 @@ def request_link(token: str) -> dict[str, Any]:
 
 
 @admin_blp.route("/testimonials", methods=["GET"])
-@admin_blp.doc(security=BEARER)
 @admin_blp.arguments(schemas.AdminQuerySchema, location="query")
 @admin_blp.response(200, schemas.TestimonialSchema(many=True))
 @admin_blp.alt_response(401, description="No valid access token.")
@@ -107,7 +109,6 @@ def moderation_queue(query: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 @admin_blp.route("/testimonials/wall-order", methods=["PUT"])
-@admin_blp.doc(security=BEARER)
 @admin_blp.arguments(schemas.WallOrderSchema)
 @admin_blp.response(200, schemas.TestimonialSchema(many=True))
 @admin_blp.alt_response(403, description="Not marketing or an admin.")
@@ -119,7 +120,6 @@ def wall_order(body: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 @admin_blp.route("/testimonials/<testimonial_id>", methods=["GET"])
-@admin_blp.doc(security=BEARER)
 @admin_blp.response(200, schemas.TestimonialDetailSchema)
 @admin_blp.alt_response(403, description="Not marketing or an admin.")
 @admin_blp.alt_response(404, description="No such testimonial.")
@@ -130,7 +130,6 @@ def get_testimonial(testimonial_id: str) -> dict[str, Any]:
 
 
 @admin_blp.route("/testimonials/<testimonial_id>", methods=["PUT"])
-@admin_blp.doc(security=BEARER)
 @admin_blp.arguments(schemas.EditSchema)
 @admin_blp.response(200, schemas.TestimonialDetailSchema)
 @admin_blp.alt_response(403, description="Not marketing or an admin.")
@@ -143,7 +142,6 @@ def edit(body: dict[str, Any], testimonial_id: str) -> dict[str, Any]:
 
 
 @admin_blp.route("/testimonials/<testimonial_id>/approve", methods=["POST"])
-@admin_blp.doc(security=BEARER)
 @admin_blp.response(200, schemas.TestimonialSchema)
 @admin_blp.alt_response(403, description="Not marketing or an admin.")
 @admin_blp.alt_response(404, description="No such testimonial.")
@@ -155,7 +153,6 @@ def approve(testimonial_id: str) -> dict[str, Any]:
 
 
 @admin_blp.route("/testimonials/<testimonial_id>/reject", methods=["POST"])
-@admin_blp.doc(security=BEARER)
 @admin_blp.arguments(schemas.RejectSchema)
 @admin_blp.response(200, schemas.TestimonialSchema)
 @admin_blp.alt_response(403, description="Not marketing or an admin.")
@@ -168,7 +165,6 @@ def reject(body: dict[str, Any], testimonial_id: str) -> dict[str, Any]:
 
 
 @admin_blp.route("/testimonials/<testimonial_id>/feature", methods=["POST"])
-@admin_blp.doc(security=BEARER)
 @admin_blp.response(200, schemas.TestimonialSchema)
 @admin_blp.alt_response(403, description="Not marketing or an admin.")
 @admin_blp.alt_response(409, description="Not approved.")
@@ -179,7 +175,6 @@ def feature(testimonial_id: str) -> dict[str, Any]:
 
 
 @admin_blp.route("/testimonials/<testimonial_id>/unfeature", methods=["POST"])
-@admin_blp.doc(security=BEARER)
 @admin_blp.response(200, schemas.TestimonialSchema)
 @admin_blp.alt_response(403, description="Not marketing or an admin.")
 @admin_blp.alt_response(409, description="Not approved.")

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from services.testimonials import domain
-from shared import config
+from shared.link_signing import link_serializer
 
 REQUEST_SALT = "preceptor.testimonials.request"
 REQUEST_MAX_AGE = timedelta(days=domain.REQUEST_VALID_DAYS)
@@ -26,14 +26,7 @@ class Invalid(Exception):
 
 
 def _serializer(issued_at: float | None = None) -> URLSafeTimedSerializer:
-    if issued_at is None:
-        return URLSafeTimedSerializer(config.secret_key(), salt=REQUEST_SALT)
-
-    class IssuedAt(TimestampSigner):
-        def get_timestamp(self) -> int:
-            return int(issued_at)
-
-    return URLSafeTimedSerializer(config.secret_key(), salt=REQUEST_SALT, signer=IssuedAt)
+    return link_serializer(REQUEST_SALT, issued_at=issued_at)
 
 
 def request_token(request_id: str, *, issued_at: float | None = None) -> str:

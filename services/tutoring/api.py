@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 
 from services.tutoring import schemas, service
 from shared import auth, calendar, config, payments_client
-from shared.http import BEARER, current_uow, runtime_of
+from shared.http import current_uow, runtime_of
 
 blp = Blueprint(
     "tutoring",
@@ -36,13 +36,13 @@ def _payments() -> payments_client.PaymentsClient:
 
 @blp.route("/tutors", methods=["GET"])
 @blp.response(200, schemas.PublicTutorSchema(many=True))
+@auth.public()
 def list_tutors() -> list[dict[str, Any]]:
     """Tutors students can choose from (those who wrote a bio)."""
     return service.public_tutors(_uow())
 
 
 @blp.route("/tutors/me", methods=["GET"])
-@blp.doc(security=BEARER)
 @blp.response(200, schemas.TutorSchema)
 @blp.alt_response(401, description="No valid access token.")
 @blp.alt_response(403, description="Not a tutor.")
@@ -53,7 +53,6 @@ def my_profile() -> dict[str, Any]:
 
 
 @blp.route("/tutors/me", methods=["PUT"])
-@blp.doc(security=BEARER)
 @blp.arguments(schemas.TutorUpdateSchema)
 @blp.response(200, schemas.TutorSchema)
 @blp.alt_response(401, description="No valid access token.")
@@ -66,7 +65,6 @@ def update_profile(body: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/tutors/me/availability", methods=["GET"])
-@blp.doc(security=BEARER)
 @blp.response(200, schemas.AvailabilitySchema)
 @blp.alt_response(403, description="Not a tutor.")
 @auth.require("tutor")
@@ -76,7 +74,6 @@ def my_availability() -> dict[str, Any]:
 
 
 @blp.route("/tutors/me/availability", methods=["PUT"])
-@blp.doc(security=BEARER)
 @blp.arguments(schemas.AvailabilityUpdateSchema)
 @blp.response(200, schemas.AvailabilitySchema)
 @blp.alt_response(403, description="Not a tutor.")
@@ -90,7 +87,6 @@ def set_availability(body: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/tutors/me/time-off", methods=["POST"])
-@blp.doc(security=BEARER)
 @blp.arguments(schemas.TimeOffCreateSchema)
 @blp.response(201, schemas.TimeOffSchema)
 @blp.alt_response(403, description="Not a tutor.")
@@ -104,7 +100,6 @@ def add_time_off(body: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/tutors/me/time-off/<time_off_id>", methods=["DELETE"])
-@blp.doc(security=BEARER)
 @blp.response(204)
 @blp.alt_response(403, description="Not a tutor.")
 @blp.alt_response(404, description="You have no such time off.")
@@ -117,6 +112,7 @@ def remove_time_off(time_off_id: str) -> None:
 @blp.route("/tutors/<tutor_id>", methods=["GET"])
 @blp.response(200, schemas.PublicTutorSchema)
 @blp.alt_response(404, description="No such tutor.")
+@auth.public()
 def get_tutor(tutor_id: str) -> dict[str, Any]:
     """One tutor's public profile."""
     return service.public_tutor(_uow(), tutor_id)
@@ -127,13 +123,13 @@ def get_tutor(tutor_id: str) -> dict[str, Any]:
 @blp.response(200, schemas.SlotSchema(many=True))
 @blp.alt_response(404, description="No such tutor.")
 @blp.alt_response(422, description="An unknown `tz`.")
+@auth.public()
 def slots(query: dict[str, Any], tutor_id: str) -> list[dict[str, Any]]:
     """Bookable starts, in UTC and on the viewer's clock (`tz`)."""
     return service.slots(_uow(), tutor_id, query["kind"], query.get("tz"))
 
 
 @admin_blp.route("/tutors", methods=["GET"])
-@admin_blp.doc(security=BEARER)
 @admin_blp.response(200, schemas.TutorSchema(many=True))
 @admin_blp.alt_response(403, description="Not an admin.")
 @auth.require("admin")
@@ -146,7 +142,6 @@ def admin_tutors() -> list[dict[str, Any]]:
 
 
 @blp.route("/consultations", methods=["POST"])
-@blp.doc(security=BEARER)
 @blp.arguments(schemas.ConsultationCreateSchema)
 @blp.response(201, schemas.ConsultationSchema)
 @blp.alt_response(401, description="No valid access token.")
@@ -167,7 +162,6 @@ def book_consultation(body: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/consultations", methods=["GET"])
-@blp.doc(security=BEARER)
 @blp.response(200, schemas.ConsultationSchema(many=True))
 @blp.alt_response(401, description="No valid access token.")
 @auth.require()
@@ -177,7 +171,6 @@ def my_consultations() -> list[dict[str, Any]]:
 
 
 @blp.route("/consultations/<consultation_id>", methods=["GET"])
-@blp.doc(security=BEARER)
 @blp.response(200, schemas.ConsultationSchema)
 @blp.alt_response(403, description="Someone else's consultation.")
 @blp.alt_response(404, description="No such consultation.")
@@ -188,7 +181,6 @@ def get_consultation(consultation_id: str) -> dict[str, Any]:
 
 
 @blp.route("/consultations/<consultation_id>/cancel", methods=["POST"])
-@blp.doc(security=BEARER)
 @blp.arguments(schemas.CancelSchema)
 @blp.response(200, schemas.ConsultationSchema)
 @blp.alt_response(403, description="Not its student or tutor.")
@@ -202,7 +194,6 @@ def cancel_consultation(body: dict[str, Any], consultation_id: str) -> dict[str,
 
 
 @blp.route("/consultations/<consultation_id>/complete", methods=["POST"])
-@blp.doc(security=BEARER)
 @blp.arguments(schemas.EmptySchema)
 @blp.response(200, schemas.ConsultationSchema)
 @blp.alt_response(403, description="Not its tutor.")
@@ -216,7 +207,6 @@ def complete_consultation(_body: dict[str, Any], consultation_id: str) -> dict[s
 
 
 @blp.route("/consultations/<consultation_id>/no-show", methods=["POST"])
-@blp.doc(security=BEARER)
 @blp.arguments(schemas.EmptySchema)
 @blp.response(200, schemas.ConsultationSchema)
 @blp.alt_response(403, description="Not its tutor.")
@@ -230,7 +220,6 @@ def no_show(_body: dict[str, Any], consultation_id: str) -> dict[str, Any]:
 
 
 @blp.route("/consultations/<consultation_id>/assessment", methods=["PUT"])
-@blp.doc(security=BEARER)
 @blp.arguments(schemas.AssessmentUpdateSchema)
 @blp.response(200, schemas.ConsultationSchema)
 @blp.alt_response(403, description="Not its tutor.")
@@ -245,7 +234,6 @@ def record_assessment(body: dict[str, Any], consultation_id: str) -> dict[str, A
 
 
 @blp.route("/consultations/<consultation_id>/plan", methods=["POST"])
-@blp.doc(security=BEARER)
 @blp.arguments(schemas.PlanCreateSchema)
 @blp.response(201, schemas.PlanSchema)
 @blp.alt_response(403, description="Not its tutor.")
@@ -259,7 +247,6 @@ def create_plan(body: dict[str, Any], consultation_id: str) -> dict[str, Any]:
 
 
 @blp.route("/plans/mine", methods=["GET"])
-@blp.doc(security=BEARER)
 @blp.response(200, schemas.PlanSchema(many=True))
 @auth.require("student")
 def my_plans() -> list[dict[str, Any]]:
@@ -268,7 +255,6 @@ def my_plans() -> list[dict[str, Any]]:
 
 
 @blp.route("/plans/<plan_id>", methods=["GET"])
-@blp.doc(security=BEARER)
 @blp.response(200, schemas.PlanSchema)
 @blp.alt_response(403, description="Someone else's plan.")
 @blp.alt_response(404, description="No such plan.")
@@ -279,7 +265,6 @@ def get_plan(plan_id: str) -> dict[str, Any]:
 
 
 @blp.route("/plans/<plan_id>", methods=["PUT"])
-@blp.doc(security=BEARER)
 @blp.arguments(schemas.PlanEditSchema)
 @blp.response(200, schemas.PlanSchema)
 @blp.alt_response(403, description="Not the student's tutor.")
@@ -294,7 +279,6 @@ def edit_plan(body: dict[str, Any], plan_id: str) -> dict[str, Any]:
 
 
 @blp.route("/packages", methods=["POST"])
-@blp.doc(security=BEARER)
 @blp.arguments(schemas.PackageCreateSchema)
 @blp.response(201, schemas.PackageSchema)
 @blp.alt_response(401, description="No valid access token.")
@@ -311,7 +295,6 @@ def buy_package(body: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/packages", methods=["GET"])
-@blp.doc(security=BEARER)
 @blp.response(200, schemas.PackageSchema(many=True))
 @blp.alt_response(401, description="No valid access token.")
 @auth.require("student")
@@ -321,7 +304,6 @@ def my_packages() -> list[dict[str, Any]]:
 
 
 @blp.route("/packages/<package_id>", methods=["GET"])
-@blp.doc(security=BEARER)
 @blp.response(200, schemas.PackageSchema)
 @blp.alt_response(403, description="Someone else's package.")
 @blp.alt_response(404, description="No such package.")
@@ -332,7 +314,6 @@ def get_package(package_id: str) -> dict[str, Any]:
 
 
 @blp.route("/credits", methods=["GET"])
-@blp.doc(security=BEARER)
 @blp.response(200, schemas.CreditSchema(many=True))
 @blp.alt_response(401, description="No valid access token.")
 @auth.require("student")
@@ -345,7 +326,6 @@ def my_credits() -> list[dict[str, Any]]:
 
 
 @blp.route("/sessions", methods=["POST"])
-@blp.doc(security=BEARER)
 @blp.arguments(schemas.SessionCreateSchema)
 @blp.response(201, schemas.SessionSchema)
 @blp.alt_response(401, description="No valid access token.")
@@ -363,7 +343,6 @@ def book_session(body: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/sessions", methods=["GET"])
-@blp.doc(security=BEARER)
 @blp.response(200, schemas.SessionSchema(many=True))
 @blp.alt_response(401, description="No valid access token.")
 @auth.require()
@@ -373,7 +352,6 @@ def my_sessions() -> list[dict[str, Any]]:
 
 
 @blp.route("/sessions/<session_id>", methods=["GET"])
-@blp.doc(security=BEARER)
 @blp.response(200, schemas.SessionSchema)
 @blp.alt_response(403, description="Someone else's session.")
 @blp.alt_response(404, description="No such session.")
@@ -384,7 +362,6 @@ def get_session(session_id: str) -> dict[str, Any]:
 
 
 @blp.route("/sessions/<session_id>/cancel", methods=["POST"])
-@blp.doc(security=BEARER)
 @blp.arguments(schemas.CancelSchema)
 @blp.response(200, schemas.SessionSchema)
 @blp.alt_response(403, description="Not its student or tutor.")
@@ -396,7 +373,6 @@ def cancel_session(body: dict[str, Any], session_id: str) -> dict[str, Any]:
 
 
 @blp.route("/sessions/<session_id>/reschedule", methods=["POST"])
-@blp.doc(security=BEARER)
 @blp.arguments(schemas.RescheduleSchema)
 @blp.response(200, schemas.SessionSchema)
 @blp.alt_response(403, description="Not its student.")
@@ -411,7 +387,6 @@ def reschedule_session(body: dict[str, Any], session_id: str) -> dict[str, Any]:
 
 
 @blp.route("/sessions/<session_id>/complete", methods=["POST"])
-@blp.doc(security=BEARER)
 @blp.arguments(schemas.CompleteSessionSchema)
 @blp.response(200, schemas.SessionSchema)
 @blp.alt_response(403, description="Not its tutor.")
@@ -428,7 +403,6 @@ def complete_session(body: dict[str, Any], session_id: str) -> dict[str, Any]:
 
 
 @blp.route("/calendar/me", methods=["GET"])
-@blp.doc(security=BEARER)
 @blp.response(200, schemas.CalendarLinkSchema)
 @auth.require("student")
 def my_calendar() -> dict[str, str]:
@@ -444,6 +418,7 @@ def my_calendar() -> dict[str, str]:
 @blp.route("/calendar/<token>.ics", methods=["GET"])
 @blp.alt_response(200, description="An iCalendar feed (text/calendar).")
 @blp.alt_response(404, description="No calendar at that address.")
+@auth.public()
 def calendar_feed(token: str) -> Response:
     """The student's feed for a calendar app to subscribe to (the token is the secret)."""
     return Response(service.feed(_uow(), token), content_type=calendar.FEED_CONTENT_TYPE)

@@ -360,7 +360,9 @@ class CompleteSessionSchema(Strict):
         required=True,
         validate=[
             validate.Length(min=1, max=5000),
-            validate.Regexp(r"(?s).*\S", error="Must not be blank."),
+            # [\s\S] rather than the (?s) flag: the pattern is published in the OpenAPI
+            # document, where patterns are ECMA-262 regular expressions (no inline flags).
+            validate.Regexp(r"[\s\S]*\S", error="Must not be blank."),
         ],
     )
 

@@ -117,6 +117,18 @@ class ServiceClient:
         except ValueError as exc:
             raise ServiceUnavailable(self.service, "answer was not JSON") from exc
 
+    # Every service with data answers these (shared/operations.py); admins only.
+
+    def operations(self, token: str, events: int = 20) -> dict:
+        """The service's outbox backlog, dead letters and last handled events."""
+        return self.call("GET", f"/api/admin/operations?events={int(events)}", token=token)
+
+    def replay_dead_letters(self, token: str, ids: list[str] | None = None) -> dict:
+        """Replay the named dead letters, or every one when ``ids`` is None."""
+        body: dict[str, Any] = {"all": True} if ids is None else {"ids": ids}
+        path = "/api/admin/operations/dead-letters/replay"
+        return self.call("POST", path, json=body, token=token)
+
 
 class IdentityClient(ServiceClient):
     def __init__(self) -> None:
@@ -529,3 +541,8 @@ enrollment = EnrollmentClient()
 payments = PaymentsClient()
 tutoring = TutoringClient()
 testimonials = TestimonialsClient()
+
+BY_SERVICE: dict[str, ServiceClient] = {
+    c.service: c for c in (identity, email, enrollment, payments, tutoring, testimonials)
+}
+"""Every service the site calls, by name (the operations page asks each the same question)."""

@@ -50,6 +50,9 @@ class SessionExpired(Exception):
 def install(app: Flask) -> None:
     app.config.update(
         SECRET_KEY=config.secret_key(),
+        # Cookies signed under a previous key still open their session (Flask >= 3.1), so a
+        # SECRET_KEY rotation signs nobody out; the next change to a session re-signs it.
+        SECRET_KEY_FALLBACKS=config.secret_key_fallbacks(),
         SESSION_COOKIE_NAME="preceptor_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",

@@ -253,6 +253,12 @@ class EventConsumer:
             metrics.EVENTS_DUPLICATE.labels(self.service, event.type).inc()
             return False
         metrics.EVENTS_CONSUMED.labels(self.service, event.type).inc()
+        # Logged inside the event's flow (``_apply_one``): this line carries the correlation id
+        # of the request that started it and, as causation id, this event's own id.
+        log.info(
+            "event applied",
+            extra={"event_id": event.id, "type": event.type, "producer": event.producer},
+        )
         return True
 
     def _republish(self, message: Message, queue: str, headers: dict[str, Any]) -> None:

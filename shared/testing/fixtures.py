@@ -49,6 +49,38 @@ def suite_secrets() -> None:
         os.environ.setdefault(name, secrets.token_urlsafe(24))
 
 
+@dataclass
+class SecretKeyRotation:
+    """A SECRET_KEY rotation as an operator does it, step by step, in this process's env.
+
+    Settings are read at call time, so a use case run after a step sees the new keys; a Flask
+    app reads them when it is created, as a restarted process would.
+    """
+
+    old: str
+    new: str
+    monkeypatch: pytest.MonkeyPatch
+
+    def rotate(self) -> None:
+        """The new key signs; the old one stays in SECRET_KEY_FALLBACKS to verify."""
+        self.monkeypatch.setenv("SECRET_KEY", self.new)
+        self.monkeypatch.setenv("SECRET_KEY_FALLBACKS", self.old)
+
+    def drop_fallback(self) -> None:
+        """The end of the rotation: only the new key is left."""
+        self.monkeypatch.setenv("SECRET_KEY", self.new)
+        self.monkeypatch.delenv("SECRET_KEY_FALLBACKS", raising=False)
+
+
+@pytest.fixture
+def secret_key_rotation(monkeypatch: pytest.MonkeyPatch) -> SecretKeyRotation:
+    """Rotate the session's SECRET_KEY inside one test; the env is restored after it."""
+    import secrets
+
+    monkeypatch.delenv("SECRET_KEY_FALLBACKS", raising=False)
+    return SecretKeyRotation(os.environ["SECRET_KEY"], secrets.token_urlsafe(24), monkeypatch)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

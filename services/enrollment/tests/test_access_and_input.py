@@ -101,3 +101,28 @@ def test_bad_enrollment_bodies_from_a_student_name_the_field_and_change_nothing(
         assert r.status_code == 422 and field in assert_problem(r)["errors"], (body, r.get_json())
     after = table_counts(world.enrollment)
     assert after == before
+
+
+def test_amounts_and_counts_past_their_limits_are_a_422_naming_the_field(world):
+    """A price or a promotion past the database's integer was a 500 (schemathesis found it)."""
+    admin = world.admin()
+    before = table_counts(world.enrollment)
+    body = {
+        "slug": "dear-course",
+        "title": "Dear Course",
+        "price_minor": 2**31,
+        "currency": "USD",
+        "cycle_length_days": 28,
+        "cadence_days": 28,
+        "anchor_date": "2030-01-07",
+        "seats_per_cycle": 10,
+        "access_days": 60,
+        "refund_window_days": 14,
+    }
+    course = world.client.post("/api/admin/courses", json=body, headers=admin)
+    assert assert_problem(course)["status"] == 422 and "price_minor" in course.get_json()["errors"]
+    for field in ("value", "max_redemptions", "per_student_limit"):
+        body = {"code": "HUGE", "kind": "amount", "value": 100, "currency": "USD", field: 2**31}
+        promo = world.client.post("/api/admin/promo-codes", json=body, headers=admin)
+        assert assert_problem(promo)["status"] == 422 and field in promo.get_json()["errors"]
+    assert table_counts(world.enrollment) == before

@@ -77,14 +77,14 @@ def test_the_database_keeps_only_a_digest_of_a_bearer_secret():
 
 
 def test_a_link_token_reads_back_only_for_its_purpose_and_secret():
-    links = domain.LinkTokens("secret-one")
+    links = domain.LinkTokens(["secret-one"])
     token = links.make(domain.PASSWORD_RESET, "user-1")
     assert links.read(domain.PASSWORD_RESET, token, timedelta(hours=1)) == "user-1"
     with pytest.raises(domain.InvalidLinkToken) as err:
         links.read(domain.INVITATION, token, timedelta(days=7))
     assert err.value.field == "token"
     with pytest.raises(domain.InvalidLinkToken):
-        domain.LinkTokens("secret-two").read(domain.PASSWORD_RESET, token, timedelta(hours=1))
+        domain.LinkTokens(["secret-two"]).read(domain.PASSWORD_RESET, token, timedelta(hours=1))
     with pytest.raises(domain.InvalidLinkToken):
         links.read(domain.PASSWORD_RESET, token + "x", timedelta(hours=1))
 
@@ -98,9 +98,9 @@ def test_a_used_or_expired_link_is_refused():
 
 
 def test_a_signing_key_is_stored_encrypted_and_signs_tokens_its_jwk_verifies():
-    made = domain.generate_signing_key("the secret key")
+    made = domain.generate_signing_key(["the secret key"])
     assert "PRIVATE KEY" not in made.private_pem_encrypted
-    private = domain.decrypt_private_key(made.private_pem_encrypted, "the secret key")
+    private = domain.decrypt_private_key(made.private_pem_encrypted, ["the secret key"])
     token = domain.mint_access_token(
         domain.Claims("user-1", ("student",), "ada@example.com", "Ada"),
         private,
@@ -119,9 +119,9 @@ def test_a_signing_key_is_stored_encrypted_and_signs_tokens_its_jwk_verifies():
 
 
 def test_a_signing_key_cannot_be_decrypted_under_another_secret_key():
-    made = domain.generate_signing_key("the secret key")
+    made = domain.generate_signing_key(["the secret key"])
     with pytest.raises(domain.UnreadableSigningKey):
-        domain.decrypt_private_key(made.private_pem_encrypted, "another secret key")
+        domain.decrypt_private_key(made.private_pem_encrypted, ["another secret key"])
 
 
 def test_a_retired_key_stays_published_for_the_token_lifetime_plus_an_hour():
@@ -135,3 +135,56 @@ def test_service_secrets_compare_exactly():
     assert domain.same_secret("abc", "abc")
     assert not domain.same_secret("abc", "abd")
     assert not domain.same_secret("", "abc")
+
+
+# --- SECRET_KEY rotation -------------------------------------------------------------------------
+
+
+def test_a_link_signed_under_the_old_secret_key_reads_only_while_it_is_a_fallback():
+    token = domain.LinkTokens(["old key"]).make(domain.PASSWORD_RESET, "user-1")
+    rotated = domain.LinkTokens(["new key", "old key"])
+    assert rotated.read(domain.PASSWORD_RESET, token, timedelta(hours=1)) == "user-1"
+    with pytest.raises(domain.InvalidLinkToken):
+        domain.LinkTokens(["new key"]).read(domain.PASSWORD_RESET, token, timedelta(hours=1))
+
+
+def test_after_a_rotation_new_links_are_signed_with_the_new_secret_key():
+    token = domain.LinkTokens(["new key", "old key"]).make(domain.PASSWORD_RESET, "user-1")
+    new_only = domain.LinkTokens(["new key"])
+    assert new_only.read(domain.PASSWORD_RESET, token, timedelta(hours=1)) == "user-1"
+    with pytest.raises(domain.InvalidLinkToken):
+        domain.LinkTokens(["old key"]).read(domain.PASSWORD_RESET, token, timedelta(hours=1))
+
+
+def test_a_signing_key_stored_under_the_old_secret_key_decrypts_through_the_fallback():
+    made = domain.generate_signing_key(["old key"])
+    private = domain.decrypt_private_key(made.private_pem_encrypted, ["new key", "old key"])
+    assert domain.public_jwk(private.public_key(), made.kid) == made.public_jwk
+    with pytest.raises(domain.UnreadableSigningKey):
+        domain.decrypt_private_key(made.private_pem_encrypted, ["new key"])
+
+
+def test_re_encrypting_moves_a_signing_key_under_the_current_secret_key_once():
+    made = domain.generate_signing_key(["old key"])
+    again = domain.reencrypted_private_key(made.private_pem_encrypted, ["new key", "old key"])
+    assert again is not None
+    private = domain.decrypt_private_key(again, ["new key"])
+    assert domain.public_jwk(private.public_key(), made.kid) == made.public_jwk
+    assert domain.reencrypted_private_key(again, ["new key", "old key"]) is None
+    with pytest.raises(domain.UnreadableSigningKey):
+        domain.reencrypted_private_key(made.private_pem_encrypted, ["new key"])
+
+
+def test_a_new_signing_key_is_encrypted_under_the_current_secret_key():
+    made = domain.generate_signing_key(["new key", "old key"])
+    domain.decrypt_private_key(made.private_pem_encrypted, ["new key"])
+    with pytest.raises(domain.UnreadableSigningKey):
+        domain.decrypt_private_key(made.private_pem_encrypted, ["old key"])
+
+
+def test_secret_keys_must_be_a_list_not_one_string():
+    # A bare string would be taken as one key per letter, its last letter signing.
+    with pytest.raises(TypeError):
+        domain.LinkTokens("the secret key")
+    with pytest.raises(TypeError):
+        domain.generate_signing_key("the secret key")

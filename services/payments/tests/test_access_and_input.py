@@ -78,6 +78,7 @@ def test_the_ledger_is_for_admins_only(stack):
         ("amount_minor", -5),
         ("amount_minor", "100"),
         ("amount_minor", 1.5),
+        ("amount_minor", 2**31),  # past the database's integer: was a 500
         ("currency", "dollars"),
         ("description", "d" * 501),
         ("surprise", "unknown field"),
@@ -121,3 +122,15 @@ def test_the_webhook_takes_a_raw_body_without_a_json_content_type(stack):
     r = post_webhook(stack, "t=1", None)
     assert r.status_code == 400  # refused for its signature, not for its content type
     assert "Stripe-Signature" in r.json()["errors"]
+
+
+def test_ids_beyond_ascii_open_one_payment_once(stack):
+    """Stripe's Idempotency-Key is an ASCII header: a purchase_ref or user id with other
+    characters made the call fail and payments answered 503 (schemathesis found it)."""
+    body = purchase(purchase_ref="enr-ünïcødé-🩺", user_id="ü-👩‍⚕️")
+    headers = bearer(stack.service_token)
+    first = stack.client.post("/api/payment-intents", json=body, headers=headers)
+    assert first.status_code == 201, first.get_json()
+    again = stack.client.post("/api/payment-intents", json=body, headers=headers)
+    assert again.status_code == 200
+    assert again.get_json()["payment_id"] == first.get_json()["payment_id"]

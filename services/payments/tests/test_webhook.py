@@ -6,6 +6,8 @@ import json
 import time
 import uuid
 
+import sqlalchemy as sa
+
 from services.payments.tests.helpers import (
     bearer,
     intent_id,
@@ -13,12 +15,22 @@ from services.payments.tests.helpers import (
     outbox,
     pay,
     post_webhook,
+    purchase,
     refunds,
     signature,
     stripe_client,
     stripe_event,
     stripe_event_count,
 )
+from shared.testing.observe import sample
+
+
+def envelopes(svc, event_type: str) -> list[dict]:
+    """Whole envelopes (ids included) of the events of that type in the service's outbox."""
+    table = svc.runtime.db.tables.outbox
+    with svc.runtime.db.session() as s:
+        rows = s.execute(sa.select(table.c.payload).where(table.c.type == event_type)).scalars()
+        return [json.loads(p) for p in rows]
 
 
 def paid(stack) -> tuple[dict, dict]:
@@ -142,3 +154,42 @@ def test_a_signed_body_that_is_not_json_is_a_400(stack):
     assert r.status_code == 400
     assert stripe_event_count(stack.payments) == 0
     assert json.loads(r.text)["status"] == 400
+
+
+def test_each_webhook_outcome_is_counted_on_metrics(stack):
+    def count(outcome: str) -> float:
+        scraped = stack.payments.client.get("/metrics").data
+        return sample(scraped, "preceptor_stripe_events_total", source="webhook", outcome=outcome)
+
+    _opened, intent = paid(stack)
+    payload = stripe_event("payment_intent.succeeded", intent)
+    not_ours = stripe_event("payment_intent.succeeded", {**intent, "id": "pi_someone_elses"})
+    before = {o: count(o) for o in ("applied", "duplicate", "ignored", "rejected")}
+
+    post_webhook(stack, payload, signature(payload))
+    post_webhook(stack, payload, signature(payload))
+    post_webhook(stack, not_ours, signature(not_ours))
+    post_webhook(stack, payload, "t=1,v1=deadbeef")
+
+    moved = {o: count(o) - before[o] for o in before}
+    assert moved == {"applied": 1, "duplicate": 1, "ignored": 1, "rejected": 1}
+
+
+def test_events_a_webhook_causes_carry_the_checkouts_correlation_id(stack):
+    r = stack.client.post(
+        "/api/payment-intents",
+        json=purchase(),
+        headers={**bearer(stack.service_token), "X-Correlation-ID": "checkout-7f3a"},
+    )
+    assert r.status_code == 201, r.get_json()
+    opened = r.get_json()
+    assert pay(opened["client_secret"]) == "succeeded"
+    intent = stripe_client().v1.payment_intents.retrieve(intent_id(opened)).to_dict()
+    payload = stripe_event("payment_intent.succeeded", intent)
+
+    answer = post_webhook(stack, payload, signature(payload))
+
+    assert answer.status_code == 200
+    [envelope] = envelopes(stack.payments, "payment.succeeded")
+    assert envelope["correlation_id"] == "checkout-7f3a"
+    assert envelope["causation_id"] == json.loads(payload)["id"]

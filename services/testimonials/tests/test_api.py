@@ -170,6 +170,24 @@ def test_a_tampered_request_link_is_not_found(world: World):
     assert world.staff("get", "").get_json() == []
 
 
+def test_a_request_link_sent_before_a_secret_key_rotation_works_until_the_fallback_goes(
+    world: World, secret_key_rotation
+):
+    sent_before = asked(world)
+    secret_key_rotation.rotate()
+    sent_after = asked(world)
+
+    assert world.client.get(f"/api/testimonial-requests/{sent_before['token']}").status_code == 200
+
+    secret_key_rotation.drop_fallback()
+    problem(world.client.get(f"/api/testimonial-requests/{sent_before['token']}"), 404)
+    assert world.client.get(f"/api/testimonial-requests/{sent_after['token']}").status_code == 200
+    answer = world.submitted(
+        None, program="course:usmle-step-1-prep", request_token=sent_after["token"]
+    )
+    assert answer["verified"] is True
+
+
 # --- moderation ----------------------------------------------------------------------------------
 
 

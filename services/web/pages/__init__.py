@@ -13,6 +13,7 @@ from services.web.pages import (
     formatting,
     home,
     marketing,
+    operations,
     subscriptions,
     testimonials,
     tutor,
@@ -26,6 +27,6 @@ def register(app: Flask) -> None:
     # Flask always routes /static to the app's own folder; point it at the site's assets.
     app.static_folder = str(STATIC)
     formatting.install(app)
-    blueprints = (home.bp, subscriptions.bp, accounts.bp, courses.bp, admin.bp)
+    blueprints = (home.bp, subscriptions.bp, accounts.bp, courses.bp, admin.bp, operations.bp)
     for blueprint in (*blueprints, tutoring.bp, tutor.bp, marketing.bp, testimonials.bp):
         app.register_blueprint(blueprint)

@@ -78,9 +78,32 @@ class ContractServer:
             return response
 
         self.routes(self.app)
+        self._operations_routes(self.app)
 
     def routes(self, app: Flask) -> None:
         raise NotImplementedError
+
+    def _operations_routes(self, app: Flask) -> None:
+        """Every service with data answers the shared operations API (shared/operations.py)."""
+
+        @app.get("/api/admin/operations", endpoint="contract_operations")
+        def operations():
+            if not request.headers.get("Authorization", "").startswith("Bearer access-"):
+                return problem(401, "Send an access token.")
+            return jsonify(
+                {
+                    "service": self.name,
+                    "outbox": {"backlog": 0, "oldest_age_seconds": None},
+                    "last_events": [],
+                    "dead_letters": [],
+                    "problems": [],
+                }
+            )
+
+        @app.post("/api/admin/operations/dead-letters/replay", endpoint="contract_replay")
+        def replay():
+            body = request.get_json() or {}
+            return jsonify({"service": self.name, "replayed": len(body.get("ids") or [1])})
 
     def reset(self) -> None:
         """Forget recorded calls and overrides (one server serves a whole test session)."""
