@@ -14,7 +14,7 @@ TEST_WORKERS ?= 2
 PYTEST_ARGS ?=
 export VAR_DIR
 
-.PHONY: help install run test bench lint fmt migrate dlq docs deploy-files clean browser postgres rabbitmq
+.PHONY: help install run test bench lint fmt migrate dlq docs deploy-files clean browser wrk postgres rabbitmq
 
 help:
 	@echo "make run      start every service and worker (embedded defaults), print the site URL"
@@ -24,7 +24,7 @@ help:
 	@echo "make fmt      ruff format and ruff check --fix"
 	@echo "make migrate  migrate every service's database"
 	@echo "make dlq      list dead letters; make dlq REPLAY=<service> replays all of that service"
-	@echo "make bench    run the benchmarks, rewrite docs/benchmarks.md (machine and date)"
+	@echo "make bench    run the benchmarks (installs wrk), rewrite docs/benchmarks.md (machine, date)"
 	@echo "make docs     regenerate docs/events.md from the event catalogue"
 	@echo "make deploy-files  regenerate deploy/rabbitmq/definitions.json and deploy/k8s from the code"
 	@echo "make clean    remove var/ (embedded databases, broker folders, mail, generated secrets)"
@@ -59,7 +59,7 @@ run: install
 
 # --- test: the tests against real PostgreSQL, RabbitMQ and Chromium -------------------------
 
-test: install browser postgres rabbitmq
+test: install browser wrk postgres rabbitmq
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # Chromium and fonts for the Playwright browser tests, from Debian, only when missing.
@@ -69,6 +69,14 @@ browser:
 	  apt-get update; \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
 	    chromium fonts-liberation fonts-dejavu-core; \
+	fi
+
+# wrk, the HTTP load generator of the catalogue benchmark (and its smoke test), from Debian.
+wrk:
+	@if ! command -v wrk >/dev/null; then \
+	  echo "make: installing wrk for the benchmarks (apt-get)"; \
+	  apt-get update; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends wrk; \
 	fi
 
 postgres:
@@ -113,7 +121,7 @@ else
 	$(BIN)/python -m shared.cli dlq list
 endif
 
-bench: install postgres rabbitmq
+bench: install wrk postgres rabbitmq
 	$(BIN)/python -m benchmarks
 
 docs: install

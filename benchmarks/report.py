@@ -27,6 +27,8 @@ class Result:
     rows: list[list[str]] = field(default_factory=list)
     target: str = ""
     notes: list[str] = field(default_factory=list)
+    details: list[str] = field(default_factory=list)
+    """Markdown written after the notes as it is (a second table, say)."""
 
     def markdown(self) -> str:
         lines = [f"## {self.title}", "", self.method, ""]
@@ -36,6 +38,8 @@ class Result:
         lines.append("|" + "---|" * len(self.columns))
         lines += ["| " + " | ".join(row) + " |" for row in self.rows]
         lines += ["", *(f"- {note}" for note in self.notes)]
+        if self.details:
+            lines += ["", *self.details]
         return "\n".join(lines).rstrip() + "\n"
 
 

@@ -30,7 +30,7 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from shared.bus.envelope import Event, new_event
@@ -209,20 +209,43 @@ class UnitOfWork:
         self.handling: Event | None = None
         self.inbox_written = False
         self._events: list[Event] = []
+        self._batch: Session | None = None
+        self._savepoint: SessionTransaction | None = None
+
+    def join(self, batch: Session) -> UnitOfWork:
+        """Work inside ``batch``'s open transaction (the consumer's batch of events).
+
+        Each ``with uow:`` block is then a savepoint and ``commit()`` releases it: the use case
+        is applied, or rolled back alone, exactly as on its own, but it becomes durable with
+        the batch's single commit. One commit (one fsync) for many events is what lets a
+        consumer keep up with the broker; the consumer acknowledges the events only after it.
+        """
+        self._batch = batch
+        return self
 
     def __enter__(self) -> UnitOfWork:
         if self.session is not None:
             raise RuntimeError("unit of work is already open")
-        self.session = self.db.sessions()
         self._events = []
+        if self._batch is not None:
+            self.session = self._batch
+            self._savepoint = self._batch.begin_nested()
+            return self
+        self.session = self.db.sessions()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         try:
             self.rollback()
         finally:
-            self.session.close()
+            if self._batch is None:
+                self.session.close()
+            else:
+                # The next event of the batch starts from the database, not from this one's
+                # objects; and ORM changes made after commit() are dropped, as they would be.
+                self.session.expunge_all()
             self.session = None
+            self._savepoint = None
 
     def record(self, type_: str, data: dict[str, Any]) -> Event:
         """Note an event this use case causes; it is validated now and written on commit."""
@@ -234,25 +257,29 @@ class UnitOfWork:
         session = self._open()
         outbox, inbox = self.db.tables.outbox, self.db.tables.inbox
         now = utcnow()
-        if self._events:
-            session.execute(
-                insert(outbox),
-                [
-                    {"id": e.id, "type": e.type, "payload": e.to_json(), "created_at": now}
-                    for e in self._events
-                ],
-            )
         write_inbox = self.handling is not None and not self.inbox_written
-        if write_inbox:
-            session.execute(
-                insert(inbox).values(
-                    event_id=self.handling.id, type=self.handling.type, handled_at=now
-                )
-            )
         try:
-            session.commit()
+            if self._events:
+                session.execute(
+                    insert(outbox),
+                    [
+                        {"id": e.id, "type": e.type, "payload": e.to_json(), "created_at": now}
+                        for e in self._events
+                    ],
+                )
+            if write_inbox:
+                session.execute(
+                    insert(inbox).values(
+                        event_id=self.handling.id, type=self.handling.type, handled_at=now
+                    )
+                )
+            if self._savepoint is not None:
+                self._savepoint.commit()
+                self._savepoint = None
+            else:
+                session.commit()
         except exc.IntegrityError as err:
-            session.rollback()
+            self.rollback()
             if write_inbox and self._is_inbox_conflict(err):
                 raise DuplicateEvent(self.handling.id) from err
             raise
@@ -261,17 +288,29 @@ class UnitOfWork:
             self.inbox_written = True
 
     def rollback(self) -> None:
-        if self.session is not None:
+        if self._batch is not None:
+            if self._savepoint is not None and self._savepoint.is_active:
+                self._savepoint.rollback()
+        elif self.session is not None:
             self.session.rollback()
         self._events = []
 
-    def already_handled(self, event_id: str) -> bool:
+    def handled_among(self, event_ids: list[str]) -> set[str]:
+        """Which of these events the inbox already holds (one query for a batch)."""
+        inbox = self.db.tables.inbox
+        query = select(inbox.c.event_id).where(inbox.c.event_id.in_(event_ids))
+        if self._batch is not None:
+            return set(self._batch.scalars(query))
         with self.db.session() as s:
-            inbox = self.db.tables.inbox
-            return (
-                s.execute(select(inbox.c.event_id).where(inbox.c.event_id == event_id)).first()
-                is not None
-            )
+            return set(s.scalars(query))
+
+    def already_handled(self, event_id: str) -> bool:
+        inbox = self.db.tables.inbox
+        query = select(inbox.c.event_id).where(inbox.c.event_id == event_id)
+        if self._batch is not None:
+            return self._batch.execute(query).first() is not None
+        with self.db.session() as s:
+            return s.execute(query).first() is not None
 
     def _open(self) -> Session:
         if self.session is None:

@@ -29,8 +29,9 @@ def alembic_config(service: str, url: str, schema: str | None = None) -> Config:
 
 
 def upgrade(service: str, url: str | None = None, schema: str | None = None) -> None:
-    url = url or config.database_url(service)
-    schema = schema if url else config.database_schema(service)
+    if url is None:  # from the environment: maybe one schema per service in a shared database
+        url = config.database_url(service)
+        schema = schema or config.database_schema(service)
     command.upgrade(alembic_config(service, url, schema), "head")
 
 

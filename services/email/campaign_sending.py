@@ -35,6 +35,14 @@ before that line keeps nothing of the message (aiosmtpd, the server of the tests
   delivered). Pause and cancel change the campaign row, which the next commit checks, so
   sending stops at the next message; cancel also takes the queued rows out.
 
+**Two connections, taking turns.** While the loop commits one recipient and writes its final
+dot on one SMTP connection, a helper thread already writes the next recipient's MAIL, RCPT,
+DATA and message (all but the dot) on the other connection. Nothing in the order above
+changes: each message's dot still follows its own commit, and the next recipient's commit
+still waits for this one's reply; a worker killed at any moment leaves the half-written next
+message without its dot, which the server drops. Only the waiting overlaps: the commit (a disk
+flush) and the next message's round trips happen at the same time (docs/benchmarks.md).
+
 Suppression is checked at send time for each batch of recipients (the list and unsubscribed
 subscribers): those rows become ``suppressed`` and get nothing.
 """
@@ -51,6 +59,7 @@ import socket
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import Enum
@@ -72,6 +81,15 @@ BATCH_SIZE = 200
 """Most recipients read (and checked against the suppression list) at once; at slow rates a
 batch is one second of sending, so suppression is never more than a second old."""
 CONNECT_TRIES = 3
+
+
+class _Prepared(Enum):
+    """How writing a message up to (not including) its final dot went."""
+
+    READY = "ready"
+    REFUSED = "refused"
+    LOST = "lost"
+    NO_SERVER = "no server"
 
 
 class Outcome(Enum):
@@ -177,8 +195,18 @@ class CampaignSender:
         self.should_stop = should_stop
         self.settings: SmtpSettings = config.smtp_settings()
         self.envelope_from = email.utils.parseaddr(self.settings.mail_from)[1]
-        self.conn: Connection = runtime.db.engine.connect()
-        self.smtp: smtplib.SMTP | None = None
+        # Every statement of the loop is a transaction of its own (a single UPDATE or SELECT,
+        # then commit): in autocommit mode each is one round trip to the database, the commit
+        # of ``sent`` included (no BEGIN before it, no COMMIT after it), and it is still
+        # durable before the statement returns. The ``commit()`` calls below do nothing then,
+        # and say where each transaction ends.
+        self.conn: Connection = runtime.db.engine.connect().execution_options(
+            isolation_level="AUTOCOMMIT"
+        )
+        self.smtps: list[smtplib.SMTP | None] = [None, None]
+        """The two connections that take turns; one is written by the helper thread."""
+        self.in_data = [False, False]
+        """Whether a connection holds a message without its final dot (never QUIT it then)."""
         self.renewed_at = 0.0
         self.sent = 0
         self.messages: campaign_render.WireMessages | None = None
@@ -239,22 +267,59 @@ class CampaignSender:
             compiled, self.campaign_id, self.settings.mail_from
         )
         after = 0
-        while True:
-            if self.should_stop() or not self._renew_if_due() or not self._still_sending():
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="campaign-data") as helper:
+            while True:
+                if self.should_stop() or not self._renew_if_due() or not self._still_sending():
+                    return False
+                batch = self._next_batch(after)
+                if not batch:
+                    return True
+                after = batch[-1].id
+                if not self._send_batch(helper, self._without_suppressed(batch)):
+                    return False
+
+    def _send_batch(self, helper: ThreadPoolExecutor, recipients: list[_Recipient]) -> bool:
+        """Send these recipients in order; False if the campaign stops for now."""
+        if not recipients:
+            return True
+        slot = 0
+        upcoming: Future | None = self._prepare(helper, recipients[0], slot)
+        for index, recipient in enumerate(recipients):
+            prepared, detail = upcoming.result()
+            upcoming = None
+            stopping = self.should_stop() or not self._renew_if_due()
+            if index + 1 < len(recipients) and not stopping:
+                upcoming = self._prepare(helper, recipients[index + 1], 1 - slot)
+            try:
+                outcome = self._finish(recipient, slot, prepared, detail)
+            except BaseException:
+                self._abandon(upcoming)
+                raise
+            if outcome is Outcome.SENT:
+                self.sent += 1
+            elif outcome is Outcome.STOP:
+                self._abandon(upcoming)
                 return False
-            batch = self._next_batch(after)
-            if not batch:
-                return True
-            after = batch[-1].id
-            for recipient in self._without_suppressed(batch):
-                time.sleep(self.pacer.wait(time.monotonic()))
-                outcome = self._send_one(recipient)
-                if outcome is Outcome.SENT:
-                    self.sent += 1
-                elif outcome is Outcome.STOP:
-                    return False
-                if self.should_stop() or not self._renew_if_due():
-                    return False
+            if stopping:
+                return False
+            slot = 1 - slot
+        return True
+
+    def _prepare(self, helper: ThreadPoolExecutor, recipient: _Recipient, slot: int) -> Future:
+        """Start writing ``recipient``'s message (all but the final dot) in the helper thread,
+        at the time the rate allows."""
+        return helper.submit(
+            self._write_up_to_dot, recipient, slot, self.pacer.wait(time.monotonic())
+        )
+
+    def _abandon(self, upcoming: Future | None) -> None:
+        """A prepared message that will not be sent: its connection closes without the dot."""
+        if upcoming is not None:
+            with contextlib.suppress(Exception):
+                upcoming.result()
+            for slot, open_data in enumerate(self.in_data):
+                if open_data:
+                    self._drop_smtp(slot)
 
     def _still_sending(self) -> bool:
         status = self.conn.scalar(select(Campaign.status).where(Campaign.id == self.campaign_id))
@@ -295,11 +360,17 @@ class CampaignSender:
         raw = self.messages.message(recipient.id, recipient.email, recipient.name, recipient.course)
         return dot_stuffed(raw)
 
-    def _send_one(self, recipient: _Recipient) -> Outcome:
+    def _write_up_to_dot(
+        self, recipient: _Recipient, slot: int, delay: float
+    ) -> tuple[_Prepared, tuple[int, bytes] | None]:
+        """MAIL, RCPT, DATA and the message, without the final dot (in the helper thread: it
+        touches only connection ``slot`` and no database)."""
+        if delay > 0:
+            time.sleep(delay)
         body = self._message_bytes(recipient)
-        smtp = self._smtp()
+        smtp = self._smtp(slot)
         if smtp is None:
-            return Outcome.STOP
+            return _Prepared.NO_SERVER, None
         try:
             code, reply = smtp.mail(self.envelope_from)
             if code == 250:
@@ -309,29 +380,48 @@ class CampaignSender:
                 code, reply = smtp.getreply()
             if code != 354:
                 smtp.rset()
-                self._refused(recipient, code, reply)
-                return Outcome.REFUSED
+                return _Prepared.REFUSED, (code, reply)
+            self.in_data[slot] = True
             smtp.send(body)
         except (OSError, smtplib.SMTPException) as exc:
             # The connection broke before the final dot: the server discards the message and
             # the row is still queued, so it goes with a later connection.
             log.warning("SMTP connection lost", extra={"error": str(exc)[:300]})
-            self._drop_smtp()
+            self._drop_smtp(slot)
+            return _Prepared.LOST, None
+        return _Prepared.READY, None
+
+    def _finish(
+        self,
+        recipient: _Recipient,
+        slot: int,
+        prepared: _Prepared,
+        detail: tuple[int, bytes] | None,
+    ) -> Outcome:
+        """Commit ``sent``, then write the final dot and read the reply (the loop's thread)."""
+        if prepared is _Prepared.NO_SERVER:
+            return Outcome.STOP
+        if prepared is _Prepared.LOST:
+            return Outcome.REFUSED
+        if prepared is _Prepared.REFUSED:
+            self._refused(recipient, *detail)
             return Outcome.REFUSED
         try:
             committed = self._commit_sent(recipient)
         except BaseException:
-            self._drop_smtp()  # no final dot: the server discards the message
+            self._drop_smtp(slot)  # no final dot: the server discards the message
             raise
         if not committed:
             # Paused, cancelled, or another worker took the lease: leave without the dot.
-            self._drop_smtp()
+            self._drop_smtp(slot)
             return Outcome.STOP
+        smtp = self.smtps[slot]
         try:
             smtp.send(b".\r\n")
+            self.in_data[slot] = False
             code, reply = smtp.getreply()
         except (OSError, smtplib.SMTPException) as exc:
-            self._drop_smtp()
+            self._drop_smtp(slot)
             self._failed_after_commit(recipient, f"no reply to the end of data: {exc}")
             return Outcome.SENT
         if code != 250:
@@ -399,35 +489,37 @@ class CampaignSender:
 
     # --- the SMTP connection --------------------------------------------------------------------
 
-    def _smtp(self) -> smtplib.SMTP | None:
-        if self.smtp is not None:
-            return self.smtp
+    def _smtp(self, slot: int) -> smtplib.SMTP | None:
+        if self.smtps[slot] is not None:
+            return self.smtps[slot]
         for attempt in range(CONNECT_TRIES):
             try:
-                self.smtp = _connect(self.settings)
+                smtp = self.smtps[slot] = _connect(self.settings)
                 # The final dot is a small write after the body: without TCP_NODELAY, Nagle's
                 # algorithm holds it until the server's delayed ACK (40 ms a message).
-                self.smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                self.smtp.ehlo_or_helo_if_needed()
-                return self.smtp
+                smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                smtp.ehlo_or_helo_if_needed()
+                return smtp
             except (OSError, smtplib.SMTPException) as exc:
                 log.warning("SMTP server unavailable", extra={"error": str(exc)[:300]})
-                self._drop_smtp()
+                self._drop_smtp(slot)
                 time.sleep(min(0.2 * 2**attempt, SMTP_TIMEOUT))
         return None
 
-    def _drop_smtp(self) -> None:
+    def _drop_smtp(self, slot: int) -> None:
         """Close without QUIT: in the middle of DATA that is what makes the server drop it."""
-        if self.smtp is not None:
-            self.smtp.close()
-            self.smtp = None
+        smtp, self.smtps[slot] = self.smtps[slot], None
+        self.in_data[slot] = False
+        if smtp is not None:
+            smtp.close()
 
     def close(self) -> None:
         try:
-            if self.smtp is not None:
-                with contextlib.suppress(OSError, smtplib.SMTPException):
-                    self.smtp.quit()
-                self._drop_smtp()
+            for slot, smtp in enumerate(self.smtps):
+                if smtp is not None and not self.in_data[slot]:
+                    with contextlib.suppress(OSError, smtplib.SMTPException):
+                        smtp.quit()
+                self._drop_smtp(slot)
             self._release_lease()
         finally:
             self.conn.close()

@@ -10,7 +10,7 @@ from services.email.handlers import handlers
 from shared.worker import Job, main
 
 jobs = [
-    Job("deliveries", 0.5, send_all_due),
+    Job("deliveries", 0.5, send_all_due, after_events=True),
     Job("campaigns", 1.0, campaign_sending.run),
 ]
 

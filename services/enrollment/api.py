@@ -9,7 +9,7 @@ from flask import current_app
 from flask_smorest import Blueprint
 
 from services.enrollment import domain, schemas, service
-from shared import auth, payments_client
+from shared import auth, payments_client, response_cache
 from shared.http import current_uow, runtime_of
 
 blp = Blueprint(
@@ -27,6 +27,9 @@ admin_blp = Blueprint(
 
 
 _uow = current_uow
+
+CATALOGUE_FRESH_SECONDS = 1.0
+"""How old the public course list may be (seats left included): see shared/response_cache.py."""
 
 
 def _payments() -> payments_client.PaymentsClient:
@@ -49,8 +52,12 @@ def _start(value: str) -> date:
 @blp.response(200, schemas.CourseSchema(many=True))
 @auth.public()
 def list_courses() -> list[dict[str, Any]]:
-    """Published courses with their next cycle starts and seats left."""
-    return service.list_courses(_uow())
+    """Published courses with their next cycle starts and seats left (at most a second old)."""
+    return response_cache.cached_json(
+        "catalogue",
+        CATALOGUE_FRESH_SECONDS,
+        lambda: schemas.CourseSchema(many=True).dump(service.list_courses(_uow())),
+    )
 
 
 @blp.route("/courses/<slug>", methods=["GET"])
@@ -167,7 +174,9 @@ def admin_courses() -> list[dict[str, Any]]:
 @auth.require("admin")
 def create_course(body: dict[str, Any]) -> dict[str, Any]:
     """Create a course (unpublished unless `published` is true)."""
-    return service.create_course(_uow(), body)
+    created = service.create_course(_uow(), body)
+    response_cache.forget(current_app, "catalogue")
+    return created
 
 
 @admin_blp.route("/courses/<slug>", methods=["PATCH"])
@@ -178,7 +187,9 @@ def create_course(body: dict[str, Any]) -> dict[str, Any]:
 @auth.require("admin")
 def update_course(body: dict[str, Any], slug: str) -> dict[str, Any]:
     """Change a course; a new seat count applies to cycles not yet started."""
-    return service.update_course(_uow(), slug, body)
+    updated = service.update_course(_uow(), slug, body)
+    response_cache.forget(current_app, "catalogue")
+    return updated
 
 
 @admin_blp.route("/courses/<slug>/cycles/<start>/roster", methods=["GET"])

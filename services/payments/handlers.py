@@ -11,6 +11,6 @@ from shared.db import UnitOfWork
 handlers = Handlers("payments")
 
 
-@handlers.on("refund.requested")
+@handlers.on("refund.requested", outside_effects=True)
 def on_refund_requested(event: Event, uow: UnitOfWork) -> None:
     service.refund_requested(uow, gateway(), load_data(event))

@@ -26,10 +26,15 @@ class Broker:
         """Whether the broker can hold a message for a while and hand it back (TTL + DLX)."""
         return self.settings.is_rabbitmq
 
-    def connection(self) -> Connection:
+    def connection(self, *, confirm_each: bool = True) -> Connection:
+        """A new connection; ``confirm_each=False`` leaves publisher confirms to the caller
+        (the outbox relay waits once for a whole batch, see relay.py)."""
+        options = self.settings.transport_options()
+        if not confirm_each:
+            options.pop("confirm_publish", None)
         return Connection(
             self.settings.url,
-            transport_options=self.settings.transport_options(),
+            transport_options=options,
             heartbeat=30 if self.settings.is_rabbitmq else 0,
             connect_timeout=5,
         )

@@ -226,3 +226,28 @@ def test_an_event_outside_the_catalogue_is_refused_at_consume(probe):
     assert calls == []
     letters = dead_letters.list_dead_letters(runtime.broker, "probe")
     assert len(letters) == 1 and "InvalidEvent" in letters[0].error
+
+
+def test_a_batch_whose_commit_fails_is_delivered_again_and_applied_once(probe, monkeypatch):
+    runtime, consumer, relay = probe
+    first, second = register(runtime), register(runtime)
+    relay.relay_once()
+    real_sessions = runtime.db.sessions
+
+    def session_whose_commit_fails():
+        session = real_sessions()
+        monkeypatch.setattr(session, "commit", lambda: (_ for _ in ()).throw(OSError("db gone")))
+        return session
+
+    monkeypatch.setattr(runtime.db, "sessions", session_whose_commit_fails)
+    with pytest.raises(OSError, match="db gone"):
+        wait_for(lambda: consumer.poll(0.3), message="the batch")
+    assert len(calls) == 2 and greetings(runtime) == []  # applied, then rolled back: no ack
+    monkeypatch.setattr(runtime.db, "sessions", real_sessions)
+    consumer.close()  # what the worker does after an error: the broker delivers both again
+
+    wait_for(lambda: consumer.poll(0.3) == 0 and len(greetings(runtime)) == 2, message="again")
+    assert sorted(greetings(runtime)) == sorted([first, second])
+    assert len(calls) == 4
+    consumer.poll(0.5)
+    assert len(greetings(runtime)) == 2

@@ -8,7 +8,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from services.email import domain, service
-from services.email.delivery import send_due
+from services.email.delivery import send_all_due, send_due
 from services.email.models import Delivery
 from shared.db import utcnow
 
@@ -103,3 +103,20 @@ def test_one_batch_uses_one_smtp_connection_for_every_email(email_service, smtp_
     connections = [r for r in caplog.records if r.getMessage().endswith("handling connection")]
     assert len(connections) == 1
     assert sorted(m["To"] for m in messages) == [f"student{n}@example.com" for n in range(5)]
+
+
+def test_a_pile_of_due_emails_goes_out_through_several_loops_each_email_once(
+    email_service, smtp_server, caplog
+):
+    addresses = [f"student{n:02d}@example.com" for n in range(45)]
+    for address in addresses:
+        queue_welcome(email_service, address)
+    caplog.set_level(logging.INFO, logger="mail.log")
+    assert send_all_due(email_service.runtime) == 45
+    messages = smtp_server.wait_for(45)
+    assert sorted(str(m["To"]) for m in messages) == addresses  # each once
+    connections = [r for r in caplog.records if r.getMessage().endswith("handling connection")]
+    assert len(connections) > 1  # a pile is not sent down one connection, one by one
+    with email_service.runtime.db.session() as s:
+        statuses = set(s.scalars(sa.select(Delivery.status)))
+    assert statuses == {"sent"}

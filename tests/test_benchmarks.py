@@ -1,0 +1,65 @@
+"""The benchmarks' own code, run at a tiny size so that `make bench` cannot rot unnoticed.
+
+Each benchmark runs once against the real PostgreSQL, RabbitMQ, gunicorn, localstripe and SMTP
+sink, and must produce its table. Nothing here judges speed: figures belong to `make bench`
+(docs/benchmarks.md), never to a test on a busy machine.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks import bus, campaign, catalogue, money_path, report
+
+
+@pytest.fixture(autouse=True)
+def _infrastructure(postgres, rabbitmq):
+    """The benchmarks reach PostgreSQL and RabbitMQ themselves; fail clearly if either is down."""
+
+
+def check(result: report.Result, rows: int) -> None:
+    text = result.markdown()
+    assert text.startswith(f"## {result.title}")
+    assert len(result.rows) == rows
+    assert all(len(row) == len(result.columns) for row in result.rows)
+    assert "**Target:**" in text
+
+
+def test_the_catalogue_benchmark_loads_both_apps_under_gunicorn_with_wrk():
+    measured = catalogue.measure(runs=1, seconds=1, connections=2)
+    assert measured.courses == 2
+    assert measured.hello[0].requests > 0 and measured.catalogue[0].requests > 0
+    check(catalogue.result(measured, seconds=1, connections=2), rows=2)
+
+
+def test_wrk_output_is_read_in_milliseconds():
+    load = catalogue.parse_wrk(
+        "  Latency Distribution\n     50%  850.00us\n     75%    1.20ms\n     90%    2.00ms\n"
+        "     99%    1.50s\n  12345 requests in 2.00s, 1.00MB read\n"
+        "  Non-2xx or 3xx responses: 3\nRequests/sec:   6172.50\n"
+    )
+    assert (load.per_second, load.p50_ms, load.p99_ms) == (6172.5, 0.85, 1500.0)
+    assert (load.requests, load.errors) == (12345, 3)
+
+
+def test_the_bus_benchmark_moves_every_event_through_both_pipelines():
+    measured = bus.measure(events=50, runs=1)
+    assert measured.raw[0] > 0 and measured.product[0] > 0
+    check(bus.result(measured), rows=2)
+
+
+def test_the_end_to_end_benchmark_times_webhook_to_receipt_for_each_student():
+    measured = money_path.measure(students=2, runs=1, warm_up=False)
+    [run] = measured.runs
+    assert len(run.webhook_to_receipt_ms) == 2
+    assert all(ms > 0 for ms in run.webhook_to_receipt_ms)
+    assert all(len(values) == 2 for values in run.hops_ms.values())
+    check(money_path.result(measured), rows=3)
+
+
+def test_the_campaign_benchmark_sends_through_the_loop_and_raw_smtplib():
+    measured = campaign.measure(recipients=50, runs=1)
+    [run] = measured.runs
+    assert run.delivered == 50
+    assert run.peak_rss_mib > 0
+    check(campaign.result(measured), rows=2)
