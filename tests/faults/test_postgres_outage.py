@@ -8,6 +8,7 @@ loop) in threads.
 
 from __future__ import annotations
 
+import logging
 import time
 
 import pytest
@@ -48,6 +49,18 @@ def behind_proxy(make_database, bus_settings, var_dir, monkeypatch):
         proxy.stop()
 
 
+@pytest.fixture
+def worker_log():
+    """The records the worker's loops log (whatever handlers the JSON log setup installed)."""
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.DEBUG)
+    handler.emit = records.append
+    logger = logging.getLogger("shared.worker")
+    logger.addHandler(handler)
+    yield records
+    logger.removeHandler(handler)
+
+
 def register(identity, email: str) -> requests.Response:
     return requests.post(
         f"{identity.url}/api/users",
@@ -85,7 +98,7 @@ def test_requests_get_a_503_problem_while_the_database_is_away_and_succeed_after
 
 
 def test_workers_ride_out_an_outage_and_every_event_is_applied_once(
-    behind_proxy, smtp_server, capfd
+    behind_proxy, smtp_server, worker_log
 ):
     identity, identity_db = behind_proxy("identity")
     email, email_db = behind_proxy("email")
@@ -119,7 +132,6 @@ def test_workers_ride_out_an_outage_and_every_event_is_applied_once(
     assert dead_letters.list_dead_letters(email.runtime.broker, "email") == []
     assert all(t.is_alive() for t in identity._threads + email._threads)
     # The scheduled jobs waited for the database with a warning each, not a traceback each.
-    # (The JSON log handler writes to the process's stderr, so that is where to look.)
-    logged = "".join(capfd.readouterr())
+    logged = [r.getMessage() for r in worker_log]
     assert "scheduled job waits for the database" in logged
     assert "scheduled job failed" not in logged
