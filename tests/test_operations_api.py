@@ -12,7 +12,6 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
-from kombu import Connection, Producer
 from prometheus_client import REGISTRY
 
 from services.testimonials.handlers import handlers
@@ -20,7 +19,7 @@ from services.testimonials.models import VerifiedFact
 from shared.bus.broker import Broker
 from shared.bus.envelope import Event, new_event
 from shared.runtime import Runtime
-from shared.testing.fixtures import ServiceUnderTest, pump, wait_for
+from shared.testing.fixtures import ServiceUnderTest, publish_events, pump, wait_for
 from shared.testing.observe import Issuer
 
 OPERATIONS = "/api/admin/operations"
@@ -62,19 +61,7 @@ def activated(student_id: str | None = None) -> Event:
 
 def publish(svc: ServiceUnderTest, *events: Event) -> None:
     """Put events on the exchange as enrollment's relay would."""
-    broker = svc.runtime.broker
-    with Connection(broker.settings.url) as conn:
-        producer = Producer(conn.channel(), exchange=broker.exchange)
-        for event in events:
-            producer.publish(
-                event.to_json(),
-                routing_key=event.type,
-                message_id=event.id,
-                type=event.type,
-                content_type="application/json",
-                content_encoding="utf-8",
-                delivery_mode=2,
-            )
+    publish_events(svc.runtime.broker, *events)
 
 
 def dead_lettered_count() -> float:

@@ -24,6 +24,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from shared import migrations
 from shared.bus.broker import Broker
 from shared.bus.consumer import EventConsumer
+from shared.bus.envelope import Event
 from shared.bus.relay import OutboxRelay
 from shared.config import BusSettings
 from shared.runtime import Runtime
@@ -312,6 +313,27 @@ def services(
     yield start
     for svc in reversed(started):
         svc.close()
+
+
+def publish_events(broker: Broker, *events: Event, times: int = 1) -> None:
+    """Put events on the exchange the way a producer's relay does (``times`` copies each, to
+    play a redelivery)."""
+    from kombu import Producer
+
+    with broker.connection() as conn:
+        broker.declare_exchange(conn)
+        producer = Producer(conn.channel(), exchange=broker.exchange)
+        for event in events:
+            for _ in range(times):
+                producer.publish(
+                    event.to_json(),
+                    routing_key=event.type,
+                    message_id=event.id,
+                    type=event.type,
+                    content_type="application/json",
+                    content_encoding="utf-8",
+                    delivery_mode=2,
+                )
 
 
 def pump(*services: ServiceUnderTest, timeout: float = 15.0, quiet: float = 0.3) -> int:

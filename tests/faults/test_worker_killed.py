@@ -11,29 +11,16 @@ from __future__ import annotations
 import signal
 
 import sqlalchemy as sa
-from kombu import Producer
 
 from services.email.models import Delivery
 from services.email.tests.test_campaign_crash import start_worker
 from shared.bus.envelope import new_event
-from shared.testing.fixtures import wait_for
+from shared.testing.fixtures import publish_events, wait_for
 from tests.e2e.mail import mails_to
 
 
 def publish(svc, event) -> None:
-    broker = svc.runtime.broker
-    with broker.connection() as conn:
-        broker.declare_exchange(conn)
-        Producer(conn.channel()).publish(
-            event.to_json(),
-            exchange=broker.exchange,
-            routing_key=event.type,
-            message_id=event.id,
-            type=event.type,
-            content_type="application/json",
-            content_encoding="utf-8",
-            delivery_mode=2,
-        )
+    publish_events(svc.runtime.broker, event)
 
 
 def handler_blocked_on(engine: sa.Engine, table: str) -> bool:

@@ -6,30 +6,17 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
-from kombu import Connection, Producer
 
 from services.email import service
 from services.email.models import Delivery
 from services.email.tests.conftest import PUBLIC_URL, link_in
 from shared.bus.envelope import Event, new_event
-from shared.testing.fixtures import pump
+from shared.testing.fixtures import publish_events, pump
 
 
 def publish(svc, event: Event, times: int = 1) -> None:
     """Put an event on the bus the way a producer's relay does (possibly more than once)."""
-    broker = svc.runtime.broker
-    with Connection(broker.settings.url) as conn:
-        producer = Producer(conn.channel(), exchange=broker.exchange)
-        for _ in range(times):
-            producer.publish(
-                event.to_json(),
-                routing_key=event.type,
-                message_id=event.id,
-                type=event.type,
-                content_type="application/json",
-                content_encoding="utf-8",
-                delivery_mode=2,
-            )
+    publish_events(svc.runtime.broker, event, times=times)
 
 
 def registered(email: str = "ada@example.com") -> Event:

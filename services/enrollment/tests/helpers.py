@@ -7,13 +7,12 @@ from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from kombu import Producer
 
 from services.enrollment.models import CycleSeats, Enrollment
 from services.identity.tests.helpers import admin_token, bearer, student_tokens
 from shared.bus.envelope import Event, new_event
 from shared.db import utcnow
-from shared.testing.fixtures import ServiceUnderTest, pump, wait_for
+from shared.testing.fixtures import ServiceUnderTest, publish_events, pump, wait_for
 
 STEP_1 = "usmle-step-1-prep"
 
@@ -120,19 +119,7 @@ class World:
 
     def publish(self, event: Event) -> Event:
         """Put an event on the test bus as its producer would, then let enrollment handle it."""
-        broker = self.enrollment.runtime.broker
-        with broker.connection() as conn:
-            broker.declare_exchange(conn)
-            Producer(conn.channel()).publish(
-                event.to_json(),
-                exchange=broker.exchange,
-                routing_key=event.type,
-                message_id=event.id,
-                type=event.type,
-                content_type="application/json",
-                content_encoding="utf-8",
-                delivery_mode=2,
-            )
+        publish_events(self.enrollment.runtime.broker, event)
         pump(self.enrollment)
         return event
 

@@ -13,12 +13,11 @@ from typing import Any
 import requests
 import sqlalchemy as sa
 import stripe
-from kombu import Producer
 
 from services.payments.models import Refund, StripeEvent
 from shared import auth, config
 from shared.bus.envelope import new_event
-from shared.testing.fixtures import ServiceUnderTest
+from shared.testing.fixtures import ServiceUnderTest, publish_events
 
 PASSWORD = "a student password"
 
@@ -158,16 +157,5 @@ def post_webhook(stack: Stack, payload: str, header: str | None) -> Any:
 def publish(svc: ServiceUnderTest, event_type: str, data: dict[str, Any]) -> str:
     """Publish an event on the test exchange as its producer would."""
     event = new_event(event_type, data, "enrollment")
-    broker = svc.runtime.broker
-    with broker.connection() as conn:
-        broker.declare_exchange(conn)
-        Producer(conn.channel()).publish(
-            event.to_json(),
-            exchange=broker.exchange,
-            routing_key=event.type,
-            message_id=event.id,
-            type=event.type,
-            content_type="application/json",
-            delivery_mode=2,
-        )
+    publish_events(svc.runtime.broker, event)
     return event.id

@@ -13,12 +13,11 @@ from typing import Any
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
-from kombu import Connection, Producer
 
 from shared import auth
 from shared.auth import TokenVerifier
 from shared.bus.envelope import Event, new_event
-from shared.testing.fixtures import ServiceUnderTest, pump
+from shared.testing.fixtures import ServiceUnderTest, publish_events, pump
 
 STORY = "The weekly self-assessments showed me exactly where my renal physiology was weak."
 
@@ -79,19 +78,7 @@ class World:
 
     def publish(self, event: Event, times: int = 1) -> None:
         """Put an event on the bus as its producer's relay does (possibly more than once)."""
-        broker = self.svc.runtime.broker
-        with Connection(broker.settings.url) as conn:
-            producer = Producer(conn.channel(), exchange=broker.exchange)
-            for _ in range(times):
-                producer.publish(
-                    event.to_json(),
-                    routing_key=event.type,
-                    message_id=event.id,
-                    type=event.type,
-                    content_type="application/json",
-                    content_encoding="utf-8",
-                    delivery_mode=2,
-                )
+        publish_events(self.svc.runtime.broker, event, times=times)
         pump(self.svc)
 
     def enrollment_event(self, type_: str, who: Person, slug: str = "usmle-step-1-prep") -> Event:
