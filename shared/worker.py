@@ -26,21 +26,28 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Job:
-    """A periodic task: ``run(runtime)`` every ``every`` seconds (it must be safe to repeat).
-
-    ``after_events``: also run it as soon as the consumer has applied events (their effects
-    committed), instead of waiting for the next round: what a handler queued (an email) goes
-    out within milliseconds, without polling the database any faster.
-    """
+    """A periodic task: ``run(runtime)`` every ``every`` seconds (it must be safe to repeat)."""
 
     name: str
     every: float
     run: Callable[[Runtime], object]
-    after_events: bool = False
+
+
+@dataclass(frozen=True)
+class Loop:
+    """A loop of its own in a thread of the worker (the email service's delivery senders):
+    ``run(runtime, stop, wakeup)`` keeps going until ``stop`` is set, handles its own errors,
+    and is woken by ``wakeup`` as soon as the consumer has applied events (what a handler
+    queued is committed then)."""
+
+    name: str
+    run: Callable[[Runtime, threading.Event, threading.Event], None]
 
 
 class Worker:
-    def __init__(self, runtime: Runtime, handlers: Handlers, jobs: list[Job] | None = None) -> None:
+    def __init__(
+        self, runtime: Runtime, handlers: Handlers, jobs: list[Job | Loop] | None = None
+    ) -> None:
         self.runtime = runtime
         self.handlers = handlers
         self.jobs = jobs or []
@@ -49,7 +56,8 @@ class Worker:
         self.relay = OutboxRelay(runtime.service, runtime.db, runtime.broker)
         self._wakeups: list[threading.Event] = []
         """Set after the consumer applied events: the relay (a handler's events wait in the
-        outbox) and the ``after_events`` jobs go at once."""
+        outbox) and the ``Loop`` threads (a handler's emails wait in the database) go at once,
+        without polling the database any faster."""
         self.consumer.after_batch = self._events_applied
 
     def _events_applied(self) -> None:
@@ -63,7 +71,6 @@ class Worker:
 
     def _job_loop(self, job: Job) -> None:
         outage_runs = 0
-        wakeup = self._wakeup() if job.after_events else self.stop
         while not self.stop.is_set():
             wait = job.every
             # Each run is a flow of its own: the events it records share one fresh correlation
@@ -84,8 +91,7 @@ class Worker:
                         )
                     else:
                         log.exception("scheduled job failed", extra={"job": job.name})
-            if wakeup.wait(wait) and wakeup is not self.stop:
-                wakeup.clear()
+            self.stop.wait(wait)
 
     def start_metrics_endpoint(self) -> Any | None:
         """Serve this worker's /metrics on METRICS_HOST:METRICS_PORT (port 0 turns it off)."""
@@ -112,7 +118,12 @@ class Worker:
         ]
         if self.handlers.event_types:
             targets.append(("consumer", lambda: self.consumer.run(self.stop)))
-        targets += [(f"job:{j.name}", lambda j=j: self._job_loop(j)) for j in self.jobs]
+        for job in self.jobs:
+            if isinstance(job, Loop):
+                run = lambda j=job, w=self._wakeup(): j.run(self.runtime, self.stop, w)  # noqa: E731
+            else:
+                run = lambda j=job: self._job_loop(j)  # noqa: E731
+            targets.append((f"job:{job.name}", run))
         return [threading.Thread(target=t, name=n, daemon=True) for n, t in targets]
 
     def run_forever(self) -> None:
@@ -137,7 +148,9 @@ class Worker:
 
 
 def main(
-    runtime_factory: Callable[[], Runtime], handlers: Handlers, jobs: list[Job] | None = None
+    runtime_factory: Callable[[], Runtime],
+    handlers: Handlers,
+    jobs: list[Job | Loop] | None = None,
 ) -> None:
     """Entry point of ``python -m services.<name>.worker``."""
     Worker(runtime_factory(), handlers, jobs).run_forever()

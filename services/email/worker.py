@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from services.email import campaign_sending
 from services.email.app import make_runtime
-from services.email.delivery import send_all_due
+from services.email.delivery import Deliveries
 from services.email.handlers import handlers
-from shared.worker import Job, main
+from shared.worker import Job, Loop, main
 
 jobs = [
-    Job("deliveries", 0.5, send_all_due, after_events=True),
+    Loop("deliveries", lambda runtime, stop, wakeup: Deliveries(runtime).run(stop, wakeup)),
     Job("campaigns", 1.0, campaign_sending.run),
 ]
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
+from contextlib import contextmanager
 from datetime import timedelta
 
 import sqlalchemy as sa
 
-from services.email import domain, service
-from services.email.delivery import send_all_due, send_due
+from services.email import delivery, domain, service
+from services.email.delivery import Deliveries, send_all_due, send_due
 from services.email.models import Delivery
 from shared.db import utcnow
 
@@ -120,3 +123,56 @@ def test_a_pile_of_due_emails_goes_out_through_several_loops_each_email_once(
     with email_service.runtime.db.session() as s:
         statuses = set(s.scalars(sa.select(Delivery.status)))
     assert statuses == {"sent"}
+
+
+@contextmanager
+def delivery_loop(svc, every: float = 30.0):
+    """The worker's delivery loop in a thread; it polls only every ``every`` seconds, so what
+    arrives sooner came from the wake-up."""
+    stop, wakeup = threading.Event(), threading.Event()
+    loop = threading.Thread(target=Deliveries(svc.runtime).run, args=(stop, wakeup, every))
+    loop.start()
+    try:
+        yield wakeup
+    finally:
+        stop.set()
+        wakeup.set()
+        loop.join(timeout=10)
+    assert not loop.is_alive()
+
+
+def test_the_worker_loop_sends_at_the_wake_up_over_a_connection_kept_open(
+    email_service, smtp_server, caplog
+):
+    caplog.set_level(logging.INFO, logger="mail.log")
+    with delivery_loop(email_service) as wakeup:
+        time.sleep(0.2)  # the loop's first look is over: it now waits 30 s or for the wake-up
+        queue_welcome(email_service, "first@example.com")
+        wakeup.set()
+        smtp_server.wait_for(1, timeout=5)
+        queue_welcome(email_service, "second@example.com")
+        wakeup.set()
+        messages = smtp_server.wait_for(2, timeout=5)
+    assert sorted(str(m["To"]) for m in messages) == ["first@example.com", "second@example.com"]
+    connections = [r for r in caplog.records if r.getMessage().endswith("handling connection")]
+    assert len(connections) == 1
+
+
+def test_a_connection_the_server_dropped_while_idle_is_replaced_before_the_next_email(
+    email_service, smtp_server, monkeypatch
+):
+    monkeypatch.setattr(delivery, "CHECK_AFTER", 0.0)  # check the connection before each email
+    with delivery_loop(email_service) as wakeup:
+        time.sleep(0.2)
+        queue_welcome(email_service, "first@example.com")
+        wakeup.set()
+        smtp_server.wait_for(1, timeout=5)
+        smtp_server.stop()  # closes the loop's open connection
+        smtp_server.start()
+        queue_welcome(email_service, "second@example.com")
+        wakeup.set()
+        messages = smtp_server.wait_for(2, timeout=5)
+    assert sorted(str(m["To"]) for m in messages) == ["first@example.com", "second@example.com"]
+    with email_service.runtime.db.session() as s:
+        rows = s.execute(sa.select(Delivery.status, Delivery.attempts)).all()
+    assert rows == [("sent", 1), ("sent", 1)]  # no failed try, no backoff
