@@ -11,9 +11,11 @@ into ``campaign_recipients`` in one statement, so 10,000 people cost one round t
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, literal, null, or_, select
+from sqlalchemy import Insert, Select, and_, bindparam, exists, func, literal, null, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from services.email import campaign_domain
@@ -32,33 +34,50 @@ from shared.db import UnitOfWork, utcnow
 # --- learning facts from events (called by handlers, inside the handler's unit of work) ------
 
 
-def learn_enrollment(session: Session, event_type: str, data: dict[str, Any]) -> None:
-    """Record what an enrollment event says about the student's place in the audiences."""
-    from services.email.service import _insert  # the dialect's INSERT (ON CONFLICT support)
+_CURRENT_FACT = (
+    select(AudienceEnrollment.status)
+    .where(AudienceEnrollment.enrollment_id == bindparam("enrollment_id"))
+    .with_for_update()
+)
 
-    row = session.get(AudienceEnrollment, data["enrollment_id"], with_for_update=True)
-    current = EnrollmentFact(row.status) if row is not None else None
-    status = campaign_domain.enrollment_fact_after(current, event_type)
-    values = {
-        "student_id": data["student_id"],
-        "email": normalize_email(data["email"]),
-        "name": data["name"],
-        "course_slug": data["course_slug"],
-        "course_title": data["course_title"],
-        "status": status.value,
-        "updated_at": utcnow(),
-    }
-    if row is None:
-        statement = (
-            _insert(session, AudienceEnrollment.__table__)
-            .values(enrollment_id=data["enrollment_id"], **values)
-            .on_conflict_do_update(index_elements=["enrollment_id"], set_=values)
-        )
-        session.execute(statement)
-    else:
-        for key, value in values.items():
-            setattr(row, key, value)
-    session.flush()
+
+@cache
+def _record_fact(dialect: str) -> Insert:
+    """The upsert of one enrollment's fact, built once per dialect: constructing it for every
+    activation cost more than running it (docs/benchmarks.md)."""
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(
+        AudienceEnrollment.__table__
+    )
+    updated = ("student_id", "email", "name", "course_slug", "course_title", "status", "updated_at")
+    return insert.on_conflict_do_update(
+        index_elements=["enrollment_id"], set_={c: insert.excluded[c] for c in updated}
+    )
+
+
+def learn_enrollment(session: Session, event_type: str, data: dict[str, Any]) -> None:
+    """Record what an enrollment event says about the student's place in the audiences.
+
+    The row is locked while its new status is decided, so two events about one enrollment
+    (they are not ordered) cannot both decide from the same old status.
+    """
+    params = {"enrollment_id": data["enrollment_id"]}
+    current = session.execute(_CURRENT_FACT, params).scalar()
+    status = campaign_domain.enrollment_fact_after(
+        EnrollmentFact(current) if current is not None else None, event_type
+    )
+    session.execute(
+        _record_fact(session.get_bind().dialect.name),
+        {
+            **params,
+            "student_id": data["student_id"],
+            "email": normalize_email(data["email"]),
+            "name": data["name"],
+            "course_slug": data["course_slug"],
+            "course_title": data["course_title"],
+            "status": status.value,
+            "updated_at": utcnow(),
+        },
+    )
 
 
 def learn(uow: UnitOfWork, facts: Callable[[Session], None]) -> None:

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -717,8 +718,11 @@ def _queue_to_each(
     with uow:
         if learn is not None:
             learn(uow.session)
-        for kind, (to, email) in emails.items():
-            _queue(uow.session, kind, to, email, event_id)
+        now = utcnow()
+        _queue_rows(
+            uow.session,
+            [_delivery_row(kind, to, email, event_id, now) for kind, (to, email) in emails.items()],
+        )
         uow.commit()
 
 
@@ -808,27 +812,41 @@ def _queue(
     session: Session, kind: Kind, to: str, email: Rendered, event_id: str | None = None
 ) -> None:
     """Insert a delivery; a second one for the same event and kind is silently dropped."""
-    now = utcnow()
-    statement = (
-        _insert(session, Delivery.__table__)
-        .values(
-            id=str(uuid.uuid4()),
-            kind=kind.value,
-            to_address=to,
-            subject=email.subject,
-            text_body=email.text,
-            html_body=email.html,
-            headers=email.headers_json(),
-            attachments=email.attachments_json(),
-            status=domain.DeliveryStatus.QUEUED.value,
-            attempts=0,
-            next_attempt_at=now,
-            created_at=now,
-            event_id=event_id,
-        )
-        .on_conflict_do_nothing(index_elements=["event_id", "kind"])
-    )
-    session.execute(statement)
+    _queue_rows(session, [_delivery_row(kind, to, email, event_id, utcnow())])
+
+
+def _delivery_row(
+    kind: Kind, to: str, email: Rendered, event_id: str | None, now: datetime
+) -> dict[str, Any]:
+    return {
+        "id": str(uuid.uuid4()),
+        "kind": kind.value,
+        "to_address": to,
+        "subject": email.subject,
+        "text_body": email.text,
+        "html_body": email.html,
+        "headers": email.headers_json(),
+        "attachments": email.attachments_json(),
+        "status": domain.DeliveryStatus.QUEUED.value,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+        "event_id": event_id,
+    }
+
+
+def _queue_rows(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert deliveries in one statement, dropping any an event already queued."""
+    if rows:
+        session.execute(_queue_statement(session.get_bind().dialect.name), rows)
+
+
+@cache
+def _queue_statement(dialect: str) -> Insert:
+    """Built once per dialect: constructing the INSERT for every email cost more than running
+    it (a burst of receipts is mostly this statement, docs/benchmarks.md)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(Delivery.__table__).on_conflict_do_nothing(index_elements=["event_id", "kind"])
 
 
 def _subscriber(session: Session, subscriber_id: str, *, lock: bool = False) -> Subscriber:

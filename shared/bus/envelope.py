@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields
@@ -32,6 +33,15 @@ class EnvelopeSchema(Schema):
 
 
 _envelope = EnvelopeSchema()
+
+
+@cache
+def _data_schema(type_: str, unknown: str | None = None) -> Schema:
+    """One schema instance per event type (and unknown-field rule), shared by every call:
+    building a marshmallow schema deep-copies its fields, which cost more than loading the
+    data (docs/benchmarks.md). Loading and dumping keep no state on the instance."""
+    schema = CATALOGUE[type_].schema
+    return schema() if unknown is None else schema(unknown=unknown)
 
 
 @dataclass(frozen=True)
@@ -70,7 +80,7 @@ def new_event(type_: str, data: dict[str, Any], producer: str) -> Event:
     spec = CATALOGUE.get(type_)
     if spec is None:
         raise InvalidEvent(f"unknown event type {type_!r}: add it to shared/bus/catalogue.py")
-    schema = spec.schema()
+    schema = _data_schema(type_)
     extra = set(data) - set(schema.fields)
     if extra:
         raise InvalidEvent(f"{type_}: fields not in the catalogue: {sorted(extra)}")
@@ -96,7 +106,7 @@ def parse_event(body: bytes | str) -> Event:
     if spec is None:
         raise InvalidEvent(f"unknown event type {env['type']!r}")
     try:
-        spec.schema(unknown=EXCLUDE).load(env["data"])
+        _data_schema(env["type"], EXCLUDE).load(env["data"])
     except ValidationError as exc:
         raise InvalidEvent(f"{env['type']}: {exc.messages}") from exc
     return Event(
@@ -113,7 +123,7 @@ def parse_event(body: bytes | str) -> Event:
 
 def load_data(event: Event) -> dict[str, Any]:
     """The event's data as Python values (datetimes, not strings), for handlers."""
-    return CATALOGUE[event.type].schema(unknown=EXCLUDE).load(event.data)
+    return _data_schema(event.type, EXCLUDE).load(event.data)
 
 
 def _messages(exc: Exception) -> Any:
