@@ -17,11 +17,23 @@ from typing import Any
 from shared import context, logs, metrics
 from shared.bus.consumer import EventConsumer
 from shared.bus.handlers import Handlers
+from shared.bus.outbox_listener import OutboxListener
 from shared.bus.relay import OutboxRelay
 from shared.db import database_unavailable
 from shared.runtime import Runtime
 
 log = logging.getLogger(__name__)
+
+RELAY_POLL = 0.05
+"""Seconds between the relay's looks at an idle outbox when nothing can wake it (SQLite): events
+the web process records wait at most this long."""
+
+RELAY_FALLBACK_POLL = 1.0
+"""Seconds between the relay's looks at an idle outbox on PostgreSQL, where the outbox listener
+wakes it as each event is committed. The poll only covers a wakeup that never came (a
+notification lost while the listener reconnected, a pooler that does not pass LISTEN): rare
+enough to wait a second for, and an idle worker no longer queries its database 20 times a
+second."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +71,14 @@ class Worker:
         outbox) and the ``Loop`` threads (a handler's emails wait in the database) go at once,
         without polling the database any faster."""
         self.consumer.after_batch = self._events_applied
+        self._relay_wakeup = self._wakeup()
+        self.outbox_listener: OutboxListener | None = None
+        """On PostgreSQL, also wakes the relay when another process (the web process) or a
+        scheduled job commits events."""
+        if runtime.db.is_postgresql:
+            self.outbox_listener = OutboxListener(
+                runtime.service, runtime.db, self._relay_wakeup, self.stop
+            )
 
     def _events_applied(self) -> None:
         for wakeup in self._wakeups:
@@ -93,6 +113,10 @@ class Worker:
                         log.exception("scheduled job failed", extra={"job": job.name})
             self.stop.wait(wait)
 
+    def _relay_loop(self) -> None:
+        idle_wait = RELAY_POLL if self.outbox_listener is None else RELAY_FALLBACK_POLL
+        self.relay.run(self.stop, idle_wait=idle_wait, wakeup=self._relay_wakeup)
+
     def start_metrics_endpoint(self) -> Any | None:
         """Serve this worker's /metrics on METRICS_HOST:METRICS_PORT (port 0 turns it off)."""
         host, port = metrics.worker_endpoint_address(self.runtime.service)
@@ -113,9 +137,9 @@ class Worker:
         return server
 
     def threads(self) -> list[threading.Thread]:
-        targets: list[tuple[str, Callable[[], None]]] = [
-            ("relay", lambda w=self._wakeup(): self.relay.run(self.stop, wakeup=w)),
-        ]
+        targets: list[tuple[str, Callable[[], None]]] = [("relay", self._relay_loop)]
+        if self.outbox_listener is not None:
+            targets.append(("outbox-listener", self.outbox_listener.run))
         if self.handlers.event_types:
             targets.append(("consumer", lambda: self.consumer.run(self.stop)))
         for job in self.jobs:

@@ -209,7 +209,12 @@ class OutboxRelay:
         idle_wait: float = 0.05,
         wakeup: threading.Event | None = None,
     ) -> None:
-        """Relay until ``stop``; when idle, look again after ``idle_wait`` or at ``wakeup``."""
+        """Relay until ``stop``; when idle, look again after ``idle_wait`` or at ``wakeup``.
+
+        The worker sets ``wakeup`` after its consumer's batches and, on PostgreSQL, at each
+        notification of its outbox listener (shared/bus/outbox_listener.py); ``idle_wait`` is
+        then only a fallback.
+        """
         failures = 0
         rounds = 0
         while not stop.is_set():
