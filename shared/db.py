@@ -293,9 +293,8 @@ class UnitOfWork:
                     self._announce_events(session)
             if write_inbox:
                 session.execute(
-                    insert(inbox).values(
-                        event_id=self.handling.id, type=self.handling.type, handled_at=now
-                    )
+                    insert(inbox),
+                    {"event_id": self.handling.id, "type": self.handling.type, "handled_at": now},
                 )
             if self._savepoint is not None:
                 self._savepoint.commit()
