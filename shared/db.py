@@ -230,6 +230,8 @@ class UnitOfWork:
         self.session: Session | None = None
         self.handling: Event | None = None
         self.inbox_written = False
+        self.events_written = 0
+        """Events this unit of work has committed to the outbox (so far)."""
         self._events: list[Event] = []
         self._batch: Session | None = None
         self._savepoint: SessionTransaction | None = None
@@ -306,6 +308,7 @@ class UnitOfWork:
             if write_inbox and self._is_inbox_conflict(err):
                 raise DuplicateEvent(self.handling.id) from err
             raise
+        self.events_written += len(self._events)
         self._events = []
         if write_inbox:
             self.inbox_written = True

@@ -80,9 +80,12 @@ class Worker:
                 runtime.service, runtime.db, self._relay_wakeup, self.stop
             )
 
-    def _events_applied(self) -> None:
+    def _events_applied(self, recorded: bool) -> None:
+        """The consumer committed a batch: wake the loops, and the relay if the batch's
+        handlers wrote events (an empty look at the outbox is a transaction for nothing)."""
         for wakeup in self._wakeups:
-            wakeup.set()
+            if recorded or wakeup is not self._relay_wakeup:
+                wakeup.set()
 
     def _wakeup(self) -> threading.Event:
         wakeup = threading.Event()

@@ -68,8 +68,10 @@ class EventConsumer:
         self.prefetch = prefetch
         self.batch_size = batch_size
         self._delivered: list[Message] = []
-        self.after_batch: Callable[[], None] | None = None
-        """Called once a batch is committed and acknowledged (the worker wakes its relay)."""
+        self.after_batch: Callable[[bool], None] | None = None
+        """Called once a batch is committed and acknowledged, with whether its handlers wrote
+        events to the outbox (the worker wakes its relay only then, its loops always)."""
+        self._recorded = False
         self._connection: Connection | None = None
         self._consumer: Consumer | None = None
         self._producer: Producer | None = None
@@ -162,6 +164,7 @@ class EventConsumer:
     def _apply_batch(self) -> None:
         """Apply the delivered messages (one transaction), then retry, dead-letter and ack."""
         messages, self._delivered = self._delivered, []
+        self._recorded = False
         parsed = [self._parse(message) for message in messages]
         ids = [event.id for _, _, event, _ in parsed if event is not None]
         answers: list[tuple[Message, int, str | None, str]] = []
@@ -202,7 +205,7 @@ class EventConsumer:
             message.ack()
             self.processed += 1
         if self.after_batch is not None:
-            self.after_batch()
+            self.after_batch(self._recorded)
 
     def _parse(self, message: Message) -> tuple[Message, int, Event | None, str | None]:
         attempt = _attempt(message.headers)
@@ -264,6 +267,7 @@ class EventConsumer:
             if not uow.inbox_written:
                 with uow:
                     uow.commit()
+            self._recorded |= uow.events_written > 0
         except DuplicateEvent:
             metrics.EVENTS_DUPLICATE.labels(self.service, event.type).inc()
             return False

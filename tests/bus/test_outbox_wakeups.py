@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
@@ -19,12 +20,13 @@ import sqlalchemy as sa
 from psycopg import sql
 
 from shared.bus.broker import Broker
+from shared.bus.envelope import new_event
 from shared.bus.handlers import Handlers
 from shared.bus.outbox_listener import OutboxListener, listener_conninfo
 from shared.db import Database, UnitOfWork, make_base, outbox_channel
 from shared.runtime import Runtime
-from shared.testing.fixtures import _url_for, wait_for
-from shared.worker import Worker
+from shared.testing.fixtures import _url_for, publish_events, wait_for
+from shared.worker import Loop, Worker
 
 SERVICE = "probe"
 Base = make_base()
@@ -216,3 +218,64 @@ def test_the_listener_reconnects_after_its_connection_is_terminated_and_wakes_ag
         record_registration(uow)
         uow.commit()
     assert listener.wakeup.wait(timeout=5), "a commit after the reconnect woke nobody"
+
+
+def test_a_consumer_batch_wakes_the_relay_only_when_its_handlers_recorded_events(
+    probe_db, bus_settings
+):
+    handlers = Handlers(SERVICE)
+
+    @handlers.on("user.registered")
+    def records_an_event(event, uow):
+        with uow:
+            record_registration(uow)
+            uow.commit()
+
+    @handlers.on("user.invited")
+    def records_nothing(event, uow):
+        with uow:
+            uow.commit()
+
+    broker = Broker(bus_settings)
+    loop_wakeups: list[threading.Event] = []
+    loop = Loop("probe-loop", lambda runtime, stop, wakeup: loop_wakeups.append(wakeup))
+    worker = Worker(Runtime(SERVICE, probe_db, broker), handlers, [loop])
+    [loop_thread] = [t for t in worker.threads() if t.name == "job:probe-loop"]
+    loop_thread.run()  # hands this test the wakeup the worker gives its loop
+    relay_wakeup, [loop_wakeup] = worker._relay_wakeup, loop_wakeups
+    worker.consumer.open()  # declares the queue and its bindings before anything is published
+    try:
+        invited = new_event(
+            "user.invited",
+            {
+                "user_id": str(uuid.uuid4()),
+                "email": "tutor@example.com",
+                "name": "Tina Tutor",
+                "role": "tutor",
+                "token": "t",
+                "expires_at": datetime.now(UTC) + timedelta(days=7),
+            },
+            "identity",
+        )
+        publish_events(broker, invited)
+        wait_for(lambda: worker.consumer.poll(0.5) or worker.consumer.processed, timeout=10)
+        assert loop_wakeup.is_set() and not relay_wakeup.is_set()
+        assert unpublished(probe_db) == 0
+
+        loop_wakeup.clear()
+        registered = new_event(
+            "user.registered",
+            {
+                "user_id": str(uuid.uuid4()),
+                "email": "ada@example.com",
+                "name": "Ada Student",
+                "roles": ["student"],
+            },
+            "identity",
+        )
+        publish_events(broker, registered)
+        wait_for(lambda: worker.consumer.poll(0.5) or worker.consumer.processed >= 2, timeout=10)
+        assert loop_wakeup.is_set() and relay_wakeup.is_set()
+        assert unpublished(probe_db) == 1
+    finally:
+        worker.consumer.close()
