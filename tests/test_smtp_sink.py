@@ -61,6 +61,19 @@ def test_messages_come_back_oldest_first_and_clear_empties_the_maildir(sink):
     assert sink.messages() == []
 
 
+def test_a_sink_started_on_an_existing_empty_folder_stores_messages_in_it(tmp_path):
+    maildir = tmp_path / "mail"
+    maildir.mkdir()  # as `mkdir var/mail` before `make run` would leave it
+
+    with SmtpSink("127.0.0.1", 0, maildir) as sink:
+        assert sink.messages() == []
+        with smtplib.SMTP(sink.host, sink.port, timeout=5) as client:
+            client.send_message(_message("first after mkdir"))
+        assert [m["Subject"] for m in sink.wait_for(1)] == ["first after mkdir"]
+
+    assert len(mailbox.Maildir(maildir, create=False)) == 1
+
+
 def test_wait_for_says_how_many_messages_it_found_when_it_times_out(sink):
     with pytest.raises(TimeoutError, match="expected 1 message"):
         sink.wait_for(1, timeout=0.2)

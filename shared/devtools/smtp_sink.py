@@ -36,12 +36,31 @@ from aiosmtpd.controller import Controller
 
 log = logging.getLogger("preceptor.smtp_sink")
 
+_MAILDIR_FOLDERS = ("tmp", "new", "cur")
+
+
+def _maildir_for_writing(path: Path) -> mailbox.Maildir:
+    """The Maildir at ``path``, made with its ``tmp``, ``new`` and ``cur`` where any is missing.
+
+    ``mailbox.Maildir(path, create=True)`` makes the three only when ``path`` itself does not
+    exist: on an existing empty folder (``mkdir var/mail``, a test's temporary directory) every
+    message would then fail on the missing ``tmp``.
+    """
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for name in _MAILDIR_FOLDERS:
+        (path / name).mkdir(mode=0o700, exist_ok=True)
+    return mailbox.Maildir(path, create=False)
+
+
+def _is_maildir(path: Path) -> bool:
+    return all((path / name).is_dir() for name in _MAILDIR_FOLDERS)
+
 
 class _MaildirHandler:
     """aiosmtpd handler: every accepted message is added to one Maildir."""
 
     def __init__(self, maildir: Path) -> None:
-        self._box = mailbox.Maildir(maildir, create=True)
+        self._box = _maildir_for_writing(maildir)
 
     async def handle_DATA(self, server, session, envelope) -> str:
         raw = envelope.original_content or envelope.content
@@ -85,7 +104,6 @@ class SmtpSink:
         """Listen in a background thread; returns once the server answers."""
         if self._controller is not None:
             raise RuntimeError("the SMTP sink is already running")
-        self.maildir.parent.mkdir(parents=True, exist_ok=True)
         controller = _Controller(_MaildirHandler(self.maildir), hostname=self.host, port=self.port)
         controller.start()
         self.port = controller.port
@@ -105,7 +123,7 @@ class SmtpSink:
 
     def messages(self) -> list[EmailMessage]:
         """Every stored message, oldest first, parsed with ``email.policy.default``."""
-        if not self.maildir.exists():
+        if not _is_maildir(self.maildir):  # no sink has started on it yet
             return []
         box = mailbox.Maildir(self.maildir, create=False)
         keys = sorted(box.keys(), key=lambda key: (box.get_message(key).get_date(), key))
@@ -129,7 +147,7 @@ class SmtpSink:
     def clear(self) -> None:
         """Remove every stored message."""
         if self.maildir.exists():
-            mailbox.Maildir(self.maildir, create=False).clear()
+            _maildir_for_writing(self.maildir).clear()
 
 
 def main(argv: list[str] | None = None) -> int:
