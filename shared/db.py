@@ -7,6 +7,7 @@ event is published if and only if the change it announces happened.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -153,8 +154,9 @@ class Database:
         self.schema = schema
         self.metadata = metadata
         self.tables = bus_tables(metadata)
-        kwargs: dict[str, Any] = {"pool_pre_ping": True}
+        kwargs: dict[str, Any] = {}
         if url.startswith("sqlite"):
+            # A file cannot go away under an open connection: nothing to ping.
             kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
         else:
             kwargs.update(pool_size=5, max_overflow=10, pool_recycle=1800)
@@ -164,6 +166,8 @@ class Database:
         self.engine: Engine = create_engine(url, **kwargs)
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
+        else:
+            _ping_connections_back_from_a_rest(self.engine)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @property
@@ -185,6 +189,37 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+PING_AFTER_IDLE = 1.0
+"""Seconds a pooled connection may rest before it is pinged on its way out of the pool."""
+
+
+def _ping_connections_back_from_a_rest(engine: Engine) -> None:
+    """Ping a pooled connection before use only if it sat unused for ``PING_AFTER_IDLE``.
+
+    SQLAlchemy's ``pool_pre_ping`` pings at every checkout: a round trip before every
+    transaction, a fifth of all the statements the suite sent under load (docs/benchmarks.md).
+    A connection in steady use cannot have missed a PostgreSQL restart unnoticed for long; one
+    that rested may have, and is pinged; a dead one is replaced before anyone uses it (raising
+    ``DisconnectionError`` makes the pool connect anew). A restart in the second after a use is
+    still caught: the statement fails, the pool discards every connection made before it, and
+    the caller sees the outage as it would during the restart itself.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _rested_from(_dbapi_conn: Any, record: Any) -> None:
+        record.info["checked_in_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_rested(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        rested_since = record.info.get("checked_in_at")
+        if rested_since is None or time.monotonic() - rested_since < PING_AFTER_IDLE:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as error:
+            raise exc.DisconnectionError(f"a pooled connection did not answer: {error}") from error
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
