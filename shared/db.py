@@ -16,9 +16,11 @@ from typing import Any
 
 from sqlalchemy import (
     Column,
+    Connection,
     DateTime,
     Engine,
     Index,
+    Insert,
     Integer,
     MetaData,
     String,
@@ -31,10 +33,19 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from shared.bus.envelope import Event, new_event
+
+
+def insert_with_conflicts(bind: Session | Connection | str, table: Any) -> Insert:
+    """An INSERT that can say ``ON CONFLICT`` (PostgreSQL's or SQLite's, after ``bind``'s
+    dialect or a dialect name): the database settles a race on a unique key, not a look-up
+    before the insert."""
+    name = bind if isinstance(bind, str) else bind.get_bind().dialect.name
+    return (postgresql.insert if name == "postgresql" else sqlite.insert)(table)
 
 
 def utcnow() -> datetime:

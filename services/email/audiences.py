@@ -15,7 +15,6 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Insert, Select, and_, bindparam, exists, func, literal, null, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from services.email import campaign_domain
@@ -29,7 +28,7 @@ from services.email.models import (
     Suppression,
     Topic,
 )
-from shared.db import UnitOfWork, utcnow
+from shared.db import UnitOfWork, insert_with_conflicts, utcnow
 
 # --- learning facts from events (called by handlers, inside the handler's unit of work) ------
 
@@ -45,9 +44,7 @@ _CURRENT_FACT = (
 def _record_fact(dialect: str) -> Insert:
     """The upsert of one enrollment's fact, built once per dialect: constructing it for every
     activation cost more than running it (docs/benchmarks.md)."""
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(
-        AudienceEnrollment.__table__
-    )
+    insert = insert_with_conflicts(dialect, AudienceEnrollment.__table__)
     updated = ("student_id", "email", "name", "course_slug", "course_title", "status", "updated_at")
     return insert.on_conflict_do_update(
         index_elements=["enrollment_id"], set_={c: insert.excluded[c] for c in updated}

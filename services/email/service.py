@@ -18,7 +18,6 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Insert, Select, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from services.email import domain, suppression, tokens
@@ -26,7 +25,7 @@ from services.email.domain import InvalidConfirmation, Kind, SubscriberStatus, S
 from services.email.messages import Attachment, Rendered, format_money, render
 from services.email.models import Delivery, Subscriber, SubscriberTopic, Topic
 from shared import calendar, config
-from shared.db import UnitOfWork, utcnow
+from shared.db import UnitOfWork, insert_with_conflicts, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -788,8 +787,7 @@ def _nonce() -> str:
 
 
 def _insert(session: Session, table: Any) -> Insert:
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    return insert_with_conflicts(session, table)
 
 
 def _insert_subscriber(session: Session, address: str, name: str | None) -> bool:
@@ -845,8 +843,9 @@ def _queue_rows(session: Session, rows: list[dict[str, Any]]) -> None:
 def _queue_statement(dialect: str) -> Insert:
     """Built once per dialect: constructing the INSERT for every email cost more than running
     it (a burst of receipts is mostly this statement, docs/benchmarks.md)."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(Delivery.__table__).on_conflict_do_nothing(index_elements=["event_id", "kind"])
+    return insert_with_conflicts(dialect, Delivery.__table__).on_conflict_do_nothing(
+        index_elements=["event_id", "kind"]
+    )
 
 
 def _subscriber(session: Session, subscriber_id: str, *, lock: bool = False) -> Subscriber:

@@ -18,8 +18,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case, delete, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -33,7 +31,7 @@ from services.enrollment.models import (
     WaitlistEntry,
 )
 from shared.auth import Principal, ensure_owner
-from shared.db import UnitOfWork, utcnow
+from shared.db import UnitOfWork, insert_with_conflicts, utcnow
 from shared.errors import DomainError, Forbidden, PaymentsUnavailable
 from shared.payments_client import PaymentsClient
 
@@ -209,9 +207,8 @@ def _owned(session: Session, principal: Principal, enrollment_id: str, *, lock: 
 
 def _ensure_seat_row(session: Session, course: Course, starts_on: date) -> None:
     """The cycle's seat row, created on first use; racing creators settle on one row."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     session.execute(
-        insert(CycleSeats)
+        insert_with_conflicts(session, CycleSeats.__table__)
         .values(
             course_slug=course.slug,
             starts_on=starts_on,

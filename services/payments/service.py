@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Insert, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -21,7 +22,7 @@ from services.payments.models import Customer, Dispute, Payment, Refund, StripeE
 from services.payments.stripe_gateway import StripeGateway, StripeRefused, id_of
 from shared import context, metrics
 from shared.auth import Principal
-from shared.db import UnitOfWork, utcnow
+from shared.db import UnitOfWork, insert_with_conflicts, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -411,25 +412,25 @@ def process_stripe_event(
     """
     with uow:
         created = event.get("created")
-        row = StripeEvent(
-            id=event["id"],
-            type=event["type"],
-            source=source,
-            outcome="",
-            stripe_created_at=datetime.fromtimestamp(created, UTC) if created else None,
-            received_at=utcnow(),
-        )
-        uow.session.add(row)
-        try:
-            uow.session.flush()
-        except IntegrityError:
+        first = uow.session.execute(
+            _record_stripe_event(uow.session.get_bind().dialect.name),
+            {
+                "id": event["id"],
+                "type": event["type"],
+                "source": source,
+                "outcome": "",
+                "stripe_created_at": datetime.fromtimestamp(created, UTC) if created else None,
+                "received_at": utcnow(),
+            },
+        ).first()
+        if first is None:
             _count_stripe_event(source, event["type"], "duplicate")
             return False
         obj = (event.get("data") or {}).get("object") or {}
         kind = event["type"]
         with context.flow(correlation=_correlation_of(obj), causation=event["id"]):
             outcome = _apply_stripe_event(uow, gateway, kind, obj)
-        row.outcome = outcome[:200]
+        uow.session.execute(_SET_OUTCOME, {"event_id": event["id"], "outcome": outcome[:200]})
         try:
             uow.commit()
         except IntegrityError:
@@ -438,9 +439,34 @@ def process_stripe_event(
         _count_stripe_event(source, kind, _outcome_kind(outcome))
         log.info(
             "stripe event applied",
-            extra={"stripe_event": row.id, "type": kind, "source": source, "outcome": outcome},
+            extra={
+                "stripe_event": event["id"],
+                "type": kind,
+                "source": source,
+                "outcome": outcome,
+            },
         )
         return True
+
+
+@cache
+def _record_stripe_event(dialect: str) -> Insert:
+    """The ``stripe_events`` row, or nothing if the event id is there already: a concurrent
+    delivery's insert waits on the key until the first commits, then finds it taken. Built
+    once per dialect, like ``_SET_OUTCOME``: constructing a webhook's statements cost more
+    than running them (docs/benchmarks.md)."""
+    return (
+        insert_with_conflicts(dialect, StripeEvent.__table__)
+        .on_conflict_do_nothing(index_elements=["id"])
+        .returning(StripeEvent.id)  # a row back: inserted now (rowcount is not reliable here)
+    )
+
+
+_SET_OUTCOME = (
+    update(StripeEvent)
+    .where(StripeEvent.id == bindparam("event_id"))
+    .values(outcome=bindparam("outcome"))
+)
 
 
 def _correlation_of(obj: dict[str, Any]) -> str:
