@@ -13,6 +13,8 @@ import threading
 from typing import Any
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from shared import config, context
 from shared.auth import ServiceTokens
@@ -36,6 +38,7 @@ class PaymentsClient:
         self._base_url = base_url
         self._tokens = tokens
         self._lock = threading.Lock()
+        self._local = threading.local()
 
     @property
     def base_url(self) -> str:
@@ -85,10 +88,25 @@ class PaymentsClient:
             raise self._refused(response)
         return self._json(response, ("payment_id", "status"))
 
+    def _session(self) -> requests.Session:
+        """This thread's HTTP session: its connection to payments is kept open between calls
+        (a session per call paid a TCP handshake and the session's own setup every time).
+        Sessions are not shared between threads, which requests does not promise is safe."""
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+            # One more try when a kept-open connection turns out closed by the server (it
+            # drops idle ones after a few seconds): both calls are idempotent, a checkout is
+            # the same one for the same purchase however often it is asked for.
+            retry = Retry(total=1, connect=1, read=1, status=0, allowed_methods=None)
+            session.mount("http://", HTTPAdapter(max_retries=retry))
+            session.mount("https://", HTTPAdapter(max_retries=retry))
+        return session
+
     def _call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         try:
             token = self.tokens().token()
-            return requests.request(
+            return self._session().request(
                 method,
                 f"{self.base_url}{path}",
                 headers={
