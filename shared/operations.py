@@ -13,7 +13,6 @@ from typing import Any
 import amqp
 import kombu.exceptions
 from flask import current_app
-from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy import select
 
@@ -21,7 +20,7 @@ from shared import auth
 from shared.bus import dead_letters
 from shared.bus.relay import outbox_backlog
 from shared.errors import Conflict, Unavailable
-from shared.http import BEARER, runtime_of
+from shared.http import BEARER, Blueprint, runtime_of
 
 log = logging.getLogger(__name__)
 

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
-
 from services.email import schemas, service
 from shared import auth
-from shared.http import current_uow
+from shared.http import Blueprint, current_uow
 
 public = Blueprint(
     "subscriptions",

@@ -6,13 +6,11 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from flask_smorest import Blueprint
-
 from services.email import campaign_schemas as schemas
 from services.email import campaigns, suppression
 from shared import auth, config
 from shared.errors import DomainError, Unauthorized
-from shared.http import BEARER, current_uow
+from shared.http import BEARER, Blueprint, current_uow
 
 marketing = Blueprint(
     "campaigns",

@@ -6,11 +6,10 @@ from datetime import date
 from typing import Any
 
 from flask import current_app
-from flask_smorest import Blueprint
 
 from services.enrollment import domain, schemas, service
 from shared import auth, payments_client, response_cache
-from shared.http import current_uow, runtime_of
+from shared.http import Blueprint, current_uow, runtime_of
 
 blp = Blueprint(
     "enrollment",

@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, request
-from flask_smorest import Blueprint
 
 from services.identity import schemas, service
 from shared import auth
-from shared.http import current_uow, runtime_of
+from shared.http import Blueprint, current_uow, runtime_of
 
 HUMANS = ("student", "tutor", "marketing", "admin")
 

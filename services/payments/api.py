@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request
-from flask_smorest import Blueprint
 
 from services.payments import domain, schemas, service
 from services.payments.stripe_gateway import gateway
 from shared import auth, metrics
-from shared.http import current_uow
+from shared.http import Blueprint, current_uow
 
 blp = Blueprint(
     "payments",

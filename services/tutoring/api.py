@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, current_app
-from flask_smorest import Blueprint
 
 from services.tutoring import schemas, service
 from shared import auth, calendar, config, payments_client
-from shared.http import current_uow, runtime_of
+from shared.http import Blueprint, current_uow, runtime_of
 
 blp = Blueprint(
     "tutoring",
