@@ -14,6 +14,7 @@ is marked published). Waiting for each confirm in turn made the relay a round tr
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
@@ -21,7 +22,7 @@ import time
 from datetime import UTC, timedelta
 
 from kombu import Connection, Producer
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import Select, Update, bindparam, delete, func, select, update
 
 from shared import context, metrics
 from shared.bus.broker import Broker
@@ -114,25 +115,29 @@ class OutboxRelay:
         self._connection: Connection | None = None
         self._producer: Producer | None = None
         self._confirms: _BatchConfirms | None = None
-        outbox = db.tables.outbox
-        # Built once: constructing them for every round cost more than running them, and the
-        # relay runs after every batch its consumer applies (docs/benchmarks.md).
-        self._next_batch = (
+
+    @functools.cached_property
+    def _statements(self) -> tuple[Select, Update, Update]:
+        """The relay's three statements, built once (on first use: a service without a
+        database, the site, has a relay that never runs): constructing them for every round
+        cost more than running them, and the relay runs after every batch its consumer
+        applies (docs/benchmarks.md)."""
+        outbox = self.db.tables.outbox
+        next_batch = (
             select(outbox.c.id, outbox.c.type, outbox.c.payload)
             .where(outbox.c.published_at.is_(None))
             .order_by(outbox.c.created_at, outbox.c.id)
-            .limit(batch_size)
+            .limit(self.batch_size)
             .with_for_update(skip_locked=True)
         )
         batch_ids = outbox.c.id.in_(bindparam("ids", expanding=True))
-        self._mark_published = (
-            update(outbox).where(batch_ids).values(published_at=bindparam("published"))
-        )
-        self._mark_failed = (
+        mark_published = update(outbox).where(batch_ids).values(published_at=bindparam("published"))
+        mark_failed = (
             update(outbox)
             .where(batch_ids)
             .values(attempts=outbox.c.attempts + 1, last_error=bindparam("error"))
         )
+        return next_batch, mark_published, mark_failed
 
     def _ensure_producer(self) -> Producer:
         if self._producer is None:
@@ -156,8 +161,9 @@ class OutboxRelay:
 
     def relay_once(self) -> int:
         """Publish one batch of unpublished events in order; return how many went out."""
+        next_batch, mark_published, mark_failed = self._statements
         with self.db.engine.begin() as conn:
-            rows = conn.execute(self._next_batch).all()
+            rows = conn.execute(next_batch).all()
             if not rows:
                 return 0
             ids = [r.id for r in rows]
@@ -186,10 +192,10 @@ class OutboxRelay:
                 self.close()
                 # Committed below (raising here would roll it back): the backlog shows why.
                 failure = exc
-                conn.execute(self._mark_failed, {"ids": ids, "error": str(exc)[:2000]})
+                conn.execute(mark_failed, {"ids": ids, "error": str(exc)[:2000]})
             else:
                 failure = None
-                conn.execute(self._mark_published, {"ids": ids, "published": utcnow()})
+                conn.execute(mark_published, {"ids": ids, "published": utcnow()})
         if failure is not None:
             raise failure
         # Counted once committed: a batch that failed half-way is published again, not twice.
