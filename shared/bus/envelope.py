@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -54,6 +55,9 @@ class Event:
     occurred_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     correlation_id: str = field(default_factory=context.current_correlation_id)
     causation_id: str | None = field(default_factory=context.causation_id.get)
+    loaded: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+    """The data as Python values, kept from the validation ``parse_event`` did anyway, so
+    ``load_data`` does not load it a second time."""
 
     def to_json(self) -> str:
         return json.dumps(
@@ -106,7 +110,7 @@ def parse_event(body: bytes | str) -> Event:
     if spec is None:
         raise InvalidEvent(f"unknown event type {env['type']!r}")
     try:
-        _data_schema(env["type"], EXCLUDE).load(env["data"])
+        loaded = _data_schema(env["type"], EXCLUDE).load(env["data"])
     except ValidationError as exc:
         raise InvalidEvent(f"{env['type']}: {exc.messages}") from exc
     return Event(
@@ -118,11 +122,14 @@ def parse_event(body: bytes | str) -> Event:
         correlation_id=env["correlation_id"],
         causation_id=env["causation_id"],
         data=env["data"],
+        loaded=loaded,
     )
 
 
 def load_data(event: Event) -> dict[str, Any]:
     """The event's data as Python values (datetimes, not strings), for handlers."""
+    if event.loaded is not None:
+        return copy.deepcopy(event.loaded)  # each handler its own copy, to change at will
     return _data_schema(event.type, EXCLUDE).load(event.data)
 
 
