@@ -204,11 +204,13 @@ class WireMessages:
         self.campaign_id = campaign_id
         self.mail_from = mail_from
         self.boundary = f"==preceptor-{uuid.uuid4().hex}=="
+        self.message_id = message_id("{}").format
+        """``<key@domain>`` for a key: the sender's domain read once, not per recipient."""
 
     def message(self, recipient_id: int, address: str, name: str | None, course: str | None):
         mail = personal(self.compiled, self.campaign_id, address, name, course)
         return wire_message(
-            message_id=message_id(message_key(recipient_id)),
+            message_id=self.message_id(message_key(recipient_id)),
             to=address,
             subject=mail.subject,
             text=mail.text,
