@@ -282,27 +282,17 @@ class Sender:
         """The wire bytes of a plain email; an ``EmailMessage`` when it carries attachments or
         an address that needs SMTPUTF8 (``send_message`` negotiates that)."""
         attachments = attachments_from_json(delivery.attachments)
-        headers = json.loads(delivery.headers or "{}")
+        email = {
+            "to": delivery.to_address,
+            "subject": delivery.subject,
+            "text": delivery.text_body,
+            "html": delivery.html_body,
+            "headers": json.loads(delivery.headers or "{}"),
+            "mail_from": self.settings.mail_from,
+        }
         if attachments or needs_smtputf8(delivery.to_address, self.envelope_from):
-            return build_message(
-                delivery_id=delivery.id,
-                to=delivery.to_address,
-                subject=delivery.subject,
-                text=delivery.text_body,
-                html=delivery.html_body,
-                headers=headers,
-                mail_from=self.settings.mail_from,
-                attachments=attachments,
-            )
-        return wire_message(
-            message_id=message_id(delivery.id),
-            to=delivery.to_address,
-            subject=delivery.subject,
-            text=delivery.text_body,
-            html=delivery.html_body,
-            headers=headers,
-            mail_from=self.settings.mail_from,
-        )
+            return build_message(delivery_id=delivery.id, attachments=attachments, **email)
+        return wire_message(message_id=message_id(delivery.id), **email)
 
 
 def _connect(settings: SmtpSettings) -> smtplib.SMTP:
