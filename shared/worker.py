@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared import context, logs, metrics
+from shared.backoff import retry_wait
 from shared.bus.consumer import EventConsumer
 from shared.bus.handlers import Handlers
 from shared.bus.outbox_listener import OutboxListener
@@ -107,7 +108,7 @@ class Worker:
                         # An outage is about the moment, not the job: one line, not a
                         # traceback every half second, and back off while it lasts.
                         outage_runs += 1
-                        wait = max(job.every, min(30.0, 0.5 * 2 ** min(outage_runs, 6)))
+                        wait = retry_wait(outage_runs, at_least=job.every)
                         log.warning(
                             "scheduled job waits for the database",
                             extra={"job": job.name, "error": str(exc)[:200], "wait": wait},

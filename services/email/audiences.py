@@ -86,7 +86,6 @@ def learn(uow: UnitOfWork, facts: Callable[[Session], None]) -> None:
 
 def learn_consultation(session: Session, data: dict[str, Any]) -> None:
     """A student with a completed consultation joins ``students:consulted``."""
-    from services.email.service import _insert
 
     values = {
         "email": normalize_email(data["student_email"]),
@@ -94,7 +93,7 @@ def learn_consultation(session: Session, data: dict[str, Any]) -> None:
         "consulted_at": utcnow(),
     }
     session.execute(
-        _insert(session, ConsultedStudent.__table__)
+        insert_with_conflicts(session, ConsultedStudent.__table__)
         .values(student_id=data["student_id"], **values)
         .on_conflict_do_update(index_elements=["student_id"], set_=values)
     )

@@ -27,7 +27,7 @@ from services.email.domain import Kind
 from services.email.messages import Rendered
 from services.email.models import Campaign, CampaignRecipient, Suppression
 from shared import config
-from shared.db import UnitOfWork, utcnow
+from shared.db import UnitOfWork, insert_with_conflicts, utcnow
 
 FIGURES = ("queued", "sent", "failed", "suppressed")
 
@@ -294,7 +294,6 @@ def cancel(uow: UnitOfWork, campaign_id: str) -> dict[str, Any]:
 
 def start(session: Session, campaign: Campaign) -> int:
     """Create one queued row per person of the audience, in one INSERT ... SELECT."""
-    from services.email.service import _insert
 
     people = audiences.members(campaign_domain.parse_audience(campaign.audience)).subquery()
     rows = select(
@@ -307,7 +306,7 @@ def start(session: Session, campaign: Campaign) -> int:
     ).where(people.c.email.is_not(None))
     table = CampaignRecipient.__table__
     statement = (
-        _insert(session, table)
+        insert_with_conflicts(session, table)
         .from_select(["campaign_id", "email", "name", "course", "status", "attempts"], rows)
         .on_conflict_do_nothing(index_elements=["campaign_id", "email"])
     )

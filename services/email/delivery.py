@@ -46,6 +46,7 @@ from services.email.messages import (
 )
 from services.email.models import Delivery
 from shared import config, metrics
+from shared.backoff import retry_wait
 from shared.config import SmtpSettings
 from shared.db import database_unavailable, utcnow
 from shared.runtime import Runtime
@@ -373,7 +374,7 @@ class Deliveries:
                     wait_for = every
                 except Exception as exc:
                     outage += 1
-                    wait_for = max(every, min(30.0, 0.5 * 2 ** min(outage, 6)))
+                    wait_for = retry_wait(outage, at_least=every)
                     if database_unavailable(exc):
                         log.warning(
                             "delivery loop waits for the database",

@@ -786,13 +786,9 @@ def _nonce() -> str:
     return secrets.token_hex(8)
 
 
-def _insert(session: Session, table: Any) -> Insert:
-    return insert_with_conflicts(session, table)
-
-
 def _insert_subscriber(session: Session, address: str, name: str | None) -> bool:
     statement = (
-        _insert(session, Subscriber.__table__)
+        insert_with_conflicts(session, Subscriber.__table__)
         .values(
             id=str(uuid.uuid4()),
             email=address,

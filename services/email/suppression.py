@@ -19,7 +19,7 @@ from services.email import campaign_domain, campaign_render, domain
 from services.email.campaign_domain import RecipientStatus, SuppressionReason
 from services.email.domain import SubscriberStatus
 from services.email.models import BounceReport, CampaignRecipient, Subscriber, Suppression
-from shared.db import UnitOfWork, utcnow
+from shared.db import UnitOfWork, insert_with_conflicts, utcnow
 
 
 def suppress(
@@ -30,10 +30,9 @@ def suppress(
     campaign_id: str | None = None,
 ) -> bool:
     """Add an address to the list; True if it was not on it. The first reason stays."""
-    from services.email.service import _insert
 
     statement = (
-        _insert(session, Suppression.__table__)
+        insert_with_conflicts(session, Suppression.__table__)
         .values(
             email=domain.normalize_email(address),
             reason=reason.value,

@@ -31,6 +31,7 @@ from kombu.message import Message
 from sqlalchemy.orm import Session
 
 from shared import context, metrics
+from shared.backoff import retry_wait
 from shared.bus.broker import Broker
 from shared.bus.envelope import Event, InvalidEvent, parse_event
 from shared.bus.handlers import Handlers
@@ -147,7 +148,7 @@ class EventConsumer:
             except Exception as exc:
                 self.close()
                 failures += 1
-                wait = min(30.0, 0.5 * 2 ** min(failures, 6))
+                wait = retry_wait(failures)
                 log.warning(
                     "consumer lost the broker or the database; reconnecting",
                     extra={"error": str(exc), "wait": wait},

@@ -24,6 +24,7 @@ import threading
 import psycopg
 from psycopg import sql
 
+from shared.backoff import retry_wait
 from shared.db import POSTGRES_CONNECT_ARGS, Database, outbox_channel
 
 log = logging.getLogger(__name__)
@@ -71,7 +72,7 @@ class OutboxListener:
                         self._relay_notifications(conn)
                 except Exception as exc:
                     failures += 1
-                    wait = min(30.0, 0.5 * 2 ** min(failures - 1, 6))
+                    wait = retry_wait(failures - 1)
                     log.warning(
                         "outbox listener lost its connection; reconnecting",
                         extra={"service": self.service, "error": str(exc)[:200], "wait": wait},

@@ -25,6 +25,7 @@ from kombu import Connection, Producer
 from sqlalchemy import Select, Update, bindparam, delete, func, select, update
 
 from shared import context, metrics
+from shared.backoff import retry_wait
 from shared.bus.broker import Broker
 from shared.db import Database, utcnow
 
@@ -120,8 +121,8 @@ class OutboxRelay:
     def _statements(self) -> tuple[Select, Update, Update]:
         """The relay's three statements, built once (on first use: a service without a
         database, the site, has a relay that never runs): constructing them for every round
-        cost more than running them, and the relay runs after every batch its consumer
-        applies (docs/benchmarks.md)."""
+        cost more than running them, and the relay runs at every notification and after every
+        consumer batch that recorded events (docs/benchmarks.md)."""
         outbox = self.db.tables.outbox
         next_batch = (
             select(outbox.c.id, outbox.c.type, outbox.c.payload)
@@ -235,7 +236,7 @@ class OutboxRelay:
                 failures = 0
             except Exception as exc:
                 failures += 1
-                wait = min(30.0, 0.5 * 2 ** min(failures, 6))
+                wait = retry_wait(failures)
                 log.warning(
                     "outbox relay failed; retrying", extra={"error": str(exc), "wait": wait}
                 )
