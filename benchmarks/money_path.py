@@ -65,9 +65,9 @@ class Run:
     paid_to_webhook_ms: list[float] = field(default_factory=list)
     paid_to_receipt_ms: list[float] = field(default_factory=list)
     hops_ms: dict[str, list[float]] = field(default_factory=dict)
+    """Each step between the webhook and the receipt (HOPS), one figure per student."""
     reconciled: int = 0
     """Payments learned of this many payments from its reconcile job before their webhook."""
-    """Each step between the webhook and the receipt (HOPS), one figure per student."""
 
 
 HOPS = (

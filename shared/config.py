@@ -174,7 +174,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(
         "CAMPAIGN_SEND_RATE",
         "20",
-        "Campaign emails the email worker sends per second (over one reused SMTP connection).",
+        "Campaign emails the email worker sends per second (over two reused SMTP connections that take turns).",
     ),
     Variable(
         "CAMPAIGN_LEASE_SECONDS",

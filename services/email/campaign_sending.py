@@ -1,8 +1,8 @@
 """The campaign send loop: at most one email per recipient, even across ``kill -9``.
 
 The worker's ``campaigns`` job starts scheduled campaigns that are due, then sends every
-campaign in ``sending`` whose lease is free, at ``CAMPAIGN_SEND_RATE`` messages a second over one
-reused SMTP connection.
+campaign in ``sending`` whose lease is free, at ``CAMPAIGN_SEND_RATE`` messages a second over two
+reused SMTP connections that take turns (below).
 
 **Why nobody is mailed twice.** A mail transaction is complete only at its end-of-data
 indication, the final ``.`` line of DATA (RFC 5321 §4.1.1.4): a server whose connection closes
