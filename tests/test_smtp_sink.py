@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import mailbox
+import os
 import signal
 import smtplib
 import socket
@@ -59,6 +60,21 @@ def test_messages_come_back_oldest_first_and_clear_empties_the_maildir(sink):
     assert [m["Subject"] for m in sink.wait_for(3)] == ["message 0", "message 1", "message 2"]
     sink.clear()
     assert sink.messages() == []
+
+
+def test_messages_delivered_in_one_clock_tick_keep_their_order(sink):
+    # Two emails sent back to back can share a file time (kernel ticks of a few ms), and as
+    # text "M100600" (0.1006 s) sorts before "M99600" (0.0996 s): the delivery order holds.
+    new = sink.maildir / "new"
+    for name, subject in (
+        ("1796196754.M99600P7Q1.vm", "first"),
+        ("1796196754.M100600P7Q2.vm", "second"),
+    ):
+        path = new / name
+        path.write_bytes(_message(subject).as_bytes())
+        os.utime(path, (1796196754, 1796196754))
+
+    assert [m["Subject"] for m in sink.messages()] == ["first", "second"]
 
 
 def test_a_sink_started_on_an_existing_empty_folder_stores_messages_in_it(tmp_path):

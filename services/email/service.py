@@ -113,6 +113,9 @@ def confirm_subscription(uow: UnitOfWork, token: str) -> dict[str, Any]:
         sub = session.get(Subscriber, subscriber_id, with_for_update=True)
         if sub is None or not secrets.compare_digest(sub.nonce, nonce):
             raise InvalidConfirmation()
+        # One manage token for the welcome email and the answer: signed twice, the two could
+        # differ by their signing second, and the page and the email would show two links.
+        manage = tokens.manage_token(sub.id)
         if domain.confirm(SubscriberStatus(sub.status)):
             sub.status = SubscriberStatus.CONFIRMED.value
             sub.confirmed_at = utcnow()
@@ -121,7 +124,6 @@ def confirm_subscription(uow: UnitOfWork, token: str) -> dict[str, Any]:
                 {"subscriber_id": sub.id, "email": sub.email, "topics": sub.topic_slugs},
             )
             names = _topic_names(session)
-            manage = tokens.manage_token(sub.id)
             context = {
                 "name": sub.name,
                 "topics": [names[t] for t in sub.topic_slugs],
@@ -131,7 +133,7 @@ def confirm_subscription(uow: UnitOfWork, token: str) -> dict[str, Any]:
             _queue(session, Kind.SUBSCRIBED, sub.email, render(Kind.SUBSCRIBED, context), event.id)
         view = _view(sub)
         uow.commit()
-    return {**view.as_dict(), "manage_token": tokens.manage_token(view.subscriber_id)}
+    return {**view.as_dict(), "manage_token": manage}
 
 
 def preferences(uow: UnitOfWork, manage_token: str) -> dict[str, Any]:

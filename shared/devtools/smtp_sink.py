@@ -23,6 +23,7 @@ import argparse
 import logging
 import mailbox
 import os
+import re
 import signal
 import sys
 import threading
@@ -54,6 +55,25 @@ def _maildir_for_writing(path: Path) -> mailbox.Maildir:
 
 def _is_maildir(path: Path) -> bool:
     return all((path / name).is_dir() for name in _MAILDIR_FOLDERS)
+
+
+_DELIVERY_NAME = re.compile(r"(\d+)\.M(\d+)P\d+Q(\d+)\.")
+"""How Python's ``mailbox.Maildir`` names a message: seconds, microseconds and a per-process
+counter of its delivery."""
+
+
+def _arrival(box: mailbox.Maildir, key: str) -> tuple[float, int, str]:
+    """Sort key, oldest first: the delivery time in the file's name, read as numbers.
+
+    Not the file's mtime alone, which moves in kernel ticks of a few milliseconds on older
+    kernels (two emails sent back to back share it), nor the name as text, whose microseconds
+    have no leading zeros ("M100600" sorts before "M99600").
+    """
+    named = _DELIVERY_NAME.match(key)
+    if named is None:  # a file some other program put there
+        return box.get_message(key).get_date(), 0, key
+    seconds, micros, counter = (int(part) for part in named.groups())
+    return seconds + micros / 1_000_000, counter, key
 
 
 def _subject(raw: bytes) -> str:
@@ -133,7 +153,7 @@ class SmtpSink:
         if not _is_maildir(self.maildir):  # no sink has started on it yet
             return []
         box = mailbox.Maildir(self.maildir, create=False)
-        keys = sorted(box.keys(), key=lambda key: (box.get_message(key).get_date(), key))
+        keys = sorted(box.keys(), key=lambda key: _arrival(box, key))
         parser = BytesParser(policy=policy.default)
         return [parser.parsebytes(box.get_bytes(key)) for key in keys]
 
