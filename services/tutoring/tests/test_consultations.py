@@ -13,7 +13,7 @@ from services.tutoring.tests.helpers import World, intake
 def test_booking_a_slot_with_a_valid_intake_records_consultation_booked(world: World):
     _tutor, tutor_id = world.available_tutor()
     student = world.student()
-    slot = world.slots(tutor_id)[0]
+    slot = world.slot(tutor_id)
     r = world.book(student, tutor_id, slot["starts_at"])
     assert r.status_code == 201, r.get_json()
     body = r.get_json()
@@ -38,7 +38,7 @@ def test_booking_a_slot_with_a_valid_intake_records_consultation_booked(world: W
 def test_an_invalid_intake_is_refused_naming_the_field_and_books_nothing(world: World):
     _tutor, tutor_id = world.available_tutor()
     student = world.student()
-    start = world.slots(tutor_id)[0]["starts_at"]
+    start = world.slot(tutor_id)["starts_at"]
     cases = {
         "exam": intake(exam="step3"),
         "exam_date": intake(exam_date="2001-01-01"),
@@ -57,7 +57,7 @@ def test_an_invalid_intake_is_refused_naming_the_field_and_books_nothing(world: 
 
 def test_a_time_the_tutor_does_not_offer_is_refused(world: World):
     _tutor, tutor_id = world.available_tutor()
-    first = datetime.fromisoformat(world.slots(tutor_id)[0]["starts_at"])
+    first = datetime.fromisoformat(world.slot(tutor_id)["starts_at"])
     r = world.book(world.student(), tutor_id, (first + timedelta(minutes=7)).isoformat())
     assert r.status_code == 422 and "starts_at" in r.get_json()["errors"]
 
@@ -65,7 +65,7 @@ def test_a_time_the_tutor_does_not_offer_is_refused(world: World):
 def test_two_concurrent_bookings_of_one_slot_give_one_201_and_one_409(world: World):
     _tutor, tutor_id = world.available_tutor()
     students = [world.student(f"s{i}@example.com") for i in range(2)]
-    start = world.slots(tutor_id)[0]["starts_at"]
+    start = world.slot(tutor_id)["starts_at"]
     barrier = threading.Barrier(2)
     statuses: list[int] = []
 
@@ -99,7 +99,7 @@ def test_a_student_has_one_open_consultation_at_a_time(world: World):
     _tutor, tutor_id = world.available_tutor()
     student = world.student()
     world.booked(student, tutor_id)
-    r = world.book(student, tutor_id, world.slots(tutor_id)[0]["starts_at"])
+    r = world.book(student, tutor_id, world.slot(tutor_id)["starts_at"])
     assert r.status_code == 409, r.get_json()
     assert len(world.events("consultation.booked")) == 1
 
@@ -107,7 +107,7 @@ def test_a_student_has_one_open_consultation_at_a_time(world: World):
 def test_cancelling_frees_the_slot_and_sends_a_newer_sequence(world: World):
     _tutor, tutor_id = world.available_tutor()
     student = world.student()
-    slot = world.slots(tutor_id)[0]
+    slot = world.slot(tutor_id)
     booked = world.booked(student, tutor_id)
     r = world.client.post(
         f"/api/consultations/{booked['id']}/cancel", json={"reason": "exam moved"}, headers=student

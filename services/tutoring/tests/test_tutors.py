@@ -87,7 +87,10 @@ def test_time_off_removes_slots_and_taking_it_back_restores_them(world: World):
     assert [t["id"] for t in availability["time_off"]] == [r.get_json()["id"]]
     deleted = world.client.delete(f"/api/tutors/me/time-off/{r.get_json()['id']}", headers=headers)
     assert deleted.status_code == 204
-    assert world.slots(tutor_id) == before
+    after = world.slots(tutor_id)
+    # The same offer again, but for its two ends, which the clock may move between the reads
+    # (the first slot passing its notice, a new one at the horizon).
+    assert all(slot in after for slot in before[1:]) and all(slot in before for slot in after[:-1])
 
 
 def test_availability_is_replaced_as_a_whole_and_a_senseless_window_is_refused(world: World):
