@@ -62,7 +62,7 @@ _DELIVERY_NAME = re.compile(r"(\d+)\.M(\d+)P\d+Q(\d+)\.")
 counter of its delivery."""
 
 
-def _arrival(box: mailbox.Maildir, key: str) -> tuple[float, int, str]:
+def _arrival(box: mailbox.Maildir, key: str) -> tuple[int, int, int, str]:
     """Sort key, oldest first: the delivery time in the file's name, read as numbers.
 
     Not the file's mtime alone, which moves in kernel ticks of a few milliseconds on older
@@ -71,9 +71,10 @@ def _arrival(box: mailbox.Maildir, key: str) -> tuple[float, int, str]:
     """
     named = _DELIVERY_NAME.match(key)
     if named is None:  # a file some other program put there
-        return box.get_message(key).get_date(), 0, key
+        micros = round(box.get_message(key).get_date() * 1_000_000)
+        return micros // 1_000_000, micros % 1_000_000, 0, key
     seconds, micros, counter = (int(part) for part in named.groups())
-    return seconds + micros / 1_000_000, counter, key
+    return seconds, micros, counter, key
 
 
 def _subject(raw: bytes) -> str:
