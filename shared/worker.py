@@ -12,6 +12,7 @@ import signal
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from shared import context, logs, metrics
@@ -148,9 +149,9 @@ class Worker:
             targets.append(("consumer", lambda: self.consumer.run(self.stop)))
         for job in self.jobs:
             if isinstance(job, Loop):
-                run = lambda j=job, w=self._wakeup(): j.run(self.runtime, self.stop, w)  # noqa: E731
+                run = partial(job.run, self.runtime, self.stop, self._wakeup())
             else:
-                run = lambda j=job: self._job_loop(j)  # noqa: E731
+                run = partial(self._job_loop, job)
             targets.append((f"job:{job.name}", run))
         return [threading.Thread(target=t, name=n, daemon=True) for n, t in targets]
 

@@ -54,8 +54,9 @@ def _record_fact(dialect: str) -> Insert:
 def learn_enrollment(session: Session, event_type: str, data: dict[str, Any]) -> None:
     """Record what an enrollment event says about the student's place in the audiences.
 
-    The row is locked while its new status is decided, so two events about one enrollment
-    (they are not ordered) cannot both decide from the same old status.
+    An existing row is locked while its new status is decided, so two events about one
+    enrollment (they are not ordered) cannot both decide from the same old status. The first
+    two, when there is no row yet, are settled by the upsert: the later commit's status stays.
     """
     params = {"enrollment_id": data["enrollment_id"]}
     current = session.execute(_CURRENT_FACT, params).scalar()
@@ -86,7 +87,6 @@ def learn(uow: UnitOfWork, facts: Callable[[Session], None]) -> None:
 
 def learn_consultation(session: Session, data: dict[str, Any]) -> None:
     """A student with a completed consultation joins ``students:consulted``."""
-
     values = {
         "email": normalize_email(data["student_email"]),
         "name": data["student_name"],

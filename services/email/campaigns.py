@@ -294,7 +294,6 @@ def cancel(uow: UnitOfWork, campaign_id: str) -> dict[str, Any]:
 
 def start(session: Session, campaign: Campaign) -> int:
     """Create one queued row per person of the audience, in one INSERT ... SELECT."""
-
     people = audiences.members(campaign_domain.parse_audience(campaign.audience)).subquery()
     rows = select(
         literal(campaign.id),

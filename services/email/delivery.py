@@ -283,7 +283,7 @@ class Sender:
         """The wire bytes of a plain email; an ``EmailMessage`` when it carries attachments or
         an address that needs SMTPUTF8 (``send_message`` negotiates that)."""
         attachments = attachments_from_json(delivery.attachments)
-        email = {
+        fields = {
             "to": delivery.to_address,
             "subject": delivery.subject,
             "text": delivery.text_body,
@@ -292,8 +292,8 @@ class Sender:
             "mail_from": self.settings.mail_from,
         }
         if attachments or needs_smtputf8(delivery.to_address, self.envelope_from):
-            return build_message(delivery_id=delivery.id, attachments=attachments, **email)
-        return wire_message(message_id=message_id(delivery.id), **email)
+            return build_message(delivery_id=delivery.id, attachments=attachments, **fields)
+        return wire_message(message_id=message_id(delivery.id), **fields)
 
 
 def _connect(settings: SmtpSettings) -> smtplib.SMTP:

@@ -30,7 +30,6 @@ def suppress(
     campaign_id: str | None = None,
 ) -> bool:
     """Add an address to the list; True if it was not on it. The first reason stays."""
-
     statement = (
         insert_with_conflicts(session, Suppression.__table__)
         .values(

@@ -463,10 +463,13 @@ def _record_stripe_event(dialect: str) -> Insert:
 
 
 _SET_OUTCOME = (
-    update(StripeEvent)
-    .where(StripeEvent.id == bindparam("event_id"))
+    update(StripeEvent.__table__)
+    .where(StripeEvent.__table__.c.id == bindparam("event_id"))
     .values(outcome=bindparam("outcome"))
 )
+"""On the table, not the mapped class: an ORM ``update()`` also works out which loaded objects it
+changes, work for nothing on a row no object holds (the payment's own changes are flushed at
+the commit)."""
 
 
 def _correlation_of(obj: dict[str, Any]) -> str:
