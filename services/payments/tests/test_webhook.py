@@ -8,6 +8,7 @@ import uuid
 
 import sqlalchemy as sa
 
+from services.payments.models import Payment, StripeEvent
 from services.payments.tests.helpers import (
     bearer,
     intent_id,
@@ -52,6 +53,10 @@ def test_the_same_signed_event_delivered_three_times_is_applied_once(stack):
     published = outbox(stack.payments, "payment.succeeded")
     assert [e["payment_id"] for e in published] == [opened["payment_id"]]
     assert stripe_event_count(stack.payments) == 1
+    with stack.payments.runtime.db.session() as s:  # what the event did, for the record
+        outcome = s.scalars(sa.select(StripeEvent.outcome)).one()
+        assert outcome == "payment succeeded"
+        assert s.get(Payment, opened["payment_id"]).status == "succeeded"
 
 
 def test_a_bad_or_missing_signature_is_a_400_and_changes_nothing(stack):
