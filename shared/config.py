@@ -11,6 +11,7 @@ import os
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 SERVICES = ("identity", "email", "web", "enrollment", "payments", "tutoring", "testimonials")
@@ -118,6 +119,16 @@ VARIABLES: tuple[Variable, ...] = (
     ),
     Variable(
         "ADMIN_PASSWORD", "(generated into VAR_DIR/admin_password)", "Its password.", secret=True
+    ),
+    Variable(
+        "SESSION_IDLE_TIMEOUT",
+        "604800",
+        "Seconds a site session may go unused before it ends (sign in again).",
+    ),
+    Variable(
+        "SESSION_LIFETIME",
+        "2592000",
+        "Seconds after sign-in at which a site session ends however much it is used.",
     ),
     Variable(
         "COOKIE_SECURE",
@@ -404,6 +415,21 @@ def campaign_lease_seconds() -> float:
 
 def bounce_webhook_secret() -> str:
     return _generated_secret("BOUNCE_WEBHOOK_SECRET")
+
+
+@dataclass(frozen=True)
+class SessionSettings:
+    idle: timedelta
+    lifetime: timedelta
+
+
+def session_settings() -> SessionSettings:
+    """How long the site's sessions last: unused (idle), and at most (lifetime)."""
+    idle = env_int("SESSION_IDLE_TIMEOUT", 7 * 24 * 3600)
+    lifetime = env_int("SESSION_LIFETIME", 30 * 24 * 3600)
+    if idle <= 0 or lifetime <= 0:
+        raise ValueError("SESSION_IDLE_TIMEOUT and SESSION_LIFETIME must be positive seconds")
+    return SessionSettings(idle=timedelta(seconds=idle), lifetime=timedelta(seconds=lifetime))
 
 
 def cookie_secure() -> bool:

@@ -118,12 +118,15 @@ def request_password_reset(body: dict[str, Any]) -> dict[str, Any]:
 
 @blp.route("/password-resets/complete", methods=["POST"])
 @blp.arguments(schemas.LinkCompletionSchema)
-@blp.response(204)
+@blp.response(200, schemas.UserSchema)
 @blp.alt_response(422, description="Invalid, expired or used link (field `token`).")
 @auth.public()
-def complete_password_reset(body: dict[str, Any]) -> None:
-    """Choose a new password with the emailed link; signs the account out everywhere."""
-    service.complete_password_reset(_uow(), body["token"], body["password"])
+def complete_password_reset(body: dict[str, Any]) -> dict[str, Any]:
+    """Choose a new password with the emailed link; signs the account out everywhere.
+
+    The answer is the account, so the site can end its own sessions of it on every device.
+    """
+    return service.complete_password_reset(_uow(), body["token"], body["password"])
 
 
 @blp.route("/invitations/accept", methods=["POST"])

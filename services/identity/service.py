@@ -497,7 +497,7 @@ def request_password_reset(uow: UnitOfWork, email: str) -> None:
         uow.commit()
 
 
-def complete_password_reset(uow: UnitOfWork, token: str, password: str) -> None:
+def complete_password_reset(uow: UnitOfWork, token: str, password: str) -> dict[str, Any]:
     """New password; every other reset link and every session of the account stop working."""
     password_hash = domain.hash_password(password)
     with uow:
@@ -516,6 +516,7 @@ def complete_password_reset(uow: UnitOfWork, token: str, password: str) -> None:
         )
         _revoke_refresh_tokens(uow.session, RefreshToken.user_id == user.id)
         uow.commit()
+    return user_view(user)
 
 
 # --- housekeeping ------------------------------------------------------------------------------

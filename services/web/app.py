@@ -8,15 +8,23 @@ from __future__ import annotations
 from flask import Flask
 
 from services.web import errors, pages, security
+from services.web.models import Base
+from shared import config
 from shared.bus.broker import Broker
+from shared.db import Database
 from shared.http import create_app as create_service_app
 from shared.http import lazy_app
 from shared.runtime import Runtime
 
 
 def make_runtime(database_url: str | None = None, broker: Broker | None = None) -> Runtime:
-    """The site keeps no data and publishes nothing, so it needs neither database nor broker."""
-    return Runtime(service="web", db=None, broker=None)
+    """The site's database holds only who is signed in (its sessions); it publishes and
+    consumes no events, so it has no broker even when one is offered."""
+    schema = None if database_url else config.database_schema("web")
+    url = database_url or config.database_url("web")
+    return Runtime(
+        service="web", db=Database(url, schema=schema, metadata=Base.metadata), broker=None
+    )
 
 
 def configure(app: Flask) -> None:
@@ -30,7 +38,8 @@ def create_app(runtime: Runtime | None = None) -> Flask:
         runtime or make_runtime(),
         blueprints=[],
         title="Preceptor site",
-        description="Server-rendered pages; all data comes from the other services' APIs.",
+        description="Server-rendered pages; all data but the sessions comes from the other "
+        "services' APIs.",
         configure=configure,
     )
 

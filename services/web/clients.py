@@ -157,8 +157,9 @@ class IdentityClient(ServiceClient):
     def request_password_reset(self, email: str) -> None:
         self.call("POST", "/api/password-resets", json={"email": email})
 
-    def complete_password_reset(self, token: str, password: str) -> None:
-        self.call(
+    def complete_password_reset(self, token: str, password: str) -> dict:
+        """The account whose password changed (identity signed it out everywhere)."""
+        return self.call(
             "POST", "/api/password-resets/complete", json={"token": token, "password": password}
         )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, render_template, request
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from services.web import security
@@ -49,6 +50,13 @@ def install(app: Flask) -> None:
 
     @app.errorhandler(ServiceUnavailable)
     def service_unavailable(error: ServiceUnavailable) -> tuple[str, int]:
+        page = error_page(503)
+        return page[0], 503, {"Retry-After": "30"}
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(error: OperationalError) -> tuple[str, int, dict[str, str]]:
+        """The site's own database (its sessions) is down: a page, not the APIs' problem+json."""
+        log.warning("database unavailable", extra={"error": str(error.orig)[:300]})
         page = error_page(503)
         return page[0], 503, {"Retry-After": "30"}
 

@@ -1,4 +1,4 @@
-"""The site reacts to no events: it holds no data and only calls the services' APIs."""
+"""The site reacts to no events: it keeps only its sessions and calls the services' APIs."""
 
 from shared.bus.handlers import Handlers
 

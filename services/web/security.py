@@ -1,9 +1,11 @@
-"""Who is signed in, and the protections every page gets: cookie session, CSRF, headers.
+"""Who is signed in, and the protections every page gets: sessions, CSRF, headers, redirects.
 
-The session is Flask's signed cookie (HttpOnly, SameSite=Lax, Secure behind https) holding the
-user's tokens from identity; the site verifies nothing itself and lets each service check the
-access token it is handed. CSRF tokens live in that session and every POST must echo one back,
-except RFC 8058 one-click unsubscribe, which mail providers send without any cookie.
+The session lives on the server (services/web/sessions.py: a row in the site's database with
+the user and their tokens from identity); Flask's signed cookie (HttpOnly, SameSite=Lax, Secure
+behind https) carries only that session's random id, the CSRF token and flashed messages, never
+a token. The site verifies nothing itself and lets each service check the access token it is
+handed. Every POST must echo the CSRF token back, except RFC 8058 one-click unsubscribe, which
+mail providers send without any cookie.
 """
 
 from __future__ import annotations
@@ -11,16 +13,19 @@ from __future__ import annotations
 import hmac
 import secrets
 import time
+import unicodedata
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import unquote, urlencode, urlsplit
 
-from flask import Flask, Response, abort, flash, g, redirect, request, session, url_for
+from flask import Flask, Response, abort, current_app, flash, g, redirect, request, session, url_for
 from markupsafe import Markup, escape
 
 from services.web import clients
+from services.web.sessions import Session, SessionStore
 from shared import config
+from shared.http import runtime_of
 
 REFRESH_MARGIN_SECONDS = 60
 """Refresh the access token when it has less than this left, so a page never sends a stale one."""
@@ -58,6 +63,7 @@ def install(app: Flask) -> None:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=config.cookie_secure(),
     )
+    app.extensions["sessions"] = SessionStore(runtime_of(app).db, config.session_settings())
     app.jinja_env.globals.update(
         csrf_token=csrf_token, csrf_field=csrf_field, current_user=current_user
     )
@@ -146,45 +152,76 @@ def add_security_headers(response: Response) -> Response:
     for name, value in SECURITY_HEADERS.items():
         if name not in skip:
             response.headers.setdefault(name, value)
-    if session.get("user"):
+    if session.get(SESSION_ID):
         # Pages of a signed-in person must not linger in shared caches or the back button.
         response.headers["Cache-Control"] = "no-store"
     return response
 
 
+SESSION_ID = "sid"
+"""The cookie's key for the server-side session's id (the row's key is its SHA-256)."""
+
+
+def _store() -> SessionStore:
+    return current_app.extensions["sessions"]
+
+
+def _session() -> Session | None:
+    """This request's server-side session, read once (one primary-key read) and kept in g."""
+    if "site_session" not in g:
+        session_id = session.get(SESSION_ID)
+        g.site_session = None  # if the read fails, the error page is drawn as for a visitor
+        g.site_session = _store().load(session_id) if session_id else None
+        if session_id and g.site_session is None:
+            # Ended elsewhere (sign-out, a password reset) or expired: the cookie forgets it.
+            session.pop(SESSION_ID, None)
+    return g.site_session
+
+
 def sign_in(tokens: dict[str, Any]) -> None:
     """Start a fresh session (never reuse the anonymous one: session fixation)."""
+    _end_this_session()
     session.clear()
-    _store_tokens(tokens)
-    session["user"] = _user_fields(tokens["user"])
+    session_id, g.site_session = _store().start(tokens)
+    session[SESSION_ID] = session_id
     session["csrf"] = secrets.token_urlsafe(32)
 
 
-def sign_out() -> None:
+def sign_out() -> Session | None:
+    """End this browser's session on the server and forget it here; the session it was."""
+    ended = _end_this_session()
     session.clear()
+    return ended
 
 
-def _store_tokens(tokens: dict[str, Any]) -> None:
-    session["access_token"] = tokens["access_token"]
-    session["refresh_token"] = tokens["refresh_token"]
-    session["expires_at"] = int(time.time()) + int(tokens.get("expires_in") or 0)
+def _end_this_session() -> Session | None:
+    ended = _session() if session.get(SESSION_ID) else None
+    if ended is not None:
+        _store().end(ended.key)
+    g.site_session = None
+    return ended
 
 
-def _user_fields(user: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": user.get("id"),
-        "email": user.get("email"),
-        "name": user.get("name"),
-        "roles": list(user.get("roles") or []),
-    }
+def end_every_session_of(user_id: str) -> None:
+    """Sign an account out of the site on every device (after its password was reset)."""
+    _store().end_every_session_of(user_id)
+    current = g.get("site_session")
+    if current is not None and current.user.get("id") == user_id:
+        session.clear()
+        g.site_session = None
 
 
 def update_user(user: dict[str, Any]) -> None:
-    session["user"] = _user_fields(user)
+    """Keep identity's latest view of the person (a rename) in the session."""
+    current = _session()
+    if current is None or (renamed := _store().rename(current, user)) is None:
+        raise SessionExpired()
+    g.site_session = renamed
 
 
 def current_user() -> dict[str, Any] | None:
-    return session.get("user")
+    current = _session()
+    return current.user if current else None
 
 
 def has_role(*roles: str) -> bool:
@@ -194,25 +231,27 @@ def has_role(*roles: str) -> bool:
 
 def access_token() -> str:
     """The user's access token, refreshed through identity when it is about to expire."""
-    token = session.get("access_token")
-    refresh_token = session.get("refresh_token")
-    if not token or not refresh_token:
+    current = _session()
+    if current is None:
         raise SessionExpired()
-    if session.get("expires_at", 0) - time.time() > REFRESH_MARGIN_SECONDS:
-        return token
+    if current.access_expires_at - time.time() > REFRESH_MARGIN_SECONDS:
+        return current.access_token
     try:
-        tokens = clients.identity.refresh(refresh_token)
+        tokens = clients.identity.refresh(current.refresh_token)
     except clients.ServiceError as exc:
         raise SessionExpired() from exc
-    _store_tokens(tokens)
-    if tokens.get("user"):
-        update_user(tokens["user"])
-    return tokens["access_token"]
+    renewed = _store().renew_tokens(current, tokens)
+    if renewed is None:
+        raise SessionExpired()  # ended (a password reset, a sign-out) while we refreshed
+    g.site_session = renewed
+    return renewed.access_token
 
 
 def login_url(next_path: str | None = None) -> str:
-    target = next_path if next_path is not None else request.full_path.rstrip("?")
-    return url_for("account_pages.login") + "?" + urlencode({"next": target})
+    """The sign-in page, coming back to ``next_path`` (this page by default) if it is local."""
+    target = local_path(next_path if next_path is not None else request.full_path.rstrip("?"))
+    login = url_for("account_pages.login")
+    return f"{login}?{urlencode({'next': target})}" if target else login
 
 
 def login_required(view: Callable) -> Callable:
@@ -240,11 +279,46 @@ def role_required(*roles: str) -> Callable:
     return decorate
 
 
-def safe_next(target: str | None, default: str) -> str:
-    """Only same-site paths: an open redirect would make our login page a phishing tool."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return default
-    return target
+MAX_NEXT_LENGTH = 2000
+DECODE_ROUNDS = 3
+"""Percent-decodings a target is checked after: a browser or a proxy may decode once more
+than we expect, and ``%25`` hides one more layer each time."""
+
+
+def local_path(target: str | None) -> str | None:
+    """``target`` if it can only be a path on this site, else None: the one check every
+    redirect to a place a request names goes through (an open redirect would make our sign-in
+    page a phishing tool).
+
+    Browsers read a Location loosely: they drop tabs and line breaks anywhere (``/%09/evil``,
+    once decoded, is slash, tab, slash: ``//evil``), turn a backslash into ``/``, skip leading
+    whitespace and decode what they like. Rather than guess at every normalisation, the target
+    must need none: it starts with one ``/`` not followed by ``/`` or ``\\``, and neither it nor
+    any percent-decoding of it (nor their NFKC forms, where a fullwidth solidus becomes ``/``)
+    holds a backslash, whitespace of any script, or a control or invisible format character, nor
+    a scheme or a host.
+    """
+    if not isinstance(target, str) or not target or len(target) > MAX_NEXT_LENGTH:
+        return None
+    forms = [target]
+    try:
+        while (decoded := unquote(forms[-1], errors="strict")) != forms[-1]:
+            if len(forms) > DECODE_ROUNDS:
+                return None  # still encoded after that many rounds: nobody links like that
+            forms.append(decoded)
+    except UnicodeDecodeError:
+        return None  # %-escapes that are not UTF-8: not a path we would have made
+    forms += [unicodedata.normalize("NFKC", form) for form in forms]
+    return target if all(_plain_local_path(form) for form in forms) else None
+
+
+def _plain_local_path(text: str) -> bool:
+    if not text.startswith("/") or text.startswith("//") or "\\" in text:
+        return False
+    if any(c.isspace() or unicodedata.category(c)[0] in "CZ" for c in text):
+        return False  # C: controls, format (zero-width, bidi), surrogates; Z: every space
+    parts = urlsplit(text)
+    return not parts.scheme and not parts.netloc
 
 
 def end_expired_session() -> Response:

@@ -1,14 +1,14 @@
 """Accounts: register, sign in and out, the account page, password resets and invitations.
 
 identity owns every account; these pages turn its answers into messages next to the fields
-and keep its tokens in the signed session cookie.
+and keep its tokens in the site's server-side session (services/web/security.py).
 """
 
 from __future__ import annotations
 
 import contextlib
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from services.web import clients, security
 from services.web.pages.forms import Form
@@ -66,7 +66,12 @@ def register():
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    next_path = security.safe_next(request.values.get("next"), url_for(".account"))
+    asked = request.values.get("next")
+    if not asked:
+        next_path = url_for(".account")
+    else:
+        # A `next` that is not a path on this site (a hostile link) leads home, never there.
+        next_path = security.local_path(asked) or url_for("site.index")
     form = Form(("email", "password"))
     status = 200
     if request.method == "POST":
@@ -93,12 +98,11 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    refresh_token = session.get("refresh_token")
-    if refresh_token:
-        # The session ends here regardless; an unrevoked token expires on its own.
+    ended = security.sign_out()  # the server forgets the session: any copy of the cookie is dead
+    if ended is not None:
+        # Identity revokes the refresh token too; if it cannot now, the token expires unused.
         with contextlib.suppress(clients.ServiceError, clients.ServiceUnavailable):
-            clients.identity.logout(refresh_token)
-    security.sign_out()
+            clients.identity.logout(ended.refresh_token)
     flash("You're signed out.", "info")
     return redirect(url_for("site.index"))
 
@@ -153,11 +157,15 @@ def password_reset_complete(token: str):
     form, status = _new_password_form()
     if request.method == "POST" and form.ok:
         try:
-            clients.identity.complete_password_reset(token, form["password"])
+            user = clients.identity.complete_password_reset(token, form["password"])
         except clients.ServiceError as error:
             form.take(error)
             status = error.status
         else:
+            # Identity has revoked every refresh token of the account; the site ends every
+            # session of it too, on every device, so whoever knew the old password is out now
+            # rather than when an access token expires.
+            security.end_every_session_of(user["id"])
             flash("Your password is changed. Sign in with your new password.", "success")
             return redirect(url_for(".login"))
     return render_template("password_reset_complete.html", form=form, token=token), status

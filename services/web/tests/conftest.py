@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import shutil
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -20,6 +22,7 @@ from services.web.tests.contract_servers import (
     TestimonialsContract,
     TutoringContract,
 )
+from shared import migrations
 from shared.testing.fixtures import free_port
 
 
@@ -113,9 +116,24 @@ def testimonials_api(testimonials_server, monkeypatch: pytest.MonkeyPatch) -> Te
     return testimonials_server
 
 
+@pytest.fixture(scope="session")
+def migrated_site_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The site's SQLite database migrated once per session; each test gets a copy."""
+    path = tmp_path_factory.mktemp("web-db") / "web.db"
+    migrations.upgrade("web", f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def site_database(var_dir: Path, migrated_site_database: Path) -> str:
+    """The site's own database (its sessions), where `make run` keeps it: VAR_DIR/web.db."""
+    shutil.copyfile(migrated_site_database, var_dir / "web.db")
+    return f"sqlite:///{var_dir / 'web.db'}"
+
+
 @pytest.fixture
 def site(
-    var_dir,
+    site_database,
     identity_api,
     email_api,
     enrollment_api,

@@ -71,7 +71,9 @@ def test_login_returns_to_the_page_asked_for_but_never_to_another_site(client, i
             "csrf_token": token,
         },
     )
-    assert away.headers["Location"] == "/account"
+    assert (
+        away.headers["Location"] == "/"
+    )  # a hostile link leads home (tests/test_login_redirects.py)
 
 
 def test_account_redirects_to_login_when_signed_out(client):
