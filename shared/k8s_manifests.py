@@ -71,8 +71,10 @@ def database_variable(service: str) -> str:
 def secret_keys(service: str) -> list[str]:
     """The Secret keys a service's containers get (``secretKeyRef``), in a stable order."""
     keys = list(COMMON_SECRETS)
+    if has_worker(service):  # the site has a database (its sessions) but is on no bus
+        keys.append("BROKER_URL")
     if has_database(service):
-        keys += ["BROKER_URL", database_variable(service)]
+        keys.append(database_variable(service))
     keys += SERVICE_SECRETS.get(service, ())
     return keys
 

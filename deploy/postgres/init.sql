@@ -3,6 +3,7 @@
 -- not been written yet get theirs now so adding one needs no new volume.
 CREATE DATABASE identity;
 CREATE DATABASE email;
+CREATE DATABASE web;
 CREATE DATABASE enrollment;
 CREATE DATABASE payments;
 CREATE DATABASE tutoring;

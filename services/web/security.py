@@ -20,7 +20,10 @@ from typing import Any
 from urllib.parse import unquote, urlencode, urlsplit
 
 from flask import Flask, Response, abort, current_app, flash, g, redirect, request, session, url_for
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from markupsafe import Markup, escape
+from werkzeug.wrappers import Request
 
 from services.web import clients
 from services.web.sessions import Session, SessionStore
@@ -48,6 +51,37 @@ SECURITY_HEADERS = {
 }
 
 
+class SignedCookieSessions(SecureCookieSessionInterface):
+    """Flask's signed cookie, signed again under the current key when a fallback opened it.
+
+    The cookie rarely changes now that the tokens live on the server (sign-in, a new CSRF token,
+    a flashed message), so Flask alone would leave a cookie signed under an old key as it was,
+    and dropping that key from SECRET_KEY_FALLBACKS at the end of a rotation would sign out
+    everyone who has not signed in since. Re-signing on first use after the rotation keeps
+    the promise of docs/operations.md: nobody is signed out by a rotation they were active in.
+    """
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        opened = super().open_session(app, request)
+        cookie = request.cookies.get(self.get_cookie_name(app))
+        if opened is None or not cookie or not app.config.get("SECRET_KEY_FALLBACKS"):
+            return opened
+        current_key_only = URLSafeTimedSerializer(
+            app.secret_key,
+            salt=self.salt,
+            serializer=self.serializer,
+            signer_kwargs={
+                "key_derivation": self.key_derivation,
+                "digest_method": self.digest_method,
+            },
+        )
+        try:
+            current_key_only.loads(cookie)
+        except BadSignature:
+            opened.modified = bool(opened)  # a fallback key opened it: sign it again now
+        return opened
+
+
 class SessionExpired(Exception):
     """The user's tokens no longer work; they must sign in again."""
 
@@ -63,6 +97,7 @@ def install(app: Flask) -> None:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=config.cookie_secure(),
     )
+    app.session_interface = SignedCookieSessions()
     app.extensions["sessions"] = SessionStore(runtime_of(app).db, config.session_settings())
     app.jinja_env.globals.update(
         csrf_token=csrf_token, csrf_field=csrf_field, current_user=current_user

@@ -12,4 +12,5 @@ def test_site_serves_over_real_http_through_the_shared_fixture(services, email_a
 
     assert response.status_code == 200
     assert "Email updates" in response.text
-    assert web.runtime.db is None
+    assert web.runtime.db.is_postgresql  # its sessions, in a database of its own
+    assert web.runtime.broker is None  # it is on no bus

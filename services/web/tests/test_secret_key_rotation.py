@@ -51,7 +51,7 @@ def test_a_session_signed_before_the_rotation_ends_once_the_fallback_is_dropped(
 
 
 def test_a_session_started_after_the_rotation_is_signed_with_the_new_key(
-    var_dir, identity_api, secret_key_rotation
+    site_database, identity_api, secret_key_rotation
 ):
     secret_key_rotation.rotate()
     during = create_app().test_client()
@@ -61,3 +61,22 @@ def test_a_session_started_after_the_rotation_is_signed_with_the_new_key(
     secret_key_rotation.drop_fallback()
 
     assert browser_with(cookie).get("/account").status_code == 200
+
+
+def test_a_session_used_during_the_rotation_stays_signed_in_after_the_fallback_is_dropped(
+    client, identity_api, secret_key_rotation
+):
+    """The cookie changes rarely (the tokens live on the server), so the site signs it again
+    under the new key the first time a fallback key opens it."""
+    sign_in(client)
+    cookie = client.get_cookie(COOKIE).value
+
+    secret_key_rotation.rotate()
+    during = browser_with(cookie)
+    assert during.get("/account").status_code == 200
+    resigned = during.get_cookie(COOKIE).value
+    assert resigned != cookie
+
+    secret_key_rotation.drop_fallback()
+
+    assert browser_with(resigned).get("/account").status_code == 200
