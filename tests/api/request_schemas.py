@@ -8,9 +8,11 @@ document only partly shows (a custom validator such as ``one_line`` leaves no tr
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from flask import Flask
 from marshmallow import Schema, fields
@@ -27,10 +29,28 @@ class RequestField:
     path: str
     """Dotted from the body or query: ``intake.exam_date``, ``changes.blocks.hours``."""
     field: fields.Field
+    steps: tuple[str | None, ...]
+    """How to reach the field from the body: a key, or None for an item of a list."""
 
     @property
     def top(self) -> str:
         return self.path.split(".")[0]
+
+    @property
+    def url(self) -> str:
+        """The rule with every path parameter ``x`` (the body is checked before any lookup)."""
+        return re.sub(r"<[^>]+>", "x", self.rule)
+
+    @property
+    def spec_path(self) -> str:
+        """The rule as the OpenAPI document writes it: ``/api/plans/{plan_id}``."""
+        return re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", self.rule)
+
+    def body(self, value: Any) -> Any:
+        """A body (or query) that puts ``value`` where this field is."""
+        for step in reversed(self.steps):
+            value = [value] if step is None else {step: value}
+        return value
 
 
 @cache
@@ -55,16 +75,17 @@ def request_schemas(service: str) -> Iterator[tuple[str, str, str, Schema]]:
                     yield method, rule.rule, parameter["in"], parameter["schema"]
 
 
-def _walk(field: fields.Field, path: str) -> Iterator[tuple[str, fields.Field]]:
-    yield path, field
+Walked = tuple[str, fields.Field, tuple[str | None, ...]]
+
+
+def _walk(field: fields.Field, path: str, steps: tuple[str | None, ...]) -> Iterator[Walked]:
+    yield path, field, steps
     if isinstance(field, fields.Nested):
-        nested = field.schema
-        for name, child in nested.fields.items():
-            yield from _walk(child, f"{path}.{child.data_key or name}")
+        for name, child in field.schema.fields.items():
+            key = child.data_key or name
+            yield from _walk(child, f"{path}.{key}", (*steps, key))
     elif isinstance(field, fields.List):
-        yield from _walk(field.inner, path)
-    elif isinstance(field, fields.Dict) and field.value_field is not None:
-        yield from _walk(field.value_field, path)
+        yield from _walk(field.inner, path, (*steps, None))
 
 
 def request_fields(service: str) -> Iterator[RequestField]:
@@ -73,5 +94,6 @@ def request_fields(service: str) -> Iterator[RequestField]:
         for name, field in schema.fields.items():
             if field.dump_only:
                 continue
-            for path, inner in _walk(field, field.data_key or name):
-                yield RequestField(service, method, rule, location, path, inner)
+            key = field.data_key or name
+            for path, inner, steps in _walk(field, key, (key,)):
+                yield RequestField(service, method, rule, location, path, inner, steps)
