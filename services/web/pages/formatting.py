@@ -129,6 +129,9 @@ def format_clock(value: str | datetime | None, zone: str = "UTC") -> str:
 
 
 def install(app: Flask) -> None:
+    from services.web.pages.cards import cards
+
+    app.jinja_env.globals["cards"] = cards
     app.jinja_env.filters.update(
         money=format_money,
         major_units=major_units,
