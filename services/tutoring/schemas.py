@@ -172,10 +172,10 @@ class IntakeSchema(Strict):
         metadata={"description": " or ".join(domain.EXAMS)},
     )
     exam_date = fields.Date(required=True, validate=bounds.dates())
-    attempts = _int(required=True, validate=bounds.whole(0, domain.MAX_ATTEMPTS))
-    weekly_hours = _int(
-        required=True, validate=bounds.whole(domain.MIN_WEEKLY_HOURS, domain.MAX_WEEKLY_HOURS)
-    )
+    # Wider than the domain's rules (0-6 attempts, 1-80 hours), which name the field as the
+    # booking form knows it; these only keep absurd numbers out.
+    attempts = _int(required=True, validate=bounds.whole(0, 99))
+    weekly_hours = _int(required=True, validate=bounds.whole(0, 7 * 24))
     weak_areas = fields.List(
         fields.String(validate=[validate.Length(max=60), one_line]),
         required=True,
