@@ -70,3 +70,19 @@ def test_a_course_stored_with_an_absurd_anchor_is_left_out_of_the_catalogue(worl
     )
     assert fixed.status_code == 200, fixed.get_json()
     assert "bad-course" in [c["slug"] for c in world.client.get("/api/courses").get_json()]
+
+
+@pytest.mark.parametrize("start", ["9999-12-31", "0001-01-01"])
+def test_an_absurd_cycle_start_in_a_path_or_a_body_is_a_422(world, start):
+    course = world.course("kept")["slug"]
+    student = world.student()
+    for r in (
+        world.client.get(
+            f"/api/admin/courses/{course}/cycles/{start}/roster", headers=world.admin()
+        ),
+        world.client.post(
+            f"/api/courses/{course}/cycles/{start}/waitlist", json={}, headers=student
+        ),
+        world.enroll(student, course, cycle_start=start),
+    ):
+        assert assert_problem(r)["status"] == 422 and "cycle_start" in r.get_json()["errors"]
