@@ -129,7 +129,7 @@ def test_a_name_and_a_title_stored_with_nel_or_other_separators_still_make_a_sen
 
 @pytest.mark.parametrize("separator", SPLITLINES)
 def test_both_builders_send_a_subject_naming_a_person_with_any_line_separator(separator):
-    """The ``EmailMessage`` path (emails with a calendar invite, whose subjects name the
+    """And a from-name with one (``MAIL_FROM``). The ``EmailMessage`` path (emails with a calendar invite, whose subjects name the
     student and the tutor) raised on NEL; the wire path must put the same text on one line."""
     subject = f"New consultation: Kofi{separator}Mensah"
     built = messages.build_message(
@@ -139,7 +139,7 @@ def test_both_builders_send_a_subject_naming_a_person_with_any_line_separator(se
         text="Hello",
         html="<p>Hello</p>",
         headers={},
-        mail_from="Preceptor <mail@preceptor.example>",
+        mail_from=f"Preceptor{separator}School <mail@preceptor.example>",
         attachments=[messages.Attachment("invite.ics", "text/calendar; method=REQUEST", b"X")],
     )
     wire = messages.wire_message(
@@ -149,8 +149,9 @@ def test_both_builders_send_a_subject_naming_a_person_with_any_line_separator(se
         text="Hello",
         html="<p>Hello</p>",
         headers={},
-        mail_from="Preceptor <mail@preceptor.example>",
+        mail_from=f"Preceptor{separator}School <mail@preceptor.example>",
     )
     for raw in (built.as_bytes(), wire):
         parsed = email.message_from_bytes(raw, policy=email.policy.default)
         assert str(parsed["Subject"]) == "New consultation: Kofi Mensah"
+        assert str(parsed["From"]) == "Preceptor School <mail@preceptor.example>"
