@@ -293,7 +293,8 @@ def _read_chunked_body_within_limit() -> None:
 
 
 def _refuse_unstorable_text() -> None:
-    """400 for JSON too deep to parse, 422 naming each field whose text cannot be stored."""
+    """400 for JSON no endpoint can take (too deep, an integer of absurd length), 422 naming
+    each field whose text cannot be stored."""
     errors: dict[str, list[str]] = {}
     pairs = [*(request.view_args or {}).items(), *request.args.items(multi=True)]
     for name, value in pairs:
@@ -305,8 +306,8 @@ def _refuse_unstorable_text() -> None:
     if request.method in ("POST", "PUT", "PATCH", "DELETE") and has_body and request.is_json:
         try:
             body = request_text.load_json(request.get_data(cache=True))
-        except request_text.TooDeep as exc:
-            raise BadRequest(f"The JSON body is {exc}.") from exc
+        except request_text.Unparseable as exc:
+            raise BadRequest(f"The JSON body {exc}.") from exc
         except ValueError:
             body = None  # not JSON at all: the endpoint's parser answers with its own 400
         errors.update(request_text.unstorable(body))

@@ -1,9 +1,10 @@
 """Text a service cannot store or parse safely, refused before any endpoint sees it.
 
 PostgreSQL refuses NUL in ``text``; a lone UTF-16 surrogate (``"\\ud800"`` is valid JSON) cannot
-be encoded to UTF-8 for the database, argon2 or an email; and Python's JSON parser raises
-``RecursionError`` on a body like ``[[[[...]]]]``. Each would surface as a 500 from deep inside
-a use case. Checking once, at the edge, turns them into a 4xx naming the field, for every
+be encoded to UTF-8 for the database, argon2 or an email; Python's JSON parser raises
+``RecursionError`` on a body like ``[[[[...]]]]``, and ``ValueError`` on an integer of more than
+4,300 digits (the interpreter's guard against quadratic int conversion). Each would surface as a
+500 from deep inside a use case. Checking once, at the edge, turns them into a 4xx naming the field, for every
 endpoint at once.
 """
 
@@ -23,22 +24,42 @@ NUL_MESSAGE = "Must not contain NUL characters."
 SURROGATE_MESSAGE = "Must be valid Unicode text (no lone surrogate code points)."
 
 
-class TooDeep(ValueError):
+MAX_INTEGER_DIGITS = 30
+"""The most digits a JSON integer may have: every bounded field's maximum has far fewer, and
+Python would refuse to convert one of more than 4,300 (as a 500)."""
+
+
+class Unparseable(ValueError):
+    """A JSON document that is JSON, but that no endpoint can take (answered with a 400)."""
+
+
+class TooDeep(Unparseable):
     """A JSON document nested deeper than ``MAX_JSON_DEPTH``."""
 
 
+class TooManyDigits(Unparseable):
+    """A JSON integer longer than ``MAX_INTEGER_DIGITS``."""
+
+
+def _integer(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INTEGER_DIGITS:
+        raise TooManyDigits(f"has an integer of more than {MAX_INTEGER_DIGITS} digits")
+    return int(text)
+
+
 def load_json(raw: bytes | str) -> Any:
-    """Parse a JSON body, refusing it if it nests too deeply.
+    """Parse a JSON body, refusing it if it nests too deeply or holds an absurdly long integer.
 
     Raises ``ValueError`` for anything that is not JSON (the caller lets the endpoint's own
-    parser answer that) and ``TooDeep`` for a document too deep to handle.
+    parser answer that) and ``Unparseable`` (``TooDeep``, ``TooManyDigits``) for a document
+    no endpoint can take.
     """
     try:
-        value = json.loads(raw)
+        value = json.loads(raw, parse_int=_integer)
     except RecursionError as exc:
-        raise TooDeep(f"nested deeper than {MAX_JSON_DEPTH} levels") from exc
+        raise TooDeep(f"is nested deeper than {MAX_JSON_DEPTH} levels") from exc
     if _depth_exceeds(value, MAX_JSON_DEPTH):
-        raise TooDeep(f"nested deeper than {MAX_JSON_DEPTH} levels")
+        raise TooDeep(f"is nested deeper than {MAX_JSON_DEPTH} levels")
     return value
 
 
@@ -90,15 +111,26 @@ def _strings(value: Any, prefix: str) -> Iterator[tuple[str, str]]:
             stack.extend((f"{path}[{i}]", child) for i, child in enumerate(node))
 
 
-LINE_BREAKS = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
-"""Line breaks and other control characters: nothing a one-line value (a name, a subject) has."""
+LINE_BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+"""Every character that ends a line somewhere, and every other control character: nothing a
+one-line value (a name, a subject, a title) has.
+
+That is Unicode's control characters (category Cc: C0, DEL and C1, which holds NEL, U+0085),
+the line and paragraph separators (Zl, Zp: U+2028, U+2029), and so every character
+``str.splitlines`` splits on (``\\n \\r \\v \\f \\x1c \\x1d \\x1e \\x85 \\u2028 \\u2029``).
+Python's ``email`` package refuses a header value that ``splitlines`` would split, so one of
+these in a name made every email naming that person fail; a browser or a terminal may start a
+new line at any of them. ``shared/tests/test_request_text.py`` checks the class against every
+code point Unicode has.
+"""
 
 
 class OneLine(validate.Validator):
     """Refuses line breaks and control characters: a name, a subject or a title is one line.
 
     Such values end up in email headers and headings, where a line break would start a new
-    header (``Bcc: ...``) or break the layout.
+    header (``Bcc: ...``), make the ``email`` package refuse the whole message, or break the
+    layout.
     """
 
     error = "Must be one line of text (no line breaks or control characters)."
@@ -116,6 +148,7 @@ def as_one_line(text: str) -> str:
     """``text`` with every run of line breaks or control characters turned into one space.
 
     The last guard before a value goes into an email header, for rows stored before
-    ``one_line`` refused them: a header can never be split into two.
+    ``one_line`` refused them (or text from an event): a header can never be split into two,
+    and the ``email`` package always accepts it.
     """
     return LINE_BREAKS.sub(" ", text)

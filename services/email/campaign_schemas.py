@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from services.email.campaign_domain import CampaignStatus, RecipientStatus, SuppressionReason
+from shared import request_bounds as bounds
 from shared.request_text import one_line
 
 
@@ -26,7 +27,7 @@ class AudienceSchema(Schema):
 class CampaignInputSchema(Schema):
     subject = fields.String(required=True, validate=[validate.Length(min=1, max=200), one_line])
     body_markdown = fields.String(required=True, validate=validate.Length(min=1, max=100_000))
-    audience = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    audience = fields.String(required=True, validate=[validate.Length(min=1, max=200), one_line])
 
 
 class FiguresSchema(Schema):
@@ -74,7 +75,7 @@ class TestSentSchema(Schema):
 
 
 class ScheduleSchema(Schema):
-    send_at = fields.AwareDateTime(required=True)
+    send_at = fields.AwareDateTime(required=True, validate=bounds.instants())
 
 
 class RecipientQuerySchema(Schema):
@@ -118,9 +119,9 @@ class BounceSchema(Schema):
     type = fields.String(required=True, validate=validate.OneOf(["bounce", "complaint"]))
     email = fields.Email(required=True, validate=validate.Length(max=254))
     bounce_type = fields.String(validate=validate.OneOf(["hard", "soft"]), allow_none=True)
-    message_id = fields.String(validate=validate.Length(max=300), allow_none=True)
+    message_id = fields.String(validate=[validate.Length(max=300), one_line], allow_none=True)
     diagnostic = fields.String(validate=validate.Length(max=2000), allow_none=True)
-    occurred_at = fields.AwareDateTime(allow_none=True)
+    occurred_at = fields.AwareDateTime(allow_none=True, validate=bounds.instants())
 
 
 class BounceAnswerSchema(Schema):

@@ -182,7 +182,7 @@ def build_message(
     attachments: list[Attachment] | tuple[Attachment, ...] = (),
 ) -> email.message.EmailMessage:
     msg = email.message.EmailMessage()
-    msg["From"] = mail_from
+    msg["From"] = as_one_line(mail_from)
     msg["To"] = as_one_line(to)
     msg["Subject"] = as_one_line(subject)
     msg["Date"] = email.utils.formatdate(localtime=False)
@@ -262,7 +262,7 @@ def needs_smtputf8(*addresses: str) -> bool:
 def _from_header(mail_from: str) -> bytes:
     """The From line as the ``email`` package writes it (the sender is the same every time)."""
     head = email.message.EmailMessage()
-    head["From"] = mail_from
+    head["From"] = as_one_line(mail_from)
     return head.as_bytes(policy=head.policy.clone(linesep="\r\n")).split(b"\r\n\r\n")[0]
 
 

@@ -17,7 +17,7 @@ class TopicSchema(Schema):
 class SubscribeSchema(Schema):
     email = fields.Email(required=True, validate=validate.Length(max=254))
     topics = fields.List(
-        fields.String(validate=validate.Length(min=1, max=60)),
+        fields.String(validate=[validate.Length(min=1, max=60), one_line]),
         required=True,
         validate=validate.Length(min=1, max=20, error="Choose between {min} and {max} topics."),
     )
@@ -45,7 +45,7 @@ class ConfirmedSchema(PreferencesSchema):
 
 class TopicsSchema(Schema):
     topics = fields.List(
-        fields.String(validate=validate.Length(min=1, max=60)),
+        fields.String(validate=[validate.Length(min=1, max=60), one_line]),
         required=True,
         validate=validate.Length(min=1, max=20, error="Choose between {min} and {max} topics."),
     )

@@ -9,6 +9,7 @@ from flask import current_app
 
 from services.enrollment import domain, schemas, service
 from shared import auth, payments_client, response_cache
+from shared import request_bounds as bounds
 from shared.http import Blueprint, current_uow, runtime_of
 
 blp = Blueprint(
@@ -36,12 +37,14 @@ def _payments() -> payments_client.PaymentsClient:
 
 
 def _start(value: str) -> date:
+    """A cycle's start from the path, within the dates any request may carry."""
     try:
-        return date.fromisoformat(value)
+        start = date.fromisoformat(value)
     except ValueError:
-        raise domain.InvalidCycle(
-            "Name a cycle by its start date, YYYY-MM-DD", field="cycle_start"
-        ) from None
+        start = None
+    if start is None or not bounds.EARLIEST <= start <= bounds.LATEST:
+        raise domain.InvalidCycle("Name a cycle by its start date, YYYY-MM-DD", field="cycle_start")
+    return start
 
 
 # --- catalogue -----------------------------------------------------------------------------------

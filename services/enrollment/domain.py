@@ -16,6 +16,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
+from shared import request_bounds as bounds
 from shared.errors import Conflict, DomainError, NotFound
 
 # --------------------------------------------------------------------------- errors
@@ -191,6 +192,13 @@ class Course:
             )
         if not isinstance(self.anchor_date, date) or isinstance(self.anchor_date, datetime):
             raise InvalidCourse("The anchor is a calendar date", field="anchor_date")
+        if not bounds.EARLIEST <= self.anchor_date <= bounds.LATEST:
+            # Cycles, access and refund deadlines are the anchor plus days: near the calendar's
+            # end that addition overflows, and no course of this school starts there.
+            raise InvalidCourse(
+                f"The anchor is a date between {bounds.EARLIEST} and {bounds.LATEST}",
+                field="anchor_date",
+            )
 
 
 def new_course(

@@ -5,9 +5,11 @@ from __future__ import annotations
 from marshmallow import RAISE, Schema, fields, validate
 
 from services.enrollment import domain
+from shared import request_bounds as bounds
+from shared.request_bounds import MAX_MINOR
 from shared.request_text import one_line
 
-SLUG = validate.Length(min=1, max=60)
+SLUG = [validate.Length(min=1, max=60), one_line]
 
 
 class Strict(Schema):
@@ -17,10 +19,6 @@ class Strict(Schema):
 
 def _int(**kwargs: object) -> fields.Integer:
     return fields.Integer(strict=True, **kwargs)
-
-
-MAX_MINOR = 99_999_999
-"""The largest amount in minor units: Stripe's largest charge, well inside a database integer."""
 
 
 # --- catalogue -----------------------------------------------------------------------------------
@@ -66,10 +64,10 @@ class CourseCreateSchema(Strict):
     )
     description = fields.String(validate=validate.Length(max=5000))
     price_minor = _int(required=True, validate=validate.Range(min=0, max=MAX_MINOR))
-    currency = fields.String(required=True, validate=validate.Length(equal=3))
+    currency = fields.String(required=True, validate=bounds.currency)
     cycle_length_days = _int(required=True, validate=validate.Range(min=1, max=3650))
     cadence_days = _int(required=True, validate=validate.Range(min=1, max=3650))
-    anchor_date = fields.Date(required=True)
+    anchor_date = fields.Date(required=True, validate=bounds.dates())
     seats_per_cycle = _int(required=True, validate=validate.Range(min=1, max=100000))
     access_days = _int(required=True, validate=validate.Range(min=1, max=36500))
     refund_window_days = _int(required=True, validate=validate.Range(min=0, max=3650))
@@ -80,10 +78,10 @@ class CourseUpdateSchema(Strict):
     title = fields.String(validate=[validate.Length(min=1, max=domain.TITLE_MAX), one_line])
     description = fields.String(validate=validate.Length(max=5000))
     price_minor = _int(validate=validate.Range(min=0, max=MAX_MINOR))
-    currency = fields.String(validate=validate.Length(equal=3))
+    currency = fields.String(validate=bounds.currency)
     cycle_length_days = _int(validate=validate.Range(min=1, max=3650))
     cadence_days = _int(validate=validate.Range(min=1, max=3650))
-    anchor_date = fields.Date()
+    anchor_date = fields.Date(validate=bounds.dates())
     seats_per_cycle = _int(validate=validate.Range(min=1, max=100000))
     access_days = _int(validate=validate.Range(min=1, max=36500))
     refund_window_days = _int(validate=validate.Range(min=0, max=3650))
@@ -96,9 +94,10 @@ class CourseUpdateSchema(Strict):
 class EnrollmentCreateSchema(Strict):
     course_slug = fields.String(required=True, validate=SLUG)
     cycle_start = fields.Date(
-        metadata={"description": "Start date of an open cycle; default the next start"}
+        validate=bounds.dates(),
+        metadata={"description": "Start date of an open cycle; default the next start"},
     )
-    promo_code = fields.String(validate=validate.Length(min=1, max=40))
+    promo_code = fields.String(validate=[validate.Length(min=1, max=40), one_line])
 
 
 class CheckoutSchema(Schema):
@@ -145,7 +144,7 @@ class EnrollmentSchema(Schema):
 
 
 class DeferSchema(Strict):
-    cycle_start = fields.Date(required=True)
+    cycle_start = fields.Date(required=True, validate=bounds.dates())
 
 
 class RefundRequestSchema(Strict):
@@ -184,14 +183,14 @@ class RosterSchema(Schema):
 
 
 class PromoCodeCreateSchema(Strict):
-    code = fields.String(required=True, validate=validate.Length(min=3, max=40))
+    code = fields.String(required=True, validate=[validate.Length(min=3, max=40), one_line])
     kind = fields.String(required=True, validate=validate.OneOf(domain.PROMO_KINDS))
     value = _int(required=True, validate=validate.Range(min=1, max=MAX_MINOR))
-    currency = fields.String(validate=validate.Length(equal=3))
+    currency = fields.String(validate=bounds.currency)
     course_slug = fields.String(validate=SLUG)
     max_redemptions = _int(validate=validate.Range(min=1, max=1_000_000))
     per_student_limit = _int(load_default=1, validate=validate.Range(min=1, max=1000))
-    expires_at = fields.AwareDateTime()
+    expires_at = fields.AwareDateTime(validate=bounds.instants())
 
 
 class PromoCodeSchema(Schema):

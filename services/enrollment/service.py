@@ -33,6 +33,7 @@ from services.enrollment.models import (
 from shared.auth import Principal, ensure_owner
 from shared.db import UnitOfWork, insert_with_conflicts, utcnow
 from shared.errors import DomainError, Forbidden, PaymentsUnavailable
+from shared.listing import build_each
 from shared.payments_client import PaymentsClient
 
 log = logging.getLogger(__name__)
@@ -327,12 +328,18 @@ def _offer_to_waitlist(uow: UnitOfWork, course: Course, starts_on: date, now: da
 
 
 def list_courses(uow: UnitOfWork, *, published_only: bool = True) -> list[dict[str, Any]]:
+    """Every (published) course; one whose view cannot be built is logged and left out."""
     now = utcnow()
     with uow:
         query = select(Course).order_by(Course.title)
         if published_only:
             query = query.where(Course.published.is_(True))
-        return [course_view(uow.session, c, now) for c in uow.session.scalars(query)]
+        return build_each(
+            uow.session.scalars(query).all(),
+            lambda c: course_view(uow.session, c, now),
+            what="courses",
+            name=lambda c: c.slug,
+        )
 
 
 def get_course(uow: UnitOfWork, slug: str) -> dict[str, Any]:
@@ -940,12 +947,15 @@ def create_course(uow: UnitOfWork, body: dict[str, Any]) -> dict[str, Any]:
         )
         uow.session.add(course)
         try:
+            # The answer (its cycles are the domain's date arithmetic) is built before the
+            # commit: a course the response cannot describe is never kept.
+            view = course_view(uow.session, course, now)
             uow.commit()
         except IntegrityError as err:
             raise domain.CourseExists(
                 f"A course {rules.slug!r} exists already", field="slug"
             ) from err
-        return course_view(uow.session, course, now)
+        return view
 
 
 def update_course(uow: UnitOfWork, slug: str, changes: dict[str, Any]) -> dict[str, Any]:
@@ -972,8 +982,9 @@ def update_course(uow: UnitOfWork, slug: str, changes: dict[str, Any]) -> dict[s
                 .where(CycleSeats.course_slug == slug, CycleSeats.starts_on >= now.date())
                 .values(capacity=case((CycleSeats.taken > seats, CycleSeats.taken), else_=seats))
             )
+        view = course_view(session, course, now)  # before the commit, as in create_course
         uow.commit()
-        return course_view(session, course, now)
+        return view
 
 
 def roster(uow: UnitOfWork, slug: str, cycle_start: date) -> dict[str, Any]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from marshmallow import RAISE, Schema, fields, validate
 
 from services.payments import domain
+from shared import request_bounds as bounds
+from shared.request_text import one_line
 
 
 class Strict(Schema):
@@ -17,6 +19,7 @@ def _text(max_length: int, **kwargs: object) -> fields.String:
         validate=[
             validate.Length(min=1, max=max_length),
             validate.Regexp(r".*\S", error="Must not be blank."),
+            one_line,
         ],
         **kwargs,
     )
@@ -28,15 +31,15 @@ class PaymentIntentRequestSchema(Strict):
     user_id = _text(64, required=True)
     email = fields.Email(required=True, validate=validate.Length(max=254))
     name = _text(200, required=True)
-    # Stripe's largest charge (in minor units), well inside the database's integer.
-    amount_minor = fields.Integer(
-        strict=True, required=True, validate=validate.Range(min=1, max=99_999_999)
-    )
+    amount_minor = fields.Integer(strict=True, required=True, validate=bounds.minor_units(least=1))
     currency = fields.String(
         required=True,
-        validate=validate.Regexp(domain.CURRENCY_RE, error="Give an ISO 4217 code like USD."),
+        validate=[
+            validate.Regexp(domain.CURRENCY_RE, error="Give an ISO 4217 code like USD."),
+            bounds.currency,
+        ],
     )
-    description = fields.String(load_default="", validate=validate.Length(max=500))
+    description = fields.String(load_default="", validate=[validate.Length(max=500), one_line])
 
 
 class PaymentIntentSchema(Schema):

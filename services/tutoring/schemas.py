@@ -8,6 +8,8 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from services.tutoring import domain, study_plan
+from shared import request_bounds as bounds
+from shared.request_text import one_line
 
 WALL_TIME = validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", error="A wall-clock time, HH:MM")
 
@@ -69,10 +71,10 @@ class TutorUpdateSchema(Strict):
     bio = fields.String(validate=validate.Length(max=5000))
     exams = fields.List(fields.String(validate=validate.OneOf(domain.EXAMS)))
     time_zone = fields.String(
-        validate=validate.Length(min=1, max=64), metadata={"description": "IANA zone"}
+        validate=[validate.Length(min=1, max=64), one_line], metadata={"description": "IANA zone"}
     )
     session_rate_minor = _int(allow_none=True, validate=validate.Range(min=0, max=10_000_000))
-    currency = fields.String(validate=validate.Regexp(r"^[A-Za-z]{3}$"))
+    currency = fields.String(validate=[validate.Regexp(r"^[A-Za-z]{3}$"), bounds.currency])
     photo_url = fields.Url(allow_none=True, validate=validate.Length(max=500))
     consultation_minutes = _int(validate=validate.Range(min=10, max=240))
     session_minutes = _int(validate=validate.Range(min=15, max=480))
@@ -98,7 +100,7 @@ class WeeklyWindowSchema(WindowSchema):
 
 
 class OverrideSchema(Strict):
-    day = fields.Date(required=True)
+    day = fields.Date(required=True, validate=bounds.dates())
     windows = fields.List(
         fields.Nested(WindowSchema),
         required=True,
@@ -112,8 +114,8 @@ class AvailabilityUpdateSchema(Strict):
 
 
 class TimeOffCreateSchema(Strict):
-    starts_at = fields.AwareDateTime(required=True)
-    ends_at = fields.AwareDateTime(required=True)
+    starts_at = fields.AwareDateTime(required=True, validate=bounds.instants())
+    ends_at = fields.AwareDateTime(required=True, validate=bounds.instants())
 
 
 class TimeOffSchema(Schema):
@@ -148,7 +150,7 @@ class SlotQuerySchema(Strict):
         load_default="consultation", validate=validate.OneOf(("consultation", "session"))
     )
     tz = fields.String(
-        validate=validate.Length(min=1, max=64),
+        validate=[validate.Length(min=1, max=64), one_line],
         metadata={"description": "The viewer's IANA zone (default: the tutor's)"},
     )
 
@@ -164,18 +166,32 @@ class SlotSchema(Schema):
 
 
 class IntakeSchema(Strict):
-    exam = fields.String(required=True, metadata={"description": " or ".join(domain.EXAMS)})
-    exam_date = fields.Date(required=True)
-    attempts = _int(required=True)
-    weekly_hours = _int(required=True)
-    weak_areas = fields.List(fields.String(), required=True)
+    exam = fields.String(
+        required=True,
+        validate=[validate.Length(max=60), one_line],
+        metadata={"description": " or ".join(domain.EXAMS)},
+    )
+    exam_date = fields.Date(required=True, validate=bounds.dates())
+    # Wider than the domain's rules (0-6 attempts, 1-80 hours), which name the field as the
+    # booking form knows it; these only keep absurd numbers out.
+    attempts = _int(required=True, validate=bounds.whole(0, 99))
+    weekly_hours = _int(required=True, validate=bounds.whole(0, 7 * 24))
+    weak_areas = fields.List(
+        fields.String(validate=[validate.Length(max=60), one_line]),
+        required=True,
+        validate=validate.Length(max=50),
+    )
 
 
 class ConsultationCreateSchema(Strict):
-    tutor_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    starts_at = fields.AwareDateTime(required=True, metadata={"description": "A slot's start"})
+    tutor_id = fields.String(required=True, validate=[validate.Length(min=1, max=64), one_line])
+    starts_at = fields.AwareDateTime(
+        required=True, validate=bounds.instants(), metadata={"description": "A slot's start"}
+    )
     time_zone = fields.String(
-        required=True, validate=validate.Length(min=1, max=64), metadata={"description": "IANA"}
+        required=True,
+        validate=[validate.Length(min=1, max=64), one_line],
+        metadata={"description": "IANA"},
     )
     intake = Object(IntakeSchema, required=True)
 
@@ -236,24 +252,26 @@ class ConsultationSchema(Schema):
 
 class PlanCreateSchema(Strict):
     areas = fields.List(
-        fields.String(validate=validate.Length(min=1, max=60)),
+        fields.String(validate=[validate.Length(min=1, max=60), one_line]),
         metadata={"description": "Areas to plan (default: every known area)"},
     )
-    free_day_every = _int()
-    checkpoint_every_weeks = _int()
-    review_days = _int()
-    weak_weight = fields.Float()
-    min_days = _int()
-    min_total_hours = _int()
+    # Each at least what the domain's PlanSettings asks; at most what a plan up to the exam
+    # horizon (two years) could use.
+    free_day_every = _int(validate=bounds.whole(2, 31))
+    checkpoint_every_weeks = _int(validate=bounds.whole(1, 104))
+    review_days = _int(validate=bounds.whole(0, 730))
+    weak_weight = fields.Float(validate=validate.Range(min=1, max=100))
+    min_days = _int(validate=bounds.whole(2, 730))
+    min_total_hours = _int(validate=bounds.whole(1, 10_000))
 
 
 class BlockSchema(Strict):
-    area = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    area = fields.String(required=True, validate=[validate.Length(min=1, max=60), one_line])
     hours = fields.Float(required=True, validate=validate.Range(min=0, max=24))
 
 
 class DayChangeSchema(Strict):
-    day = fields.Date(required=True)
+    day = fields.Date(required=True, validate=bounds.dates())
     kind = fields.String(validate=validate.OneOf(study_plan.DAY_KINDS))
     blocks = fields.List(fields.Nested(BlockSchema))
 
@@ -294,7 +312,7 @@ class CalendarLinkSchema(Schema):
 
 
 class PackageCreateSchema(Strict):
-    tutor_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    tutor_id = fields.String(required=True, validate=[validate.Length(min=1, max=64), one_line])
     hours = _int(
         required=True,
         validate=validate.OneOf(domain.PACKAGE_HOURS),
@@ -340,18 +358,24 @@ class CreditSchema(Schema):
 
 
 class SessionCreateSchema(Strict):
-    tutor_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    tutor_id = fields.String(required=True, validate=[validate.Length(min=1, max=64), one_line])
     starts_at = fields.AwareDateTime(
-        required=True, metadata={"description": "A slot's start (`kind=session`)"}
+        required=True,
+        validate=bounds.instants(),
+        metadata={"description": "A slot's start (`kind=session`)"},
     )
     time_zone = fields.String(
-        required=True, validate=validate.Length(min=1, max=64), metadata={"description": "IANA"}
+        required=True,
+        validate=[validate.Length(min=1, max=64), one_line],
+        metadata={"description": "IANA"},
     )
 
 
 class RescheduleSchema(Strict):
     starts_at = fields.AwareDateTime(
-        required=True, metadata={"description": "Another slot's start (`kind=session`)"}
+        required=True,
+        validate=bounds.instants(),
+        metadata={"description": "Another slot's start (`kind=session`)"},
     )
 
 

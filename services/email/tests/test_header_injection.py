@@ -9,15 +9,18 @@ server stored.
 
 from __future__ import annotations
 
+import email
+import email.policy
 from datetime import date
 
 import pytest
 import sqlalchemy as sa
 
-from services.email import campaign_sending
+from services.email import campaign_sending, messages
 from services.email.models import Campaign
 from services.email.tests.test_campaigns import add_subscriber, create, enrollment
 from shared.testing.fixtures import wait_for
+from shared.tests.test_request_text import SPLITLINES
 
 INJECTION = "Spring news\r\nBcc: everyone@example.com\r\nX-Injected: yes"
 
@@ -95,3 +98,60 @@ def test_a_course_title_with_line_breaks_from_an_event_stays_inside_the_subject(
     for message in messages:
         assert_not_injected(message)
         assert str(message["To"]) == "kofi@example.com"
+
+
+def test_a_name_and_a_title_stored_with_nel_or_other_separators_still_make_a_sendable_email(
+    email_service, deliver
+):
+    """U+0085 (NEL) and the other separators ``str.splitlines`` knows made the ``email``
+    package refuse the header, so every email naming that person failed."""
+    event = enrollment(
+        "enrollment.activated",
+        "kofi@example.com",
+        "Kofi\x85Mensah",
+        "usmle-step-1-prep",
+        "e-2",
+        course_title="Step 1\x85Prep\u2028Spring\x1cEdition\x0b",
+        cycle_end=date(2026, 4, 27),
+        access_ends_on=date(2026, 6, 1),
+        amount_minor=0,
+        currency="USD",
+        payment_id=None,
+    )
+    assert email_service.consumer.apply(event)
+    messages = wait_for(lambda: deliver() or None, message="the receipt and the welcome")
+    assert messages
+    for message in messages:
+        assert_not_injected(message)
+        assert str(message["To"]) == "kofi@example.com"
+        assert "Step 1 Prep Spring Edition" in str(message["Subject"])
+
+
+@pytest.mark.parametrize("separator", SPLITLINES)
+def test_both_builders_send_a_subject_naming_a_person_with_any_line_separator(separator):
+    """And a from-name with one (``MAIL_FROM``). The ``EmailMessage`` path (emails with a calendar invite, whose subjects name the
+    student and the tutor) raised on NEL; the wire path must put the same text on one line."""
+    subject = f"New consultation: Kofi{separator}Mensah"
+    built = messages.build_message(
+        delivery_id="d-1",
+        to="kofi@example.com",
+        subject=subject,
+        text="Hello",
+        html="<p>Hello</p>",
+        headers={},
+        mail_from=f"Preceptor{separator}School <mail@preceptor.example>",
+        attachments=[messages.Attachment("invite.ics", "text/calendar; method=REQUEST", b"X")],
+    )
+    wire = messages.wire_message(
+        message_id="<d-1@preceptor.example>",
+        to="kofi@example.com",
+        subject=subject,
+        text="Hello",
+        html="<p>Hello</p>",
+        headers={},
+        mail_from=f"Preceptor{separator}School <mail@preceptor.example>",
+    )
+    for raw in (built.as_bytes(), wire):
+        parsed = email.message_from_bytes(raw, policy=email.policy.default)
+        assert str(parsed["Subject"]) == "New consultation: Kofi Mensah"
+        assert str(parsed["From"]) == "Preceptor School <mail@preceptor.example>"

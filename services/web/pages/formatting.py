@@ -129,6 +129,9 @@ def format_clock(value: str | datetime | None, zone: str = "UTC") -> str:
 
 
 def install(app: Flask) -> None:
+    from services.web.pages.listing import SkippableExtension
+
+    app.jinja_env.add_extension(SkippableExtension)
     app.jinja_env.filters.update(
         money=format_money,
         major_units=major_units,
