@@ -26,6 +26,7 @@ from services.email.messages import Attachment, Rendered, format_money, render
 from services.email.models import Delivery, Subscriber, SubscriberTopic, Topic, rate_limits
 from shared import calendar, config, rate_limit
 from shared.db import UnitOfWork, insert_with_conflicts, utcnow
+from shared.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +120,16 @@ def subscribe(
 def _may_mail(session: Session, address: str, client: str) -> bool:
     tries = rate_limit.mail_rules().tries(address, client, "subscription")
     return rate_limit.take_all(session, rate_limits, tries, utcnow()) is None
+
+
+def purge_rate_limits(runtime: Runtime) -> int:
+    """Forget confirmation counters no limit looks at any more (the worker runs it hourly)."""
+    rules = rate_limit.mail_rules()
+    horizon = max(rules.per_address.horizon, rules.per_client.horizon)
+    with runtime.uow() as uow:
+        purged = rate_limit.purge(uow.session, rate_limits, horizon, utcnow())
+        uow.commit()
+    return purged
 
 
 def confirm_subscription(uow: UnitOfWork, token: str) -> dict[str, Any]:

@@ -104,3 +104,18 @@ def test_a_registration_with_a_taken_address_mails_its_owner_the_ways_back_in(
     assert f"{PUBLIC_URL}/login\n" in text
     assert f"{PUBLIC_URL}/password-reset" in text
     assert f"{PUBLIC_URL}/password-reset" in mail.get_body(("html",)).get_content()
+
+
+def test_the_worker_forgets_confirmation_counters_past_their_window(email_service, monkeypatch):
+    from services.email import service
+    from services.email.models import rate_limits
+
+    monkeypatch.setenv("MAIL_REQUEST_WINDOW", "60")
+    email_service.client.post(
+        "/api/subscriptions", json={"email": "ada@example.com", "topics": ["step2ck"]}
+    )
+    with email_service.runtime.db.session() as s, s.begin():
+        s.execute(sa.update(rate_limits).values(window_start=0.0, next_at=0.0))
+    assert service.purge_rate_limits(email_service.runtime) == 2  # the address's and the client's
+    with email_service.runtime.db.session() as s:
+        assert s.scalar(sa.select(sa.func.count()).select_from(rate_limits)) == 0
