@@ -246,7 +246,7 @@ class Suite:
             json={"email": address, "password": PASSWORD, "name": f"Student {n}"},
             timeout=60,
         )
-        if r.status_code != 201:
+        if r.status_code != 202:
             raise RuntimeError(f"registering {address}: {r.status_code} {r.text}")
         login = requests.post(
             f"{self.url('identity')}/api/auth/login",

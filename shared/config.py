@@ -109,9 +109,34 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(
         "LOGIN_RATE_LIMIT",
         "5",
-        "Failed logins allowed per address and per email in `LOGIN_RATE_WINDOW`.",
+        "Failed logins allowed per client address in `LOGIN_RATE_WINDOW`; also the failed logins on one account before each further try on it must wait (1 s, then doubling up to `LOGIN_DELAY_MAX`).",
     ),
-    Variable("LOGIN_RATE_WINDOW", "300", "Window of the login rate limit, in seconds."),
+    Variable(
+        "LOGIN_RATE_WINDOW",
+        "300",
+        "Window of the per-address login limit, in seconds; an account's delays are forgotten after this long without a try.",
+    ),
+    Variable(
+        "LOGIN_DELAY_MAX",
+        "900",
+        "Longest wait, in seconds, between tries on one account after repeated failed logins; a password reset lifts it.",
+    ),
+    Variable(
+        "MAIL_REQUEST_LIMIT",
+        "3",
+        "Emails a stranger can have sent to one address in `MAIL_REQUEST_WINDOW` (password reset, registration notice, subscription confirmation); further requests get the same answer and send nothing.",
+    ),
+    Variable(
+        "MAIL_REQUEST_CLIENT_LIMIT",
+        "20",
+        "Password-reset, registration-notice and subscription requests one client address may make in `MAIL_REQUEST_WINDOW`.",
+    ),
+    Variable("MAIL_REQUEST_WINDOW", "3600", "Window of the two limits above, in seconds."),
+    Variable(
+        "TRUSTED_PROXIES",
+        "0",
+        "Reverse proxies in front of the site whose `X-Forwarded-For` it believes for the client's address (rate limits); 0 when browsers connect to the site directly.",
+    ),
     Variable(
         "ADMIN_EMAIL",
         "admin@preceptor.localhost",

@@ -51,7 +51,7 @@ def test_a_registration_request_and_the_email_service_handling_it_share_one_corr
             json={"email": "ada@example.com", "password": "correct horse 42", "name": "Ada"},
             headers={"X-Correlation-ID": correlation},
         )
-    assert response.status_code == 201, response.get_json()
+    assert response.status_code == 202, response.get_json()
     request_id = response.headers["X-Request-ID"]
     assert response.headers["X-Correlation-ID"] == correlation
 
@@ -61,7 +61,7 @@ def test_a_registration_request_and_the_email_service_handling_it_share_one_corr
     assert request_line["service"] == "identity"
     assert request_line["request_id"] == request_id
     assert request_line["correlation_id"] == correlation
-    assert request_line["status"] == 201
+    assert request_line["status"] == 202
 
     [registered] = envelopes(identity, "user.registered")
     assert registered["correlation_id"] == correlation

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.email import schemas, service
-from shared import auth
+from shared import auth, client_address
 from shared.http import Blueprint, current_uow
 
 public = Blueprint(
@@ -41,9 +41,12 @@ def topics() -> Any:
 def subscribe(body: dict[str, Any]) -> Any:
     """Start double opt-in: a confirmation email goes out unless the address is confirmed.
 
-    The answer is the same in every case, so it does not reveal who subscribes.
+    The answer is the same in every case, so it does not reveal who subscribes, nor whether
+    too many confirmations were asked for this address or by this client (then none is sent).
     """
-    address = service.subscribe(_uow(), body["email"], body["topics"], body.get("name"))
+    address = service.subscribe(
+        _uow(), body["email"], body["topics"], body.get("name"), client_address.of_request()
+    )
     return {"status": "pending", "email": address}
 
 

@@ -33,6 +33,7 @@ class Kind(StrEnum):
     WELCOME = "welcome"
     INVITATION = "invitation"
     PASSWORD_RESET = "password_reset"
+    REGISTRATION_ATTEMPTED = "registration_attempted"
     CONFIRM_SUBSCRIPTION = "confirm_subscription"
     SUBSCRIBED = "subscribed"
     ENROLLMENT_RECEIPT = "enrollment_receipt"

@@ -28,6 +28,11 @@ def on_password_reset_requested(event: Event, uow: UnitOfWork) -> None:
     service.password_reset(uow, event.id, load_data(event))
 
 
+@handlers.on("user.registration_attempted")
+def on_registration_attempted(event: Event, uow: UnitOfWork) -> None:
+    service.registration_attempted(uow, event.id, load_data(event))
+
+
 @handlers.on("enrollment.activated")
 def on_enrollment_activated(event: Event, uow: UnitOfWork) -> None:
     data = load_data(event)

@@ -37,6 +37,7 @@ SUBJECTS = {
     Kind.WELCOME: "Welcome to Preceptor",
     Kind.INVITATION: "You're invited to Preceptor",
     Kind.PASSWORD_RESET: "Reset your Preceptor password",
+    Kind.REGISTRATION_ATTEMPTED: "You already have a Preceptor account",
     Kind.CONFIRM_SUBSCRIPTION: "Confirm your Preceptor subscription",
     Kind.SUBSCRIBED: "You're subscribed to Preceptor updates",
     Kind.ENROLLMENT_RECEIPT: "Your receipt for {course_title}",

@@ -8,6 +8,7 @@ from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstrain
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shared.db import make_base
+from shared.rate_limit import rate_limit_table
 
 Base = make_base()
 
@@ -184,3 +185,7 @@ class BounceReport(Base):
     diagnostic: Mapped[str | None] = mapped_column(Text)
     occurred_at: Mapped[datetime | None]
     received_at: Mapped[datetime]
+
+
+rate_limits = rate_limit_table(Base.metadata)
+"""How many confirmation emails strangers asked for, per address and per client."""

@@ -23,9 +23,10 @@ from sqlalchemy.orm import Session
 from services.email import domain, suppression, tokens
 from services.email.domain import InvalidConfirmation, Kind, SubscriberStatus, SubscriptionNotFound
 from services.email.messages import Attachment, Rendered, format_money, render
-from services.email.models import Delivery, Subscriber, SubscriberTopic, Topic
-from shared import calendar, config
+from services.email.models import Delivery, Subscriber, SubscriberTopic, Topic, rate_limits
+from shared import calendar, config, rate_limit
 from shared.db import UnitOfWork, insert_with_conflicts, utcnow
+from shared.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -64,17 +65,28 @@ def _topic_names(session: Session) -> dict[str, str]:
 # --- subscriptions -------------------------------------------------------------------------
 
 
-def subscribe(uow: UnitOfWork, address: str, topics: list[str], name: str | None = None) -> str:
+def subscribe(
+    uow: UnitOfWork,
+    address: str,
+    topics: list[str],
+    name: str | None = None,
+    client: str | None = None,
+) -> str:
     """Start (or repeat) double opt-in; returns the address as stored.
 
     The row is created with INSERT ... ON CONFLICT DO NOTHING and then locked, so two requests
-    for one address at once still make one subscriber.
+    for one address at once still make one subscriber. A request from a stranger (``client``,
+    their address) counts against MAIL_REQUEST_LIMIT per address and MAIL_REQUEST_CLIENT_LIMIT
+    per client, atomically (shared/rate_limit.py); past either it changes and sends nothing,
+    and the caller answers exactly as it would have, so a flood sends at most the limit.
     """
     address = domain.normalize_email(address)
     with uow:
         session = uow.session
         names = _topic_names(session)
         wanted = domain.check_topics(topics, set(names))
+        if client is not None and not _may_mail(session, address, client):
+            return address
         created = _insert_subscriber(session, address, name)
         sub = session.scalars(
             select(Subscriber).where(Subscriber.email == address).with_for_update()
@@ -103,6 +115,21 @@ def subscribe(uow: UnitOfWork, address: str, topics: list[str], name: str | None
             )
         uow.commit()
     return address
+
+
+def _may_mail(session: Session, address: str, client: str) -> bool:
+    tries = rate_limit.mail_rules().tries(address, client, "subscription")
+    return rate_limit.take_all(session, rate_limits, tries, utcnow()) is None
+
+
+def purge_rate_limits(runtime: Runtime) -> int:
+    """Forget confirmation counters no limit looks at any more (the worker runs it hourly)."""
+    rules = rate_limit.mail_rules()
+    horizon = max(rules.per_address.horizon, rules.per_client.horizon)
+    with runtime.uow() as uow:
+        purged = rate_limit.purge(uow.session, rate_limits, horizon, utcnow())
+        uow.commit()
+    return purged
 
 
 def confirm_subscription(uow: UnitOfWork, token: str) -> dict[str, Any]:
@@ -210,6 +237,16 @@ def password_reset(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None
         "expires_at": _when(data["expires_at"]),
     }
     _queue_once(uow, Kind.PASSWORD_RESET, data["email"], context, event_id)
+
+
+def registration_attempted(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None:
+    """Someone registered with the owner's address: point the owner to sign-in and reset."""
+    context = {
+        "name": data["name"],
+        "login_link": f"{config.public_url()}/login",
+        "reset_link": f"{config.public_url()}/password-reset",
+    }
+    _queue_once(uow, Kind.REGISTRATION_ATTEMPTED, data["email"], context, event_id)
 
 
 def enrollment_activated(

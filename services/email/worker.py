@@ -3,7 +3,7 @@ campaign send loop (campaign_sending.py)."""
 
 from __future__ import annotations
 
-from services.email import campaign_sending
+from services.email import campaign_sending, service
 from services.email.app import make_runtime
 from services.email.delivery import Deliveries
 from services.email.handlers import handlers
@@ -12,6 +12,7 @@ from shared.worker import Job, Loop, main
 jobs = [
     Loop("deliveries", lambda runtime, stop, wakeup: Deliveries(runtime).run(stop, wakeup)),
     Job("campaigns", 1.0, campaign_sending.run),
+    Job("purge-rate-limits", 3600, service.purge_rate_limits),
 ]
 
 if __name__ == "__main__":

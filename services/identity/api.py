@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, request
+from flask import current_app
 
-from services.identity import schemas, service
-from shared import auth
+from services.identity import domain, schemas, service
+from shared import auth, client_address
 from shared.http import Blueprint, current_uow, runtime_of
 
 HUMANS = ("student", "tutor", "marketing", "admin")
@@ -23,8 +23,9 @@ keys_blp = Blueprint(
 _uow = current_uow
 
 
-def _client_ip() -> str:
-    return (request.remote_addr or "unknown")[:64]
+def _client() -> str:
+    """The client's address: the browser's when the site vouches for it (shared/client_address)."""
+    return client_address.of_request()
 
 
 # --- accounts ----------------------------------------------------------------------------------
@@ -32,12 +33,17 @@ def _client_ip() -> str:
 
 @blp.route("/users", methods=["POST"])
 @blp.arguments(schemas.RegistrationSchema)
-@blp.response(201, schemas.UserSchema)
-@blp.alt_response(409, description="The email already has an account (field `email`).")
+@blp.response(202, schemas.RegistrationAnswerSchema)
 @auth.public()
 def register(body: dict[str, Any]) -> dict[str, Any]:
-    """Create a student account."""
-    return service.register(_uow(), body["email"], body["password"], body["name"])
+    """Create a student account; the answer is the same when the email already has one.
+
+    A new address gets its account at once (sign in with the chosen password) and a welcome
+    email; the owner of an existing account is emailed instead (sign in or reset the password),
+    so the answer never tells a stranger whether an address has an account.
+    """
+    service.register(_uow(), body["email"], body["password"], body["name"], _client())
+    return {"status": "check-inbox", "email": domain.normalize_email(body["email"])}
 
 
 @blp.route("/users/me", methods=["GET"])
@@ -71,7 +77,7 @@ def update_me(body: dict[str, Any]) -> dict[str, Any]:
 @auth.public()
 def login(body: dict[str, Any]) -> dict[str, Any]:
     """Exchange email and password for an access token and a refresh token."""
-    return service.login(_uow(), body["email"], body["password"], _client_ip())
+    return service.login(_uow(), body["email"], body["password"], _client())
 
 
 @blp.route("/auth/refresh", methods=["POST"])
@@ -111,8 +117,9 @@ def service_token(body: dict[str, Any]) -> dict[str, Any]:
 @blp.response(202, schemas.StatusSchema)
 @auth.public()
 def request_password_reset(body: dict[str, Any]) -> dict[str, Any]:
-    """Email a reset link if the account exists; the answer is the same either way."""
-    service.request_password_reset(_uow(), body["email"])
+    """Email a reset link if the account exists; the answer is the same either way, and when
+    too many were asked for the address or by this client (then nothing is sent)."""
+    service.request_password_reset(_uow(), body["email"], _client())
     return {"status": "sent"}
 
 

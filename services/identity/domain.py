@@ -144,25 +144,6 @@ def check_staff_role(role: str) -> None:
         raise DomainError(f"Invite one of: {', '.join(STAFF_ROLES)}.", field="role")
 
 
-# --- login rate limit --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RateLimit:
-    limit: int
-    window: timedelta
-
-
-def throttle(failures: list[datetime], rule: RateLimit, now: datetime) -> int | None:
-    """Seconds to wait before the next try if ``failures`` (in the window) reach the limit."""
-    recent = sorted(t for t in failures if t > now - rule.window)
-    if len(recent) < rule.limit:
-        return None
-    # The window frees a slot when the oldest failure that keeps it full drops out of it.
-    blocking = recent[len(recent) - rule.limit]
-    return max(1, int((blocking + rule.window - now).total_seconds()) + 1)
-
-
 # --- opaque secrets ----------------------------------------------------------------------------
 
 

@@ -1,4 +1,4 @@
-"""Identity's tables: people, their refresh tokens and link tokens, signing keys, failed logins."""
+"""Identity's tables: people, their refresh tokens and link tokens, signing keys, rate limits."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db import make_base
+from shared.rate_limit import rate_limit_table
 
 Base = make_base()
 
@@ -78,16 +79,5 @@ class SigningKey(Base):
     retired_at: Mapped[datetime | None]
 
 
-class LoginAttempt(Base):
-    """A failed login; counted per email and per address so the limit holds across workers."""
-
-    __tablename__ = "login_attempts"
-    __table_args__ = (
-        Index("ix_login_attempts_email_at", "email", "attempted_at"),
-        Index("ix_login_attempts_ip_at", "ip", "attempted_at"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    email: Mapped[str] = mapped_column(String(254))
-    ip: Mapped[str] = mapped_column(String(64))
-    attempted_at: Mapped[datetime]
+rate_limits = rate_limit_table(Base.metadata)
+"""Counters of sign-in tries per account and per client, and of emails strangers asked for."""

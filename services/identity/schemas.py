@@ -104,6 +104,13 @@ class StatusSchema(Schema):
     status = fields.String(required=True, metadata={"example": "sent"})
 
 
+class RegistrationAnswerSchema(Schema):
+    """The same for a new address and for one that already has an account."""
+
+    status = fields.String(required=True, metadata={"example": "check-inbox"})
+    email = fields.String(required=True, metadata={"example": "ada@example.com"})
+
+
 class LinkCompletionSchema(Strict):
     token = _token(required=True)
     password = _password(required=True)

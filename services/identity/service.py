@@ -19,10 +19,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.identity import domain
-from services.identity.models import LinkToken, LoginAttempt, RefreshToken, SigningKey, User
-from shared import config
+from services.identity.models import LinkToken, RefreshToken, SigningKey, User, rate_limits
+from shared import config, rate_limit
 from shared.auth import Principal
-from shared.db import Database, UnitOfWork, utcnow
+from shared.db import Database, UnitOfWork, insert_with_conflicts, utcnow
 from shared.errors import Conflict, NotFound
 
 log = logging.getLogger(__name__)
@@ -39,10 +39,25 @@ def refresh_ttl() -> timedelta:
     return timedelta(seconds=config.env_int("REFRESH_TOKEN_TTL", 2592000))
 
 
-def login_rate_limit() -> domain.RateLimit:
-    return domain.RateLimit(
+def client_window() -> rate_limit.Window:
+    """Tries one client address may make in the window (a right password does not count)."""
+    return rate_limit.Window(
         limit=config.env_int("LOGIN_RATE_LIMIT", 5),
-        window=timedelta(seconds=config.env_int("LOGIN_RATE_WINDOW", 300)),
+        window=float(config.env_int("LOGIN_RATE_WINDOW", 300)),
+    )
+
+
+def account_backoff() -> rate_limit.Backoff:
+    """Free tries on one account, then waits from 1 s doubling up to LOGIN_DELAY_MAX.
+
+    Progressive rather than a lock, so guessing at one account slows to a crawl but its owner
+    is never locked out for longer than the cap; a password reset lifts it at once.
+    """
+    return rate_limit.Backoff(
+        free=config.env_int("LOGIN_RATE_LIMIT", 5),
+        base=1.0,
+        cap=float(config.env_int("LOGIN_DELAY_MAX", 900)),
+        window=float(config.env_int("LOGIN_RATE_WINDOW", 300)),
     )
 
 
@@ -240,64 +255,95 @@ def _commit_new_user(uow: UnitOfWork) -> None:
         raise domain.EmailTaken("That email already has an account.", field="email") from exc
 
 
-def register(uow: UnitOfWork, email: str, password: str, name: str) -> dict[str, Any]:
+def register(uow: UnitOfWork, email: str, password: str, name: str, client: str) -> None:
+    """Create a student account, or tell the owner of an existing one: the caller cannot tell.
+
+    A new address gets its account (and, by ``user.registered``, a welcome email); the person
+    signs in with the password they chose. An address that already has an account gets an
+    email instead (``user.registration_attempted``: sign in or reset your password), at most
+    MAIL_REQUEST_LIMIT of them, so registration never confirms to a stranger who has an
+    account. The password is hashed either way, so both take as long. The INSERT ... ON
+    CONFLICT DO NOTHING settles two registrations of one address at once on one account.
+    """
     password_hash = domain.hash_password(password)
+    email = domain.normalize_email(email)
     with uow:
         now = utcnow()
-        user = User(
-            id=str(uuid.uuid4()),
-            email=domain.normalize_email(email),
-            name=name.strip(),
-            role="student",
-            status=domain.ACTIVE,
-            password_hash=password_hash,
-            created_at=now,
-            updated_at=now,
-        )
-        uow.session.add(user)
-        uow.record(
-            "user.registered",
-            {"user_id": user.id, "email": user.email, "name": user.name, "roles": user.roles},
-        )
-        _commit_new_user(uow)
-        return user_view(user)
+        user_id = str(uuid.uuid4())
+        created = uow.session.execute(
+            insert_with_conflicts(uow.session, User.__table__)
+            .values(
+                id=user_id,
+                email=email,
+                name=name.strip(),
+                role="student",
+                status=domain.ACTIVE,
+                password_hash=password_hash,
+                created_at=now,
+                updated_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["email"])
+            .returning(User.__table__.c.id)
+        ).first()
+        if created is not None:
+            user = uow.session.get(User, user_id)
+            uow.record(
+                "user.registered",
+                {"user_id": user.id, "email": user.email, "name": user.name, "roles": user.roles},
+            )
+            uow.commit()
+        elif _may_mail(uow.session, email, client, "registration"):
+            owner = uow.session.scalar(select(User).where(User.email == email))
+            uow.record(
+                "user.registration_attempted",
+                {"user_id": owner.id, "email": owner.email, "name": owner.name},
+            )
+            uow.commit()
 
 
-def login(uow: UnitOfWork, email: str, password: str, ip: str) -> dict[str, Any]:
+def _login_tries(email: str, client: str) -> list[tuple[str, rate_limit.Rule]]:
+    # Account first, then client: every login locks the rows in that order (no deadlock).
+    return [(_account_key(email), account_backoff()), (_client_key(client), client_window())]
+
+
+def _account_key(email: str) -> str:
+    return f"login:account:{email}"
+
+
+def _client_key(client: str) -> str:
+    return f"login:client:{client}"
+
+
+def login(uow: UnitOfWork, email: str, password: str, client: str) -> dict[str, Any]:
+    """Tokens for the right password, within the limits per account and per client address.
+
+    The try is counted *before* the password is checked, in a transaction of its own, by one
+    conditional statement (shared/rate_limit.py): 30 parallel guesses get at most the limit
+    through, where counting failures afterwards let each of them see a count under it. A right
+    password then gives the try back (client) and ends the account's back-off.
+    """
     email = domain.normalize_email(email)
     signer = active_signer(uow.db)
-    rule = login_rate_limit()
     with uow:
-        now = utcnow()
-        since = now - rule.window
-        by_email = uow.session.scalars(
-            select(LoginAttempt.attempted_at).where(
-                LoginAttempt.email == email, LoginAttempt.attempted_at > since
-            )
-        ).all()
-        by_ip = uow.session.scalars(
-            select(LoginAttempt.attempted_at).where(
-                LoginAttempt.ip == ip, LoginAttempt.attempted_at > since
-            )
-        ).all()
-        waits = [w for w in (domain.throttle(f, rule, now) for f in (by_email, by_ip)) if w]
-        if waits:
+        wait = rate_limit.take_all(uow.session, rate_limits, _login_tries(email, client), utcnow())
+        if wait is not None:
             raise domain.LoginThrottled(
-                "Too many failed logins; try again later.", retry_after=max(waits)
+                "Too many failed logins; try again later.", retry_after=wait
             )
+        uow.commit()
+    with uow:
         user = uow.session.scalar(select(User).where(User.email == email))
         if user is None:
             domain.spend_verification_time(password)
         elif user.password_hash is None:
             domain.check_can_log_in(user.status, user.password_hash)
         if user is None or not domain.password_matches(user.password_hash, password):
-            uow.session.add(LoginAttempt(email=email, ip=ip, attempted_at=now))
-            uow.commit()
             raise domain.InvalidCredentials("Wrong email or password.")
         domain.check_can_log_in(user.status, user.password_hash)
         if domain.needs_rehash(user.password_hash):
             user.password_hash = domain.hash_password(password)
-        uow.session.execute(delete(LoginAttempt).where(LoginAttempt.email == email))
+        rate_limit.forget(uow.session, rate_limits, _account_key(email))
+        rate_limit.give_back(uow.session, rate_limits, _client_key(client))
         tokens = _issue_tokens(uow.session, user, signer)
         uow.commit()
         return tokens
@@ -475,11 +521,29 @@ def accept_invitation(uow: UnitOfWork, token: str, password: str) -> dict[str, A
         return user_view(user)
 
 
-def request_password_reset(uow: UnitOfWork, email: str) -> None:
-    """Sends a link if the account exists; says nothing either way, so emails stay private."""
+def _mail_rules_in_force() -> tuple[rate_limit.Window, rate_limit.Window]:
+    rules = rate_limit.mail_rules()
+    return rules.per_address, rules.per_client
+
+
+def _may_mail(session: Session, address: str, client: str, action: str) -> bool:
+    """Whether a stranger's request may send ``address`` an email now (per address and per
+    client, counted atomically). A refusal is silent: the answer must not differ. On a refusal
+    the caller must not commit (a key that allowed the try would be charged for nothing)."""
+    tries = rate_limit.mail_rules().tries(address, client, action)
+    return rate_limit.take_all(session, rate_limits, tries, utcnow()) is None
+
+
+def request_password_reset(uow: UnitOfWork, email: str, client: str) -> None:
+    """Sends a link if the account exists and the limits allow; says nothing either way, so
+    emails stay private and a flood of requests sends at most MAIL_REQUEST_LIMIT emails."""
+    email = domain.normalize_email(email)
     with uow:
-        user = uow.session.scalar(select(User).where(User.email == domain.normalize_email(email)))
+        if not _may_mail(uow.session, email, client, "password-reset"):
+            return
+        user = uow.session.scalar(select(User).where(User.email == email))
         if user is None or user.status != domain.ACTIVE:
+            uow.commit()  # the request still counts, so unknown addresses cost the same
             return
         token, expires_at = _new_link(
             uow.session, domain.PASSWORD_RESET, user.id, domain.PASSWORD_RESET_TTL
@@ -515,6 +579,8 @@ def complete_password_reset(uow: UnitOfWork, token: str, password: str) -> dict[
             .values(used_at=now)
         )
         _revoke_refresh_tokens(uow.session, RefreshToken.user_id == user.id)
+        # Whoever reads the account's email may sign in at once, whatever a guesser did.
+        rate_limit.forget(uow.session, rate_limits, _account_key(user.email))
         uow.commit()
     return user_view(user)
 
@@ -523,14 +589,15 @@ def complete_password_reset(uow: UnitOfWork, token: str, password: str) -> dict[
 
 
 def purge_expired(uow: UnitOfWork) -> dict[str, int]:
-    """Failed logins past the window, and refresh and link tokens past their expiry."""
+    """Rate-limit counters no rule looks at any more, and refresh and link tokens past their
+    expiry."""
     with uow:
         now = utcnow()
-        window = login_rate_limit().window
+        horizon = max(
+            rule.horizon for rule in (client_window(), account_backoff(), *_mail_rules_in_force())
+        )
         counts = {
-            "login_attempts": uow.session.execute(
-                delete(LoginAttempt).where(LoginAttempt.attempted_at < now - window)
-            ).rowcount,
+            "rate_limits": rate_limit.purge(uow.session, rate_limits, horizon, now),
             "refresh_tokens": uow.session.execute(
                 delete(RefreshToken).where(RefreshToken.expires_at < now)
             ).rowcount,

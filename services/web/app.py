@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from services.web import errors, pages, security
 from services.web.models import Base
@@ -28,9 +29,23 @@ def make_runtime(database_url: str | None = None, broker: Broker | None = None) 
 
 
 def configure(app: Flask) -> None:
+    trust_proxies(app)
     security.install(app)
     pages.register(app)
     errors.install(app)
+
+
+def trust_proxies(app: Flask) -> None:
+    """Take the browser's address from ``TRUSTED_PROXIES`` hops of ``X-Forwarded-For``.
+
+    The site vouches for that address to the services (shared/client_address.py), whose
+    per-client limits depend on it. With the default of 0 the header is ignored, since a browser
+    talking to the site directly could write anything in it; behind N proxies, only the
+    entries those proxies appended are believed. Only the address is taken, nothing else.
+    """
+    hops = config.env_int("TRUSTED_PROXIES", 0)
+    if hops > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=0, x_host=0, x_port=0)
 
 
 def create_app(runtime: Runtime | None = None) -> Flask:

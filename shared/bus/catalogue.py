@@ -95,6 +95,22 @@ class PasswordResetRequested(EventData):
     expires_at = fields.AwareDateTime(required=True)
 
 
+@event(
+    "user.registration_attempted",
+    producer="identity",
+    description="""
+Someone tried to register with the email of an existing account. Registration answers the same
+whether or not the address has an account, so the email service tells the owner instead (sign
+in, or reset the password) and a stranger learns nothing. At most ``MAIL_REQUEST_LIMIT`` per
+address in ``MAIL_REQUEST_WINDOW``.
+""",
+)
+class RegistrationAttempted(EventData):
+    user_id = fields.String(required=True)
+    email = Email(required=True)
+    name = fields.String(required=True)
+
+
 # --- email --------------------------------------------------------------------------------
 
 

@@ -43,7 +43,7 @@ def _person(identity: ServiceUnderTest, role: str) -> dict[str, str]:
         r = identity.client.post(
             "/api/users", json={"email": email, "password": PASSWORD, "name": "Sam Student"}
         )
-        assert r.status_code == 201, r.get_json()
+        assert r.status_code == 202, r.get_json()
     else:
         uow = identity.runtime.uow
         _user, token = identity_service.invite_user(uow(), email, f"{role.title()} Staff", role)

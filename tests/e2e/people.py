@@ -28,7 +28,7 @@ def register_student(school, email: str, name: str) -> dict[str, str]:
         f"{school.identity.url}/api/users",
         json={"email": email, "password": PASSWORD, "name": name},
     )
-    assert r.status_code == 201, r.text
+    assert r.status_code == 202, r.text
     return api_login(school, email)
 
 

@@ -101,7 +101,7 @@ def test_make_run_serves_the_sign_up_journey_on_the_embedded_default(embedded):
         f"{embedded['identity']}/api/users",
         json={"email": "lin@example.com", "password": "a long enough password", "name": "Lin Wei"},
     )
-    assert r.status_code == 201, r.text
+    assert r.status_code == 202, r.text
     mail_to(embedded["maildir"], "lin@example.com", "welcome")
 
     r = requests.post(
@@ -150,7 +150,7 @@ def test_make_run_sells_a_course_through_localstripe_and_the_filesystem_bus(embe
             "name": "Omar Haddad",
         },
     )
-    assert r.status_code == 201, r.text
+    assert r.status_code == 202, r.text
     login = requests.post(
         f"{embedded['identity']}/api/auth/login",
         json={"email": "omar@example.com", "password": "a long enough password"},

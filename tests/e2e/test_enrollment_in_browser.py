@@ -24,7 +24,7 @@ def sign_in_as_new_student(school, page: Page, email: str, name: str) -> None:
         f"{school.identity.url}/api/users",
         json={"email": email, "password": PASSWORD, "name": name},
     )
-    assert r.status_code == 201, r.text
+    assert r.status_code == 202, r.text
     page.goto(f"{school.site}/login")
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password").fill(PASSWORD)

@@ -21,7 +21,7 @@ def test_register_subscribe_confirm_and_unsubscribe_in_one_click(suite):
             "name": "Maya Patel",
         },
     )
-    assert registered.status_code == 201, registered.text
+    assert registered.status_code == 202, registered.text
     welcome = wait_for_mail(suite.smtp, "maya.patel@example.com", "welcome")
     assert "Maya" in welcome.get_body(preferencelist=("plain",)).get_content()
 

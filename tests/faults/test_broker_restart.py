@@ -50,7 +50,7 @@ def enroll(school: dict, number: int) -> str:
         json={"email": email, "password": PASSWORD, "name": f"Student {number}"},
         timeout=30,
     )
-    assert r.status_code == 201, r.text
+    assert r.status_code == 202, r.text
     r = requests.post(
         f"{school['enrollment'].url}/api/enrollments",
         headers=api_login(_Urls(school), email),

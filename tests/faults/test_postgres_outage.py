@@ -77,7 +77,7 @@ def inbox_ids(svc) -> list[str]:
 
 def test_requests_get_a_503_problem_while_the_database_is_away_and_succeed_after(behind_proxy):
     identity, proxy = behind_proxy("identity")
-    assert register(identity, "before@example.com").status_code == 201
+    assert register(identity, "before@example.com").status_code == 202
 
     proxy.cut()
     r = register(identity, "during@example.com")
@@ -92,9 +92,9 @@ def test_requests_get_a_503_problem_while_the_database_is_away_and_succeed_after
 
     proxy.restore()
     # The pool held connections the outage killed: the first request after must not fail.
-    assert register(identity, "after@example.com").status_code == 201
+    assert register(identity, "after@example.com").status_code == 202
     assert requests.get(f"{identity.url}/readyz", timeout=30).status_code == 200
-    assert register(identity, "during@example.com").status_code == 201
+    assert register(identity, "during@example.com").status_code == 202
 
 
 def test_workers_ride_out_an_outage_and_every_event_is_applied_once(
@@ -108,7 +108,7 @@ def test_workers_ride_out_an_outage_and_every_event_is_applied_once(
     # An event reaches email while email's database is away: it must wait, not be spent on
     # retries and dead-lettered.
     email_db.cut()
-    assert register(identity, "ada@example.com").status_code == 201
+    assert register(identity, "ada@example.com").status_code == 202
     wait_for(lambda: email.consumer.received >= 1, message="the event to reach email")
     identity_db.cut()  # now the whole database is away: identity's relay loses it too
     assert register(identity, "grace@example.com").status_code == 503
@@ -116,7 +116,7 @@ def test_workers_ride_out_an_outage_and_every_event_is_applied_once(
     identity_db.restore()
     email_db.restore()
 
-    assert register(identity, "grace@example.com").status_code == 201
+    assert register(identity, "grace@example.com").status_code == 202
     for address in ("ada@example.com", "grace@example.com"):
         wait_for(
             lambda a=address: mails_to(smtp_server, a),

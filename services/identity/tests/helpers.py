@@ -33,7 +33,7 @@ def bearer(token: str) -> dict[str, str]:
 
 
 def student_tokens(identity: ServiceUnderTest, email: str = "ada@example.com") -> dict[str, Any]:
-    assert register(identity, email=email).status_code == 201
+    assert register(identity, email=email).status_code == 202
     response = login(identity, email=email)
     assert response.status_code == 200
     return response.get_json()

@@ -47,21 +47,6 @@ def test_only_staff_roles_can_be_invited():
     assert err.value.field == "role"
 
 
-def test_logins_are_throttled_once_the_failures_in_the_window_reach_the_limit():
-    rule = domain.RateLimit(limit=3, window=timedelta(minutes=5))
-    two = [NOW - timedelta(minutes=1), NOW - timedelta(seconds=30)]
-    assert domain.throttle(two, rule, NOW) is None
-    three = [NOW - timedelta(minutes=4), *two]
-    # the oldest of the three leaves the window in one minute
-    assert domain.throttle(three, rule, NOW) == 61
-
-
-def test_failures_older_than_the_window_do_not_count():
-    rule = domain.RateLimit(limit=2, window=timedelta(minutes=5))
-    old = [NOW - timedelta(minutes=6), NOW - timedelta(minutes=10), NOW - timedelta(minutes=1)]
-    assert domain.throttle(old, rule, NOW) is None
-
-
 def test_a_revoked_refresh_token_shown_again_is_a_reuse():
     later = NOW + timedelta(days=1)
     assert domain.judge_refresh(None, later, NOW) == domain.RefreshDecision.ROTATE

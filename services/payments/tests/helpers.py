@@ -55,9 +55,9 @@ def student(identity: ServiceUnderTest, email: str) -> tuple[str, str]:
     r = identity.client.post(
         "/api/users", json={"email": email, "password": PASSWORD, "name": "Sam Student"}
     )
-    assert r.status_code == 201, r.get_json()
+    assert r.status_code == 202, r.get_json()
     login = identity.client.post("/api/auth/login", json={"email": email, "password": PASSWORD})
-    return r.get_json()["id"], login.get_json()["access_token"]
+    return login.get_json()["user"]["id"], login.get_json()["access_token"]
 
 
 def purchase(**overrides: Any) -> dict[str, Any]:

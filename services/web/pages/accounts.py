@@ -52,14 +52,15 @@ def register():
         form.require("email", "Enter your email address.")
         _passwords(form)
         if form.ok:
+            # identity answers alike for a new address and a taken one (the owner is emailed
+            # instead), so this page says the same in both cases and signs nobody in.
             try:
-                clients.identity.register(form["email"], form["password"], form["name"])
-                security.sign_in(clients.identity.login(form["email"], form["password"]))
+                answer = clients.identity.register(form["email"], form["password"], form["name"])
             except clients.ServiceError as error:
                 form.take(error)
             else:
-                flash("Welcome to Preceptor! Your account is ready.", "success")
-                return redirect(url_for(".account"))
+                email = (answer or {}).get("email") or form["email"]
+                return render_template("register_sent.html", email=email)
         status = 422
     return render_template("register.html", form=form), status
 

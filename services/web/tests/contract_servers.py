@@ -179,9 +179,9 @@ class IdentityContract(ContractServer):
     def routes(self, app: Flask) -> None:
         @app.post("/api/users")
         def register():
+            # The same answer whether or not the email already has an account.
             body = request.get_json()
-            user = _user(body["email"], body["name"])
-            return jsonify(user), 201
+            return jsonify({"status": "check-inbox", "email": body["email"].lower()}), 202
 
         @app.post("/api/auth/login")
         def login():
