@@ -132,7 +132,6 @@ def print_logs(stdin=None, out=None) -> None:
     line until the rest of it comes."""
     # supervisord counts ``len`` in characters of UTF-8 text; no newline translation, or a
     # \r\n in a program's output would shift every later event by a character.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # supervisord stopping us: not an error
     stdin = stdin or io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", newline="")
     out = out or sys.stderr
     partial: dict[str, str] = {}
@@ -182,6 +181,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--print-logs", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.print_logs:
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # supervisord stops it last
         print_logs()
         return
     # The gitignored .env of docker-compose serves `make run` too (honcho read it): it fills in
