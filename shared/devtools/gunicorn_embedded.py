@@ -22,3 +22,5 @@ _host = os.environ.get("GUNICORN_HOST", "127.0.0.1")
 bind = [f"{_host}:{_config.service_port(service)}" for service in _config.SERVICES]
 workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
 threads = int(os.environ.get("GUNICORN_THREADS", "16"))
+# Which service a request was for: its Host (each service has its own port), first.
+access_log_format = '%({host}i)s %(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"'
