@@ -38,6 +38,9 @@ GOAL_MIB = 500
 IDLE_SECONDS = 20.0
 """How long the suite sits untouched after it is ready, before the first sample: the workers'
 first scheduled jobs have run and every lazily built thing that idling builds is built."""
+BEFORE = "61 processes, 1,431 MiB"
+"""The same measurement, on 2026-12-03, of the layout `make run` had before: honcho, and a
+gunicorn (2 workers of 4 threads) and a worker per service; kept for comparison."""
 SAMPLES = 3
 SAMPLE_EVERY = 5.0
 READY_TIMEOUT = 240.0
@@ -319,6 +322,11 @@ def result(measured: Measured):
             f"({measured.pss_mib:,.0f} MiB, {len(sample.processes)} processes)"
         ),
         notes=[
+            "The layout: under supervisord, every service's web app in one gunicorn (one worker "
+            "of 16 threads) and every service's worker in one process "
+            "(shared/devtools/embedded.py), beside the SMTP sink and localstripe. The layout "
+            "before, with honcho and a gunicorn (2 workers of 4 threads) and a worker per "
+            f"service, measured the same way on 2026-12-03: {BEFORE}.",
             "Total PSS of each sample: "
             + ", ".join(f"{s.pss_mib:,.0f} MiB" for s in measured.samples)
             + ".",
