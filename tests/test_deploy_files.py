@@ -194,13 +194,14 @@ def test_the_embedded_web_process_listens_on_every_services_port():
 
 
 def test_the_embedded_web_process_hands_each_port_to_its_service():
+    from shared import context
     from shared.devtools import embedded
 
     calls = []
 
     def app_of(service):
         def app(environ, start_response):
-            calls.append(service)
+            calls.append((service, context.service.get()))
             start_response("200 OK", [])
             return [service.encode()]
 
@@ -213,7 +214,9 @@ def test_the_embedded_web_process_hands_each_port_to_its_service():
     assert by_port({"SERVER_PORT": "8001"}, lambda s, h: statuses.append(s)) == [b"identity"]
     assert by_port({"SERVER_PORT": "8000"}, lambda s, h: statuses.append(s)) == [b"web"]
     assert by_port({"SERVER_PORT": "9999"}, lambda s, h: statuses.append(s))
-    assert calls == ["identity", "web"] and statuses[-1].startswith("404")
+    # ... and the app's log lines name its service (shared/logs.py reads context.service).
+    assert calls == [("identity", "identity"), ("web", "web")]
+    assert statuses[-1].startswith("404")
 
 
 def test_procfile_starts_the_embedded_worker_of_every_service_with_a_worker(procfile):

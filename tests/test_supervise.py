@@ -79,3 +79,21 @@ def test_the_printer_names_each_line_and_joins_lines_split_across_chunks(capsys)
     ]
     # The listener protocol: READY before each event, an OK result after it.
     assert capsys.readouterr().out == "READY\nRESULT 2\nOK" * 3 + "READY\n"
+
+
+def test_the_dotenv_file_fills_in_what_the_environment_lacks(tmp_path):
+    dotenv = tmp_path / ".env"
+    dotenv.write_text(
+        "# secrets for compose and make run\n"
+        "SECRET_KEY=abc=def\n"
+        "export SERVICE_SECRET='quoted value'\n"
+        'STRIPE_SECRET_KEY="sk_test_x"\n'
+        "\n"
+        "not a line\n"
+    )
+    assert supervise.read_dotenv(dotenv) == {
+        "SECRET_KEY": "abc=def",
+        "SERVICE_SECRET": "quoted value",
+        "STRIPE_SECRET_KEY": "sk_test_x",
+    }
+    assert supervise.read_dotenv(tmp_path / "missing") == {}
