@@ -17,7 +17,7 @@ export VAR_DIR
 .PHONY: help install run test bench lint fmt migrate dlq docs deploy-files clean browser wrk postgres rabbitmq
 
 help:
-	@echo "make run      start every service and worker (embedded defaults), print the site URL"
+	@echo "make run      start every service and worker (embedded defaults) under supervisord, print the site URL"
 	@echo "make test     run the tests in TEST_WORKERS processes (starts PostgreSQL and RabbitMQ if needed)"
 	@echo "make install  create .venv and install Preceptor with its dev tools"
 	@echo "make lint     ruff check"
@@ -53,9 +53,9 @@ run: install
 	$(BIN)/python -m shared.cli migrate
 	@echo
 	@echo "  Preceptor is running at $${PUBLIC_URL:-http://127.0.0.1:$${WEB_PORT:-8000}}"
-	@echo "  (mail lands in $(VAR_DIR)/mail; Ctrl-C stops every process)"
+	@echo "  (mail lands in $(VAR_DIR)/mail; a process that dies is restarted; Ctrl-C stops every process)"
 	@echo
-	PATH="$(BIN):$$PATH" PYTHONUNBUFFERED=1 exec $(BIN)/honcho start -f Procfile
+	PATH="$(BIN):$$PATH" PYTHONUNBUFFERED=1 exec $(BIN)/python -m shared.devtools.supervise --procfile Procfile
 
 # --- test: the tests against real PostgreSQL, RabbitMQ and Chromium -------------------------
 

@@ -2,7 +2,7 @@
 
 ``python -m benchmarks.money_path [--students N] [--runs R]`` prints the table.
 
-The real suite runs as separate processes, the way `make run` starts it (Procfile): identity,
+The real suite runs as separate processes, the way docker-compose and Kubernetes run it: identity,
 enrollment, payments and email each as gunicorn (deploy/gunicorn.conf.py) plus its worker,
 localstripe (shared/devtools/fake_stripe.py) and the SMTP sink (shared/devtools/smtp_sink.py),
 on a scratch PostgreSQL database (one schema per service) and a uniquely named exchange and
@@ -448,7 +448,7 @@ def result(measured: Measured):
     return report.Result(
         title=f"End to end: {measured.students} students enroll and pay at once",
         method=(
-            "The suite as separate processes, as `make run` starts it: identity, enrollment, "
+            "The suite as separate processes, as docker-compose runs it: identity, enrollment, "
             "payments and email, each under gunicorn (deploy/gunicorn.conf.py, one worker of 4 "
             "threads) with its worker process, localstripe and the SMTP sink, on PostgreSQL and "
             f"RabbitMQ. Each run, {measured.students} new students enroll at the same moment, "

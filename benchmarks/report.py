@@ -97,3 +97,28 @@ def write(results: list[Result], path: Path = DOCUMENT) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(body)
     return path
+
+
+def merge(results: list[Result], path: Path = DOCUMENT) -> Path:
+    """Put ``results`` into the page in place of their sections (same title), or at its end,
+    and keep every other section as it is: one benchmark can be measured again without the
+    hour the whole set takes. The machine table at the top stays the full run's, so each
+    merged section says when and on what it was measured."""
+    if not path.exists():
+        return write(results, path)
+    text = path.read_text()
+    head, *sections = text.split("\n## ")
+    sections = ["## " + s.rstrip("\n") + "\n" for s in sections]
+    facts = dict(machine())
+    when = f"Measured on its own on {facts['Date']} ({facts['CPU']}, {facts['Memory']})."
+    for result in results:
+        result.notes = [*result.notes, when]
+        body = result.markdown()
+        titles = [s.split("\n", 1)[0] for s in sections]
+        heading = f"## {result.title}"
+        if heading in titles:
+            sections[titles.index(heading)] = body
+        else:
+            sections.append(body)
+    path.write_text(head.rstrip("\n") + "\n\n" + "\n".join(sections))
+    return path

@@ -18,6 +18,9 @@ correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 causation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "causation_id", default=None
 )
+service: contextvars.ContextVar[str | None] = contextvars.ContextVar("service", default=None)
+"""The service whose work this is, where one process hosts several (`make run`'s embedded
+default, shared/devtools/embedded.py); unset, the process's own service."""
 
 
 def new_id() -> str:

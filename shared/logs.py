@@ -22,7 +22,7 @@ class JsonFormatter(logging.Formatter):
         line = {
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
-            "service": self.service,
+            "service": context.service.get() or self.service,
             "logger": record.name,
             "msg": record.getMessage(),
             "request_id": context.request_id.get(),

@@ -153,27 +153,60 @@ class Worker:
             else:
                 run = partial(self._job_loop, job)
             targets.append((f"job:{job.name}", run))
-        return [threading.Thread(target=t, name=n, daemon=True) for n, t in targets]
+        return [
+            threading.Thread(target=partial(self._as_service, t), name=n, daemon=True)
+            for n, t in targets
+        ]
+
+    def _as_service(self, target: Callable[[], None]) -> None:
+        """Run a thread's loop with its log lines naming this service, also where one process
+        runs several services' workers (`make run`, shared/devtools/embedded.py)."""
+        context.service.set(self.runtime.service)
+        target()
 
     def run_forever(self) -> None:
-        logs.configure(self.runtime.service)
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: self.stop.set())
-        endpoint = self.start_metrics_endpoint()
-        threads = self.threads()
+        run_together([self])
+
+
+def run_together(workers: list[Worker]) -> None:
+    """Run ``workers`` until SIGTERM or SIGINT, then stop each after the message at hand.
+
+    A service's worker process runs one; `make run` runs every service's in one process
+    (shared/devtools/embedded.py), where they share the imported code a laptop would otherwise
+    hold six times.
+    """
+    logs.configure(workers[0].runtime.service if len(workers) == 1 else "workers")
+
+    def stop(*_: object) -> None:
+        for worker in workers:
+            worker.stop.set()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, stop)
+    running = []
+    for worker in workers:
+        token = context.service.set(worker.runtime.service)
+        endpoint = worker.start_metrics_endpoint()
+        threads = worker.threads()
         for t in threads:
             t.start()
         log.info(
             "worker started",
-            extra={"bindings": self.handlers.event_types, "jobs": [j.name for j in self.jobs]},
+            extra={
+                "bindings": worker.handlers.event_types,
+                "jobs": [j.name for j in worker.jobs],
+            },
         )
-        while not self.stop.is_set():
-            self.stop.wait(1)
+        context.service.reset(token)
+        running.append((endpoint, threads))
+    while not workers[0].stop.is_set():
+        workers[0].stop.wait(1)
+    for _, threads in running:
         for t in threads:
             t.join(timeout=10)
+    for endpoint, _ in running:
         if endpoint is not None:
             endpoint.shutdown()
-        log.info("worker stopped")
 
 
 def main(

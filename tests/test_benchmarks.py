@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks import bus, campaign, catalogue, money_path, report
+from benchmarks import bus, campaign, catalogue, make_run, money_path, report
 
 
 @pytest.fixture(autouse=True)
@@ -63,3 +63,33 @@ def test_the_campaign_benchmark_sends_through_the_loop_and_raw_smtplib():
     assert run.delivered == 50
     assert run.peak_rss_mib > 0
     check(campaign.result(measured), rows=2)
+
+
+def test_the_make_run_benchmark_sums_pss_over_the_whole_suite_and_stops_it():
+    measured = make_run.measure(idle_seconds=1, samples=1)
+    [sample] = measured.samples
+    kinds = {row[0] for row in make_run.rows(sample)}
+    assert {"supervisord", "web apps: gunicorn worker", "SMTP sink", "localstripe"} <= kinds
+    assert sample.pss_mib > 50
+    assert sum(p.pss_kib for p in sample.processes) / 1024 == sample.pss_mib
+    check(make_run.result(measured), rows=len(kinds))  # a row per kind and the total
+    # stop() waited for Ctrl-C to end every process of the tree.
+    assert not [p for p in sample.processes if make_run._alive(p.pid)]
+
+
+def test_running_some_benchmarks_replaces_only_their_sections(tmp_path):
+    page = tmp_path / "benchmarks.md"
+    first = report.Result("First", "How.", ["a"], [["1"]], target="t")
+    second = report.Result("Second", "How.", ["b"], [["2"]], target="t")
+    report.write([first, second], page)
+    kept = page.read_text().split("## Second")[0]
+
+    again = report.Result("Second", "How, again.", ["b"], [["3"]], target="t")
+    third = report.Result("Third", "New.", ["c"], [["4"]], target="t")
+    report.merge([again, third], page)
+
+    text = page.read_text()
+    assert text.startswith(kept)  # the machine table and the first section as they were
+    assert text.count("## Second") == 1 and "| 3 |" in text and "| 2 |" not in text
+    assert text.index("## Second") < text.index("## Third")
+    assert "Measured on its own on" in text.split("## Second")[1]

@@ -9,7 +9,10 @@ outbox relay and an inbox consumer), has a worker process (``python -m services.
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -17,6 +20,7 @@ import pytest
 import yaml
 
 from shared import config
+from shared.devtools.supervise import read_procfile
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -58,12 +62,7 @@ def containers() -> dict[str, dict]:
 
 @pytest.fixture(scope="module")
 def procfile() -> dict[str, str]:
-    processes = {}
-    for line in (ROOT / "Procfile").read_text().splitlines():
-        if line.strip() and not line.lstrip().startswith("#"):
-            name, command = line.split(":", 1)
-            processes[name.strip()] = command.strip()
-    return processes
+    return read_procfile(ROOT / "Procfile")
 
 
 def environment(container: dict) -> dict[str, str]:
@@ -159,26 +158,78 @@ def test_service_urls_point_at_containers_that_exist(containers):
                 assert host in containers, f"{name}: {variable}={value} names no container"
 
 
-@pytest.mark.parametrize("service", service_packages())
-def test_procfile_starts_a_web_process_for_every_service(procfile, service):
-    web = [cmd for cmd in procfile.values() if f"services.{service}.app:app" in cmd]
-    assert len(web) == 1, f"the Procfile should start services.{service}.app:app once"
-    assert "gunicorn -c deploy/gunicorn.conf.py" in web[0]
-    if service in config.DEFAULT_PORTS:
-        port = f"PORT=${{{service.upper()}_PORT:-{config.DEFAULT_PORTS[service]}}} "
-        assert web[0].startswith(port), f"{service} should listen on {port}"
+def test_procfile_serves_every_service_in_the_embedded_web_process(procfile):
+    """`make run` runs every service's app in one gunicorn (shared/devtools/embedded.py)."""
+    web = [cmd for cmd in procfile.values() if "shared.devtools.embedded:web_app()" in cmd]
+    assert len(web) == 1, "the Procfile should start the embedded web process once"
+    assert web[0].startswith("gunicorn -c python:shared.devtools.gunicorn_embedded ")
+    assert not [cmd for cmd in procfile.values() if re.search(r"services\.\w+\.app:app", cmd)]
 
 
-@pytest.mark.parametrize("service", WORKER_SERVICES)
-def test_procfile_starts_a_worker_for_every_service_with_a_worker(procfile, service):
-    assert f"python -m services.{service}.worker" in procfile.values()
+def embedded_binds(**env: str) -> list[str]:
+    """The gunicorn binds of `make run`'s web process, read in a process of its own (the
+    settings module sets PROMETHEUS_MULTIPROC_DIR as it loads, as deploy/gunicorn.conf.py does)."""
+    out = subprocess.run(
+        [sys.executable, "-c", "import shared.devtools.gunicorn_embedded as g; print(*g.bind)"],
+        cwd=ROOT,
+        env={
+            **{k: v for k, v in os.environ.items() if not k.endswith("_PORT")},
+            "PROMETHEUS_MULTIPROC_DIR": "/nonexistent",
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return out.stdout.split()
 
 
-def test_procfile_ports_are_distinct(procfile):
-    ports = [
-        m.group(1) for cmd in procfile.values() if (m := re.match(r"PORT=\$\{\w+:-(\d+)\} ", cmd))
-    ]
-    assert len(ports) == len(set(ports)) == len(config.DEFAULT_PORTS)
+def test_the_embedded_web_process_listens_on_every_services_port():
+    binds = embedded_binds()
+    ports = sorted(int(b.rsplit(":", 1)[1]) for b in binds)
+    assert ports == sorted(config.DEFAULT_PORTS.values())
+    assert {config.DEFAULT_PORTS[s] for s in service_packages()} == set(ports)
+    moved = embedded_binds(IDENTITY_PORT="18001")
+    assert "127.0.0.1:18001" in moved and "127.0.0.1:8001" not in moved
+
+
+def test_the_embedded_web_process_hands_each_port_to_its_service():
+    from shared import context
+    from shared.devtools import embedded
+
+    calls = []
+
+    def app_of(service):
+        def app(environ, start_response):
+            calls.append((service, context.service.get()))
+            start_response("200 OK", [])
+            return [service.encode()]
+
+        return app
+
+    by_port = embedded.ByPort(
+        {8001: ("identity", app_of("identity")), 8000: ("web", app_of("web"))}
+    )
+    statuses = []
+    assert by_port({"SERVER_PORT": "8001"}, lambda s, h: statuses.append(s)) == [b"identity"]
+    assert by_port({"SERVER_PORT": "8000"}, lambda s, h: statuses.append(s)) == [b"web"]
+    assert by_port({"SERVER_PORT": "9999"}, lambda s, h: statuses.append(s))
+    # ... and the app's log lines name its service (shared/logs.py reads context.service).
+    assert calls == [("identity", "identity"), ("web", "web")]
+    assert statuses[-1].startswith("404")
+
+
+def test_procfile_starts_the_embedded_worker_of_every_service_with_a_worker(procfile):
+    from shared.devtools import embedded
+
+    assert "python -m shared.devtools.embedded" in procfile.values()
+    assert sorted(embedded.WORKER_SERVICES) == WORKER_SERVICES
+
+
+def test_procfile_names_are_supervisord_program_names(procfile):
+    lines = [line for line in (ROOT / "Procfile").read_text().splitlines() if line.strip()]
+    assert len(procfile) == len([line for line in lines if not line.lstrip().startswith("#")])
+    assert all(re.fullmatch(r"[a-z][a-z0-9-]*", name) for name in procfile)
 
 
 def test_readme_configuration_table_lists_every_variable():

@@ -1,7 +1,8 @@
-"""`make run`, as a newcomer runs it: SQLite, the filesystem broker, the SMTP sink, honcho.
+"""`make run`, as a newcomer runs it: SQLite, the filesystem broker, the SMTP sink, supervisord.
 
 The sign-up journey over HTTP against the embedded default, on ports of its own so it can run
-beside a suite a developer already has open.
+beside a suite a developer already has open; a process killed under it comes back while the
+others keep running, and Ctrl-C stops every process.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from benchmarks.make_run import tree
 from shared import config
 from shared.testing.fixtures import free_port, wait_for
 
@@ -60,6 +62,7 @@ def embedded(tmp_path_factory):
     try:
         wait_for(up, timeout=180, interval=0.5, message="make run to serve every process")
         yield {
+            "make": process,
             "ports": ports,
             "site": site,
             "identity": f"http://127.0.0.1:{ports['IDENTITY_PORT']}",
@@ -70,12 +73,33 @@ def embedded(tmp_path_factory):
             "log": tmp_path / "make-run.log",
         }
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+        # Ctrl-C: the terminal sends SIGINT to make and supervisord; every process must go.
+        pids = [p.pid for p in tree(process.pid)]
+        os.killpg(process.pid, signal.SIGINT)
+        left = wait_for_exit(pids, timeout=60)
+        for pid in left:
+            os.kill(pid, signal.SIGKILL)
+        process.wait(timeout=10)
         log.close()
+        assert not left, f"still running after Ctrl-C: {left}"
+
+
+def wait_for_exit(pids: list[int], timeout: float) -> list[int]:
+    """The pids of ``pids`` still running after ``timeout`` seconds (zombies count as gone)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        left = [pid for pid in pids if running(pid)]
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.2)
+
+
+def running(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def mail_to(maildir: Path, to: str, subject: str):
@@ -181,3 +205,54 @@ def test_make_run_sells_a_course_through_localstripe_and_the_filesystem_bus(embe
     wait_for(active, timeout=30, interval=0.3, message="the webhook to activate the enrollment")
     receipt = mail_to(embedded["maildir"], "omar@example.com", "receipt")
     assert "$1,299.00" in receipt.get_body(preferencelist=("plain",)).get_content()
+
+
+def programs(make: subprocess.Popen) -> dict[str, int]:
+    """The pid of each process supervisord runs under ``make run`` (and gunicorn's worker)."""
+    processes = tree(make.pid)
+    [supervisord] = [p for p in processes if "supervisord" in p.command]
+    names = {
+        "workers": "-m shared.devtools.embedded",
+        "web": "shared.devtools.embedded:web_app()",
+        "smtp": "shared.devtools.smtp_sink",
+        "stripe": "shared.devtools.fake_stripe",
+        "log": "--print-logs",
+    }
+    found = {}
+    for p in processes:
+        for name, mark in names.items():
+            if mark in p.command and p.ppid == supervisord.pid:
+                found[name] = p.pid
+            elif mark in p.command and name == "web":
+                found["web worker"] = p.pid
+    return found
+
+
+@pytest.mark.embedded
+def test_a_killed_worker_comes_back_while_every_other_process_keeps_running(embedded):
+    before = programs(embedded["make"])
+    assert set(before) == {"workers", "web", "web worker", "smtp", "stripe", "log"}, before
+
+    os.kill(before["workers"], signal.SIGKILL)
+
+    def restarted():
+        now = programs(embedded["make"])
+        return now if now.get("workers") not in (None, before["workers"]) else None
+
+    after = wait_for(restarted, timeout=30, interval=0.2, message="supervisord to restart workers")
+    assert {k: v for k, v in after.items() if k != "workers"} == {
+        k: v for k, v in before.items() if k != "workers"
+    }, "only the killed process may have a new pid"
+    assert "exited: workers (terminated by SIGKILL; not expected)" in embedded["log"].read_text()
+
+    # The new workers process does the work: identity's event reaches email's worker, which
+    # sends the welcome email; the site kept serving all along.
+    r = requests.post(
+        f"{embedded['identity']}/api/users",
+        json={"email": "ada@example.com", "password": "a long enough password", "name": "Ada"},
+    )
+    assert r.status_code == 201, r.text
+    mail_to(embedded["maildir"], "ada@example.com", "welcome")
+    assert requests.get(embedded["site"], timeout=5).ok
+    # Each program's lines reach the terminal under its name, as they did under honcho.
+    assert re.search(r"^\d\d:\d\d:\d\d workers +\| ", embedded["log"].read_text(), re.MULTILINE)
