@@ -57,3 +57,20 @@ def test_twenty_parallel_refund_requests_for_one_enrollment_ask_for_one_refund(a
     assert statuses.count(202) == 1, [r.text for r in responses]
     assert set(statuses) == {202, 409}, [r.text for r in responses]
     assert len(world.events("refund.requested")) == 1
+
+
+def test_ten_parallel_deferrals_of_one_enrollment_move_one_seat_once(any_db_world):
+    """Deferring reads the enrollment "under a lock" and then moves its seat: on SQLite that
+    lock is the database's write lock (shared.db), else each deferral moved a seat."""
+    world = any_db_world
+    student = world.student()
+    enrollment = world.enroll(student).get_json()
+    world.publish(succeeded(enrollment))
+    starts = [c["start"] for c in world.client.get(f"/api/courses/{STEP_1}").get_json()["cycles"]]
+    old, new = starts[0], starts[1]
+    url = f"{world.enrollment.url}/api/enrollments/{enrollment['id']}/defer"
+    responses = _parallel([_post(url, {"cycle_start": new}, student) for _ in range(10)])
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses.count(200) == 1 and max(statuses) < 500, [r.text for r in responses]
+    assert len(world.events("enrollment.deferred")) == 1
+    assert (world.taken(STEP_1, old), world.taken(STEP_1, new)) == (0, 1)
