@@ -42,6 +42,9 @@ OPEN_CYCLES = 4
 NOTICE_DAYS = 7
 PURCHASE_PREFIX = "enrollment:"
 LIVE = (domain.PENDING_PAYMENT, domain.ACTIVE)
+LATE_PAYMENT_REFUNDS = uuid.UUID("5b0d3c8e-6f0e-4d51-9a0e-2f8f6f1c7a11")
+"""The namespace of the refund request ids of payments that came too late (uuid5 of the
+payment id): the same payment always asks for the same refund."""
 
 UowFactory = Callable[[], UnitOfWork]
 
@@ -804,7 +807,9 @@ def payment_succeeded(uow: UnitOfWork, data: dict[str, Any]) -> None:
             uow.record(
                 "refund.requested",
                 {
-                    "refund_request_id": str(uuid.uuid4()),
+                    # One request per payment, however often its success is announced: payments
+                    # refunds a request id once (a unique key), so a second event is a no-op.
+                    "refund_request_id": str(uuid.uuid5(LATE_PAYMENT_REFUNDS, data["payment_id"])),
                     "purchase_ref": data["purchase_ref"],
                     "user_id": data["user_id"],
                     "amount_minor": data["amount_minor"] or None,
