@@ -177,6 +177,7 @@ class Database:
         self.engine: Engine = create_engine(url, **kwargs)
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "before_cursor_execute", _sqlite_lock_for_update)
         else:
             _ping_connections_back_from_a_rest(self.engine)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
@@ -241,6 +242,41 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
+
+
+def _sqlite_lock_for_update(
+    _conn: Connection,
+    cursor: Any,
+    _statement: str,
+    _parameters: Any,
+    context: Any,
+    _executemany: bool,
+) -> None:
+    """Give ``SELECT ... FOR UPDATE`` a meaning on SQLite: take the database's write lock.
+
+    SQLite has no row locks and SQLAlchemy drops ``FOR UPDATE`` there, so a use case that reads
+    a row "under a lock", decides, and writes (an enrollment's state, a package's hours) let a
+    parallel request read the same row and decide the same: a promotion code was redeemed past
+    its limit, a refund requested five times. SQLite's nearest lock is the one writer lock of
+    the whole file: ``BEGIN IMMEDIATE`` before the first locking read takes it (waiting up to
+    ``busy_timeout``), so such transactions take turns exactly as they do per row on
+    PostgreSQL; readers outside them carry on (WAL). Limits are still written as atomic
+    statements (a conditional UPDATE, a unique key) where they can be; this covers the rest.
+
+    Only when no transaction is open: the driver (pysqlite's default) starts one at its first
+    write, so an open transaction holds the write lock already (consumers take no batches on
+    SQLite). A writer that still waits past ``busy_timeout`` fails as "database is locked", an
+    ``OperationalError`` that ``database_unavailable`` counts as an outage: a request gets
+    503 with ``Retry-After``, never 500; a consumer retries later. ``SKIP LOCKED``
+    claims are left alone: a worker's poll (the outbox relay every 50 ms) would otherwise lock
+    out every writer while it publishes, and under ``make run`` each queue has one claimer.
+    """
+    statement = getattr(getattr(context, "compiled", None), "statement", None)
+    for_update = getattr(statement, "_for_update_arg", None)
+    if for_update is None or for_update.skip_locked:
+        return
+    if not cursor.connection.in_transaction:
+        cursor.execute("BEGIN IMMEDIATE")
 
 
 def database_unavailable(error: BaseException) -> bool:

@@ -77,7 +77,7 @@ EMAILS_FAILED = Counter(
 STRIPE_EVENTS = Counter(
     "preceptor_stripe_events_total",
     "Stripe events received, by source (webhook or reconcile) and outcome "
-    "(applied, ignored, duplicate, rejected)",
+    "(applied, ignored, flagged, duplicate, rejected)",
     ["source", "type", "outcome"],
 )
 

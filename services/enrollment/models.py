@@ -120,10 +120,14 @@ class PromoCode(Base):
     per_student_limit: Mapped[int] = mapped_column(Integer, default=1)
     expires_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
+    redemptions: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Uses so far (one per row of ``promo_redemptions``), kept on the code's row so that the
+    limit is one conditional UPDATE (``WHERE redemptions < max_redemptions``), which holds on
+    SQLite too; counting the redemption rows under a lock did not (SQLite has no row locks)."""
 
 
 class PromoRedemption(Base):
-    """A code used by an enrollment; counted (under a lock on the code) against its limits."""
+    """A code used by an enrollment; ``PromoCode.redemptions`` counts them against the limit."""
 
     __tablename__ = "promo_redemptions"
 

@@ -17,7 +17,7 @@ from dataclasses import fields as dataclass_fields
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import case, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -43,6 +43,9 @@ OPEN_CYCLES = 4
 NOTICE_DAYS = 7
 PURCHASE_PREFIX = "enrollment:"
 LIVE = (domain.PENDING_PAYMENT, domain.ACTIVE)
+LATE_PAYMENT_REFUNDS = uuid.UUID("5b0d3c8e-6f0e-4d51-9a0e-2f8f6f1c7a11")
+"""The namespace of the refund request ids of payments that came too late (uuid5 of the
+payment id): the same payment always asks for the same refund."""
 
 UowFactory = Callable[[], UnitOfWork]
 
@@ -388,13 +391,39 @@ def _new_enrollment(
 def _promo_price(
     session: Session, course: Course, code: str, student_id: str, now: datetime
 ) -> tuple[int, PromoCode]:
-    """The price after a code, counted under a lock on the code's row (no over-redemption)."""
+    """The price after a code, with one redemption of it taken.
+
+    The redemption is taken first, by one conditional UPDATE of the code's counter (``WHERE
+    redemptions < max_redemptions``): the database settles a race for the last use, on
+    SQLite (which ignores ``FOR UPDATE``) as on PostgreSQL. That UPDATE also makes racing
+    redemptions of the code take turns until commit, so the per-student count read after it
+    is current. A rule that then refuses the code rolls the redemption back with the rest.
+    """
     normalized = domain.normalize_promo_code(code)
-    row = session.scalar(select(PromoCode).where(PromoCode.code == normalized).with_for_update())
+    taken = (
+        session.execute(
+            update(PromoCode)
+            .where(
+                PromoCode.code == normalized,
+                or_(
+                    PromoCode.max_redemptions.is_(None),
+                    PromoCode.redemptions < PromoCode.max_redemptions,
+                ),
+            )
+            .values(redemptions=PromoCode.redemptions + 1)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        == 1
+    )
+    row = session.scalar(
+        select(PromoCode)
+        .where(PromoCode.code == normalized)
+        .execution_options(populate_existing=True)
+    )
     if row is None:
         raise domain.UnknownPromoCode(f"There is no promotion code {code!r}", field="promo_code")
+    before = row.redemptions - 1 if taken else row.redemptions
     used = select(func.count()).select_from(PromoRedemption).where(PromoRedemption.code == row.code)
-    total = session.scalar(used)
     mine = session.scalar(used.where(PromoRedemption.student_id == student_id))
     with _fields_named(code="promo_code"):
         price = domain.price_with_promo(
@@ -403,9 +432,11 @@ def _promo_price(
             _promo_rules(row),
             course.slug,
             now,
-            total,
+            before,
             mine,
         )
+        if not taken:  # the counter is the truth, even if the rules would have let it through
+            raise domain.PromoExhausted(f"The code {row.code} has been used up", field="code")
     return price, row
 
 
@@ -567,8 +598,17 @@ def _cancel_hold(uow: UnitOfWork, enrollment_id: str, reason: str) -> None:
 
 
 def _forget_redemption(session: Session, row: Enrollment) -> None:
-    """An enrollment that never started gives its promotion code back."""
-    session.execute(delete(PromoRedemption).where(PromoRedemption.enrollment_id == row.id))
+    """An enrollment that never started gives its promotion code back (and its count)."""
+    forgotten = session.execute(
+        delete(PromoRedemption).where(PromoRedemption.enrollment_id == row.id)
+    ).rowcount
+    if forgotten and row.promo_code:
+        session.execute(
+            update(PromoCode)
+            .where(PromoCode.code == row.promo_code, PromoCode.redemptions >= forgotten)
+            .values(redemptions=PromoCode.redemptions - forgotten)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def get_enrollment(
@@ -656,9 +696,26 @@ def request_refund(
         if row.refund_request_id is not None:
             raise domain.RefundAlreadyRequested("A refund is already on its way")
         domain.refund_allowed(row.paid_at, row.cycle_start, course.refund_window_days, now)
-        row.refund_request_id = str(uuid.uuid4())
-        row.refund_requested_at = now
-        row.updated_at = now
+        # One request per enrollment, settled by the database: a state-transition UPDATE that
+        # only an active enrollment without a request matches (SQLite ignores FOR UPDATE, so
+        # the checks above may have read a row another request is changing).
+        claimed = session.execute(
+            update(Enrollment)
+            .where(
+                Enrollment.id == row.id,
+                Enrollment.status == domain.ACTIVE,
+                Enrollment.refund_request_id.is_(None),
+            )
+            .values(
+                refund_request_id=str(uuid.uuid4()),
+                refund_requested_at=now,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if claimed != 1:
+            raise domain.RefundAlreadyRequested("A refund is already on its way")
+        session.refresh(row)
         uow.record(
             "refund.requested",
             {
@@ -757,7 +814,9 @@ def payment_succeeded(uow: UnitOfWork, data: dict[str, Any]) -> None:
             uow.record(
                 "refund.requested",
                 {
-                    "refund_request_id": str(uuid.uuid4()),
+                    # One request per payment, however often its success is announced: payments
+                    # refunds a request id once (a unique key), so a second event is a no-op.
+                    "refund_request_id": str(uuid.uuid5(LATE_PAYMENT_REFUNDS, data["payment_id"])),
                     "purchase_ref": data["purchase_ref"],
                     "user_id": data["user_id"],
                     "amount_minor": data["amount_minor"] or None,
@@ -1043,13 +1102,8 @@ def _promo_view(row: PromoCode, redemptions: int) -> dict[str, Any]:
 
 def list_promo_codes(uow: UnitOfWork) -> list[dict[str, Any]]:
     with uow:
-        counts = dict(
-            uow.session.execute(
-                select(PromoRedemption.code, func.count()).group_by(PromoRedemption.code)
-            ).all()
-        )
         rows = uow.session.scalars(select(PromoCode).order_by(PromoCode.created_at)).all()
-        return [_promo_view(r, counts.get(r.code, 0)) for r in rows]
+        return [_promo_view(r, r.redemptions) for r in rows]
 
 
 def create_promo_code(uow: UnitOfWork, body: dict[str, Any]) -> dict[str, Any]:
@@ -1080,6 +1134,7 @@ def create_promo_code(uow: UnitOfWork, body: dict[str, Any]) -> dict[str, Any]:
             max_redemptions=rules.max_redemptions,
             per_student_limit=rules.per_student_limit,
             expires_at=rules.expires_at,
+            redemptions=0,
             created_at=now,
         )
         uow.session.add(row)

@@ -114,10 +114,28 @@ class LedgerDisputeSchema(Schema):
     created_at = fields.AwareDateTime(required=True)
 
 
+class LedgerFlaggedEventSchema(Schema):
+    stripe_event_id = fields.String(required=True)
+    type = fields.String(required=True)
+    source = fields.String(required=True, metadata={"description": "webhook or reconcile"})
+    outcome = fields.String(
+        required=True, metadata={"description": "what did not match our payment"}
+    )
+    received_at = fields.AwareDateTime(required=True)
+
+
 class LedgerSchema(Schema):
     payments = fields.List(fields.Nested(LedgerPaymentSchema), required=True)
     refunds = fields.List(fields.Nested(LedgerRefundSchema), required=True)
     disputes = fields.List(fields.Nested(LedgerDisputeSchema), required=True)
+    flagged_events = fields.List(
+        fields.Nested(LedgerFlaggedEventSchema),
+        required=True,
+        metadata={
+            "description": "Signed Stripe events recorded but not applied: their amount or "
+            "currency differs from the payment's. A person checks each one."
+        },
+    )
 
 
 class LedgerQuerySchema(Strict):

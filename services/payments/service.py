@@ -163,12 +163,15 @@ def open_payment(
         except IntegrityError:
             uow.rollback()  # the purchase already has its payment: use that one
     with uow:
-        p = uow.session.scalar(
-            select(Payment).where(Payment.purchase_ref == cmd["purchase_ref"]).with_for_update()
-        )
+        by_ref = select(Payment).where(Payment.purchase_ref == cmd["purchase_ref"])
+        p = uow.session.scalar(by_ref)
         _check_same_purchase(p, cmd)
         if p.stripe_payment_intent_id is None:
+            # The customer first, before the lock: it commits in a transaction of its own,
+            # which would wait forever for the lock of this one on SQLite (one writer a file).
             customer_id = _customer_for(uow, gateway, cmd)
+        p = uow.session.scalar(by_ref.with_for_update().execution_options(populate_existing=True))
+        if p.stripe_payment_intent_id is None:
             metadata = {
                 "purchase_ref": p.purchase_ref,
                 "purchase_kind": p.purchase_kind,
@@ -252,10 +255,26 @@ def ledger(uow: UnitOfWork, limit: int) -> dict[str, Any]:
         payments = s.scalars(select(Payment).order_by(Payment.created_at.desc()).limit(limit))
         refunds = s.scalars(select(Refund).order_by(Refund.created_at.desc()).limit(limit))
         disputes = s.scalars(select(Dispute).order_by(Dispute.created_at.desc()).limit(limit))
+        flagged = s.scalars(
+            select(StripeEvent)
+            .where(StripeEvent.outcome.startswith(FLAGGED))
+            .order_by(StripeEvent.received_at.desc())
+            .limit(limit)
+        )
         return {
             "payments": [payment_view(p) for p in payments],
             "refunds": [refund_view(r) for r in refunds],
             "disputes": [dispute_view(d) for d in disputes],
+            "flagged_events": [
+                {
+                    "stripe_event_id": e.id,
+                    "type": e.type,
+                    "source": e.source,
+                    "outcome": e.outcome,
+                    "received_at": e.received_at,
+                }
+                for e in flagged
+            ],
         }
 
 
@@ -273,10 +292,39 @@ def _locked_payment(
     return None
 
 
+FLAGGED = "flagged"
+"""How a Stripe event's outcome starts when it was recorded but not applied, because what it
+says does not match our payment (an amount or a currency we never asked for). Operations
+lists them in the ledger (``flagged_events``), logs an error and counts them in
+``preceptor_stripe_events_total{outcome="flagged"}``."""
+
+
+def _mismatch(p: Payment, obj: dict[str, Any]) -> str | None:
+    """Why a Stripe object's amount or currency is not our payment's, or None if they agree.
+
+    A signed event is Stripe's word, but a PaymentIntent changed behind our back (in the
+    dashboard, by a leaked key) must not fulfil a purchase for another price: a person looks.
+    """
+    amount, currency = obj.get("amount"), obj.get("currency")
+    try:
+        same_amount = amount is not None and int(amount) == p.amount_minor
+    except (TypeError, ValueError):
+        same_amount = False
+    same_currency = isinstance(currency, str) and currency.upper() == p.currency
+    if same_amount and same_currency:
+        return None
+    return (
+        f"{FLAGGED}: Stripe says {str(amount)[:20]} {str(currency)[:10]}, "
+        f"the payment is {p.amount_minor} {p.currency}"
+    )
+
+
 def _on_intent_succeeded(uow: UnitOfWork, intent: dict[str, Any]) -> str:
     p = _locked_payment(uow.session, intent.get("id"))
     if p is None:
         return "ignored: not our payment"
+    if (mismatch := _mismatch(p, intent)) is not None:
+        return mismatch
     new = domain.on_success(p.status)
     if new is None:
         return f"no change: already {p.status}"
@@ -294,6 +342,8 @@ def _on_intent_failed(uow: UnitOfWork, intent: dict[str, Any]) -> str:
     p = _locked_payment(uow.session, intent.get("id"))
     if p is None:
         return "ignored: not our payment"
+    if (mismatch := _mismatch(p, intent)) is not None:
+        return mismatch
     new = domain.on_failure(p.status)
     if new is None:
         return f"no change: already {p.status}"
@@ -310,6 +360,8 @@ def _on_intent_processing(uow: UnitOfWork, intent: dict[str, Any]) -> str:
     p = _locked_payment(uow.session, intent.get("id"))
     if p is None:
         return "ignored: not our payment"
+    if (mismatch := _mismatch(p, intent)) is not None:
+        return mismatch
     new = domain.on_processing(p.status)
     if new is None:
         return f"no change: already {p.status}"
@@ -322,6 +374,8 @@ def _on_charge_refunded(uow: UnitOfWork, gateway: StripeGateway, charge: dict[st
     p = _locked_payment(uow.session, id_of(charge.get("payment_intent")), charge.get("id"))
     if p is None:
         return "ignored: not our payment"
+    if (mismatch := _mismatch(p, charge)) is not None:
+        return mismatch
     listed = charge.get("refunds")
     if isinstance(listed, dict) and "data" in listed and not listed.get("has_more"):
         refunds = listed["data"]
@@ -334,6 +388,9 @@ def _on_charge_refunded(uow: UnitOfWork, gateway: StripeGateway, charge: dict[st
     for refund in sorted(refunds, key=lambda r: r.get("created") or 0):
         if refund.get("status") != "succeeded" or refund["id"] in known:
             continue
+        currency = refund.get("currency")
+        if isinstance(currency, str) and currency.upper() != p.currency:
+            return f"{FLAGGED}: a refund in {currency[:10]}, the payment is in {p.currency}"
         amount = int(refund["amount"])
         metadata = refund.get("metadata") or {}
         # A refund we asked for carries its request id: keep it, so a retried request finds it.
@@ -437,6 +494,12 @@ def process_stripe_event(
             _count_stripe_event(source, kind, "duplicate")
             return False
         _count_stripe_event(source, kind, _outcome_kind(outcome))
+        if outcome.startswith(FLAGGED):
+            log.error(
+                "stripe event flagged, not applied: it does not match our payment",
+                extra={"stripe_event": event["id"], "type": kind, "outcome": outcome},
+            )
+            return True
         log.info(
             "stripe event applied",
             extra={
@@ -501,7 +564,10 @@ def _apply_stripe_event(
 
 
 def _outcome_kind(outcome: str) -> str:
-    """The metric's outcome: ``applied`` when it changed something, else ``ignored``."""
+    """The metric's outcome: ``applied`` when it changed something, ``flagged`` when it did not
+    match our payment, else ``ignored``."""
+    if outcome.startswith(FLAGGED):
+        return FLAGGED
     return "ignored" if outcome.startswith(("ignored", "no change")) else "applied"
 
 

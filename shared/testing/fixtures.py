@@ -296,13 +296,25 @@ def build_service(name: str, database_url: str | None, broker: Broker) -> Servic
 def services(
     make_database, bus_settings, var_dir, monkeypatch
 ) -> Iterator[Callable[..., ServiceUnderTest]]:
-    """Start services against PostgreSQL and RabbitMQ: ``identity = services("identity")``."""
+    """Start services against PostgreSQL and RabbitMQ: ``identity = services("identity")``.
+
+    ``services("enrollment", sqlite=True)`` gives the service a migrated SQLite file instead,
+    as ``make run`` does: a race test runs on both, since SQLite has no row locks.
+    """
     broker = Broker(bus_settings)
     started: list[ServiceUnderTest] = []
 
-    def start(name: str, *, serve: bool = False) -> ServiceUnderTest:
-        has_db = migrations.has_migrations(name)
-        svc = build_service(name, make_database(name) if has_db else None, broker)
+    def database_for(name: str, sqlite: bool) -> str | None:
+        if not migrations.has_migrations(name):
+            return None
+        if not sqlite:
+            return make_database(name)
+        url = f"sqlite:///{var_dir / f'{name}-{uuid.uuid4().hex[:8]}.db'}"
+        migrations.upgrade(name, url)
+        return url
+
+    def start(name: str, *, serve: bool = False, sqlite: bool = False) -> ServiceUnderTest:
+        svc = build_service(name, database_for(name, sqlite), broker)
         if svc.consumer is not None:
             svc.consumer.open()  # declares the queue, so no event published later is lost
         if serve:

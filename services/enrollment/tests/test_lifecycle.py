@@ -49,10 +49,12 @@ def test_a_payment_after_the_seat_was_given_away_is_refunded(world):
     _expire_hold(world, late["id"])
     assert world.enroll(second, course["slug"]).status_code == 201
     world.publish(succeeded(late))
+    world.publish(succeeded(late))  # announced again (another event): the same request
     assert world.enrollment_of(late["id"], first)["status"] == "expired"
-    [refund] = world.events("refund.requested")
+    refund, again = world.events("refund.requested")
     assert refund["purchase_ref"] == f"enrollment:{late['id']}"
     assert refund["amount_minor"] == 50000
+    assert again["refund_request_id"] == refund["refund_request_id"]
     assert world.events("enrollment.activated") == []
     assert world.taken(course["slug"], late["cycle_start"]) == 1
 

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from services.payments.models import Payment, StripeEvent
 from services.payments.tests.helpers import (
+    admin_token,
     bearer,
     intent_id,
     open_payment,
@@ -198,3 +199,66 @@ def test_events_a_webhook_causes_carry_the_checkouts_correlation_id(stack):
     [envelope] = envelopes(stack.payments, "payment.succeeded")
     assert envelope["correlation_id"] == "checkout-7f3a"
     assert envelope["causation_id"] == json.loads(payload)["id"]
+
+
+def _flagged(stack) -> list[dict]:
+    ledger = stack.client.get("/api/admin/ledger", headers=bearer(admin_token(stack.identity)))
+    assert ledger.status_code == 200, ledger.get_json()
+    return ledger.get_json()["flagged_events"]
+
+
+def test_a_signed_success_for_another_amount_or_currency_is_recorded_and_flagged_not_applied(
+    stack, caplog
+):
+    opened, intent = paid(stack)
+
+    def flagged_count() -> float:
+        scraped = stack.payments.client.get("/metrics").data
+        return sample(scraped, "preceptor_stripe_events_total", source="webhook", outcome="flagged")
+
+    before = flagged_count()
+    changed = [
+        {**intent, "amount": intent["amount"] - 100},
+        {**intent, "currency": "eur"},
+        {**intent, "amount": "149900x"},
+    ]
+    payloads = [stripe_event("payment_intent.succeeded", obj) for obj in changed]
+    for payload in payloads:
+        answer = post_webhook(stack, payload, signature(payload))
+        assert answer.status_code == 200, answer.text  # received: Stripe must not retry it
+
+    assert outbox(stack.payments, "payment.succeeded") == []
+    seen = stack.client.get(
+        f"/api/payments/by-purchase/{opened['purchase_ref']}", headers=bearer(stack.service_token)
+    ).get_json()
+    assert seen["status"] != "succeeded"
+    flagged = _flagged(stack)
+    assert sorted(f["stripe_event_id"] for f in flagged) == sorted(
+        json.loads(p)["id"] for p in payloads
+    )
+    assert all(f["outcome"].startswith("flagged: ") for f in flagged)
+    assert any("USD" in f["outcome"] and "eur" in f["outcome"] for f in flagged)
+    assert flagged_count() - before == 3
+    assert [r.levelname for r in caplog.records if "flagged" in r.getMessage()] == ["ERROR"] * 3
+
+    # The true event still applies, once.
+    payload = stripe_event("payment_intent.succeeded", intent)
+    assert post_webhook(stack, payload, signature(payload)).status_code == 200
+    assert [e["payment_id"] for e in outbox(stack.payments, "payment.succeeded")] == [
+        opened["payment_id"]
+    ]
+
+
+def test_a_signed_refund_of_a_charge_in_another_currency_is_flagged_not_applied(stack):
+    _opened, intent = paid(stack)
+    client = stripe_client()
+    refund = client.v1.refunds.create(
+        params={"payment_intent": intent["id"], "amount": 50000}
+    ).to_dict()
+    charge = client.v1.charges.retrieve(refund["charge"]).to_dict()
+    charge.pop("refunds", None)
+    payload = stripe_event("charge.refunded", {**charge, "currency": "jpy"})
+    assert post_webhook(stack, payload, signature(payload)).status_code == 200
+    assert outbox(stack.payments, "payment.refunded") == []
+    assert refunds(stack.payments) == []
+    assert [f["stripe_event_id"] for f in _flagged(stack)] == [json.loads(payload)["id"]]

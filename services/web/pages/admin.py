@@ -296,6 +296,7 @@ def payments():
         payments=ledger.get("payments") or [],
         refunds=ledger.get("refunds") or [],
         disputes=ledger.get("disputes") or [],
+        flagged_events=ledger.get("flagged_events") or [],
     )
 
 

@@ -1018,6 +1018,15 @@ class PaymentsContract(ContractServer):
                             "created_at": "2026-02-22T09:00:00+00:00",
                         }
                     ],
+                    "flagged_events": [
+                        {
+                            "stripe_event_id": "evt_flagged_1",
+                            "type": "payment_intent.succeeded",
+                            "source": "webhook",
+                            "outcome": "flagged: Stripe says 100 usd, the payment is 149900 USD",
+                            "received_at": "2026-02-23T09:00:00+00:00",
+                        }
+                    ],
                 }
             )
 

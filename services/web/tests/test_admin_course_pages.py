@@ -216,6 +216,8 @@ def test_payments_ledger_shows_payments_refunds_and_disputes(client, payments_ap
     assert "Paula Payer" in html and "$1,499.00" in html and "$500.00" in html
     assert "pay-9" in html  # the disputed payment
     assert "fraudulent" in html and "$1,299.00" in html
+    # a signed Stripe event that did not match its payment waits for a person
+    assert "evt_flagged_1" in html and "Stripe says 100 usd" in html
     [call] = payments_api.calls_to("GET", "/api/admin/ledger")
     assert call.headers["Authorization"] == "Bearer access-1.admin@example.org"
 
