@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from kombu import Connection, Exchange, Queue
 
+from shared.bus.filesystem import Transport as FilesystemTransport
 from shared.config import BusSettings
 
 
@@ -34,6 +35,8 @@ class Broker:
             options.pop("confirm_publish", None)
         return Connection(
             self.settings.url,
+            # filesystem:// is ours: kombu's own loses messages (shared/bus/filesystem.py).
+            transport=FilesystemTransport if self.settings.is_filesystem else None,
             transport_options=options,
             heartbeat=30 if self.settings.is_rabbitmq else 0,
             connect_timeout=5,
