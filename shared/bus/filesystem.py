@@ -229,10 +229,9 @@ class Channel(filesystem.Channel):
 
     def _unclaim(self, claimed: str, name: str) -> None:
         """Put a claimed message back in its queue, under its old name (so at its old place)."""
-        try:
+        # Gone already if someone recovering this owner's claims put it back first.
+        with contextlib.suppress(FileNotFoundError):
             os.rename(claimed, os.path.join(self.data_folder_in, name))
-        except FileNotFoundError:
-            pass  # already put back by someone recovering this owner's claims
 
     def _settle(self, tag: str, *, requeue: bool) -> None:
         claim = self._claims.pop(tag, None)
