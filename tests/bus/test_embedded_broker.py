@@ -12,6 +12,7 @@ import os
 import signal
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -146,31 +147,39 @@ def test_many_publishers_and_consumers_in_separate_processes_lose_nothing_and_du
     assert [p for p in _queue_folder(var_dir).iterdir()] == []  # nothing left, not even temp files
 
 
-def _bind(exchange: str, service: str, start: multiprocessing.Event) -> None:
-    broker = _broker(exchange)
-    start.wait(60)
-    with broker.connection() as conn:
-        broker.declare(conn, service, ["thing.*"])
+def _bind(exchanges: list[str], service: str, start: multiprocessing.Event) -> None:
+    brokers = [_broker(exchange) for exchange in exchanges]
+    with brokers[0].connection() as conn:
+        conn.ensure_connection()
+        start.wait(60)
+        for broker in brokers:
+            broker.declare(conn, service, ["thing.*"])
 
 
-def test_queues_bound_by_many_processes_at_once_all_receive_the_event(var_dir):
-    exchange = f"embedded.{uuid.uuid4().hex[:8]}"
+def test_queues_bound_by_many_processes_at_once_all_receive_the_events(var_dir):
+    """kombu's transport creates an exchange's table by truncating it: two processes binding
+    to a new exchange at once can each write a table without the other's queue."""
+    tag = uuid.uuid4().hex[:8]
+    exchanges = [f"embedded.{tag}.{n}" for n in range(30)]
     services = [f"s{n}" for n in range(6)]
     start = SPAWN.Event()
-    binders = [SPAWN.Process(target=_bind, args=(exchange, s, start)) for s in services]
+    binders = [SPAWN.Process(target=_bind, args=(exchanges, s, start)) for s in services]
     for process in binders:
         process.start()
-    time.sleep(2)  # let every binder reach the starting line
+    time.sleep(3)  # let every binder reach the starting line
     start.set()
     for process in binders:
         process.join(60)
         assert process.exitcode == 0
-    broker = _broker(exchange)
-    with broker.connection() as conn:
-        broker.declare_exchange(conn)
-        Producer(conn.channel()).publish({"id": 1}, exchange=broker.exchange, routing_key="thing.x")
-    names = [p.name for p in _queue_folder(var_dir).iterdir()]
-    assert sorted(n.partition(".")[2] for n in names) == [f"{s}.events.msg" for s in services]
+    for exchange in exchanges:
+        broker = _broker(exchange)
+        with broker.connection() as conn:
+            broker.declare_exchange(conn)
+            Producer(conn.channel()).publish(
+                {"id": 1}, exchange=broker.exchange, routing_key="thing.x"
+            )
+    received = Counter(p.name.partition(".")[2] for p in _queue_folder(var_dir).iterdir())
+    assert received == {f"{s}.events.msg": len(exchanges) for s in services}
 
 
 # --- a consumer killed between get and ack ---------------------------------------------------
