@@ -31,6 +31,9 @@ Here instead:
   the log, where an operator can look at it and move it back into the queue folder. Retrying
   it forever would spin on a file that will never parse, and atomic publishing means a file
   under a message name is complete: if it does not parse, it is damaged, not unfinished.
+- **A retry can wait.** A message with an ``x-deliver-after`` header is named by that time
+  and not handed out before it, so the consumer's retries back off without holding up the
+  queue (what the delay queues do on RabbitMQ).
 - **Bindings are never lost.** The exchange table is created without truncating, and read
   and rewritten under one exclusive lock.
 
@@ -64,6 +67,18 @@ neither)."""
 STALE_TEMP_SECONDS = 3600
 """A temporary file this old belongs to a publisher that died before its rename: its publish
 never returned, so its sender (the outbox relay) sends the event again; the file is removed."""
+
+
+DELIVER_AFTER_HEADER = "x-deliver-after"
+"""A message header: not to be delivered before this time (seconds since the epoch). What the
+consumer uses for a retry with backoff, where RabbitMQ has per-queue TTLs (broker.py)."""
+
+
+def _deliver_after_ns(payload: dict) -> int | None:
+    try:
+        return int(float(payload["headers"][DELIVER_AFTER_HEADER]) * 1e9)
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 class _Owner:
@@ -150,8 +165,10 @@ class Channel(filesystem.Channel):
     # --- publishing ----------------------------------------------------------------------------
 
     def _put(self, queue: str, payload: dict, **kwargs: Any) -> None:
-        # Names sort by time, so a queue is roughly first in, first out.
-        name = f"{time.time_ns():020d}_{uuid.uuid4().hex}.{queue}.msg"
+        # Names sort by time, so a queue is roughly first in, first out; a message to be
+        # delivered later (DELIVER_AFTER_HEADER) is named by that time and skipped until then.
+        due = _deliver_after_ns(payload) or time.time_ns()
+        name = f"{due:020d}_{uuid.uuid4().hex}.{queue}.msg"
         final = os.path.join(self.data_folder_out, name)
         temp = os.path.join(self.data_folder_out, f".{name}.tmp")
         data = str_to_bytes(dumps(payload))
@@ -177,9 +194,12 @@ class Channel(filesystem.Channel):
         self._maybe_recover()
         wanted = f"{queue}.msg"
         owner = _Owner.name(self.claimed_folder)
+        now = f"{time.time_ns():020d}"
         for name in sorted(os.listdir(self.data_folder_in)):
             if name.startswith(".") or name.partition(".")[2] != wanted:
                 continue  # a temporary file, or another queue's message
+            if name[20:21] == "_" and name[:20] > now:
+                continue  # due later (a retry waiting out its backoff)
             claimed = os.path.join(self.claimed_folder, f"{owner}{CLAIM_SEPARATOR}{name}")
             try:
                 # Exactly one process's rename succeeds: the message is now this one's.

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from kombu import Consumer, Producer
 from sqlalchemy.orm import Mapped, mapped_column
 
+from shared.bus import dead_letters
 from shared.bus.broker import Broker
 from shared.bus.consumer import EventConsumer
 from shared.bus.handlers import Handlers
@@ -34,8 +35,8 @@ PAD = "x" * 200_000
 consumer take the file while it is still being written."""
 
 
-def _broker(exchange: str = "embedded.events") -> Broker:
-    return Broker(BusSettings("filesystem://", exchange, "", 3, 100))
+def _broker(exchange: str = "embedded.events", retry_delay_ms: int = 100) -> Broker:
+    return Broker(BusSettings("filesystem://", exchange, "", 2, retry_delay_ms))
 
 
 def _queue_folder(var_dir: Path) -> Path:
@@ -255,10 +256,14 @@ class Greeting(Base):
 
 handlers = Handlers("probe")
 DIE_AFTER_COMMIT = False
+tries: list[float] = []
 
 
 @handlers.on("user.registered")
 def greet(event, uow) -> None:
+    if event.data["name"] == "Poison Pill":
+        tries.append(time.monotonic())
+        raise RuntimeError("this handler cannot cope with that name")
     with uow:
         uow.session.add(Greeting(user_id=event.data["user_id"]))
         uow.commit()  # the greeting and the inbox row, together
@@ -266,11 +271,29 @@ def greet(event, uow) -> None:
         os.kill(os.getpid(), signal.SIGKILL)  # applied, never acknowledged
 
 
-def _probe(database_url: str) -> tuple[Runtime, EventConsumer]:
+def _probe(database_url: str, retry_delay_ms: int = 100) -> tuple[Runtime, EventConsumer]:
     db = Database(database_url, metadata=Base.metadata)
-    broker = _broker()
+    broker = _broker(retry_delay_ms=retry_delay_ms)
     runtime = Runtime("probe", db, broker)
     return runtime, EventConsumer("probe", handlers, runtime.uow, broker)
+
+
+def publish(runtime: Runtime, *user_ids: str, name: str = "Ada") -> None:
+    for user_id in user_ids:
+        with runtime.uow() as uow:
+            uow.record(
+                "user.registered",
+                {
+                    "user_id": user_id,
+                    "email": "ada@example.com",
+                    "name": name,
+                    "roles": ["student"],
+                },
+            )
+            uow.commit()
+    relay = OutboxRelay("probe", runtime.db, runtime.broker)
+    assert relay.relay_once() == len(user_ids)
+    relay.close()
 
 
 def _apply_then_die(database_url: str) -> None:
@@ -287,16 +310,8 @@ def test_an_event_applied_by_a_consumer_killed_before_its_ack_is_redelivered_and
     runtime, consumer = _probe(database_url)
     Base.metadata.create_all(runtime.db.engine)
     consumer.open()  # the queue and its binding exist before the event is published
-    with runtime.uow() as uow:
-        uow.record(
-            "user.registered",
-            {"user_id": "u1", "email": "ada@example.com", "name": "Ada", "roles": ["student"]},
-        )
-        uow.commit()
+    publish(runtime, "u1")
     consumer.close()
-    relay = OutboxRelay("probe", runtime.db, runtime.broker)
-    assert relay.relay_once() == 1
-    relay.close()
 
     doomed = SPAWN.Process(target=_apply_then_die, args=(database_url,))
     doomed.start()
@@ -312,6 +327,32 @@ def test_an_event_applied_by_a_consumer_killed_before_its_ack_is_redelivered_and
     consumer.close()
     assert greetings() == ["u1"]  # the inbox knew it: not applied twice
     assert list(_queue_folder(var_dir).iterdir()) == []
+    runtime.db.dispose()
+
+
+def test_a_failed_event_is_retried_after_its_backoff_without_holding_up_the_queue_then_dead_lettered(
+    var_dir,
+):
+    runtime, consumer = _probe(f"sqlite:///{var_dir}/probe.db", retry_delay_ms=1500)
+    Base.metadata.create_all(runtime.db.engine)
+    consumer.open()
+    tries.clear()
+    publish(runtime, "poison", name="Poison Pill")
+    publish(runtime, "healthy")
+
+    started = time.monotonic()
+    wait_for(lambda: consumer.poll(0.2) or consumer.processed >= 2, message="both events")
+    assert time.monotonic() - started < 1.2  # the consumer did not sit out the backoff
+    assert len(tries) == 1
+    with runtime.db.session() as s:
+        assert list(s.scalars(sa.select(Greeting.user_id))) == ["healthy"]
+
+    wait_for(lambda: consumer.poll(0.2) or len(tries) >= 2, timeout=10, message="the retry")
+    assert tries[1] - tries[0] >= 1.5  # held back for the whole delay
+    consumer.close()
+    letters = dead_letters.list_dead_letters(runtime.broker, "probe")  # max_attempts=2
+    assert [(letter.attempts, letter.type) for letter in letters] == [(2, "user.registered")]
+    assert "cannot cope" in letters[0].error
     runtime.db.dispose()
 
 
