@@ -101,10 +101,13 @@ class _Owner:
             if held is not None and held[0] == os.getpid():
                 return held[1]
             owner = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
-            fd = os.open(os.path.join(folder, f"{owner}.owner"), os.O_RDWR | os.O_CREAT, 0o600)
-            # Created before this process claims anything, and locked until it exits: the
-            # kernel releases the lock when the process dies, which is how others know.
+            path = os.path.join(folder, f"{owner}.owner")
+            fd = os.open(f"{path}.tmp", os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+            # Locked before it takes the name others look for (or one of them could take the
+            # lock first and think it dead), created before this process claims anything, and
+            # locked until it exits: the kernel drops the lock when the process dies.
             fcntl.flock(fd, fcntl.LOCK_EX)
+            os.rename(f"{path}.tmp", path)
             cls._by_folder[folder] = (os.getpid(), owner, fd)
             return owner
 
@@ -329,8 +332,11 @@ class Channel(filesystem.Channel):
         by_owner: dict[str, list[str]] = {}
         for entry in os.listdir(self.claimed_folder):
             owner, sep, name = entry.partition(CLAIM_SEPARATOR)
-            if sep and owner != mine:
+            if sep:
                 by_owner.setdefault(owner, []).append(name)
+            elif entry.endswith(".owner"):  # a consumer's, even if it holds nothing
+                by_owner.setdefault(entry.removesuffix(".owner"), [])
+        by_owner.pop(mine, None)
         restored = 0
         for owner, names in by_owner.items():
             lock_path = os.path.join(self.claimed_folder, f"{owner}.owner")
