@@ -340,17 +340,23 @@ class BusSettings:
     def is_rabbitmq(self) -> bool:
         return self.url.startswith(("amqp", "pyamqp", "amqps"))
 
+    @property
+    def is_filesystem(self) -> bool:
+        """The embedded broker (``make run``): message files under ``VAR_DIR/broker``."""
+        return self.url.startswith("filesystem")
+
     def transport_options(self) -> dict:
-        if self.url.startswith("filesystem"):
+        if self.is_filesystem:
             root = var_dir() / "broker"
-            for sub in ("queues", "control", "processed"):
+            for sub in ("queues", "control", "claimed", "unreadable"):
                 (root / sub).mkdir(parents=True, exist_ok=True)
+            # Read by shared.bus.filesystem (the folders' roles are described there).
             return {
                 "data_folder_in": str(root / "queues"),
                 "data_folder_out": str(root / "queues"),
                 "control_folder": str(root / "control"),
-                "processed_folder": str(root / "processed"),
-                "store_processed": False,
+                "claimed_folder": str(root / "claimed"),
+                "unreadable_folder": str(root / "unreadable"),
                 "polling_interval": 0.05,
             }
         if self.is_rabbitmq:

@@ -3,12 +3,16 @@
 One durable topic exchange; per service a durable queue bound to the types its handlers
 declare, a ladder of delay queues for retries with backoff (RabbitMQ only: they rely on
 per-queue TTL and dead-lettering back into the main queue), and a dead-letter queue.
+
+``filesystem://`` (the embedded default) is our own transport, shared/bus/filesystem.py: it
+loses no message, and holds a retry back for its backoff itself, without delay queues.
 """
 
 from __future__ import annotations
 
 from kombu import Connection, Exchange, Queue
 
+from shared.bus.filesystem import Transport as FilesystemTransport
 from shared.config import BusSettings
 
 
@@ -34,6 +38,8 @@ class Broker:
             options.pop("confirm_publish", None)
         return Connection(
             self.settings.url,
+            # filesystem:// is ours: kombu's own loses messages (shared/bus/filesystem.py).
+            transport=FilesystemTransport if self.settings.is_filesystem else None,
             transport_options=options,
             heartbeat=30 if self.settings.is_rabbitmq else 0,
             connect_timeout=5,
@@ -102,7 +108,8 @@ class Broker:
 
     def declare_exchange(self, connection: Connection) -> None:
         # The filesystem transport only routes a topic exchange across processes when the
-        # publishing process has declared the Exchange object itself (DESIGN.md §8).
+        # publishing process has declared the Exchange object itself (DESIGN.md §8): the
+        # bindings are in a file every process reads, the exchange's type only in memory.
         self.exchange(connection.default_channel).declare()
 
 

@@ -3,8 +3,9 @@
 Per message: refuse anything the catalogue does not accept (straight to the dead-letter queue);
 skip an event the inbox already holds; otherwise run the service's handler, whose commit also
 writes the inbox row. Acknowledge only after that commit. A handler that raises is sent to a
-delay queue for another try (RabbitMQ), and after ``BUS_MAX_ATTEMPTS`` to ``<queue>.dlq`` with
-the error attached, so one bad event never stops the queue.
+delay queue for another try (on RabbitMQ; the embedded transport holds it back itself), and
+after ``BUS_MAX_ATTEMPTS`` to ``<queue>.dlq`` with the error attached, so one bad event never
+stops the queue.
 
 **Batches.** What the broker has already delivered (up to the prefetch) is applied in one
 database transaction: each event's handler runs in a savepoint of it (``UnitOfWork.join``), so
@@ -34,6 +35,7 @@ from shared import context, metrics
 from shared.backoff import retry_wait
 from shared.bus.broker import Broker
 from shared.bus.envelope import Event, InvalidEvent, parse_event
+from shared.bus.filesystem import DELIVER_AFTER_HEADER
 from shared.bus.handlers import Handlers
 from shared.db import DuplicateEvent, UowFactory, database_unavailable
 
@@ -301,8 +303,13 @@ class EventConsumer:
         headers = {ATTEMPT_HEADER: attempt + 1, ERROR_HEADER: error[:2000]}
         if self.broker.delayed_retries:
             self._republish(message, self.broker.retry_queue_name(self.service, attempt), headers)
+        elif self.broker.settings.is_filesystem:
+            # The embedded transport holds the message back itself until the delay is over.
+            delay = self.broker.retry_delay_ms(attempt) / 1000
+            headers[DELIVER_AFTER_HEADER] = time.time() + delay
+            self._republish(message, self.broker.main_queue_name(self.service), headers)
         else:
-            # Brokers without TTL/dead-lettering (the embedded filesystem transport): wait here,
+            # Brokers without TTL/dead-lettering (memory://, in benchmarks): wait here,
             # briefly, then put the event back at the end of the main queue.
             time.sleep(min(self.broker.retry_delay_ms(attempt), 2000) / 1000)
             self._republish(message, self.broker.main_queue_name(self.service), headers)
