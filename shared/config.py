@@ -109,7 +109,12 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(
         "LOGIN_RATE_LIMIT",
         "5",
-        "Failed logins allowed per client address in `LOGIN_RATE_WINDOW`; also the failed logins on one account before each further try on it must wait (1 s, then doubling up to `LOGIN_DELAY_MAX`).",
+        "Failed logins on one account before each further try on it must wait (1 s, then doubling up to `LOGIN_DELAY_MAX`).",
+    ),
+    Variable(
+        "LOGIN_CLIENT_RATE_LIMIT",
+        "20",
+        "Failed logins allowed per client address in `LOGIN_RATE_WINDOW`; more than one account's, since many people may share an address (a school's network).",
     ),
     Variable(
         "LOGIN_RATE_WINDOW",

@@ -6,6 +6,7 @@ so clients handle one error shape and no endpoint writes its own error handling.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 import uuid
@@ -206,6 +207,10 @@ def _install_hooks(app: Flask, runtime: Runtime, raw_body_paths: tuple[str, ...]
         context.request_id.set(rid[:100])
         context.correlation_id.set(cid[:100])
         context.causation_id.set(None)
+        # Log lines name the app serving the request, also where one process hosts several
+        # (make run's embedded web process, or a test's): never a service an earlier piece of
+        # work left in the context.
+        g.service_token = context.service.set(service)
         auth.check_declared_access(app.view_functions.get(request.endpoint or ""))
         if request.content_length is None and "chunked" in request.headers.get(
             "Transfer-Encoding", ""
@@ -226,6 +231,15 @@ def _install_hooks(app: Flask, runtime: Runtime, raw_body_paths: tuple[str, ...]
         ):
             _refuse_unstorable_text()
         return None
+
+    @app.teardown_request
+    def forget_service(_error: BaseException | None) -> None:
+        # Put back what the request found, so work the same thread does next (a test's
+        # consumer, say) names its own service.
+        token = g.pop("service_token", None)
+        if token is not None:
+            with contextlib.suppress(ValueError):
+                context.service.reset(token)
 
     @app.after_request
     def finish(response: Response) -> Response:

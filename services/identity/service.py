@@ -40,9 +40,13 @@ def refresh_ttl() -> timedelta:
 
 
 def client_window() -> rate_limit.Window:
-    """Tries one client address may make in the window (a right password does not count)."""
+    """Tries one client address may make in the window (a right password does not count).
+
+    Higher than an account's free tries: a whole school may reach us from one address, and one
+    person's typos must not keep the rest of it out.
+    """
     return rate_limit.Window(
-        limit=config.env_int("LOGIN_RATE_LIMIT", 5),
+        limit=config.env_int("LOGIN_CLIENT_RATE_LIMIT", 20),
         window=float(config.env_int("LOGIN_RATE_WINDOW", 300)),
     )
 

@@ -24,12 +24,18 @@ class ServiceError(Exception):
     """A service refused the request; ``errors`` maps form fields to messages."""
 
     def __init__(
-        self, status: int, detail: str, errors: dict[str, list[str]] | None = None
+        self,
+        status: int,
+        detail: str,
+        errors: dict[str, list[str]] | None = None,
+        retry_after: int | None = None,
     ) -> None:
         super().__init__(f"{status}: {detail}")
         self.status = status
         self.detail = detail
         self.errors: dict[str, list[str]] = errors or {}
+        self.retry_after = retry_after
+        """Seconds the service asked us to wait (its ``Retry-After``), so a page can say how long."""
 
     def first(self, field: str) -> str | None:
         messages = self.errors.get(field)
@@ -60,7 +66,9 @@ def _as_error(response: requests.Response) -> ServiceError:
                 messages = [messages]
             errors[str(field)] = [str(m) for m in messages or []]
     detail = body.get("detail") or body.get("title") or response.reason or "Request refused"
-    return ServiceError(response.status_code, str(detail), errors)
+    wait = response.headers.get("Retry-After", "")
+    retry_after = int(wait) if wait.isdigit() else None
+    return ServiceError(response.status_code, str(detail), errors, retry_after)
 
 
 class ServiceClient:

@@ -251,7 +251,7 @@ def test_a_killed_worker_comes_back_while_every_other_process_keeps_running(embe
         f"{embedded['identity']}/api/users",
         json={"email": "ada@example.com", "password": "a long enough password", "name": "Ada"},
     )
-    assert r.status_code == 201, r.text
+    assert r.status_code == 202, r.text
     mail_to(embedded["maildir"], "ada@example.com", "welcome")
     assert requests.get(embedded["site"], timeout=5).ok
     # Each program's lines reach the terminal under its name, as they did under honcho.

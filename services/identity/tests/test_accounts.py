@@ -98,6 +98,7 @@ def test_a_wrong_password_and_an_unknown_email_get_the_same_401(identity):
 
 def test_logins_are_refused_with_429_after_too_many_failures(identity, monkeypatch):
     monkeypatch.setenv("LOGIN_RATE_LIMIT", "3")
+    monkeypatch.setenv("LOGIN_CLIENT_RATE_LIMIT", "3")
     monkeypatch.setenv("LOGIN_RATE_WINDOW", "600")
     register(identity)
     for _ in range(3):
@@ -110,6 +111,7 @@ def test_logins_are_refused_with_429_after_too_many_failures(identity, monkeypat
 
 def test_failures_from_one_address_throttle_every_email_it_tries(identity, monkeypatch):
     monkeypatch.setenv("LOGIN_RATE_LIMIT", "2")
+    monkeypatch.setenv("LOGIN_CLIENT_RATE_LIMIT", "2")
     register(identity)
     assert login(identity, email="one@example.com").status_code == 401
     assert login(identity, email="two@example.com").status_code == 401

@@ -21,6 +21,22 @@ LOGIN_MESSAGES = {
 }
 
 
+def _throttled_message(retry_after: int | None) -> str:
+    """Say how long to wait, and that the pause is for this account or this network: a person
+    who made no mistake (a colleague on the school's network) should know it is not them."""
+    if retry_after is None:
+        return LOGIN_MESSAGES[429]
+    if retry_after < 60:
+        wait = f"{retry_after} second{'s' if retry_after != 1 else ''}"
+    else:
+        minutes = -(-retry_after // 60)
+        wait = f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return (
+        "Too many sign-in attempts on this account or from your network. "
+        f"Try again in {wait}, or reset your password."
+    )
+
+
 def _passwords(form: Form) -> None:
     form.require("password", "Choose a password.")
     if form["password"] and form["password"] != form["confirm"]:
@@ -87,7 +103,9 @@ def login():
                 tokens = clients.identity.login(form["email"], request.form["password"])
             except clients.ServiceError as error:
                 status = error.status
-                if error.status in LOGIN_MESSAGES:
+                if error.status == 429:
+                    form.summary.append(_throttled_message(error.retry_after))
+                elif error.status in LOGIN_MESSAGES:
                     form.summary.append(LOGIN_MESSAGES[error.status])
                 else:
                     form.take(error)
