@@ -85,6 +85,10 @@ class PaymentSchema(Schema):
 class LedgerPaymentSchema(PaymentSchema):
     purchase_kind = fields.String(required=True)
     user_id = fields.String(required=True)
+    # Who paid and for what, as the admin's Payments page shows them (Customer, Purchase).
+    email = fields.String(required=True)
+    name = fields.String(required=True)
+    description = fields.String(required=True)
     stripe_payment_intent_id = fields.String(allow_none=True)
     failure_reason = fields.String(allow_none=True)
     created_at = fields.AwareDateTime(required=True)

@@ -62,6 +62,10 @@ def test_the_ledger_is_for_admins_only(stack):
     assert ledger.status_code == 200
     body = ledger.get_json()
     assert [p["payment_id"] for p in body["payments"]] == [opened["payment_id"]]
+    # The admin's Payments page names the customer and the purchase from these.
+    [payment] = body["payments"]
+    assert (payment["name"], payment["email"]) == ("Sam Student", "sam@example.com")
+    assert payment["description"] == "USMLE Step 1 Prep, cycle of 2026-02-02"
     assert body["refunds"] == [] and body["disputes"] == []
 
 
