@@ -161,8 +161,12 @@ class Worker:
     def _as_service(self, target: Callable[[], None]) -> None:
         """Run a thread's loop with its log lines naming this service, also where one process
         runs several services' workers (`make run`, shared/devtools/embedded.py)."""
-        context.service.set(self.runtime.service)
-        target()
+        token = context.service.set(self.runtime.service)
+        try:
+            target()
+        finally:
+            # A loop a test runs on its own thread must not leave its service behind there.
+            context.service.reset(token)
 
     def run_forever(self) -> None:
         run_together([self])

@@ -47,8 +47,11 @@ class ByPort:
             start_response("404 Not Found", [("Content-Type", "text/plain")])
             return [b"no service listens on this port\n"]
         service, app = found
-        context.service.set(service)
-        return app(environ, start_response)
+        token = context.service.set(service)
+        try:
+            return app(environ, start_response)
+        finally:
+            context.service.reset(token)  # the thread's next request names its own
 
 
 def web_app() -> ByPort:
