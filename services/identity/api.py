@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import current_app
 
-from services.identity import domain, schemas, service
+from services.identity import domain, schemas, service, signing_keys
 from shared import auth, client_address
 from shared.http import Blueprint, current_uow, runtime_of
 
@@ -180,7 +180,7 @@ def invite_user(body: dict[str, Any]) -> dict[str, Any]:
 @auth.require("admin")
 def rotate_signing_key() -> dict[str, Any]:
     """Sign new tokens with a new key; tokens signed by the old one verify until they expire."""
-    return {"kid": service.rotate_signing_key(_uow())}
+    return {"kid": signing_keys.rotate_signing_key(_uow())}
 
 
 @keys_blp.route("/jwks.json", methods=["GET"])
@@ -188,4 +188,4 @@ def rotate_signing_key() -> dict[str, Any]:
 @auth.public()
 def jwks() -> dict[str, Any]:
     """Public keys of every token that may still be alive (JWKS, RFC 7517)."""
-    return service.jwks(runtime_of(current_app).db)
+    return signing_keys.jwks(runtime_of(current_app).db)

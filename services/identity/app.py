@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from services.identity import service
+from services.identity import signing_keys
 from services.identity.api import blp, keys_blp
 from services.identity.models import Base
 from shared import auth
@@ -31,7 +31,7 @@ def create_app(runtime: Runtime | None = None) -> Flask:
         # Identity checks tokens against its own keys in its database, never over HTTP. The
         # keys are re-read at once when a token names an unknown kid (a rotation by another
         # worker), since the database is as close as the cache.
-        source = lambda: service.jwks(runtime.db)  # noqa: E731
+        source = lambda: signing_keys.jwks(runtime.db)  # noqa: E731
         auth.install(app, auth.TokenVerifier(source, ttl=60, min_refetch=0))
 
     return create_service_app(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from services.identity import service
+from services.identity import service, signing_keys
 from services.identity.app import make_runtime
 from services.identity.handlers import handlers
 from shared.runtime import Runtime
@@ -24,7 +24,7 @@ def purge_expired(runtime: Runtime) -> dict[str, int]:
 def reencrypt_signing_keys(runtime: Runtime) -> dict[str, int]:
     """After a SECRET_KEY rotation, move the stored signing keys under the new key (at start,
     then hourly), so the old key can leave SECRET_KEY_FALLBACKS."""
-    counts = service.reencrypt_signing_keys(runtime.uow())
+    counts = signing_keys.reencrypt_signing_keys(runtime.uow())
     if counts["reencrypted"]:
         log.info("signing keys re-encrypted under the current SECRET_KEY", extra=counts)
     return counts

@@ -7,7 +7,7 @@ import jwt
 import pytest
 import sqlalchemy as sa
 
-from services.identity import domain, service, worker
+from services.identity import domain, signing_keys, worker
 from services.identity.models import SigningKey
 from services.identity.tests.helpers import (
     PASSWORD,
@@ -104,11 +104,11 @@ def test_identity_signs_and_verifies_across_the_rotation_and_then_without_the_ol
 def test_dropping_the_fallback_before_re_encrypting_leaves_the_signing_key_unreadable(
     identity, secret_key_rotation
 ):
-    service.active_signer(identity.runtime.db)
+    signing_keys.active_signer(identity.runtime.db)
     secret_key_rotation.drop_fallback()
 
     with pytest.raises(domain.UnreadableSigningKey):
-        service.active_signer(identity.runtime.db)
+        signing_keys.active_signer(identity.runtime.db)
     assert worker.reencrypt_signing_keys(identity.runtime) == {"reencrypted": 0, "unreadable": 1}
 
 

@@ -8,7 +8,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from services.identity import domain, service
+from services.identity import domain, signing_keys
 from services.identity.tests.helpers import admin_token, bearer, student_tokens
 from shared.db import utcnow
 
@@ -36,7 +36,7 @@ def test_a_garbage_token_is_a_401(identity):
 
 def test_an_expired_token_signed_by_our_own_key_is_a_401(identity):
     tokens = student_tokens(identity)
-    signer = service.active_signer(identity.runtime.db)
+    signer = signing_keys.active_signer(identity.runtime.db)
     expired = domain.mint_access_token(
         claims_of(tokens["access_token"]),
         signer.private_key,
@@ -117,8 +117,8 @@ def test_a_token_issued_before_a_key_rotation_still_verifies_after_it(identity):
 
 
 def test_jwks_drops_a_key_retired_longer_ago_than_a_token_can_live(identity, monkeypatch):
-    first = service.active_signer(identity.runtime.db).kid
-    service.rotate_signing_key(identity.runtime.uow())
+    first = signing_keys.active_signer(identity.runtime.db).kid
+    signing_keys.rotate_signing_key(identity.runtime.uow())
     kids = {k["kid"] for k in identity.client.get("/.well-known/jwks.json").get_json()["keys"]}
     assert first in kids
     monkeypatch.setenv("ACCESS_TOKEN_TTL", str(-2 * 3600))  # as if the key retired long ago
@@ -132,7 +132,7 @@ def test_the_private_key_is_stored_encrypted(identity):
 
     from services.identity.models import SigningKey
 
-    service.active_signer(identity.runtime.db)
+    signing_keys.active_signer(identity.runtime.db)
     with identity.runtime.db.session() as s:
         stored = s.scalar(sa.select(SigningKey.private_key))
     assert "PRIVATE KEY" not in stored
