@@ -213,6 +213,36 @@ VARIABLES: tuple[Variable, ...] = (
         "Completed 1:1 sessions after which a student is asked (once) for a testimonial about tutoring.",
     ),
     Variable(
+        "RESET_REST_DAYS",
+        "5",
+        "Days of protected rest (no work, not editable) that open the plan of a student who has failed an attempt (3-7).",
+    ),
+    Variable(
+        "RESET_FREE_DAY_EVERY",
+        "5",
+        "In such a student's plan, every Nth day is free (the usual plan: every 7th), the extra buffer the reset advice asks for.",
+    ),
+    Variable(
+        "RECOVERY_MISSED_HOURS",
+        "6",
+        "Study hours marked missed in the last 7 days above which a recovery version of the plan is proposed.",
+    ),
+    Variable(
+        "READINESS_WEEKS",
+        "6",
+        "A readiness warning appears when the two latest results are below passing and the exam is fewer than this many weeks away.",
+    ),
+    Variable(
+        "CHECK_LINK_DAYS",
+        "14",
+        'Days the one-click "done / partly / missed" links in the weekly progress email stay valid.',
+    ),
+    Variable(
+        "PROGRESS_DIGEST_DAY",
+        "monday",
+        "Weekday (in each reader's zone, from 07:00) on which the weekly progress emails go out, covering the seven days before.",
+    ),
+    Variable(
         "CAMPAIGN_SEND_RATE",
         "20",
         "Campaign emails the email worker sends per second (over two reused SMTP connections that take turns).",

@@ -27,8 +27,10 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -140,6 +142,14 @@ class StudyPlanRow(Base):
     exam: Mapped[str] = mapped_column(String(20))
     exam_date: Mapped[date] = mapped_column(Date)
     latest_version: Mapped[int] = mapped_column(Integer, default=1)
+    weekly_hours: Mapped[int | None] = mapped_column(Integer)
+    """The intake's weekly hours when the plan was made (the budget rebalancing keeps)."""
+    starts_on: Mapped[date | None] = mapped_column(Date)
+    """The plan's first day; results taken before it belong to no plan of this one."""
+    reset: Mapped[bool] = mapped_column(Boolean, default=False)
+    """A student after a failed attempt: the plan opens with a protected rest block."""
+    targets: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    """The student's target per scale (``{"percent": 70, "three_digit": 245}``)."""
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -154,6 +164,141 @@ class StudyPlanVersion(Base):
     plan_id: Mapped[str] = mapped_column(ForeignKey("study_plans.id", ondelete="CASCADE"))
     version: Mapped[int] = mapped_column(Integer)
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+
+
+class AssessmentForm(Base):
+    """A practice assessment students take (NBME, UWorld, the free official questions...).
+
+    A catalogue the admin keeps: scale, passing mark and default target are data, never
+    constants in code, because the publishers change them. ``official`` marks the real exam,
+    whose failed result starts the reset.
+    """
+
+    __tablename__ = "assessment_forms"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    exam: Mapped[str] = mapped_column(String(20))
+    scale: Mapped[str] = mapped_column(String(20))
+    """``percent`` (percent correct), ``three_digit`` (a three-digit score) or ``pass_fail``
+    (0 fail, 1 pass: Step 1's official result reports nothing else)."""
+    scale_min: Mapped[float] = mapped_column(Float)
+    scale_max: Mapped[float] = mapped_column(Float)
+    passing_score: Mapped[float | None] = mapped_column(Float)
+    default_target: Mapped[float | None] = mapped_column(Float)
+    official: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class AssessmentResult(Base):
+    """One practice assessment a student took, recorded by them or their tutor."""
+
+    __tablename__ = "assessment_results"
+    __table_args__ = (Index("ix_assessment_results_plan_taken", "plan_id", "taken_on"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    plan_id: Mapped[str] = mapped_column(ForeignKey("study_plans.id", ondelete="CASCADE"))
+    student_id: Mapped[str] = mapped_column(String(64), index=True)
+    form_id: Mapped[str] = mapped_column(ForeignKey("assessment_forms.id"))
+    taken_on: Mapped[date] = mapped_column(Date)
+    score: Mapped[float] = mapped_column(Float)
+    area_scores: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    """Percent correct per plan area, where the score report gives it."""
+    note: Mapped[str] = mapped_column(Text, default="")
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_role: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime]
+
+
+class PlanDayCheck(Base):
+    """What the student says became of one plan day: done, partly done or missed.
+
+    One row per day (the primary key): marking a day again replaces the answer.
+    """
+
+    __tablename__ = "plan_day_checks"
+
+    plan_id: Mapped[str] = mapped_column(
+        ForeignKey("study_plans.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    status: Mapped[str] = mapped_column(String(10))
+    planned_hours: Mapped[float] = mapped_column(Float)
+    """The day's hours in the version the student checked it against."""
+    checked_by: Mapped[str] = mapped_column(String(64))
+    checked_at: Mapped[datetime]
+
+
+OPEN_PROPOSAL = "status = 'proposed'"
+
+
+class PlanProposal(Base):
+    """A proposed new plan version (a rebalance after a result, or a recovery after missed
+    days) that changes nothing until it is accepted.
+
+    At most one open proposal per plan and kind (a partial unique index): a newer one
+    supersedes the older in the same transaction, so two open ones never disagree.
+    """
+
+    __tablename__ = "plan_proposals"
+    __table_args__ = (
+        Index(
+            "uq_plan_proposals_one_open_per_kind",
+            "plan_id",
+            "kind",
+            unique=True,
+            postgresql_where=text(OPEN_PROPOSAL),
+            sqlite_where=text(OPEN_PROPOSAL),
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    plan_id: Mapped[str] = mapped_column(
+        ForeignKey("study_plans.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(12))
+    """``rebalance`` or ``recovery``."""
+    base_version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(12))
+    """``proposed`` → ``accepted`` / ``declined`` / ``superseded``."""
+    fits: Mapped[bool] = mapped_column(Boolean)
+    body: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """The proposed plan (``study_plan.to_dict``); None when nothing fits."""
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    """Hours per area before and after, the message, a suggested exam date."""
+    proposed_by: Mapped[str] = mapped_column(String(64))
+    proposed_role: Mapped[str] = mapped_column(String(10))
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class Reflection(Base):
+    """A student's "identify your mistakes" answers before a consultation, after a failed
+    attempt; the tutor reads them with the intake."""
+
+    __tablename__ = "reflections"
+
+    consultation_id: Mapped[str] = mapped_column(
+        ForeignKey("consultations.id", ondelete="CASCADE"), primary_key=True
+    )
+    student_id: Mapped[str] = mapped_column(String(64), index=True)
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class ProgressNotice(Base):
+    """A notice sent once: its key (``result_missing:<plan>:<day>``, ``digest:<student>:<week>``,
+    ...) is the primary key, inserted in the transaction that records the event, so two
+    workers or a restart can never send it twice."""
+
+    __tablename__ = "progress_notices"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
     created_at: Mapped[datetime]
 
 

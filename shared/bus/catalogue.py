@@ -621,3 +621,8 @@ featuring it (``featured`` false).
 class TestimonialFeatured(EventData):
     testimonial_id = fields.String(required=True)
     featured = fields.Boolean(required=True)
+
+
+# --- tutoring: progress (its own module; imported last so it registers after the rest) ---
+
+from shared.bus import progress_events  # noqa: E402, F401
