@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
+from datetime import date, timedelta
 
 from shared.testing.fixtures import ServiceUnderTest
 from tests.api.callers import Caller
@@ -80,9 +81,50 @@ def things_of_tutoring(svc: ServiceUnderTest, people: dict[str, Caller]) -> dict
         json={"starts_at": "2030-01-07T09:00:00+00:00", "ends_at": "2030-01-08T09:00:00+00:00"},
         headers=tutor,
     )
+    tutor_id = _ok(svc.client.get("/api/tutors/me", headers=tutor))["id"]
     return {
-        "tutor_id": _ok(svc.client.get("/api/tutors/me", headers=tutor))["id"],
+        "tutor_id": tutor_id,
         "time_off_id": _ok(time_off, 201)["id"],
+        **_tutoring_plan(svc, people, tutor_id),
+    }
+
+
+def _tutoring_plan(svc: ServiceUnderTest, people: dict[str, Caller], tutor_id: str) -> dict:
+    """The student's completed consultation with the tutor, its plan, a result on it."""
+    tutor, student = people["tutor"].headers, people["student"].headers
+    every_day = [{"weekday": d, "start": "00:00", "end": "23:59"} for d in range(7)]
+    _ok(svc.client.put("/api/tutors/me/availability", json={"weekly": every_day}, headers=tutor))
+    slot = _ok(svc.client.get(f"/api/tutors/{tutor_id}/slots?kind=consultation"))[1]
+    intake = {
+        "exam": "step1",
+        "exam_date": (date.today() + timedelta(days=120)).isoformat(),
+        "attempts": 0,
+        "weekly_hours": 30,
+        "weak_areas": ["renal"],
+    }
+    booked = svc.client.post(
+        "/api/consultations",
+        json={"tutor_id": tutor_id, "starts_at": slot["starts_at"], "time_zone": "UTC",
+              "intake": intake},
+        headers=student,
+    )  # fmt: skip
+    consultation_id = _ok(booked, 201)["id"]
+    _ok(svc.client.post(f"/api/consultations/{consultation_id}/complete", json={}, headers=tutor))
+    made = svc.client.post(
+        f"/api/consultations/{consultation_id}/plan", json={"areas": ["renal"]}, headers=tutor
+    )
+    plan_id = _ok(made, 201)["id"]
+    today = _ok(svc.client.get(f"/api/plans/{plan_id}/progress", headers=student))["today"]
+    result = svc.client.post(
+        f"/api/plans/{plan_id}/results",
+        json={"form_id": "uwsa-step1", "taken_on": today, "score": 55},
+        headers=student,
+    )
+    return {
+        "consultation_id": consultation_id,
+        "plan_id": plan_id,
+        "result_id": _ok(result, 201)["id"],
+        "form_id": "uwsa-step1",
     }
 
 
