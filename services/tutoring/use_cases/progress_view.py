@@ -7,7 +7,6 @@ and checks per plan), so nothing here can drift from what was recorded.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from typing import Any
@@ -43,9 +42,9 @@ WORKING_KINDS = ("study", "review", "checkpoint")
 
 
 def estimate_method() -> str:
-    """The estimate's method and limits in plain words (the progress module's docstring),
-    shown under the chart."""
-    return inspect.cleandoc(progress.__doc__ or "")
+    """The estimate's method and its limits in plain words, shown under the chart: a straight
+    line through a few scores can promise too much, and the page must say so."""
+    return f"{progress.METHOD} {progress.LIMITS}"
 
 
 # --- pieces --------------------------------------------------------------------------------------
