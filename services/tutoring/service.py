@@ -874,6 +874,8 @@ def _day_summary(day: Mapping[str, Any], exam: str) -> str:
         return f"Exam: {exam}"
     if kind == "free":
         return "Free day"
+    if kind == "rest":
+        return "Rest day"
     blocks = ", ".join(f"{b['area']} {b['hours']:g} h" for b in day["blocks"])
     label = {"checkpoint": "Self-assessment", "review": "Review"}.get(kind, "Study")
     return f"{label}: {blocks}" if kind != "checkpoint" else label

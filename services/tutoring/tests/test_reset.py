@@ -4,6 +4,7 @@ and the reflection the student writes before the consultation."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from urllib.parse import urlsplit
 
 from services.tutoring.tests.helpers import World, intake
 from services.tutoring.tests.progress_helpers import make_plan, record
@@ -32,6 +33,10 @@ def test_a_student_who_sat_the_exam_before_gets_a_reset_plan(world: World):
     working = kinds[REST_DAYS : kinds.index("review")]
     assert working.count("free") >= len(working) // FREE_EVERY - 1
     assert working.count("free") > len(working) // 7
+
+    link = world.client.get("/api/calendar/me", headers=student).get_json()["url"]
+    feed = world.client.get("/api" + urlsplit(link).path).data.decode()
+    assert feed.count("SUMMARY:Rest day") == REST_DAYS
 
     fetched = world.client.get(f"/api/plans/{plan['id']}", headers=student).get_json()
     assert (fetched["reset"], fetched["starts_on"]) == (True, plan["starts_on"])
