@@ -7,7 +7,7 @@ from typing import Any
 
 from services.tutoring import schemas
 from services.tutoring import schemas_progress as s
-from services.tutoring.use_cases import assessment_forms, progress_view, reset, results
+from services.tutoring.use_cases import assessment_forms, progress_view, reflection, results
 from shared import auth
 from shared.http import Blueprint, current_uow
 
@@ -172,4 +172,4 @@ def plan_progress(plan_id: str) -> dict[str, Any]:
 def write_reflection(body: dict[str, Any], consultation_id: str) -> dict[str, Any]:
     """What went wrong last time (schedule, resources, exam anxiety, timing, other), written
     before the consultation so the tutor reads it with the intake."""
-    return reset.write_reflection(_uow(), auth.current_principal(), consultation_id, body)
+    return reflection.write_reflection(_uow(), auth.current_principal(), consultation_id, body)

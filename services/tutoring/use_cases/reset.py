@@ -1,5 +1,6 @@
 """The reset after a failed attempt: a plan that opens with protected rest and keeps more free
-days, and the "identify your mistakes" reflection the student writes before the consultation.
+days; and what the plan and consultation views show of it (the reflection the student writes
+before the consultation is saved by ``use_cases.reflection``).
 
 The school's advice to a student who failed (DESIGN §1) is rest, find what went wrong, get
 help, then a realistic plan with room for the unexpected. Who gets it is decided from facts
@@ -14,7 +15,7 @@ from typing import Any
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, object_session
 
-from services.tutoring import domain, study_plan
+from services.tutoring import study_plan
 from services.tutoring.models import (
     AssessmentForm,
     AssessmentResult,
@@ -22,19 +23,11 @@ from services.tutoring.models import (
     Reflection,
     StudyPlanRow,
     StudyPlanVersion,
-    Tutor,
 )
 from shared import config
-from shared.auth import Principal
-from shared.db import UnitOfWork, utcnow
-from shared.errors import DomainError, Forbidden
 
 REFLECTION_QUESTIONS = ("schedule", "resources", "exam_anxiety", "timing", "other")
 """What went wrong last time: the schedule, the resources, exam anxiety, timing, anything else."""
-
-
-class InvalidReflection(DomainError):
-    title = "The reflection is not valid"
 
 
 def rest_days() -> int:
@@ -115,42 +108,3 @@ def consultation_extras(row: Consultation) -> dict[str, Any]:
     session = object_session(row)
     reflection = session.get(Reflection, row.id) if session is not None else None
     return {"reflection": reflection_view(reflection), "reflection_asked": attempted_before(row)}
-
-
-def write_reflection(
-    uow: UnitOfWork, principal: Principal, consultation_id: str, answers: Mapping[str, str]
-) -> dict[str, Any]:
-    """The student writes (or rewrites) what went wrong last time, before the consultation,
-    so the tutor reads it with the intake."""
-    from services.tutoring import service  # the consultation view lives there
-
-    cleaned = {q: (answers.get(q) or "").strip() for q in REFLECTION_QUESTIONS}
-    if not any(cleaned.values()):
-        raise InvalidReflection("Answer at least one question", field=REFLECTION_QUESTIONS[0])
-    with uow:
-        session = uow.session
-        row = session.scalar(
-            select(Consultation).where(Consultation.id == consultation_id).with_for_update()
-        )
-        if row is None:
-            raise domain.ConsultationNotFound(f"There is no consultation {consultation_id!r}")
-        if principal.user_id != row.student_id:
-            raise Forbidden("Only the consultation's student may write its reflection.")
-        if row.status != domain.ConsultationState.BOOKED:
-            raise domain.InvalidTransition(
-                f"The consultation is {row.status}; a reflection is written before it",
-                field="state",
-            )
-        now = utcnow()
-        reflection = session.get(Reflection, row.id)
-        if reflection is None:
-            reflection = Reflection(
-                consultation_id=row.id, student_id=row.student_id, answers={}, created_at=now
-            )
-            session.add(reflection)
-        reflection.answers = cleaned
-        reflection.updated_at = now
-        session.flush()
-        view = service.consultation_view(row, session.get(Tutor, row.tutor_id))
-        uow.commit()
-        return view
