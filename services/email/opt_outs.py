@@ -8,7 +8,8 @@ campaign links. Leaving a digest stops that kind only: it is not the suppression
 would also stop campaigns the person subscribed to, and leaving campaigns does not stop it.
 
 The opt-out is honoured when a digest is queued (checked in the transaction that queues it),
-and opting out also withdraws any digest of that kind still waiting to be sent.
+and opting out also withdraws any digest of that kind still waiting to be sent. An address
+suppressed for a hard bounce or a spam complaint gets no digest either.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from sqlalchemy import func, update
 from sqlalchemy.orm import Session
 
 from services.email import domain, tokens
+from services.email.campaign_domain import SuppressionReason
 from services.email.domain import OPT_OUT_KINDS, DeliveryStatus, Kind, SubscriberStatus
-from services.email.models import Delivery, OptOut
+from services.email.models import Delivery, OptOut, Suppression
 from shared import config
 from shared.db import UnitOfWork, insert_with_conflicts, utcnow
 
@@ -29,6 +31,10 @@ LIST_NAMES = {
     Kind.TUTOR_PROGRESS_DIGEST: "the weekly email about your students' progress",
 }
 """What a person leaves, in words for the unsubscribe page."""
+
+STOPS_DIGESTS = frozenset({SuppressionReason.HARD_BOUNCE.value, SuppressionReason.COMPLAINT.value})
+"""Suppression reasons that also stop the opt-out kinds (the mailbox is gone, or its owner
+called our mail spam); ``unsubscribed`` from a campaign and ``manual`` are about marketing."""
 
 WITHDRAWN = "not sent: the recipient opted out of this kind of email"
 
@@ -51,9 +57,15 @@ def read_token(token: str) -> tuple[Kind, str] | None:
 
 
 def opted_out(session: Session, kind: Kind, address: str) -> bool:
-    """Whether ``address`` left ``kind``; read in the transaction that would queue the email."""
-    row = session.get(OptOut, (domain.normalize_email(address), kind.value))
-    return row is not None
+    """Whether ``address`` left ``kind``, or must get no mail it did not need: a mailbox that
+    hard-bounced or whose owner reported our mail as spam (the suppression list's reasons; one
+    who only left campaigns still gets the digest). Read in the transaction that would queue
+    the email."""
+    address = domain.normalize_email(address)
+    if session.get(OptOut, (address, kind.value)) is not None:
+        return True
+    listed = session.get(Suppression, address)
+    return listed is not None and listed.reason in STOPS_DIGESTS
 
 
 def preferences(uow: UnitOfWork, kind: Kind, address: str) -> dict[str, Any]:

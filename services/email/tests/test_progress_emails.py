@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from services.email import opt_outs, tokens
+from services.email import opt_outs, suppression, tokens
 from services.email.domain import Kind
 from services.email.models import OptOut, Subscriber, Suppression
 from services.email.tests.conftest import PUBLIC_URL, link_in
@@ -459,6 +459,19 @@ def test_a_readiness_warning_without_a_later_date_says_none_fits(email_service, 
         for part in both_parts(message):
             assert "less than a week" in part
             assert "no later exam date" in part.lower()
+
+
+def test_a_complaint_or_hard_bounce_stops_digests_but_leaving_campaigns_does_not(
+    email_service, deliver
+):
+    uow = email_service.runtime.uow
+    suppression.add(uow(), STUDENT, "complaint", "complaint")
+    suppression.add(uow(), TUTOR, "unsubscribed", "unsubscribe")
+    publish(email_service, digest())
+    publish(email_service, tutor_digest())
+    pump(email_service)
+    [row] = deliveries(email_service)
+    assert (row.kind, row.to_address) == ("tutor_progress_digest", TUTOR)
 
 
 def test_the_digest_queue_and_the_opt_out_count_a_differently_spelled_address_as_one(
