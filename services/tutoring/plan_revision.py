@@ -118,6 +118,11 @@ def _hours_from(plan: StudyPlan, start: date) -> dict[str, float]:
     return {area: later.get(area, 0.0) for area in plan.hours_by_area} | later
 
 
+def _same_keys(before: Mapping[str, float], after: Mapping[str, float]) -> dict[str, float]:
+    """``after`` in ``before``'s order and keys, so the two read as one before/after table."""
+    return {area: after.get(area, 0.0) for area in before} | dict(after)
+
+
 def _units(hours: float) -> int:
     """Whole half hours in ``hours`` (rounded down; the rest stays where it was)."""
     return math.floor(hours * _UNITS_PER_HOUR + 1e-9)
@@ -281,7 +286,7 @@ def rebalance(
 
     days = [replace(d, blocks=new_blocks[d.day]) if d.day in new_blocks else d for d in plan.days]
     revised = _with_days(plan, days)
-    after = _hours_from(revised, start)
+    after = _same_keys(before, _hours_from(revised, start))
     changes = _changes_text(before, after)
     if not changes:
         return Revision(
@@ -325,10 +330,11 @@ def _missed_by_area(
         raise InvalidPlanRequest("Missed hours map past days to hours", field="missed")
     by_area: dict[str, Fraction] = {}
     checkpoint = False
-    for on in sorted(missed):
-        hours = missed[on]
+    for on in missed:  # every key checked before sorting: a str among dates cannot sort
         if not _is_date(on) or on > today or not plan.days[0].day <= on <= plan.exam_date:
             raise InvalidPlanRequest(f"{on} is not a past day of this plan", field="missed")
+    for on in sorted(missed):
+        hours = missed[on]
         day = plan.day(on)
         if isinstance(hours, bool) or not isinstance(hours, int | float) or not hours >= 0:
             raise InvalidPlanRequest(f"{on}: missed hours are 0 or more", field="missed")
@@ -446,7 +452,7 @@ def recover(
             hours[block.area] = hours.get(block.area, 0.0) + block.hours
         days.append(PlanDay(d.day, d.kind, tuple(StudyBlock(a, h) for a, h in hours.items())))
     revised = _with_days(plan, days)
-    after = _hours_from(revised, tomorrow)
+    after = _same_keys(before, _hours_from(revised, tomorrow))
     spread = f"{min(placed).isoformat()} to {max(placed).isoformat()}"
     made_up = ", ".join(
         f"{a} {_hours_text(u / _UNITS_PER_HOUR)} h" for a, u in zip(names, shares, strict=True) if u

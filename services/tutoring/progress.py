@@ -20,7 +20,7 @@ least two results on different dates are needed; with fewer there is no line to 
 - It is not a prediction of the exam score or of passing; it only says where the line goes.
 
 **The readiness warning** (:func:`readiness`) is deliberately simple: the two newest results
-that have a passing mark are both below it and the exam is fewer than ``weeks`` weeks away.
+both have a passing mark, both are below it, and the exam is fewer than ``weeks`` weeks away.
 Two results, not one, so one bad day does not raise an alarm; the warning only offers
 options (a later exam date from :func:`later_exam_date`, a deferral, a session with the tutor).
 """

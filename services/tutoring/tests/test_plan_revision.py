@@ -106,7 +106,10 @@ def assert_a_proper_revision(revision: Revision, plan: StudyPlan, start: date) -
 
 
 scores = st.dictionaries(
-    st.sampled_from((*AREAS, "Genetics")), st.integers(0, 100), min_size=1, max_size=7
+    st.sampled_from((*AREAS, "Genetics")),
+    st.integers(0, 100) | st.floats(0, 100, allow_nan=False),
+    min_size=1,
+    max_size=7,
 )
 
 
@@ -336,6 +339,8 @@ def test_recovery_never_touches_rest_free_or_checkpoint_days():
         ({on(2): 99.0}, 20),  # more than was planned
         ({on(2): -1.0}, 20),
         ({"2026-11-27": 1.0}, 20),
+        ({on(2): 1.0, "2026-11-28": 1.0}, 20),
+        ({on(2): True}, 20),
     ],
 )
 def test_recovery_refuses_missed_hours_that_make_no_sense(missed, weekly):
