@@ -138,6 +138,10 @@ def test_tutoring_pages_pass_axe_for_every_role_at_desktop_and_phone_width(schoo
     audit.check(tutor, "consultation with the plan grid and its editor (tutor)")
     tutor.goto(f"{school.site}/tutor")
     audit.check(tutor, "tutor dashboard with a past consultation (tutor)")
+    tutor.get_by_role("navigation", name="Tutor").get_by_role("link", name="Profile").click()
+    audit.check(tutor, "tutor profile (tutor)")
+    tutor.get_by_role("navigation", name="Tutor").get_by_role("link", name="Availability").click()
+    audit.check(tutor, "tutor availability (tutor)")
     tutor.goto(f"{school.site}/tutoring/{tutor_id}")
     audit.check(settled(tutor), "tutor page (tutor)")
 
