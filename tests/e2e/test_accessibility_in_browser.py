@@ -16,6 +16,7 @@ import pytest
 import requests
 from playwright.sync_api import Browser, Page, expect
 
+from services.payments.tests.helpers import pay
 from shared.testing.fixtures import wait_for
 from tests.e2e.accessibility import (
     PageAudit,
@@ -26,7 +27,9 @@ from tests.e2e.accessibility import (
     tab_to,
 )
 from tests.e2e.people import (
+    PASSWORD,
     admin_credentials,
+    api_login,
     invite_staff,
     register_student,
     sign_in,
@@ -145,36 +148,55 @@ def test_tutoring_pages_pass_axe_for_every_role_at_desktop_and_phone_width(schoo
     tutor.goto(f"{school.site}/tutoring/{tutor_id}")
     audit.check(settled(tutor), "tutor page (tutor)")
 
-    # The student again: My tutoring with the plan, the tutor's page with sessions, a session.
-    student.goto(f"{school.site}/my/tutoring")
-    grid = student.get_by_role("table", name="Study plan by week")
-    expect(grid).to_be_visible()
-    audit.check(settled(student), "My tutoring with a plan (student)")
-    with phone_width(student):  # the grid scrolls sideways there: the keyboard must reach it
-        tab_to(student, grid, max_presses=60)
-        assert has_visible_focus(student), "the plan grid has no visible focus indicator"
+    # The student again: the tutor's page with sessions, booking one without and with hours
+    # (bought at the checkout, paid through localstripe's API), then My tutoring with it all.
     student.goto(f"{school.site}/tutoring/{tutor_id}")
     expect(student.locator("#sessions")).to_be_visible()
     audit.check(settled(student), "tutor page, buy hours and session times (student)")
     starts_at = requests.get(
         f"{school.tutoring.url}/api/tutors/{tutor_id}/slots",
         params={"kind": "session", "tz": "Asia/Kolkata"},
-    ).json()[1]["starts_at"]
-    query = urlencode({"starts_at": starts_at, "tz": "Asia/Kolkata"})
-    student.goto(f"{school.site}/tutoring/{tutor_id}/sessions/book?{query}")
+    ).json()[1]["starts_at"]  # not the first: it may pass its notice while we check
+    book_session = f"{school.site}/tutoring/{tutor_id}/sessions/book?" + urlencode(
+        {"starts_at": starts_at, "tz": "Asia/Kolkata"}
+    )
+    student.goto(book_session)
     expect(student.get_by_role("heading", name="Book a session", level=1)).to_be_visible()
     audit.check(student, "book a session without hours (student)")
+    student.goto(f"{school.site}/tutoring/{tutor_id}")
+    student.get_by_role("radio", name=re.compile(r"5 hours")).check()
+    student.get_by_role("button", name="Continue to payment").click()
+    expect(student.locator("#card-element input")).to_have_count(5)
+    audit.check(student, "hours checkout (student)")
+    package_id = re.search(r"/packages/([^/]+)/checkout", student.url)[1]
+    me = api_login(school, "priya@example.com")
+    package = requests.get(f"{school.tutoring.url}/api/packages/{package_id}", headers=me).json()
+    assert pay(package["checkout"]["client_secret"]) == "succeeded"
+    wait_for(
+        lambda: requests.get(f"{school.tutoring.url}/api/credits", headers=me).json(),
+        timeout=30,
+        message="the payment's webhook to add the hours",
+    )
+    student.goto(book_session)
+    audit.check(student, "book a session (student)")
+    student.get_by_role("button", name="Book this session").click()
+    expect(student.get_by_role("heading", name="Session booked")).to_be_visible()
+    audit.check(student, "session booked (student)")
+    student.goto(f"{school.site}/my/tutoring")
+    grid = student.get_by_role("table", name="Study plan by week")
+    expect(grid).to_be_visible()
+    audit.check(settled(student), "My tutoring with a plan and a session (student)")
+    with phone_width(student):  # the grid scrolls sideways there: the keyboard must reach it
+        tab_to(student, grid, max_presses=80)
+        assert has_visible_focus(student), "the plan grid has no visible focus indicator"
 
     # Marketing and the admin see the public tutoring pages signed in; the admin, tutors too.
     for email, password, role in (
-        ("mia@example.com", None, "marketing"),
+        ("mia@example.com", PASSWORD, "marketing"),
         (*admin_credentials(), "admin"),
     ):
         staff = person(browser, "Europe/London")
-        if password:
-            sign_in(school, staff, email, password)
-        else:
-            sign_in(school, staff, email)
+        sign_in(school, staff, email, password)
         staff.goto(f"{school.site}/")
         audit.check(staff, f"home ({role})")
         staff.goto(f"{school.site}/tutoring")
