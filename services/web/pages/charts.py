@@ -23,7 +23,7 @@ from datetime import date
 from markupsafe import Markup, escape
 
 WIDTH, HEIGHT = 480, 280
-LEFT, RIGHT, TOP, BOTTOM = 46, 104, 18, 46
+LEFT, RIGHT, TOP, BOTTOM = 46, 112, 18, 46
 """The plot's margins: y ticks on the left, line labels on the right, dates below."""
 
 MARKERS = ("circle", "square", "triangle", "diamond", "cross", "star")
@@ -342,10 +342,10 @@ def score_chart(
             f'fill="#0b1f38" font-weight="600">{score_text(point.score)}</text>'
         )
         previous = (x, above)
-    out.append('<g class="line-labels" font-weight="600" fill="#0b1f38">')
+    out.append('<g class="line-labels" font-weight="600" font-size="12" fill="#0b1f38">')
     for y, text, css in _spread(labels):
         out.append(
-            f'<text class="{css}" x="{LEFT + plot_w + 10}" y="{y:.1f}">{escape(text)}</text>'
+            f'<text class="{css}" x="{LEFT + plot_w + 8}" y="{y:.1f}">{escape(text)}</text>'
         )
     out.append("</g>")
     out.append("</svg>")

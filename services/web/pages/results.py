@@ -165,7 +165,7 @@ def set_target(viewer: view.Viewer):
         message = error.first("score") or error.first("scale") or error.detail
         return render_progress(viewer, target_errors={scale: message}, status=error.status)
     flash(f"Target saved: {score_text(score)}.", "success")
-    return redirect(viewer.url("progress", _anchor=f"chart-{scale}"))
+    return redirect(viewer.url("progress", _anchor=f"scale-{scale}"))
 
 
 def _student() -> view.Viewer:

@@ -151,9 +151,10 @@ def test_the_plan_shows_the_open_proposal_with_hours_before_and_after(client, tu
     assert "Renal +2.5 h, Anatomy -2.5 h from tomorrow." in proposal
     assert '<th scope="col">Now</th><th scope="col">Proposed</th>' in proposal
     assert '<td data-label="Now">10 h</td>' in proposal and "+2.5 h" in proposal
-    assert "−2.5 h" in proposal and "no change" in proposal
+    assert "\u22122.5 h" in proposal and "no change" in proposal
     # The tutor accepts a student's rebalance: the student sees who decides, not the buttons.
-    assert "Waiting for the tutor to accept or decline it." in proposal
+    assert "Waiting for your tutor to accept or decline it." in proposal
+    assert "Proposed by you on Mon 2 Mar 2026, 09:15 UTC" in proposal
     assert "/accept" not in proposal
     assert "Earlier proposals (1)" in html
 
@@ -274,7 +275,7 @@ def test_progress_draws_a_chart_per_scale_with_its_numbers_in_a_table(client, tu
     assert "Estimate for Tue 10 Mar 2026" in table and ">60.2<" in table
     # Pass/fail is listed, not charted.
     assert (
-        'id="chart-pass_fail"' in html
+        'id="scale-pass_fail"' in html
         and '<svg class="chart score-chart" id="chart-pass_fail' not in html
     )
     assert ">Fail<" in html
@@ -300,7 +301,7 @@ def test_per_area_bars_and_table_show_first_and_latest(client, tutoring_api):
     assert '<svg class="chart area-chart" id="chart-areas"' in html
     table = html[html.index('id="chart-areas-numbers"') :]
     assert "Renal</th>" in table and "48%" in table and "61%" in table and "+13" in table
-    assert "−4" in table  # anatomy went down, and says so in text
+    assert "\u22124" in table  # anatomy went down, and says so in text
 
 
 def test_progress_lists_every_result_with_a_delete_button(client, tutoring_api):
@@ -336,7 +337,7 @@ def test_a_target_is_saved_per_scale_and_a_refusal_shown_next_to_it(client, tuto
         client, PROGRESS, "/tutoring/progress/targets?tz=UTC", {"scale": "percent", "target": "120"}
     )
 
-    assert saved.headers["Location"] == "/tutoring/progress?tz=UTC#chart-percent"
+    assert saved.headers["Location"] == "/tutoring/progress?tz=UTC#scale-percent"
     assert tutoring_api.calls_to("PUT", "/api/plans/plan-1/targets")[0].json == {
         "scale": "percent",
         "score": 72.0,
