@@ -344,9 +344,7 @@ def score_chart(
         previous = (x, above)
     out.append('<g class="line-labels" font-weight="600" font-size="12" fill="#0b1f38">')
     for y, text, css in _spread(labels):
-        out.append(
-            f'<text class="{css}" x="{LEFT + plot_w + 8}" y="{y:.1f}">{escape(text)}</text>'
-        )
+        out.append(f'<text class="{css}" x="{LEFT + plot_w + 8}" y="{y:.1f}">{escape(text)}</text>')
     out.append("</g>")
     out.append("</svg>")
     return Markup("".join(out))
