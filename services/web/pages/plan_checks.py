@@ -20,12 +20,15 @@ bp = Blueprint("plan_check_pages", __name__)
 
 
 def _link_problem(error: clients.ServiceError):
-    """A friendly page for a link the API refuses (410 expired, 404 or 422 not valid)."""
+    """A page that says why a link does nothing (410 expired, 404 not ours, 422 too late)."""
     if error.status == 410:
         days = config.env_int("CHECK_LINK_DAYS", 14)
         page = render_template("plan_check.html", state="expired", detail=error.detail, days=days)
         return page, 410
-    if error.status in (400, 404, 422):
+    if error.status == 422:  # a real link, but that day can't be checked any more
+        detail = error.first("day") or error.detail
+        return render_template("plan_check.html", state="refused", detail=detail), 422
+    if error.status in (400, 404):
         return render_template("plan_check.html", state="invalid", detail=error.detail), 404
     raise error
 

@@ -92,9 +92,9 @@ def tutor_progress(plan_id: str):
 @security.role_required("tutor")
 def tutor_propose(plan_id: str):
     viewer = tutor_viewer(plan_id)
-    proposal, refusal = propose(viewer)
+    proposal, refusal, status = propose(viewer)
     if refusal:
-        return render_progress(viewer, propose_error=refusal, status=422)
+        return render_progress(viewer, propose_error=refusal, status=status)
     proposal = proposal or {}
     if not proposal.get("fits"):
         flash(f"This rebalance does not fit: {proposal.get('message', '')}".strip(), "info")

@@ -153,10 +153,10 @@ def set_target(viewer: view.Viewer):
     view.require_plan(viewer)
     scale = request.form.get("scale", "")
     typed = request.form.get("target", "").strip()
-    score = _number(typed)
-    if score is None:
+    score = _number(typed) if typed else None  # empty: back to the forms' usual target
+    if typed and score is None:
         return render_progress(
-            viewer, target_errors={scale: "Enter your target as a number."}, status=422
+            viewer, target_errors={scale: "Enter the target as a number, such as 70."}, status=422
         )
     try:
         clients.tutoring.set_target(viewer.token, viewer.plan_id, scale, score)
@@ -164,7 +164,8 @@ def set_target(viewer: view.Viewer):
         view.passed_on(error)
         message = error.first("score") or error.first("scale") or error.detail
         return render_progress(viewer, target_errors={scale: message}, status=error.status)
-    flash(f"Target saved: {score_text(score)}.", "success")
+    saved = f"Target saved: {score_text(score)}." if typed else "Back to the usual target."
+    flash(saved, "success")
     return redirect(viewer.url("progress", _anchor=f"scale-{scale}"))
 
 

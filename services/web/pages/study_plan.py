@@ -75,13 +75,13 @@ def _message(error: clients.ServiceError, *fields: str) -> str:
     return messages[0] if messages else error.detail
 
 
-def propose(viewer: view.Viewer) -> tuple[dict | None, str | None]:
+def propose(viewer: view.Viewer) -> tuple[dict | None, str | None, int]:
     """Ask for a rebalance from tomorrow: the proposal, or the message saying why not."""
     try:
-        return clients.tutoring.propose(viewer.token, viewer.plan_id, "rebalance"), None
+        return clients.tutoring.propose(viewer.token, viewer.plan_id, "rebalance"), None, 201
     except clients.ServiceError as error:
         view.passed_on(error)
-        return None, _message(error, "kind")
+        return None, _message(error, "kind"), error.status
 
 
 def proposed_message(proposal: dict) -> str:
@@ -144,9 +144,9 @@ def check_day(day: str):
 def student_propose():
     viewer = view.student_viewer(zone_context()["zone"])
     view.require_plan(viewer)
-    proposal, refusal = propose(viewer)
+    proposal, refusal, status = propose(viewer)
     if refusal:
-        return render_plan(viewer, propose_error=refusal, status=422)
+        return render_plan(viewer, propose_error=refusal, status=status)
     flash(proposed_message(proposal or {}), "success" if (proposal or {}).get("fits") else "info")
     return redirect(viewer.url("plan", _anchor="proposals"))
 

@@ -307,7 +307,8 @@ def progress_routes(server: Any, app: Flask, problem: Any, plan_days: Any) -> No
         if refusal:
             return refusal
         body = request.get_json()
-        if body.get("scale") == "percent" and not 0 <= body.get("score", -1) <= 100:
+        score = body.get("score")
+        if body.get("scale") == "percent" and score is not None and not 0 <= score <= 100:
             return invalid({"score": ["Enter a target from 0 to 100."]})
         return jsonify(_progress(server))
 
@@ -367,11 +368,15 @@ def progress_routes(server: Any, app: Flask, problem: Any, plan_days: Any) -> No
     def link(token: str) -> tuple[dict | None, Response | None]:
         if token == "link-expired":
             return None, problem(410, "This link has expired.")
+        if token == "link-late":
+            errors = {"day": ["Fri 6 Mar is more than two weeks ago; it can't be checked now."]}
+            return None, problem(422, "Invalid fields: day", errors)
         if token not in LINKS:
             return None, problem(404, "This link is not valid.")
         day, status = LINKS[token]
+        current = (server.checks.get(day) or {}).get("status")
         answer = {"plan_id": PLAN_ID, "day": day, "status": status, "student_name": "Sam Student"}
-        return answer, None
+        return {**answer, "current_status": current}, None
 
     @app.get("/api/plan-checks/<token>")
     def peek_link(token: str):
@@ -383,7 +388,8 @@ def progress_routes(server: Any, app: Flask, problem: Any, plan_days: Any) -> No
         answer, refusal = link(str((request.get_json() or {}).get("token", "")))
         if refusal:
             return refusal
-        server.checks[answer["day"]] = {**answer, "planned_hours": 2.5, "checked_at": None}
+        server.checks[answer["day"]] = {"day": answer["day"], "status": answer["status"],
+                                         "planned_hours": 2.5, "checked_at": None}  # fmt: skip
         return jsonify(answer)
 
     # -------------------------------------------------------------- proposals
@@ -420,8 +426,11 @@ def progress_routes(server: Any, app: Flask, problem: Any, plan_days: Any) -> No
             return problem(404, "No such proposal.")
         if record["status"] != "proposed":
             return problem(409, "This proposal is no longer open.")
+        if decision == "decline":  # the student or the tutor
+            record["status"] = "declined"
+            return jsonify(shown(record, user))
         if role(user) != record["accepter_role"]:
-            return problem(403, "Only the tutor decides on this proposal.")
+            return problem(403, "Only the tutor accepts this proposal.")
         if decision == "decline":
             record["status"] = "declined"
             return jsonify(shown(record, user))

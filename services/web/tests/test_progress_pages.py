@@ -156,6 +156,9 @@ def test_the_plan_shows_the_open_proposal_with_hours_before_and_after(client, tu
     assert "Waiting for your tutor to accept or decline it." in proposal
     assert "Proposed by you on Mon 2 Mar 2026, 09:15 UTC" in proposal
     assert "/accept" not in proposal
+    # ...but may withdraw their own proposal.
+    assert 'action="/tutoring/plan/proposals/prop-open/decline?tz=UTC"' in proposal
+    assert ">Withdraw it</button>" in proposal
     assert "Earlier proposals (1)" in html
 
 
@@ -337,11 +340,15 @@ def test_a_target_is_saved_per_scale_and_a_refusal_shown_next_to_it(client, tuto
         client, PROGRESS, "/tutoring/progress/targets?tz=UTC", {"scale": "percent", "target": "120"}
     )
 
+    reset = post(
+        client, PROGRESS, "/tutoring/progress/targets?tz=UTC", {"scale": "percent", "target": ""}
+    )
+
     assert saved.headers["Location"] == "/tutoring/progress?tz=UTC#scale-percent"
-    assert tutoring_api.calls_to("PUT", "/api/plans/plan-1/targets")[0].json == {
-        "scale": "percent",
-        "score": 72.0,
-    }
+    assert reset.status_code == 302
+    [first, _, back] = tutoring_api.calls_to("PUT", "/api/plans/plan-1/targets")
+    assert first.json == {"scale": "percent", "score": 72.0}
+    assert back.json == {"scale": "percent", "score": None}  # the forms' usual target again
     html = refused.get_data(as_text=True)
     assert refused.status_code == 422
     assert (

@@ -265,6 +265,7 @@ def test_a_check_link_asks_before_it_records_anything(client, tutoring_api):
     html = client.get("/plan/check/link-done").get_data(as_text=True)
 
     assert "<h1>Mark Fri 6 Mar 2026 as done?</h1>" in html
+    assert "It is marked <strong>missed</strong> now" not in html  # no answer yet
     assert "For Sam Student" in html
     assert 'action="/plan/check/link-done"' in html and 'name="csrf_token"' in html
     assert tutoring_api.calls_to("POST", "/api/plan-checks") == []
@@ -282,12 +283,24 @@ def test_confirming_a_check_link_records_it_without_signing_in(client, tutoring_
     assert "Authorization" not in call.headers
 
 
+def test_a_check_link_for_a_day_already_answered_says_what_it_replaces(client, tutoring_api):
+    tutoring_api.checks["2026-03-09"] = {"day": "2026-03-09", "status": "partial"}
+
+    html = client.get("/plan/check/link-missed").get_data(as_text=True)
+
+    assert "<h1>Mark Mon 9 Mar 2026 as missed?</h1>" in html
+    assert "It is marked <strong>partly done</strong> now; confirming replaces that." in html
+
+
 def test_an_expired_or_broken_check_link_says_so(client, tutoring_api):
     expired = client.get("/plan/check/link-expired")
     broken = client.get("/plan/check/nonsense")
+    late = client.get("/plan/check/link-late")
 
     assert expired.status_code == 410
     assert "This link has expired" in expired.get_data(as_text=True)
     assert "work for 14 days" in expired.get_data(as_text=True)
     assert broken.status_code == 404
     assert "This link is not valid" in broken.get_data(as_text=True)
+    assert late.status_code == 422
+    assert "it can&#39;t be checked now." in late.get_data(as_text=True)
