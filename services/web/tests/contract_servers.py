@@ -1085,7 +1085,10 @@ def _plan(version: int = 1) -> dict:
         {"day": "2026-03-10", "kind": "exam", "blocks": []},
     ]
     return {
+        "id": "plan-1",
         "plan_id": "plan-1",
+        "consultation_id": "con-done",
+        "published_at": "2026-03-04T12:00:00+00:00",
         "version": version,
         "student_id": "user-student",
         "tutor_id": "user-tutor",

@@ -55,7 +55,9 @@ def _result(result_id: str, form_id: str, taken_on: str, score: float, **extra: 
         "taken_on": taken_on,
         "score": score,
         "area_scores": extra.get("area_scores") or {},
-        "note": extra.get("note"),
+        "note": extra.get("note") or "",
+        "official": form["official"],
+        "passing_score": form["passing_score"],
         "recorded_role": extra.get("recorded_role", "student"),
         "created_at": f"{taken_on}T18:00:00+00:00",
         "below_passing": form["passing_score"] is not None and score < form["passing_score"],
@@ -128,7 +130,7 @@ def _progress(server: Any) -> dict:
     return {
         "plan_id": PLAN_ID, "student_id": STUDENT_ID, "student_name": "Sam Student",
         "tutor_id": TUTOR_ID, "tutor_name": "Tom Tutor", "exam": "step1",
-        "exam_date": "2026-03-10", "version": 1, "series": series,
+        "exam_date": "2026-03-10", "version": 1, "today": "2026-03-06", "series": series,
         "areas": [
             {"area": "renal", "first": 48, "latest": 61, "first_on": "2026-01-05",
              "latest_on": "2026-03-01"},
@@ -140,8 +142,10 @@ def _progress(server: Any) -> dict:
         "readiness": {
             "warning": True, "weeks_left": 1, "later_exam_date": "2026-05-18",
             "latest": [
-                {"form_name": NBME, "score": 58.5, "passing_score": 60, "taken_on": "2026-03-01"},
-                {"form_name": UWSA, "score": 57, "passing_score": 60, "taken_on": "2026-02-02"},
+                {"form_name": NBME, "scale": "percent", "score": 58.5, "passing_score": 60,
+                 "taken_on": "2026-03-01"},
+                {"form_name": UWSA, "scale": "percent", "score": 57, "passing_score": 60,
+                 "taken_on": "2026-02-02"},
             ],
         },
         "adherence": {"since": "2026-03-03", "planned_hours": 12.0, "done_hours": 3.0,
