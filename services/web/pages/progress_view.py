@@ -162,15 +162,20 @@ def plan_weeks(plan: dict, checks: list[dict], today: date) -> list[dict]:
     ]
 
 
-def proposal_rows(proposal: dict) -> list[dict]:
-    """Before → after hours per area, areas with the biggest change first."""
+def proposal_rows(proposal: dict) -> dict[str, list[dict]]:
+    """Before → after hours per area: the changed ones (biggest change first) for the table,
+    the unchanged ones apart (a plan has up to 22 areas; most keep their hours)."""
     before = proposal.get("hours_before") or {}
     after = proposal.get("hours_after") or {}
     rows = []
     for area in {*before, *after}:
         old, new = float(before.get(area) or 0), float(after.get(area) or 0)
         rows.append({"area": area, "before": old, "after": new, "change": new - old})
-    return sorted(rows, key=lambda r: (-abs(r["change"]), r["area"]))
+    rows.sort(key=lambda r: (-abs(r["change"]), r["area"]))
+    return {
+        "changed": [r for r in rows if abs(r["change"]) >= 0.05],
+        "unchanged": [r for r in rows if abs(r["change"]) < 0.05],
+    }
 
 
 def open_proposals(proposals: list[dict]) -> list[dict]:

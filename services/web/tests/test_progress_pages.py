@@ -151,7 +151,10 @@ def test_the_plan_shows_the_open_proposal_with_hours_before_and_after(client, tu
     assert "Renal +2.5 h, Anatomy -2.5 h from tomorrow." in proposal
     assert '<th scope="col">Now</th><th scope="col">Proposed</th>' in proposal
     assert '<td data-label="Now">10 h</td>' in proposal and "+2.5 h" in proposal
-    assert "\u22122.5 h" in proposal and "no change" in proposal
+    assert "\u22122.5 h" in proposal
+    assert "1 other area keep their hours" not in proposal  # grammar: one area keeps
+    assert "<summary>1 other area keeps its hours</summary>" in proposal
+    assert "Hematology &amp; oncology 4 h</p>" in proposal
     # The tutor accepts a student's rebalance: the student sees who decides, not the buttons.
     assert "Waiting for your tutor to accept or decline it." in proposal
     assert "Proposed by you on Mon 2 Mar 2026, 09:15 UTC" in proposal
