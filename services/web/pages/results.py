@@ -20,7 +20,7 @@ from services.web.pages import progress_view as view
 from services.web.pages.charts import score_text
 from services.web.pages.forms import Form
 from services.web.pages.progress import render_progress, tutor_viewer
-from services.web.pages.tutoring import exam_label, zone_context
+from services.web.pages.tutoring import area_label, exam_label, zone_context
 
 bp = Blueprint("result_pages", __name__)
 
@@ -70,6 +70,17 @@ def result_form(viewer: view.Viewer) -> Form:
     )
 
 
+def named_areas(form: Form, areas: list[str]) -> set[str]:
+    """The plan areas an ``area_scores`` refusal names (the API puts the area in its message,
+    as ``'renal'`` or ``Renal``), so their inputs are marked invalid too."""
+    messages = " ".join(form.errors.get("area_scores", []))
+    return {
+        a
+        for a in areas
+        if f"'{a}'" in messages or f"“{a}”" in messages or area_label(a) in messages
+    }
+
+
 def render_result_form(viewer: view.Viewer, form: Form, status: int = 200):
     forms = clients.tutoring.assessment_forms(viewer.token)
     context: dict[str, Any] = zone_context() if viewer.role == "student" else {"zone": viewer.zone}
@@ -81,6 +92,7 @@ def render_result_form(viewer: view.Viewer, form: Form, status: int = 200):
         groups=form_groups(forms, viewer.plan.get("exam")),
         scale_text=scale_text,
         plan_areas=view.plan_areas(viewer.plan),
+        refused_areas=named_areas(form, view.plan_areas(viewer.plan)),
         **context,
     ), status
 

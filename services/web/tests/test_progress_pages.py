@@ -431,6 +431,10 @@ def test_refusals_from_the_api_appear_next_to_their_fields(client, tutoring_api)
         in html
     )
     assert 'id="area_scores-error">Renal: enter a percent from 0 to 100.</p>' in html
+    renal = html[html.index('<input id="area-renal"') :]
+    anatomy = html[html.index('<input id="area-anatomy"') :]
+    assert 'aria-invalid="true" aria-describedby="area_scores-error"' in renal[: renal.index(">")]
+    assert "aria-invalid" not in anatomy[: anatomy.index(">")]  # only the area named
     assert 'value="140"' in html and 'value="120"' in html
     assert 'value="nbme-cbssa" selected' in html
 
