@@ -318,6 +318,10 @@ def test_progress_lists_every_result_with_a_delete_button(client, tutoring_api):
 
     assert "Ran out of time\nin block 3" in html
     assert 'action="/tutoring/progress/results/res-3/delete?tz=UTC"' in html
+    # Deleting takes two steps (open, then confirm), without a script.
+    row = html[html.index('id="result-res-3"') :]
+    row = row[: row.index("</tr>")]
+    assert '<details class="confirm-delete">' in row and ">Delete this result</button>" in row
     assert response.headers["Location"] == "/tutoring/progress?tz=UTC#results"
     assert len(tutoring_api.calls_to("DELETE", "/api/plans/plan-1/results/res-3")) == 1
 
