@@ -13,6 +13,7 @@ from urllib.parse import quote, urlencode
 
 import requests
 
+from services.web.progress_calls import ProgressCalls
 from shared import client_address, config, context
 
 log = logging.getLogger(__name__)
@@ -358,8 +359,11 @@ class PaymentsClient(ServiceClient):
         return self.call("GET", "/api/admin/ledger", token=token)
 
 
-class TutoringClient(ServiceClient):
-    """Tutors, availability, consultations, plans, packages and sessions (all but browsing as the user)."""
+class TutoringClient(ProgressCalls, ServiceClient):
+    """Tutors, availability, consultations, plans, packages and sessions (all but browsing as the user).
+
+    Results, progress, checks, proposals, reflections and assessment forms: ``ProgressCalls``.
+    """
 
     def __init__(self) -> None:
         super().__init__("tutoring")

@@ -9,11 +9,18 @@ from flask import Flask
 from services.web.pages import (
     accounts,
     admin,
+    assessment_forms,
+    charts,
     courses,
     formatting,
     home,
     marketing,
     operations,
+    plan_checks,
+    progress,
+    reflections,
+    results,
+    study_plan,
     subscriptions,
     testimonials,
     tutor,
@@ -30,3 +37,8 @@ def register(app: Flask) -> None:
     blueprints = (home.bp, subscriptions.bp, accounts.bp, courses.bp, admin.bp, operations.bp)
     for blueprint in (*blueprints, tutoring.bp, tutor.bp, marketing.bp, testimonials.bp):
         app.register_blueprint(blueprint)
+    # The assessment → plan loop (issue 12): plan, progress, results, reflections, links, forms.
+    loop = (study_plan.bp, progress.bp, results.bp, reflections.bp, plan_checks.bp)
+    for blueprint in (*loop, assessment_forms.bp):
+        app.register_blueprint(blueprint)
+    app.jinja_env.filters["score"] = charts.score_text

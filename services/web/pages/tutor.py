@@ -16,15 +16,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from services.web import clients, security
 from services.web.pages import formatting
 from services.web.pages.forms import Form
-from services.web.pages.tutoring import (
-    AREAS,
-    EDITABLE_KINDS,
-    EXAMS,
-    area_label,
-    plan_weeks,
-    sorted_by_start,
-    zone_choices,
-)
+from services.web.pages.tutoring import area_label, plan_weeks, sorted_by_start, zone_choices
+from services.web.pages.tutoring_words import AREAS, EDITABLE_KINDS, EXAMS, FIXED_KINDS
 
 bp = Blueprint("tutor_pages", __name__, url_prefix="/tutor")
 
@@ -75,6 +68,7 @@ def dashboard():
         "tutor_dashboard.html",
         profile=profile,
         zone=tutor_zone(profile),
+        plans=clients.tutoring.tutoring_plans(_token()),
         sessions=sorted_by_start([s for s in sessions if s.get("status") == "booked"]),
         upcoming=sorted_by_start([c for c in consultations if c.get("status") == "booked"]),
         past=sorted_by_start(
@@ -337,7 +331,7 @@ def plan_changes(plan: dict, form: Any) -> tuple[list[dict], list[str]]:
     changes, problems = [], []
     for entry in plan.get("days") or []:
         day = str(entry.get("day"))
-        if entry.get("kind") == "exam":
+        if entry.get("kind") in FIXED_KINDS:
             continue
         kind = form.get(f"kind-{day}", entry.get("kind"))
         typed = form.get(f"blocks-{day}", blocks_text(entry.get("blocks"))).strip()

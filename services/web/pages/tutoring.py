@@ -20,81 +20,18 @@ from services.web import clients, security
 from services.web.pages import checkout as payment_steps
 from services.web.pages import formatting
 from services.web.pages.forms import Form
+from services.web.pages.tutoring_words import (
+    AREAS,
+    COMMON_ZONES,
+    CONSULTATION_STATUSES,
+    DAY_KINDS,
+    EXAMS,
+    SESSION_STATUSES,
+)
 from shared.calendar import FEED_CONTENT_TYPE
 
 bp = Blueprint("tutoring_pages", __name__)
 
-EXAMS = (("step1", "USMLE Step 1"), ("step2ck", "USMLE Step 2 CK"))
-
-AREAS = {
-    "anatomy": "Anatomy",
-    "biochemistry": "Biochemistry",
-    "microbiology": "Microbiology",
-    "immunology": "Immunology",
-    "pathology": "Pathology",
-    "pharmacology": "Pharmacology",
-    "physiology": "Physiology",
-    "behavioral-science": "Behavioral science",
-    "biostatistics": "Biostatistics",
-    "cardiovascular": "Cardiovascular",
-    "renal": "Renal",
-    "respiratory": "Respiratory",
-    "gastrointestinal": "Gastrointestinal",
-    "endocrine": "Endocrine",
-    "reproductive": "Reproductive",
-    "musculoskeletal": "Musculoskeletal",
-    "neurology": "Neurology",
-    "psychiatry": "Psychiatry",
-    "hematology-oncology": "Hematology & oncology",
-    "dermatology": "Dermatology",
-    "ethics": "Ethics",
-    "genetics": "Genetics",
-}
-"""Every weak area the intake offers, as the tutoring service names it (slug) and as people read it."""
-
-DAY_KINDS = {
-    "study": "Study",
-    "free": "Free day",
-    "checkpoint": "Checkpoint",
-    "review": "Review",
-    "exam": "Exam day",
-}
-EDITABLE_KINDS = ("study", "free", "checkpoint", "review")
-"""The exam day is fixed by the exam date; no other day can become one."""
-
-CONSULTATION_STATUSES = {
-    "booked": "Booked",
-    "completed": "Completed",
-    "cancelled": "Cancelled",
-    "no_show": "No-show",
-    "no-show": "No-show",
-}
-
-COMMON_ZONES = (
-    "UTC",
-    "America/Los_Angeles",
-    "America/Denver",
-    "America/Chicago",
-    "America/New_York",
-    "America/Toronto",
-    "America/Sao_Paulo",
-    "Europe/London",
-    "Europe/Berlin",
-    "Europe/Athens",
-    "Africa/Cairo",
-    "Africa/Lagos",
-    "Asia/Dubai",
-    "Asia/Karachi",
-    "Asia/Kolkata",
-    "Asia/Dhaka",
-    "Asia/Manila",
-    "Asia/Singapore",
-    "Asia/Tokyo",
-    "Australia/Sydney",
-)
-"""Offered when the browser does not say its zone; the reader's own zone is always added."""
-
-SESSION_STATUSES = {"booked": "Booked", "completed": "Completed", "cancelled": "Cancelled"}
 
 PACKAGE_HOURS = (1, 5, 10)
 BULK_HOURS = 10

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask, Response, jsonify, request
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from services.web.tests.progress_contract import progress_routes, reset_progress
 from shared.testing.fixtures import free_port
 
 
@@ -1103,7 +1104,10 @@ def _plan(version: int = 1) -> dict:
         {"day": "2026-03-10", "kind": "exam", "blocks": []},
     ]
     return {
+        "id": "plan-1",
         "plan_id": "plan-1",
+        "consultation_id": "con-done",
+        "published_at": "2026-03-04T12:00:00+00:00",
         "version": version,
         "student_id": "user-student",
         "tutor_id": "user-tutor",
@@ -1113,6 +1117,10 @@ def _plan(version: int = 1) -> dict:
         "hours_by_area": {"renal": 3.0, "anatomy": 2.5, "hematology-oncology": 1.5},
         "warnings": ["Only 5 study days before the exam: consider a later date."],
         "days": days,
+        "reset": False,
+        "starts_on": "2026-03-05",
+        "weekly_hours": 30,
+        "targets": {},
     }
 
 
@@ -1126,7 +1134,8 @@ def _package_price(rate_minor: int, hours: int) -> int:
 
 class TutoringContract(ContractServer):
     """tutoring's contract: tutors and slots, availability, consultations (owner or their tutor),
-    assessments, study plans, packages of hours, credits and paid sessions."""
+    assessments, study plans, packages of hours, credits and paid sessions; results, progress,
+    day checks, proposals, reflections and assessment forms in tests/progress_contract.py."""
 
     name = "tutoring"
     TAKEN_SLOT = "2026-03-02T23:30:00+00:00"
@@ -1184,6 +1193,7 @@ class TutoringContract(ContractServer):
         self.add_session(
             "ses-other", "other@example.org", "booked", "2030-03-05T15:00:00+00:00", "user-tina"
         )
+        reset_progress(self)  # results, checks, proposals, forms (tests/progress_contract.py)
 
     def add_package(
         self, package_id: str, email: str, status: str, tutor_id: str = "user-tutor", hours: int = 5
@@ -1291,6 +1301,8 @@ class TutoringContract(ContractServer):
             "intake": dict(INTAKE),
             "assessment": None,
             "plan_id": plan_id,
+            "reflection": None,
+            "reflection_asked": False,
         }
         return self.consultations[consultation_id]
 
@@ -1624,6 +1636,8 @@ class TutoringContract(ContractServer):
             record["status"] = "completed"
             record["lesson_note"] = note
             return jsonify(record)
+
+        progress_routes(self, app, problem, lambda: _plan()["days"])
 
 
 PROGRAMS = [

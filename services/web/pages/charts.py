@@ -1,0 +1,442 @@
+"""Progress charts as inline SVG, drawn on the server: no script, no CDN, nothing to load.
+
+``score_chart`` draws one scale's results over time; ``area_bars`` draws first vs latest per
+area. Both are pure functions of the tutoring API's progress answer, so they are tested as
+text. Every mark means something without colour: points of different forms have different
+marker shapes, every line has a dash pattern of its own *and* a text label ("Passing 60",
+"Target 70", "Estimate 66"), and every point carries its value as text. Each chart is a
+``role="img"`` with a ``<title>``/``<desc>`` and ``aria-describedby`` naming the table of the
+same numbers next to it (the page renders that table; the chart only points at it).
+
+The drawing is sized by its viewBox and scales to the width of its box (100 %), so the same
+picture serves a 375 px phone and a desktop. The site's Content-Security-Policy forbids inline
+``style`` attributes, so everything here uses SVG presentation attributes and classes only.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from markupsafe import Markup, escape
+
+WIDTH, HEIGHT = 480, 280
+LEFT, RIGHT, TOP, BOTTOM = 46, 112, 18, 46
+"""The plot's margins: y ticks on the left, line labels on the right, dates below."""
+
+MARKERS = ("circle", "square", "triangle", "diamond", "cross", "star")
+"""One shape per form, in order of first appearance (more forms than shapes reuse them)."""
+MARKER_SYMBOLS = {
+    "circle": "●",
+    "square": "■",
+    "triangle": "▲",
+    "diamond": "◆",
+    "cross": "✚",
+    "star": "★",
+}
+"""The shapes as text, for the legend beside a chart."""
+
+PASSING_DASH = "8 5"
+TARGET_DASH = "2 4"
+ESTIMATE_DASH = "10 4 2 4"
+"""Dash patterns that differ from each other, so the lines are told apart without colour."""
+
+SCALE_NAMES = {"percent": "Percent correct", "three_digit": "Three-digit score"}
+
+
+@dataclass(frozen=True)
+class _Point:
+    taken_on: date
+    score: float
+    form_name: str
+
+
+def _day(value: object) -> date | None:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except (TypeError, ValueError):
+        return None
+
+
+def _number(value: object) -> float | None:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def score_text(value: object) -> str:
+    """``64.0`` → ``64``, ``64.5`` → ``64.5``: scores as people write them ("" for none)."""
+    number = _number(value)
+    if number is None:
+        return ""
+    return f"{number:.2f}".rstrip("0").rstrip(".")
+
+
+def short_date(day: date) -> str:
+    return f"{day.day} {day:%b}"
+
+
+def long_date(day: date) -> str:
+    return f"{day.day} {day:%b %Y}"
+
+
+def series_points(series: Mapping) -> list[_Point]:
+    points = []
+    for raw in series.get("points") or []:
+        day, score = _day(raw.get("taken_on")), _number(raw.get("score"))
+        if day is not None and score is not None:
+            points.append(_Point(day, score, str(raw.get("form_name") or "Result")))
+    return sorted(points, key=lambda p: p.taken_on)
+
+
+def marker_shapes(points: Sequence[_Point]) -> dict[str, str]:
+    """Each form's marker shape, in the order the forms first appear."""
+    shapes: dict[str, str] = {}
+    for point in points:
+        if point.form_name not in shapes:
+            shapes[point.form_name] = MARKERS[len(shapes) % len(MARKERS)]
+    return shapes
+
+
+def _nice_step(span: float) -> float:
+    raw = span / 5
+    power = 10 ** math.floor(math.log10(raw)) if raw > 0 else 1
+    for factor in (1, 2, 2.5, 5, 10):
+        if raw <= factor * power:
+            return factor * power
+    return 10 * power
+
+
+def _y_range(values: Sequence[float], low: float, high: float) -> tuple[float, float, float]:
+    """The shown range: the scale zoomed to what is drawn, on round ticks, inside the scale."""
+    lo, hi = min(values), max(values)
+    pad = max((hi - lo) * 0.15, (high - low) * 0.05, 1.0)
+    lo, hi = max(low, lo - pad), min(high, hi + pad)
+    step = _nice_step(hi - lo)
+    lo = max(low, math.floor(lo / step) * step)
+    hi = min(high, math.ceil(hi / step) * step)
+    if hi <= lo:
+        hi = lo + step
+    return lo, hi, step
+
+
+def _marker(shape: str, x: float, y: float) -> str:
+    r = 6.0
+    if shape == "circle":
+        return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r - 0.5:.1f}"'
+    if shape == "square":
+        return f'<rect x="{x - r + 1:.1f}" y="{y - r + 1:.1f}" width="{2 * r - 2:.1f}" height="{2 * r - 2:.1f}"'
+    corners = {
+        "triangle": [(0, -r - 1), (r, r - 1), (-r, r - 1)],
+        "diamond": [(0, -r - 1), (r + 1, 0), (0, r + 1), (-r - 1, 0)],
+        "cross": [
+            (-r, -2),
+            (-2, -2),
+            (-2, -r),
+            (2, -r),
+            (2, -2),
+            (r, -2),
+            (r, 2),
+            (2, 2),
+            (2, r),
+            (-2, r),
+            (-2, 2),
+            (-r, 2),
+        ],
+        "star": [
+            (r * math.sin(a), -r * math.cos(a))
+            if i % 2 == 0
+            else (r * 0.45 * math.sin(a), -r * 0.45 * math.cos(a))
+            for i, a in enumerate(math.pi * k / 5 for k in range(10))
+        ],
+    }[shape]
+    path = " ".join(f"{x + dx:.1f},{y + dy:.1f}" for dx, dy in corners)
+    return f'<polygon points="{path}"'
+
+
+def _spread(
+    labels: list[tuple[float, str, str]], gap: float = 15.0
+) -> list[tuple[float, str, str]]:
+    """Right-margin labels moved apart vertically so none overlaps another (y, text, class)."""
+    placed: list[tuple[float, str, str]] = []
+    for y, text, css in sorted(labels):
+        if placed and y - placed[-1][0] < gap:
+            y = placed[-1][0] + gap
+        placed.append((y, text, css))
+    overflow = placed[-1][0] - (HEIGHT - BOTTOM) if placed else 0
+    if overflow > 0:
+        placed = [(y - overflow, text, css) for y, text, css in placed]
+    return placed
+
+
+def describe(series: Mapping, exam_date: date | None) -> str:
+    """The chart in one paragraph, for people who cannot see it (its ``<desc>``)."""
+    points = series_points(series)
+    parts = []
+    if points:
+        first, last = points[0], points[-1]
+        parts.append(
+            f"{len(points)} result{'s' if len(points) != 1 else ''} from "
+            f"{long_date(first.taken_on)} to {long_date(last.taken_on)}; latest "
+            f"{score_text(last.score)} ({last.form_name})."
+        )
+    else:
+        parts.append("No results yet.")
+    passing, target = _number(series.get("passing_score")), _number(series.get("target"))
+    if passing is not None:
+        parts.append(f"Passing {score_text(passing)}.")
+    if target is not None:
+        parts.append(f"Target {score_text(target)}.")
+    estimate = series.get("estimate") or None
+    if estimate and _number(estimate.get("score")) is not None:
+        on = _day(estimate.get("on")) or exam_date
+        when = f" on {long_date(on)}" if on else ""
+        parts.append(f"Estimate {score_text(_number(estimate.get('score')))}{when}.")
+    parts.append("The table after the chart lists the same numbers.")
+    return " ".join(parts)
+
+
+def score_chart(
+    series: Mapping,
+    *,
+    exam_date: date | str | None,
+    chart_id: str,
+    table_id: str,
+    title: str | None = None,
+) -> Markup:
+    """One scale's results over time as an accessible SVG.
+
+    ``series`` is one entry of the progress answer's ``series``: ``{scale, low, high,
+    passing_score, target, points: [{taken_on, score, form_name}], estimate: {on, score} |
+    null}``. The estimate is drawn only when given (two or more results on distinct dates).
+    """
+    exam = _day(exam_date)
+    points = series_points(series)
+    low = _number(series.get("low"))
+    high = _number(series.get("high"))
+    low = 0.0 if low is None else low
+    high = 100.0 if high is None or high <= low else high
+    passing, target = _number(series.get("passing_score")), _number(series.get("target"))
+    estimate = series.get("estimate") or None
+    estimate_score = _number(estimate.get("score")) if estimate else None
+    estimate_on = (_day(estimate.get("on")) or exam) if estimate else None
+    if estimate_score is None or estimate_on is None or not points:
+        estimate_score = estimate_on = None
+
+    values = [p.score for p in points]
+    values += [v for v in (passing, target, estimate_score) if v is not None]
+    y_low, y_high, step = _y_range(values or [low, high], low, high)
+    days = [p.taken_on for p in points] + [d for d in (estimate_on, exam) if d is not None]
+    start = min(days) if days else date.today()
+    end = max(days) if days else start
+    span = max((end - start).days, 1)
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+
+    def x_of(day: date) -> float:
+        return LEFT + plot_w * (day - start).days / span
+
+    def y_of(value: float) -> float:
+        clamped = min(max(value, y_low), y_high)
+        return TOP + plot_h * (1 - (clamped - y_low) / (y_high - y_low))
+
+    name = title or SCALE_NAMES.get(str(series.get("scale")), "Score")
+    title_id, desc_id = f"{chart_id}-title", f"{chart_id}-desc"
+    out = [
+        f'<svg class="chart score-chart" id="{escape(chart_id)}" viewBox="0 0 {WIDTH} {HEIGHT}" '
+        f'width="100%" preserveAspectRatio="xMidYMid meet" role="img" '
+        f'aria-labelledby="{escape(title_id)} {escape(desc_id)}" '
+        f'aria-describedby="{escape(table_id)}" xmlns="http://www.w3.org/2000/svg" '
+        f'font-family="system-ui, sans-serif" font-size="13">',
+        f'<title id="{escape(title_id)}">{escape(name)} over time</title>',
+        f'<desc id="{escape(desc_id)}">{escape(describe(series, exam))}</desc>',
+    ]
+    # Grid and y ticks.
+    out.append('<g class="chart-grid" stroke="#d9e1eb" stroke-width="1">')
+    tick = y_low
+    ticks = []
+    while tick <= y_high + 1e-9:
+        ticks.append(tick)
+        out.append(
+            f'<line x1="{LEFT}" x2="{LEFT + plot_w}" y1="{y_of(tick):.1f}" y2="{y_of(tick):.1f}"/>'
+        )
+        tick += step
+    out.append("</g>")
+    out.append('<g class="chart-axis" fill="#5b6b7f" font-size="12" text-anchor="end">')
+    for tick in ticks:
+        out.append(f'<text x="{LEFT - 6}" y="{y_of(tick) + 4:.1f}">{score_text(tick)}</text>')
+    out.append("</g>")
+    # Axes and their labels.
+    out.append(
+        f'<g class="chart-axis" stroke="#5b6b7f" stroke-width="1.2">'
+        f'<line x1="{LEFT}" x2="{LEFT}" y1="{TOP}" y2="{TOP + plot_h}"/>'
+        f'<line x1="{LEFT}" x2="{LEFT + plot_w}" y1="{TOP + plot_h}" y2="{TOP + plot_h}"/></g>'
+    )
+    out.append(
+        f'<text class="axis-label" x="12" y="{TOP + plot_h / 2:.1f}" fill="#5b6b7f" '
+        f'font-size="12" text-anchor="middle" transform="rotate(-90 12 {TOP + plot_h / 2:.1f})">'
+        f"{escape(name)}</text>"
+    )
+    out.append(
+        f'<text class="axis-label" x="{LEFT + plot_w / 2:.1f}" y="{HEIGHT - 6}" fill="#5b6b7f" '
+        f'font-size="12" text-anchor="middle">Date taken</text>'
+    )
+    out.extend(_date_ticks(points, start, end, exam, x_of, TOP + plot_h))
+    # Passing and target: lines across the plot, labelled in the right margin.
+    labels: list[tuple[float, str, str]] = []
+    if passing is not None and y_low <= passing <= y_high:
+        out.append(
+            f'<line class="passing-line" x1="{LEFT}" x2="{LEFT + plot_w}" y1="{y_of(passing):.1f}" '
+            f'y2="{y_of(passing):.1f}" stroke="#b42318" stroke-width="2" '
+            f'stroke-dasharray="{PASSING_DASH}"/>'
+        )
+        labels.append((y_of(passing) + 4, f"Passing {score_text(passing)}", "passing-label"))
+    if target is not None and y_low <= target <= y_high:
+        out.append(
+            f'<line class="target-line" x1="{LEFT}" x2="{LEFT + plot_w}" y1="{y_of(target):.1f}" '
+            f'y2="{y_of(target):.1f}" stroke="#067647" stroke-width="2.5" '
+            f'stroke-dasharray="{TARGET_DASH}" stroke-linecap="round"/>'
+        )
+        labels.append((y_of(target) + 4, f"Target {score_text(target)}", "target-label"))
+    # The results: a solid line through the points, then the points and their values.
+    if len(points) > 1:
+        path = " ".join(f"{x_of(p.taken_on):.1f},{y_of(p.score):.1f}" for p in points)
+        out.append(
+            f'<polyline class="score-line" points="{path}" fill="none" stroke="#17385f" '
+            f'stroke-width="2"/>'
+        )
+    if estimate_score is not None and estimate_on is not None:
+        last = points[-1]
+        out.append(
+            f'<line class="estimate-line" x1="{x_of(last.taken_on):.1f}" '
+            f'y1="{y_of(last.score):.1f}" x2="{x_of(estimate_on):.1f}" '
+            f'y2="{y_of(estimate_score):.1f}" stroke="#17385f" stroke-width="2" '
+            f'stroke-dasharray="{ESTIMATE_DASH}"/>'
+            f'<circle class="estimate-end" cx="{x_of(estimate_on):.1f}" '
+            f'cy="{y_of(estimate_score):.1f}" r="4" fill="#ffffff" stroke="#17385f" '
+            f'stroke-width="2"/>'
+        )
+        labels.append(
+            (y_of(estimate_score) + 4, f"Estimate {score_text(estimate_score)}", "estimate-label")
+        )
+    shapes = marker_shapes(points)
+    previous: tuple[float, float] | None = None
+    for point in points:
+        x, y = x_of(point.taken_on), y_of(point.score)
+        shape = shapes[point.form_name]
+        out.append(
+            f'{_marker(shape, x, y)} class="marker marker-{shape}" fill="#0f766e" '
+            f'stroke="#0b1f38" stroke-width="1.2"/>'
+        )
+        above = y - 10
+        if previous and abs(x - previous[0]) < 34 and abs(above - previous[1]) < 14:
+            above = y + 21  # too close to the last value: write this one below its marker
+        above = max(above, TOP + 10)
+        out.append(
+            f'<text class="value-label" x="{x:.1f}" y="{above:.1f}" text-anchor="middle" '
+            f'fill="#0b1f38" font-weight="600">{score_text(point.score)}</text>'
+        )
+        previous = (x, above)
+    out.append('<g class="line-labels" font-weight="600" font-size="12" fill="#0b1f38">')
+    for y, text, css in _spread(labels):
+        out.append(f'<text class="{css}" x="{LEFT + plot_w + 8}" y="{y:.1f}">{escape(text)}</text>')
+    out.append("</g>")
+    out.append("</svg>")
+    return Markup("".join(out))
+
+
+def _date_ticks(points, start, end, exam, x_of, baseline) -> list[str]:
+    """Dates under the axis: the first and last result, and exam day, where they fit."""
+    chosen: list[tuple[date, str]] = []
+    candidates = [(p.taken_on, "") for p in points]
+    if exam is not None:
+        candidates.append((exam, "Exam "))
+    for day, prefix in sorted(candidates, key=lambda c: (c[0], c[1] == "")):
+        if any(abs(x_of(day) - x_of(other)) < 52 for other, _ in chosen):
+            if prefix:  # exam day wins over a result's date next to it
+                chosen = [(d, p) for d, p in chosen if abs(x_of(day) - x_of(d)) >= 52]
+            else:
+                continue
+        chosen.append((day, prefix))
+    if not chosen:
+        chosen = [(start, ""), (end, "")] if start != end else [(start, "")]
+    out = ['<g class="date-ticks" fill="#5b6b7f" font-size="12">']
+    for day, prefix in chosen:
+        x = x_of(day)
+        anchor = "start" if x - LEFT < 24 else "end" if x > WIDTH - RIGHT - 24 else "middle"
+        out.append(
+            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{baseline}" y2="{baseline + 5}" stroke="#5b6b7f"/>'
+            f'<text x="{x:.1f}" y="{baseline + 18}" text-anchor="{anchor}">'
+            f"{escape(prefix + short_date(day))}</text>"
+        )
+    out.append("</g>")
+    return out
+
+
+BAR_HEIGHT, BAR_GAP, LABEL_W, BAR_W = 14, 4, 150, 250
+
+
+def area_bars(
+    areas: Sequence[Mapping], *, chart_id: str, table_id: str, labels: Mapping[str, str]
+) -> Markup:
+    """First vs latest percent per area as paired bars, each with its number in text.
+
+    The first result's bar is hatched and the latest solid, and each is also named in words
+    ("first 52", "latest 64"), so nothing depends on telling the two fills apart.
+    """
+    rows = [a for a in areas if _number(a.get("latest")) is not None]
+    row_h = 2 * BAR_HEIGHT + BAR_GAP + 14
+    height = 24 + row_h * max(len(rows), 1)
+    width = LABEL_W + BAR_W + 90
+    title_id, desc_id = f"{chart_id}-title", f"{chart_id}-desc"
+    summary = "; ".join(
+        f"{labels.get(str(a.get('area')), str(a.get('area')))}: first "
+        f"{score_text(_number(a.get('first')))}, latest {score_text(_number(a.get('latest')))}"
+        for a in rows
+    )
+    out = [
+        f'<svg class="chart area-chart" id="{escape(chart_id)}" viewBox="0 0 {width} {height}" '
+        f'width="100%" role="img" aria-labelledby="{escape(title_id)} {escape(desc_id)}" '
+        f'aria-describedby="{escape(table_id)}" xmlns="http://www.w3.org/2000/svg" '
+        f'font-family="system-ui, sans-serif" font-size="13">',
+        f'<title id="{escape(title_id)}">Percent correct per area, first and latest</title>',
+        f'<desc id="{escape(desc_id)}">{escape(summary or "No per-area scores yet.")}</desc>',
+        f'<defs><pattern id="{escape(chart_id)}-hatch" width="6" height="6" '
+        'patternUnits="userSpaceOnUse"><rect width="6" height="6" fill="#ffffff"/>'
+        '<path d="M-1,1 l2,-2 M0,6 l6,-6 M5,7 l2,-2" stroke="#17385f" stroke-width="1.5"/>'
+        "</pattern></defs>",
+        f'<g class="legend" fill="#0b1f38" font-size="12">'
+        f'<rect x="{LABEL_W}" y="4" width="14" height="12" fill="url(#{escape(chart_id)}-hatch)" '
+        f'stroke="#17385f"/><text x="{LABEL_W + 20}" y="14">First</text>'
+        f'<rect x="{LABEL_W + 70}" y="4" width="14" height="12" fill="#0f766e" stroke="#0b1f38"/>'
+        f'<text x="{LABEL_W + 90}" y="14">Latest</text></g>',
+    ]
+    for n, area in enumerate(rows):
+        top = 24 + n * row_h
+        name = labels.get(str(area.get("area")), str(area.get("area")))
+        out.append(
+            f'<text class="area-name" x="{LABEL_W - 8}" y="{top + BAR_HEIGHT + 4}" '
+            f'text-anchor="end" fill="#0b1f38" font-weight="600">{escape(name)}</text>'
+        )
+        for k, (which, value) in enumerate(
+            (("first", area.get("first")), ("latest", area.get("latest")))
+        ):
+            number = _number(value)
+            if number is None:
+                continue
+            y = top + k * (BAR_HEIGHT + BAR_GAP)
+            w = BAR_W * min(max(number, 0.0), 100.0) / 100
+            fill = f"url(#{escape(chart_id)}-hatch)" if which == "first" else "#0f766e"
+            out.append(
+                f'<rect class="bar bar-{which}" x="{LABEL_W}" y="{y}" width="{w:.1f}" '
+                f'height="{BAR_HEIGHT}" fill="{fill}" stroke="#17385f"/>'
+                f'<text class="bar-value" x="{LABEL_W + w + 6:.1f}" y="{y + BAR_HEIGHT - 2}" '
+                f'fill="#0b1f38" font-size="12">{which} {score_text(number)}%</text>'
+            )
+    out.append("</svg>")
+    return Markup("".join(out))
