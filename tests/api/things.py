@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
+from datetime import date, timedelta
 
 from shared.testing.fixtures import ServiceUnderTest
 from tests.api.callers import Caller
@@ -83,7 +84,35 @@ def things_of_tutoring(svc: ServiceUnderTest, people: dict[str, Caller]) -> dict
     return {
         "tutor_id": _ok(svc.client.get("/api/tutors/me", headers=tutor))["id"],
         "time_off_id": _ok(time_off, 201)["id"],
+        "plan_id": _study_plan(svc, people),
     }
+
+
+def _study_plan(svc: ServiceUnderTest, people: dict[str, Caller]) -> str:
+    """The student's study plan, from a consultation the tutor held."""
+    tutor, student = people["tutor"].headers, people["student"].headers
+    weekly = [{"weekday": d, "start": "00:00", "end": "23:59"} for d in range(7)]
+    _ok(svc.client.put("/api/tutors/me", json={"bio": "Matrix tutor"}, headers=tutor))
+    _ok(svc.client.put("/api/tutors/me/availability", json={"weekly": weekly}, headers=tutor))
+    tutor_id = _ok(svc.client.get("/api/tutors/me", headers=tutor))["id"]
+    slot = _ok(svc.client.get(f"/api/tutors/{tutor_id}/slots?kind=consultation"))[1]
+    exam_date = (date.today() + timedelta(days=120)).isoformat()
+    intake = {"exam": "step1", "exam_date": exam_date, "attempts": 0, "weekly_hours": 30}
+    booked = svc.client.post(
+        "/api/consultations",
+        json={
+            "tutor_id": tutor_id,
+            "starts_at": slot["starts_at"],
+            "time_zone": "America/New_York",
+            "intake": {**intake, "weak_areas": []},
+        },
+        headers=student,
+    )
+    consultation = _ok(booked, 201)["id"]
+    done = svc.client.post(f"/api/consultations/{consultation}/complete", json={}, headers=tutor)
+    _ok(done)
+    plan = svc.client.post(f"/api/consultations/{consultation}/plan", json={}, headers=tutor)
+    return _ok(plan, 201)["id"]
 
 
 def things_of_testimonials(svc: ServiceUnderTest, people: dict[str, Caller]) -> dict[str, str]:
