@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.email import schemas, service
+from services.email import opt_outs, schemas, service
 from shared import auth, client_address
 from shared.http import Blueprint, current_uow
 
@@ -65,7 +65,11 @@ def confirm(body: dict[str, Any]) -> Any:
 @public.alt_response(404, description="The link is invalid.")
 @auth.public()
 def get_preferences(manage_token: str) -> Any:
-    """A subscriber's address, topics and status."""
+    """A subscriber's address, topics and status; for a weekly digest's link, whether the
+    address still gets that digest (`list_name` says which)."""
+    digest = opt_outs.read_token(manage_token)
+    if digest is not None:
+        return opt_outs.preferences(_uow(), *digest)
     return service.preferences(_uow(), manage_token)
 
 
@@ -75,7 +79,7 @@ def get_preferences(manage_token: str) -> Any:
 @public.alt_response(404, description="The link is invalid.")
 @auth.public()
 def put_preferences(body: dict[str, Any], manage_token: str) -> Any:
-    """Replace a subscriber's topics."""
+    """Replace a subscriber's topics (a weekly digest's link has none: 404)."""
     return service.change_topics(_uow(), manage_token, body["topics"])
 
 
@@ -84,7 +88,13 @@ def put_preferences(body: dict[str, Any], manage_token: str) -> Any:
 @public.alt_response(404, description="The link is invalid.")
 @auth.public()
 def unsubscribe(manage_token: str) -> Any:
-    """One-click unsubscribe (RFC 8058): any body, including `List-Unsubscribe=One-Click`."""
+    """One-click unsubscribe (RFC 8058): any body, including `List-Unsubscribe=One-Click`.
+
+    A weekly digest's link stops that digest only (`list_name` says which), nothing else.
+    """
+    digest = opt_outs.read_token(manage_token)
+    if digest is not None:
+        return opt_outs.opt_out(_uow(), *digest)
     return service.unsubscribe(_uow(), manage_token)
 
 

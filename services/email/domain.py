@@ -63,10 +63,22 @@ class Kind(StrEnum):
     TESTIMONIAL_THANKS = "testimonial_thanks"
     CAMPAIGN_TEST = "campaign_test"
     """A campaign's test send to marketing: transactional delivery, the campaign's own body."""
+    # The assessment → plan loop (progress_mail.py).
+    PROGRESS_DIGEST = "progress_digest"
+    TUTOR_PROGRESS_DIGEST = "tutor_progress_digest"
+    RESULT_MISSING = "result_missing"
+    REVISION_PROPOSED_STUDENT = "revision_proposed_student"
+    REVISION_PROPOSED_TUTOR = "revision_proposed_tutor"
+    READINESS_WARNING_STUDENT = "readiness_warning_student"
+    READINESS_WARNING_TUTOR = "readiness_warning_tutor"
 
 
 MARKETING_KINDS = frozenset({Kind.SUBSCRIBED})
 """Kinds that must carry one-click unsubscribe (RFC 8058); transactional mail does not."""
+
+OPT_OUT_KINDS = frozenset({Kind.PROGRESS_DIGEST, Kind.TUTOR_PROGRESS_DIGEST})
+"""Service mail a person gets unless they opt out of that kind (opt_outs.py): it carries
+one-click unsubscribe like marketing, but leaving it stops only that kind, nothing else."""
 
 MAX_ATTEMPTS = 8
 FIRST_RETRY = timedelta(seconds=30)

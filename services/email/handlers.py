@@ -5,7 +5,7 @@ A handler commits once, so an event that means two emails queues both or neither
 
 from __future__ import annotations
 
-from services.email import audiences, service, testimonial_mail
+from services.email import audiences, progress_mail, service, testimonial_mail
 from shared.bus.envelope import Event, load_data
 from shared.bus.handlers import Handlers
 from shared.db import UnitOfWork
@@ -121,6 +121,31 @@ def on_testimonial_requested(event: Event, uow: UnitOfWork) -> None:
 @handlers.on("testimonial.approved")
 def on_testimonial_approved(event: Event, uow: UnitOfWork) -> None:
     testimonial_mail.testimonial_approved(uow, event.id, load_data(event))
+
+
+@handlers.on("progress.digest_due")
+def on_progress_digest_due(event: Event, uow: UnitOfWork) -> None:
+    progress_mail.progress_digest(uow, event.id, load_data(event))
+
+
+@handlers.on("progress.tutor_digest_due")
+def on_progress_tutor_digest_due(event: Event, uow: UnitOfWork) -> None:
+    progress_mail.tutor_digest(uow, event.id, load_data(event))
+
+
+@handlers.on("plan.result_missing")
+def on_plan_result_missing(event: Event, uow: UnitOfWork) -> None:
+    progress_mail.result_missing(uow, event.id, load_data(event))
+
+
+@handlers.on("study_plan.revision_proposed")
+def on_study_plan_revision_proposed(event: Event, uow: UnitOfWork) -> None:
+    progress_mail.revision_proposed(uow, event.id, load_data(event))
+
+
+@handlers.on("readiness.warning")
+def on_readiness_warning(event: Event, uow: UnitOfWork) -> None:
+    progress_mail.readiness_warning(uow, event.id, load_data(event))
 
 
 # --- audience facts (campaigns): events that teach audiences but send no email ------------------

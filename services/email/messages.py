@@ -1,8 +1,9 @@
 """Rendering emails from the Jinja templates, and building the MIME message that is sent.
 
-Every email is multipart/alternative (plain text first, then HTML). Marketing kinds carry
-one-click unsubscribe per RFC 8058: the https URL first in ``List-Unsubscribe``, then a
-mailto, and ``List-Unsubscribe-Post: List-Unsubscribe=One-Click``.
+Every email is multipart/alternative (plain text first, then HTML). Marketing kinds and the
+opt-out kinds (the weekly progress digests) carry one-click unsubscribe per RFC 8058: the
+https URL first in ``List-Unsubscribe``, then a mailto, and ``List-Unsubscribe-Post:
+List-Unsubscribe=One-Click``.
 
 An email with attachments becomes multipart/mixed: the alternative body first, then each
 attachment. A calendar attachment (``text/calendar; method=...``, e.g. ``invite.ics``) is
@@ -29,7 +30,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from services.email.domain import MARKETING_KINDS, Kind
+from services.email.domain import MARKETING_KINDS, OPT_OUT_KINDS, Kind
 from shared import config
 from shared.request_text import as_one_line
 
@@ -63,6 +64,13 @@ SUBJECTS = {
     Kind.SESSION_REMINDER_TUTOR: "Your session with {student_name} is tomorrow at {start_time}",
     Kind.TESTIMONIAL_REQUEST: "How was {program_label}? Tell us in a few lines",
     Kind.TESTIMONIAL_THANKS: "Thank you: your story is on our wall",
+    Kind.PROGRESS_DIGEST: "Your study week: {headline}",
+    Kind.TUTOR_PROGRESS_DIGEST: "Your students' study week, {week_start} to {week_end}",
+    Kind.RESULT_MISSING: "How did your practice test on {checkpoint_day} go?",
+    Kind.REVISION_PROPOSED_STUDENT: "A {proposal_name} of your study plan is proposed",
+    Kind.REVISION_PROPOSED_TUTOR: "{student_name}'s study plan: a {proposal_name} to review",
+    Kind.READINESS_WARNING_STUDENT: "Your {exam} on {exam_date}: let's look at your options",
+    Kind.READINESS_WARNING_TUTOR: "Readiness warning: {student_name}, {exam} on {exam_date}",
 }
 """Subjects may name values of the email's context, e.g. ``{course_title}``."""
 
@@ -159,7 +167,7 @@ def render(
     text = _templates.get_template(f"{kind.value}.txt").render(values)
     html = _templates.get_template(f"{kind.value}.html").render(values)
     headers = {}
-    if kind in MARKETING_KINDS:
+    if kind in MARKETING_KINDS or kind in OPT_OUT_KINDS:
         headers = unsubscribe_headers(context["unsubscribe_url"])
     return Rendered(subject, text, html, headers, attachments)
 

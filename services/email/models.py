@@ -189,3 +189,17 @@ class BounceReport(Base):
 
 rate_limits = rate_limit_table(Base.metadata)
 """How many confirmation emails strangers asked for, per address and per client."""
+
+
+class OptOut(Base):
+    """An address that left one opt-out kind of email (a weekly digest), and only that kind.
+
+    Kept apart from the suppression list: leaving the weekly digest must not stop campaigns
+    someone subscribed to, nor leaving campaigns stop the digest (opt_outs.py).
+    """
+
+    __tablename__ = "opt_outs"
+
+    email: Mapped[str] = mapped_column(String(254), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40), primary_key=True)
+    created_at: Mapped[datetime]

@@ -37,6 +37,9 @@ class PreferencesSchema(Schema):
     email = fields.String()
     topics = fields.List(fields.String())
     status = fields.String()
+    list_name = fields.String(
+        metadata={"description": "Only for a weekly digest's link: what it unsubscribes from."}
+    )
 
 
 class ConfirmedSchema(PreferencesSchema):
@@ -54,6 +57,9 @@ class TopicsSchema(Schema):
 class UnsubscribedSchema(Schema):
     email = fields.String()
     status = fields.String()
+    list_name = fields.String(
+        metadata={"description": "Only for a weekly digest's link: what it unsubscribed from."}
+    )
 
 
 class DeliveryQuerySchema(Schema):

@@ -71,3 +71,23 @@ def read_recipient_token(token: str) -> tuple[str, str] | None:
         return str(data["c"]), str(data["e"])
     except (BadSignature, KeyError, TypeError):
         return None
+
+
+OPT_OUT_SALT = "preceptor.email.opt-out"
+OPT_OUT_MAX_AGE = timedelta(days=365)
+
+
+def opt_out_token(kind: str, address: str, *, issued_at: float | None = None) -> str:
+    """The unsubscribe link of an opt-out kind (a weekly digest): it names the kind and the
+    address, so leaving it stops that kind only. It lives a year, like the manage token, so an
+    old digest's link still works; the same preferences and unsubscribe endpoints take it."""
+    return _serializer(OPT_OUT_SALT, issued_at).dumps({"k": kind, "e": address})
+
+
+def read_opt_out_token(token: str) -> tuple[str, str] | None:
+    """``(kind, address)``, or None if the token is not an opt-out link's."""
+    try:
+        data = _serializer(OPT_OUT_SALT).loads(token, max_age=int(OPT_OUT_MAX_AGE.total_seconds()))
+        return str(data["k"]), str(data["e"])
+    except (BadSignature, KeyError, TypeError):
+        return None

@@ -20,7 +20,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session
 
-from services.tutoring import domain, study_plan
+from services.tutoring import domain, plan_edits, study_plan
 from services.tutoring.models import (
     CalendarToken,
     Consultation,
@@ -816,14 +816,14 @@ def edit_plan(
     uow: UnitOfWork, principal: Principal, plan_id: str, changes: Sequence[Mapping[str, Any]]
 ) -> dict[str, Any]:
     """The tutor changes some days; the result is checked again and published as a new version."""
-    by_day: dict[date, study_plan.DayChange] = {}
+    by_day: dict[date, plan_edits.DayChange] = {}
     for change in changes:
         if change["day"] in by_day:
             raise study_plan.InvalidStudyPlan(
                 f"{change['day'].isoformat()} is changed twice", field="changes"
             )
         blocks = change.get("blocks")
-        by_day[change["day"]] = study_plan.DayChange(
+        by_day[change["day"]] = plan_edits.DayChange(
             kind=change.get("kind"),
             blocks=None
             if blocks is None
@@ -833,7 +833,7 @@ def edit_plan(
         row, latest = _plan(uow.session, principal, plan_id, lock=True)
         if principal.user_id != row.tutor_id:
             raise Forbidden("Only the student's tutor may change the plan.")
-        plan = study_plan.edit_plan(study_plan.from_dict(latest.body), by_day)
+        plan = plan_edits.edit_plan(study_plan.from_dict(latest.body), by_day)
         version = _publish_version(uow, row, row.latest_version + 1, plan)
         view = _plan_view(row, version)
         uow.commit()

@@ -40,9 +40,14 @@ Rules of :func:`generate_plan` (each one is a test in ``tests/test_study_plan.py
    areas. If an area gets less than a day's hours, a day may have to mix three; the plan then
    carries a warning instead of silently breaking the hour totals.
 9. **Determinism.** No randomness, no set ordering: the same input gives the same plan.
+10. **Rest.** A reset plan (after a failed attempt) begins with ``rest_days`` days of kind
+   ``rest``: no work at all, because the advice starts with rest. Rules 1-9 then apply from
+   the day after the rest as if the plan started there: the budget counts only the days
+   left, and :class:`PlanDoesNotFit` judges (and suggests) on what is left. No edit can
+   change a rest day or make one (``plan_edits``). ``rest_days=0`` is the plan without rest.
 
-:func:`edit_plan` applies a tutor's changes (move a free day, change a day's blocks) and
-re-validates; :class:`StudyPlan` validates itself on construction, so a plan in hand always
+``plan_edits.edit_plan`` applies a tutor's changes and ``plan_revision`` rebalances or
+recovers; :class:`StudyPlan` validates itself on construction, so a plan in hand always
 makes sense (ends on the exam day with no work on it, no negative hours, totals that add up).
 """
 
@@ -74,7 +79,7 @@ class InvalidStudyPlan(DomainError):
 
 # --------------------------------------------------------------------------- values
 
-DayKind = Literal["study", "free", "checkpoint", "review", "exam"]
+DayKind = Literal["study", "free", "checkpoint", "review", "exam", "rest"]
 DAY_KINDS: tuple[str, ...] = get_args(DayKind)
 
 #: A full NBME self-assessment is four 75-minute sections (about 5 h with breaks); the
@@ -211,8 +216,8 @@ def _check_plan(plan: StudyPlan) -> None:
             hours = block.hours
             if isinstance(hours, bool) or not isinstance(hours, int | float) or not hours >= 0:
                 raise InvalidStudyPlan(f"{entry.day}: hours are a number, 0 or more", field="days")
-        if entry.kind in ("free", "exam") and entry.blocks:
-            # A free day with work on it is not free; the exam day's only work is the exam.
+        if entry.kind in ("free", "rest", "exam") and entry.blocks:
+            # A free or rest day with work on it is not one; the exam day's only work is the exam.
             raise InvalidStudyPlan(
                 f"{entry.day}: no work is planned on a {entry.kind} day", field="days"
             )
@@ -435,12 +440,14 @@ def generate_plan(
     areas: Sequence[str],
     weak_areas: Sequence[str],
     settings: PlanSettings = PlanSettings(),
+    rest_days: int = 0,
 ) -> StudyPlan:
     """Build the study plan from the intake; the rules are in this module's docstring.
 
     Raises :class:`PlanDoesNotFit` (naming ``exam_date`` or ``weekly_hours`` and what would
     fit) when no realistic plan exists, and :class:`InvalidPlanRequest` for input that makes
     no sense (no areas, an unknown weak area, hours that are not a whole number).
+    ``rest_days`` days of rest come first (rule 10); the rest is planned from the day after.
     """
     if not _is_date(today):
         raise InvalidPlanRequest("Today is a calendar date", field="today")
@@ -450,20 +457,26 @@ def generate_plan(
         raise InvalidPlanRequest(
             f"Weekly hours are a whole number from 0 to {MAX_WEEKLY_HOURS}", field="weekly_hours"
         )
+    if not _is_int(rest_days) or rest_days < 0:
+        raise InvalidPlanRequest("Rest days are a whole number, 0 or more", field="rest_days")
     names, weak = _clean_areas(areas, weak_areas)
 
-    away = (exam_date - today).days
+    # Rule 10: after the rest, plan as if the plan began there ("today" is the last rest day).
+    rested = today + timedelta(days=rest_days)
+    away = (exam_date - rested).days
     if away < settings.min_days:
-        earliest = today + timedelta(days=settings.min_days)
+        earliest = rested + timedelta(days=settings.min_days)
+        after_rest = f" after {rest_days} rest day(s)" if rest_days else ""
         raise PlanDoesNotFit(
-            f"The exam on {exam_date.isoformat()} is {away} day(s) away; a plan needs at least "
-            f"{settings.min_days} days: move the exam to {earliest.isoformat()} or later",
+            f"The exam on {exam_date.isoformat()} is {away} day(s) away{after_rest}; a plan "
+            f"needs at least {settings.min_days} days: move the exam to "
+            f"{earliest.isoformat()} or later",
             field="exam_date",
         )
-    kinds = _layout(today, exam_date, settings)
+    kinds = ["rest"] * rest_days + _layout(rested, exam_date, settings)
     budget = _budget(kinds, weekly_hours, settings)
     if budget.study_hours < settings.min_total_hours:
-        raise _does_not_fit_on_hours(today, exam_date, weekly_hours, settings, budget)
+        raise _does_not_fit_on_hours(rested, exam_date, weekly_hours, settings, budget)
 
     # Rule 6: half-hour units, rounded down (never plan more than the student said they have).
     units = math.floor(budget.study_hours / _UNIT + 1e-9)
@@ -520,58 +533,6 @@ def generate_plan(
         hours_by_area=_hours_by_area(days),
         total_hours=_total_hours(days),
         warnings=tuple(warnings),
-    )
-
-
-# --------------------------------------------------------------------------- edits
-
-
-@dataclass(frozen=True)
-class DayChange:
-    """A tutor's change to one day: a new kind, new blocks, or both (``None`` keeps it).
-
-    Making a day ``free`` clears its blocks unless blocks are given (which is then refused:
-    a free day has no work). To move a free day, change two days: the old one to ``study``
-    with its blocks, the new one to ``free``.
-    """
-
-    kind: DayKind | None = None
-    blocks: tuple[StudyBlock, ...] | None = None
-
-
-def edit_plan(plan: StudyPlan, changes: Mapping[date, DayChange]) -> StudyPlan:
-    """A new plan with the tutor's changes applied and every plan rule checked again.
-
-    The exam day stays the exam day: it cannot be changed, and no other day can become one.
-    Totals are recomputed from the days; the warnings of generation are kept (they describe
-    how the plan began, and the service shows the edit history alongside).
-    """
-    by_day = {entry.day: entry for entry in plan.days}
-    for on, change in changes.items():
-        if on not in by_day:
-            raise InvalidStudyPlan(f"{on} is not a day of this plan", field="day")
-        if on == plan.exam_date:
-            raise InvalidStudyPlan("The exam day has no work and stays the exam day", field="day")
-        if change.kind == "exam":
-            raise InvalidStudyPlan("Only the exam date is an exam day", field="kind")
-        if change.kind is not None and change.kind not in DAY_KINDS:
-            raise InvalidStudyPlan(f"A day is one of {', '.join(DAY_KINDS)}", field="kind")
-        current = by_day[on]
-        kind = change.kind or current.kind
-        if change.blocks is not None:
-            blocks = tuple(change.blocks)
-        elif kind == "free":
-            blocks = ()
-        else:
-            blocks = current.blocks
-        by_day[on] = PlanDay(on, kind, blocks)
-    days = tuple(by_day[entry.day] for entry in plan.days)
-    return StudyPlan(
-        exam_date=plan.exam_date,
-        days=days,
-        hours_by_area=_hours_by_area(days),
-        total_hours=_total_hours(days),
-        warnings=plan.warnings,
     )
 
 

@@ -9,17 +9,16 @@ from datetime import date, timedelta
 
 import pytest
 
+from services.tutoring.plan_edits import DayChange, edit_plan
 from services.tutoring.study_plan import (
     CHECKPOINT_HOURS,
     CHECKPOINT_LABEL,
-    DayChange,
     InvalidPlanRequest,
     InvalidStudyPlan,
     PlanDoesNotFit,
     PlanSettings,
     StudyBlock,
     StudyPlan,
-    edit_plan,
     from_dict,
     generate_plan,
     to_dict,
@@ -530,3 +529,86 @@ def test_a_plan_cannot_be_built_with_work_on_the_exam_day():
             plan.total_hours + 1.0,
             plan.warnings,
         )
+
+
+# --------------------------------------------------------------------------- rest (reset plans)
+
+
+def test_rest_days_come_first_and_carry_no_work():
+    plan = generate_plan(TODAY, days_ahead(90), 20, AREAS, WEAK, PlanSettings(), rest_days=5)
+    assert [d.kind for d in plan.days[:5]] == ["rest"] * 5
+    assert plan.days[5].kind != "rest"
+    assert all(d.blocks == () for d in plan.days[:5])
+    assert kinds(plan)["rest"] == 5
+
+
+def test_after_the_rest_the_plan_is_laid_out_as_if_it_started_there():
+    rested = generate_plan(TODAY, days_ahead(90), 20, AREAS, WEAK, PlanSettings(), rest_days=5)
+    fresh = generate_plan(days_ahead(5), days_ahead(90), 20, AREAS, WEAK)
+    assert rested.days[5:] == fresh.days
+    assert rested.hours_by_area == fresh.hours_by_area
+    assert rested.total_hours == fresh.total_hours
+
+
+def test_zero_rest_days_is_the_plan_without_rest():
+    assert generate_plan(TODAY, days_ahead(90), 20, AREAS, WEAK, rest_days=0) == plan_for(90)
+    assert "rest" not in kinds(plan_for(90))
+
+
+def test_the_rest_counts_against_min_days():
+    # 20 days away with 7 days of rest leaves 13: below the 14 a plan needs.
+    with pytest.raises(PlanDoesNotFit) as caught:
+        generate_plan(TODAY, days_ahead(20), 20, AREAS, WEAK, rest_days=7)
+    assert caught.value.field == "exam_date"
+    assert "after 7 rest day(s)" in caught.value.detail
+    assert days_ahead(21).isoformat() in caught.value.detail
+    generate_plan(TODAY, days_ahead(21), 20, AREAS, WEAK, rest_days=7)
+
+
+def test_the_budget_counts_only_the_days_after_the_rest():
+    # 5 h/week fits 34 days out without rest (see above: 2026-12-29); 7 days of rest push it.
+    generate_plan(TODAY, date(2026, 12, 29), 5, AREAS, WEAK)
+    with pytest.raises(PlanDoesNotFit) as caught:
+        generate_plan(TODAY, date(2026, 12, 29), 5, AREAS, WEAK, rest_days=7)
+    assert caught.value.field == "weekly_hours"
+    later = caught.value.detail.split("move the exam to ")[1].split(" ")[0]
+    generate_plan(TODAY, date.fromisoformat(later), 5, AREAS, WEAK, rest_days=7)
+
+
+@pytest.mark.parametrize("rest_days", [-1, 2.0, True, "5"])
+def test_rest_days_are_a_whole_number(rest_days):
+    with pytest.raises(InvalidPlanRequest) as caught:
+        generate_plan(TODAY, days_ahead(90), 20, AREAS, WEAK, rest_days=rest_days)
+    assert caught.value.field == "rest_days"
+
+
+def test_a_rest_day_with_work_is_not_a_valid_plan():
+    plan = generate_plan(TODAY, days_ahead(60), 20, AREAS, WEAK, rest_days=3)
+    stored = to_dict(plan)
+    stored["days"][0]["blocks"] = [{"area": "Renal", "hours": 1.0}]
+    stored["hours_by_area"]["Renal"] += 1.0
+    stored["total_hours"] += 1.0
+    with pytest.raises(InvalidStudyPlan):
+        from_dict(stored)
+
+
+def test_a_plan_with_rest_round_trips():
+    plan = generate_plan(TODAY, days_ahead(60), 20, AREAS, WEAK, rest_days=3)
+    assert from_dict(json.loads(json.dumps(to_dict(plan)))) == plan
+
+
+def test_edit_plan_refuses_to_change_a_rest_day():
+    plan = generate_plan(TODAY, days_ahead(60), 20, AREAS, WEAK, rest_days=3)
+    for change in (DayChange(kind="study"), DayChange(blocks=(StudyBlock("Renal", 1.0),))):
+        with pytest.raises(InvalidStudyPlan) as caught:
+            edit_plan(plan, {days_ahead(2): change})
+        assert caught.value.field == "day"
+
+
+def test_edit_plan_refuses_to_make_a_day_rest():
+    plan = generate_plan(TODAY, days_ahead(60), 20, AREAS, WEAK, rest_days=3)
+    day = first(plan, "study")
+    with pytest.raises(InvalidStudyPlan) as caught:
+        edit_plan(plan, {day.day: DayChange(kind="rest")})
+    assert caught.value.field == "kind"
+    assert "free" in caught.value.detail

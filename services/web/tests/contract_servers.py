@@ -311,6 +311,9 @@ class EmailContract(ContractServer):
     SUBSCRIBER = "reader@example.org"
     MISSING_TOKEN = "missing"
     EXPIRED_TOKEN = "expired"
+    DIGEST_TOKEN = "digest-weekly"
+    """A weekly progress digest's link: it leaves that digest only (``list_name``)."""
+    DIGEST = "the weekly progress email"
 
     def __init__(self) -> None:
         self.campaigns: dict[str, dict] = {}
@@ -449,6 +452,15 @@ class EmailContract(ContractServer):
         def preferences(token: str):
             if token == self.MISSING_TOKEN:
                 return problem(404, "No subscription for that link.")
+            if token == self.DIGEST_TOKEN:
+                return jsonify(
+                    {
+                        "email": self.SUBSCRIBER,
+                        "topics": [],
+                        "status": "confirmed",
+                        "list_name": self.DIGEST,
+                    }
+                )
             return jsonify({"email": self.SUBSCRIBER, "topics": ["step1"], "status": "confirmed"})
 
         @app.put("/api/preferences/<token>")
@@ -460,6 +472,13 @@ class EmailContract(ContractServer):
         def unsubscribe(token: str):
             if token == self.MISSING_TOKEN:
                 return problem(404, "No subscription for that link.")
+            if token == self.DIGEST_TOKEN:
+                answer = {
+                    "email": self.SUBSCRIBER,
+                    "status": "unsubscribed",
+                    "list_name": self.DIGEST,
+                }
+                return jsonify(answer)
             return jsonify({"email": self.SUBSCRIBER, "status": "unsubscribed"})
 
     def campaign_routes(self, app: Flask) -> None:

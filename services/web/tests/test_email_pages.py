@@ -114,6 +114,20 @@ def test_one_click_unsubscribe_works_without_session_or_csrf_token(site, email_a
     assert "Set-Cookie" not in response.headers
 
 
+def test_a_weekly_digest_link_says_it_stops_that_email_only(client, email_api):
+    page = client.get("/unsubscribe/digest-weekly").get_data(as_text=True)
+    assert "Stop the weekly progress email?" in page
+    assert "all Preceptor email updates" not in page
+    assert "Choose your topics instead" not in page
+
+    token = csrf_from(client, "/unsubscribe/digest-weekly")
+    response = client.post("/unsubscribe/digest-weekly", data={"csrf_token": token})
+    done = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "receive the weekly progress email any more" in done
+    assert len(email_api.calls_to("POST", "/api/unsubscribe/digest-weekly")) == 1
+
+
 def test_unsubscribe_with_an_unknown_link_is_a_404_page(site, email_api):
     response = site.test_client().post(
         "/unsubscribe/missing", data={"List-Unsubscribe": "One-Click"}
