@@ -123,6 +123,18 @@ def test_fewer_missed_hours_than_the_threshold_propose_nothing(world: World, mon
     assert run_job(world, "recovery", utcnow()) == 0
     monkeypatch.setenv("RECOVERY_MISSED_HOURS", "6")
     assert run_job(world, "recovery", utcnow()) == 1
+    [proposal] = world.client.get(f"/api/plans/{plan.id}/proposals", headers=plan.tutor).get_json()
+    assert proposal["fits"] is True and proposal["can_accept"] is True, proposal
+    missed = sum(proposal["hours_after"].values()) - sum(proposal["hours_before"].values())
+    assert missed >= 6  # the missed study hours come back from tomorrow on
+    assert proposal["days"][0]["day"] == str(student_today() + timedelta(days=1))
+    r = world.client.post(
+        f"/api/plans/{plan.id}/proposals/{proposal['id']}/accept", json={}, headers=plan.tutor
+    )
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["version"] == 2
+    [rebalanced] = world.events("study_plan.rebalanced")
+    assert (rebalanced["kind"], rebalanced["accepted_role"]) == ("recovery", "tutor")
 
 
 def test_two_recovery_runs_at_once_propose_once(world: World):

@@ -65,6 +65,10 @@ def test_the_student_proposes_the_tutor_accepts_and_a_new_version_is_published(w
     assert proposal["days"] and proposal["days"][0]["day"] >= tomorrow
     assert set(proposal["hours_before"]) <= {"renal", "cardiovascular", "pharmacology"}
     assert proposal["decided_at"] is None and proposal["message"]
+    # The latest per-area scores: cardiovascular 40 (weakest), renal 45 (its newer result).
+    before, after = proposal["hours_before"], proposal["hours_after"]
+    assert after["cardiovascular"] > before["cardiovascular"], proposal["message"]
+    assert sum(after.values()) == sum(before.values())
     [event] = world.events("study_plan.revision_proposed")
     assert event["proposal_id"] == proposal["id"] and event["proposed_role"] == "student"
     assert event["accepter_role"] == "tutor" and event["tutor_email"] == "tess@example.com"
