@@ -225,6 +225,15 @@ class IntakeViewSchema(Schema):
     weak_areas = fields.List(fields.String(), required=True)
 
 
+class ReflectionSchema(Schema):
+    schedule = fields.String(required=True)
+    resources = fields.String(required=True)
+    exam_anxiety = fields.String(required=True)
+    timing = fields.String(required=True)
+    other = fields.String(required=True)
+    updated_at = fields.AwareDateTime(required=True)
+
+
 class ConsultationSchema(Schema):
     id = fields.String(required=True)
     plan_id = fields.String(
@@ -244,6 +253,15 @@ class ConsultationSchema(Schema):
     cancelled_by = fields.String(allow_none=True)
     cancel_reason = fields.String(allow_none=True)
     assessment = fields.Nested(AssessmentSchema, allow_none=True)
+    reflection = fields.Nested(
+        ReflectionSchema,
+        required=True,
+        allow_none=True,
+        metadata={"description": "What went wrong last time, written by the student."},
+    )
+    reflection_asked = fields.Boolean(
+        required=True, metadata={"description": "The intake names an earlier attempt."}
+    )
     created_at = fields.AwareDateTime(required=True)
 
 
@@ -302,6 +320,17 @@ class PlanSchema(Schema):
     hours_by_area = fields.Dict(keys=fields.String(), values=fields.Float(), required=True)
     total_hours = fields.Float(required=True)
     warnings = fields.List(fields.String(), required=True)
+    reset = fields.Boolean(
+        required=True, metadata={"description": "After a failed attempt: opens with rest days."}
+    )
+    starts_on = fields.String(required=True, metadata={"description": "The plan's first day"})
+    weekly_hours = fields.Integer(required=True, allow_none=True)
+    targets = fields.Dict(
+        keys=fields.String(),
+        values=fields.Float(),
+        required=True,
+        metadata={"description": "The student's own target per scale"},
+    )
 
 
 class CalendarLinkSchema(Schema):

@@ -33,6 +33,7 @@ from services.tutoring.models import (
     TutorBooking,
     TutoringSession,
 )
+from services.tutoring.use_cases import reset
 from shared import calendar
 from shared.auth import Principal
 from shared.db import UnitOfWork, utcnow
@@ -120,6 +121,7 @@ def consultation_view(row: Consultation, tutor: Tutor) -> dict[str, Any]:
         "cancelled_by": row.cancelled_by,
         "cancel_reason": row.cancel_reason,
         "assessment": assessment,
+        **reset.consultation_extras(row),
         "plan_id": _plan_id_of(row),
         "created_at": row.created_at,
     }
@@ -143,6 +145,7 @@ def _plan_view(row: StudyPlanRow, version: StudyPlanVersion) -> dict[str, Any]:
         "version": version.version,
         "published_at": version.created_at,
         **{k: v for k, v in version.body.items() if k != "format"},
+        **reset.plan_extras(row, version),
     }
 
 
@@ -733,8 +736,8 @@ def create_plan(
     areas: Sequence[str] | None,
     settings: Mapping[str, Any],
 ) -> dict[str, Any]:
-    """Version 1 of the student's plan, generated from the consultation's intake."""
-    plan_settings = study_plan.PlanSettings(**settings)
+    """Version 1 of the student's plan, generated from the consultation's intake; after a
+    failed attempt a reset plan (``use_cases.reset``)."""
     with uow:
         row, tutor = _consultation(uow.session, principal, consultation_id, lock=True)
         _as_its_tutor(principal, row)
@@ -749,13 +752,15 @@ def create_plan(
         intake = row.intake
         exam_date = date.fromisoformat(intake["exam_date"])
         today = utcnow().astimezone(domain.zone(row.student_time_zone)).date()
+        is_reset = reset.is_reset(uow.session, row)
         plan = study_plan.generate_plan(
             today,
             exam_date,
             intake["weekly_hours"],
             list(areas) if areas else list(domain.KNOWN_AREAS),
             intake["weak_areas"],
-            plan_settings,
+            reset.plan_settings(settings, is_reset),
+            rest_days=reset.rest_days() if is_reset else 0,
         )
         now = utcnow()
         plan_row = StudyPlanRow(
@@ -766,6 +771,10 @@ def create_plan(
             exam=intake["exam"],
             exam_date=exam_date,
             latest_version=1,
+            weekly_hours=intake["weekly_hours"],
+            starts_on=plan.days[0].day,
+            reset=is_reset,
+            targets={},
             created_at=now,
             updated_at=now,
         )
@@ -865,6 +874,8 @@ def _day_summary(day: Mapping[str, Any], exam: str) -> str:
         return f"Exam: {exam}"
     if kind == "free":
         return "Free day"
+    if kind == "rest":
+        return "Rest day"
     blocks = ", ".join(f"{b['area']} {b['hours']:g} h" for b in day["blocks"])
     label = {"checkpoint": "Self-assessment", "review": "Review"}.get(kind, "Study")
     return f"{label}: {blocks}" if kind != "checkpoint" else label

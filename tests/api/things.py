@@ -81,38 +81,51 @@ def things_of_tutoring(svc: ServiceUnderTest, people: dict[str, Caller]) -> dict
         json={"starts_at": "2030-01-07T09:00:00+00:00", "ends_at": "2030-01-08T09:00:00+00:00"},
         headers=tutor,
     )
+    tutor_id = _ok(svc.client.get("/api/tutors/me", headers=tutor))["id"]
     return {
-        "tutor_id": _ok(svc.client.get("/api/tutors/me", headers=tutor))["id"],
+        "tutor_id": tutor_id,
         "time_off_id": _ok(time_off, 201)["id"],
-        "plan_id": _study_plan(svc, people),
+        **_tutoring_plan(svc, people, tutor_id),
     }
 
 
-def _study_plan(svc: ServiceUnderTest, people: dict[str, Caller]) -> str:
-    """The student's study plan, from a consultation the tutor held."""
+def _tutoring_plan(svc: ServiceUnderTest, people: dict[str, Caller], tutor_id: str) -> dict:
+    """The student's completed consultation with the tutor, its plan, a result on it."""
     tutor, student = people["tutor"].headers, people["student"].headers
-    weekly = [{"weekday": d, "start": "00:00", "end": "23:59"} for d in range(7)]
-    _ok(svc.client.put("/api/tutors/me", json={"bio": "Matrix tutor"}, headers=tutor))
-    _ok(svc.client.put("/api/tutors/me/availability", json={"weekly": weekly}, headers=tutor))
-    tutor_id = _ok(svc.client.get("/api/tutors/me", headers=tutor))["id"]
+    every_day = [{"weekday": d, "start": "00:00", "end": "23:59"} for d in range(7)]
+    _ok(svc.client.put("/api/tutors/me/availability", json={"weekly": every_day}, headers=tutor))
     slot = _ok(svc.client.get(f"/api/tutors/{tutor_id}/slots?kind=consultation"))[1]
-    exam_date = (date.today() + timedelta(days=120)).isoformat()
-    intake = {"exam": "step1", "exam_date": exam_date, "attempts": 0, "weekly_hours": 30}
+    intake = {
+        "exam": "step1",
+        "exam_date": (date.today() + timedelta(days=120)).isoformat(),
+        "attempts": 0,
+        "weekly_hours": 30,
+        "weak_areas": ["renal"],
+    }
     booked = svc.client.post(
         "/api/consultations",
-        json={
-            "tutor_id": tutor_id,
-            "starts_at": slot["starts_at"],
-            "time_zone": "America/New_York",
-            "intake": {**intake, "weak_areas": []},
-        },
+        json={"tutor_id": tutor_id, "starts_at": slot["starts_at"], "time_zone": "UTC",
+              "intake": intake},
+        headers=student,
+    )  # fmt: skip
+    consultation_id = _ok(booked, 201)["id"]
+    _ok(svc.client.post(f"/api/consultations/{consultation_id}/complete", json={}, headers=tutor))
+    made = svc.client.post(
+        f"/api/consultations/{consultation_id}/plan", json={"areas": ["renal"]}, headers=tutor
+    )
+    plan_id = _ok(made, 201)["id"]
+    today = _ok(svc.client.get(f"/api/plans/{plan_id}/progress", headers=student))["today"]
+    result = svc.client.post(
+        f"/api/plans/{plan_id}/results",
+        json={"form_id": "uwsa-step1", "taken_on": today, "score": 55},
         headers=student,
     )
-    consultation = _ok(booked, 201)["id"]
-    done = svc.client.post(f"/api/consultations/{consultation}/complete", json={}, headers=tutor)
-    _ok(done)
-    plan = svc.client.post(f"/api/consultations/{consultation}/plan", json={}, headers=tutor)
-    return _ok(plan, 201)["id"]
+    return {
+        "consultation_id": consultation_id,
+        "plan_id": plan_id,
+        "result_id": _ok(result, 201)["id"],
+        "form_id": "uwsa-step1",
+    }
 
 
 def things_of_testimonials(svc: ServiceUnderTest, people: dict[str, Caller]) -> dict[str, str]:
