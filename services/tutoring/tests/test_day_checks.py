@@ -71,6 +71,15 @@ def test_today_may_be_checked_but_not_tomorrow_nor_a_day_without_work(world: Wor
     assert len(world.events("plan_day.checked")) == len(checks)
 
 
+def test_the_rest_days_that_open_a_reset_plan_have_nothing_to_check(world: World):
+    plan = make_plan(world, attempts=1)
+    rest = [d["day"] for d in plan.days() if d["kind"] == "rest"]
+    assert rest, "a reset plan opens with rest days"
+    r = plan.check(rest[0], "done")
+    assert r.status_code == 422 and list(r.get_json()["errors"]) == ["day"]
+    assert "rest day" in r.get_json()["detail"]
+
+
 def test_only_the_plans_student_checks_its_days_and_only_its_people_see_them(world: World):
     plan = make_plan(world)
     day = plan.day_of("study")

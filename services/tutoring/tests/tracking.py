@@ -1,9 +1,8 @@
 """Steps the plan tracking tests share: a plan made through the API, moved into the past so it
-has days to check, results stored, and the worker's jobs run as a fresh worker would."""
+has days to check, results recorded, and the worker's jobs run as a fresh worker would."""
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -13,8 +12,8 @@ import sqlalchemy as sa
 
 from services.tutoring import study_plan, worker
 from services.tutoring.app import make_runtime
-from services.tutoring.models import AssessmentResult, StudyPlanRow, StudyPlanVersion
-from services.tutoring.tests.helpers import World
+from services.tutoring.models import StudyPlanRow, StudyPlanVersion
+from services.tutoring.tests.helpers import World, intake
 from shared.db import utcnow
 
 STUDENT_ZONE = ZoneInfo("Asia/Kolkata")  # where World.book puts the student
@@ -59,13 +58,27 @@ class PlanAt:
 
 
 def make_plan(
-    world: World, *, days_ago: int = 20, student_email: str = "ada@example.com", tutor=None
+    world: World,
+    *,
+    days_ago: int = 20,
+    student_email: str = "ada@example.com",
+    tutor=None,
+    attempts: int = 0,
 ) -> PlanAt:
     """A plan made by its tutor from a completed consultation, then moved ``days_ago`` days
-    into the past (its first day ``days_ago - 1`` days before today)."""
+    into the past (its first day ``days_ago - 1`` days before today). A first attempt by
+    default: ``attempts=1`` makes a reset plan (rest days first, more free days)."""
     tutor, tutor_id = tutor or world.available_tutor()
     student = world.student(student_email)
-    consultation = world.completed(student, tutor, tutor_id)
+    r = world.book(
+        student, tutor_id, world.slot(tutor_id)["starts_at"], intake=intake(attempts=attempts)
+    )
+    assert r.status_code == 201, r.get_json()
+    consultation = r.get_json()
+    r = world.client.post(
+        f"/api/consultations/{consultation['id']}/complete", json={}, headers=tutor
+    )
+    assert r.status_code == 200, r.get_json()
     r = world.client.post(
         f"/api/consultations/{consultation['id']}/plan", json={"areas": AREAS}, headers=tutor
     )
@@ -112,26 +125,13 @@ def add_result(
     area_scores: dict[str, float] | None = None,
     form_id: str = "nbme-cbssa-step1",
 ) -> str:
-    """A result stored directly (the results API is helper "assess"'s, on another branch)."""
-    result_id = str(uuid.uuid4())
-    with world.tutoring.runtime.db.session() as s, s.begin():
-        row = s.get(StudyPlanRow, plan.id)
-        s.add(
-            AssessmentResult(
-                id=result_id,
-                plan_id=plan.id,
-                student_id=row.student_id,
-                form_id=form_id,
-                taken_on=taken_on,
-                score=score,
-                area_scores=area_scores or {},
-                note="",
-                recorded_by=row.student_id,
-                recorded_role="student",
-                created_at=utcnow(),
-            )
-        )
-    return result_id
+    """A result the student records through the results API; its id."""
+    body: dict[str, Any] = {"form_id": form_id, "taken_on": taken_on.isoformat(), "score": score}
+    if area_scores:
+        body["area_scores"] = area_scores
+    r = world.client.post(f"/api/plans/{plan.id}/results", json=body, headers=plan.student)
+    assert r.status_code == 201, r.get_json()
+    return r.get_json()["id"]
 
 
 def run_job(world: World, name: str, now: datetime) -> int:
