@@ -6,6 +6,7 @@ from flask import Flask
 
 from services.tutoring.api import admin_blp, blp
 from services.tutoring.api_progress import progress_admin_blp, progress_blp
+from services.tutoring.api_tracking import blp as tracking_blp
 from services.tutoring.models import Base
 from shared.bus.broker import Broker
 from shared.http import create_app as create_service_app
@@ -28,7 +29,7 @@ def make_runtime(database_url: str | None = None, broker: Broker | None = None) 
 def create_app(runtime: Runtime | None = None) -> Flask:
     return create_service_app(
         runtime or make_runtime(),
-        [blp, admin_blp, progress_blp, progress_admin_blp],
+        [blp, admin_blp, progress_blp, progress_admin_blp, tracking_blp],
         title="Preceptor tutoring",
         description=DESCRIPTION,
     )
