@@ -225,7 +225,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(
         "RECOVERY_MISSED_HOURS",
         "6",
-        "Study hours marked missed in the last 7 days above which a recovery version of the plan is proposed.",
+        "Study hours marked missed in the last 7 days (this many or more) that make the tutoring worker propose a recovery version of the plan.",
     ),
     Variable(
         "READINESS_WEEKS",
