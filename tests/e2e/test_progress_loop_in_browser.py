@@ -266,6 +266,10 @@ def test_a_retake_lives_through_results_a_rebalance_missed_days_and_the_digest(s
     inbox.goto(link(digest, "/unsubscribe/"))
     expect(inbox.get_by_role("button", name="Unsubscribe")).to_be_visible()
     audit.check(inbox, "unsubscribe from the weekly digest (public)")
+    inbox.get_by_role("button", name="Unsubscribe").click()
+    expect(inbox.get_by_role("heading", name="You're unsubscribed")).to_be_visible()
+    expect(inbox.locator(".lead")).to_contain_text("weekly progress email")
+    audit.check(inbox, "unsubscribed from the weekly digest (public)")
 
     audit.assert_clean()
 
