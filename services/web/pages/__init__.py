@@ -42,3 +42,5 @@ def register(app: Flask) -> None:
     for blueprint in (*loop, assessment_forms.bp):
         app.register_blueprint(blueprint)
     app.jinja_env.filters["score"] = charts.score_text
+    app.jinja_env.filters["estimate"] = charts.estimate_text
+    app.jinja_env.filters["change"] = charts.change_text

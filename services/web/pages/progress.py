@@ -18,7 +18,7 @@ from services.web.pages import charts
 from services.web.pages import progress_view as view
 from services.web.pages.study_plan import decide, propose, proposed_message
 from services.web.pages.tutor import my_profile, tutor_zone
-from services.web.pages.tutoring import zone_context
+from services.web.pages.tutoring import known_zone, zone_context
 
 bp = Blueprint("progress_pages", __name__)
 
@@ -28,6 +28,7 @@ RESULT_ROLES = {"student": "Student", "tutor": "Tutor"}
 def progress_context(viewer: view.Viewer) -> dict[str, Any]:
     progress = clients.tutoring.progress(viewer.token, viewer.plan_id)
     proposals = clients.tutoring.proposals(viewer.token, viewer.plan_id)
+    checks = clients.tutoring.checks(viewer.token, viewer.plan_id)
     return {
         "viewer": viewer,
         "plan": viewer.plan,
@@ -36,6 +37,7 @@ def progress_context(viewer: view.Viewer) -> dict[str, Any]:
         "area_chart": view.area_chart(progress),
         "results": list(reversed(progress.get("results") or [])),
         "weeks_left": view.weeks_left(progress.get("exam_date"), viewer.today),
+        "adherence": view.adherence_summary(progress.get("adherence"), checks, viewer.today),
         "proposals": proposals,
         "open_proposals": view.open_proposals(proposals),
         "proposal_rows": view.proposal_rows,
@@ -79,7 +81,7 @@ def tutor_viewer(plan_id: str) -> view.Viewer:
 @bp.get("/tutoring/progress")
 @security.role_required("student")
 def student_progress():
-    return render_progress(view.student_viewer(zone_context()["zone"]))
+    return render_progress(view.student_viewer(known_zone()))
 
 
 @bp.get("/tutor/plans/<plan_id>/progress")

@@ -20,7 +20,7 @@ from services.web.pages import progress_view as view
 from services.web.pages.charts import score_text
 from services.web.pages.forms import Form
 from services.web.pages.progress import render_progress, tutor_viewer
-from services.web.pages.tutoring import area_label, exam_label, zone_context
+from services.web.pages.tutoring import area_label, exam_label, known_zone, zone_context
 
 bp = Blueprint("result_pages", __name__)
 
@@ -41,9 +41,10 @@ def scale_text(form: dict) -> str:
 
 
 def form_groups(forms: list[dict], exam: str | None) -> list[tuple[str, list[dict]]]:
-    """Active forms by exam, the plan's exam first, each group in name order."""
+    """Active forms for the plan's exam, in name order: the API refuses a form for another exam,
+    so offering one would only lead to an error (all exams only when the plan names none)."""
     ordered = sorted(
-        (f for f in forms if f.get("active", True)),
+        (f for f in forms if f.get("active", True) and (not exam or f.get("exam") == exam)),
         key=lambda f: (f.get("exam") != exam, str(f.get("exam")), str(f.get("name"))),
     )
     return [
@@ -182,7 +183,7 @@ def set_target(viewer: view.Viewer):
 
 
 def _student() -> view.Viewer:
-    return view.student_viewer(zone_context()["zone"])
+    return view.student_viewer(known_zone())
 
 
 @bp.route("/tutoring/plan/results/new", methods=["GET", "POST"])

@@ -8,7 +8,9 @@ import xml.etree.ElementTree as ET
 from services.web.pages.charts import (
     ESTIMATE_DASH,
     PASSING_DASH,
+    RIGHT,
     TARGET_DASH,
+    WIDTH,
     area_bars,
     marker_shapes,
     score_chart,
@@ -119,7 +121,7 @@ def test_the_estimate_runs_from_the_latest_result_to_exam_day():
 
     [estimate] = by_class(root, "estimate-line")
     [latest_value] = [t for t in by_class(root, "value-label") if t.text == "59"]
-    assert float(estimate.get("x2")) == 480 - 112  # the right edge of the plot: exam day
+    assert float(estimate.get("x2")) == WIDTH - RIGHT  # the right edge of the plot: exam day
     assert float(estimate.get("x1")) == float(latest_value.get("x"))  # from the latest result
     assert "Exam 20 Apr" in texts(root)
 
