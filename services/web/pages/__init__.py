@@ -18,6 +18,7 @@ from services.web.pages import (
     operations,
     plan_checks,
     progress,
+    progress_view,
     reflections,
     results,
     study_plan,
@@ -44,3 +45,4 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["score"] = charts.score_text
     app.jinja_env.filters["estimate"] = charts.estimate_text
     app.jinja_env.filters["change"] = charts.change_text
+    app.jinja_env.filters["readable"] = progress_view.readable

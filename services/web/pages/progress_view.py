@@ -9,6 +9,7 @@ templates ask ``viewer.url("record")`` instead of branching on the role everywhe
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -37,7 +38,7 @@ ENDPOINTS = {
         "progress": "progress_pages.student_progress",
         "record": "result_pages.student_new",
         "delete_result": "result_pages.student_delete",
-        "target": "result_pages.student_target",
+        "target": "progress_pages.student_progress",
         "propose": "plan_pages.student_propose",
         "decide": "plan_pages.student_decide",
     },
@@ -46,7 +47,7 @@ ENDPOINTS = {
         "progress": "progress_pages.tutor_progress",
         "record": "result_pages.tutor_new",
         "delete_result": "result_pages.tutor_delete",
-        "target": "result_pages.tutor_target",
+        "target": "progress_pages.tutor_progress",
         "propose": "progress_pages.tutor_propose",
         "decide": "progress_pages.tutor_decide",
     },
@@ -180,6 +181,22 @@ def proposal_rows(proposal: dict) -> dict[str, list[dict]]:
         "changed": [r for r in rows if abs(r["change"]) >= 0.05],
         "unchanged": [r for r in rows if abs(r["change"]) < 0.05],
     }
+
+
+_ISO_DAY = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+_AREA_SLUG = re.compile(
+    r"(?<![\w-])("
+    + "|".join(re.escape(a) for a in sorted(AREAS, key=len, reverse=True))
+    + r")(?![\w-])"
+)
+
+
+def readable(message: str | None) -> str:
+    """A proposal's message as people read it: area names, not the service's ids ("renal",
+    "hematology-oncology"), and dates as the pages write them ("Fri 4 Dec 2026"). The hours
+    themselves are in the before → after table built from ``hours_before``/``hours_after``."""
+    text = _ISO_DAY.sub(lambda m: formatting.format_date(m.group(0)), message or "")
+    return _AREA_SLUG.sub(lambda m: AREAS[m.group(1)], text)
 
 
 def open_proposals(proposals: list[dict]) -> list[dict]:

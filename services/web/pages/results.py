@@ -169,14 +169,22 @@ def set_target(viewer: view.Viewer):
     score = _number(typed) if typed else None  # empty: back to the forms' usual target
     if typed and score is None:
         return render_progress(
-            viewer, target_errors={scale: "Enter the target as a number, such as 70."}, status=422
+            viewer,
+            target_errors={scale: "Enter the target as a number, such as 70."},
+            typed_targets={scale: typed},
+            status=422,
         )
     try:
         clients.tutoring.set_target(viewer.token, viewer.plan_id, scale, score)
     except clients.ServiceError as error:
         view.passed_on(error)
         message = error.first("score") or error.first("scale") or error.detail
-        return render_progress(viewer, target_errors={scale: message}, status=error.status)
+        return render_progress(
+            viewer,
+            target_errors={scale: message},
+            typed_targets={scale: typed},
+            status=error.status,
+        )
     saved = f"Target saved: {score_text(score)}." if typed else "Back to the usual target."
     flash(saved, "success")
     return redirect(viewer.url("progress", _anchor=f"scale-{scale}"))

@@ -87,7 +87,7 @@ def propose(viewer: view.Viewer) -> tuple[dict | None, str | None, int]:
 
 def proposed_message(proposal: dict) -> str:
     if not proposal.get("fits"):
-        return f"This rebalance does not fit: {proposal.get('message', '')}".strip()
+        return f"This rebalance does not fit: {view.readable(proposal.get('message'))}".strip()
     if proposal.get("can_accept"):
         return "Your rebalance is ready below: look at the hours and accept or decline it."
     who = view.ROLES.get(str(proposal.get("accepter_role")), "your tutor")

@@ -151,3 +151,55 @@ def test_long_words_in_notes_wrap_instead_of_widening_the_page():
 
     rule = next(r for r in css.split("}") if "overflow-wrap: anywhere" in r)
     assert ".result-note" in rule and ".reflection-answer" in rule
+
+
+# ------------------------------------------------------------------ proposal wording (#6)
+
+
+def test_a_proposal_message_with_ids_and_iso_dates_reads_as_people_write(client, tutoring_api):
+    sign_in(client)
+    tutoring_api.proposals[0]["message"] = (
+        "From 2026-03-07 to the exam: renal 20 h → 23 h, hematology-oncology 4 h → 3 h."
+    )
+
+    html = client.get("/tutoring/plan?tz=UTC").get_data(as_text=True)
+
+    assert "From Sat 7 Mar 2026 to the exam: Renal 20 h → 23 h, Hematology &amp; oncology" in html
+    assert "2026-03-07" not in html.split('id="proposal-prop-open"')[1].split("</article>")[0]
+
+
+# ------------------------------------------------------------------ smaller findings (#13)
+
+
+def test_a_refused_target_comes_back_at_the_progress_address_with_a_banner(client, tutoring_api):
+    sign_in(client)
+    page = "/tutoring/progress?tz=UTC"
+
+    html = client.get(page).get_data(as_text=True)
+    refused = post(client, page, page, {"scale": "percent", "target": "120"})
+    text = refused.get_data(as_text=True)
+
+    assert 'action="/tutoring/progress?tz=UTC" class="inline-fields target-form"' in html
+    assert refused.status_code == 422
+    banner = text.index('class="form-alert" role="alert"')
+    assert banner < text.index("<h2")  # on top, before the first card's heading
+    assert "The target was not saved: Enter a target from 0 to 100." in text
+    assert 'id="target-percent-error">Enter a target from 0 to 100.' in text
+    assert 'name="target" type="text" inputmode="decimal" class="input-compact" value="120"' in text
+
+
+def test_the_target_box_shows_only_the_students_own_target(client, tutoring_api):
+    sign_in(client)
+
+    html = client.get("/tutoring/progress?tz=UTC").get_data(as_text=True)
+
+    assert 'class="input-compact" value="" placeholder="70"' in html
+
+
+def test_no_second_rebalance_is_offered_while_one_waits(client, tutoring_api):
+    sign_in(client)
+
+    html = client.get("/tutoring/plan?tz=UTC").get_data(as_text=True)
+
+    assert ">Rebalance from tomorrow</button>" not in html
+    assert "A rebalance is already waiting for a decision" in html
