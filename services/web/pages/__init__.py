@@ -44,5 +44,6 @@ def register(app: Flask) -> None:
         app.register_blueprint(blueprint)
     app.jinja_env.filters["score"] = charts.score_text
     app.jinja_env.filters["estimate"] = charts.estimate_text
+    app.jinja_env.filters["result"] = charts.result_text
     app.jinja_env.filters["change"] = charts.change_text
     app.jinja_env.filters["readable"] = progress_view.readable

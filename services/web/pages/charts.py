@@ -82,6 +82,14 @@ MINUS = "\u2212"
 """The minus sign people read (U+2212), not the hyphen a keyboard types."""
 
 
+def result_text(value: object, scale: object = None) -> str:
+    """A result as people read it: ``Pass``/``Fail`` on a pass/fail form, else the score."""
+    if scale == "pass_fail":
+        number = _number(value)
+        return "" if number is None else ("Pass" if number >= 1 else "Fail")
+    return score_text(value)
+
+
 def estimate_text(value: object, scale: object = None) -> str:
     """An estimate as precise as it deserves: whole numbers on the three-digit scale, one
     decimal otherwise (``21.21`` → ``21.2``); a straight line through a few results is not

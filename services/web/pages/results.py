@@ -17,7 +17,7 @@ from flask import Blueprint, flash, redirect, render_template, request
 
 from services.web import clients, security
 from services.web.pages import progress_view as view
-from services.web.pages.charts import score_text
+from services.web.pages.charts import result_text, score_text
 from services.web.pages.forms import Form
 from services.web.pages.progress import render_progress, tutor_viewer
 from services.web.pages.tutoring import area_label, exam_label, known_zone, zone_context
@@ -143,7 +143,8 @@ def record(viewer: view.Viewer):
 
 
 def recorded_message(result: dict) -> str:
-    text = f"Result recorded: {score_text(result.get('score'))} on {result.get('form_name', 'the form')}."
+    score = result_text(result.get("score"), result.get("scale"))
+    text = f"Result recorded: {score} on {result.get('form_name', 'the form')}."
     if result.get("below_passing"):
         text += " It is below the passing mark; your progress page shows what you can do next."
     return text

