@@ -228,3 +228,26 @@ def test_the_admin_list_shows_pass_for_a_pass_fail_form(client, tutoring_api):
 
     assert '<td data-label="Passing">Pass</td>' in row
     assert "Passing 1" not in row and '<td data-label="Passing">1</td>' not in row
+
+
+# ------------------------------------------------------------------ reflection at booking (#11)
+
+
+def test_the_booking_confirmation_says_the_reflection_is_waiting(client, tutoring_api):
+    sign_in(client)
+
+    html = client.get("/my/tutoring/consultations/con-booked/booked?tz=UTC").get_data(as_text=True)
+
+    assert "a short reflection is waiting for you" in html
+    assert (
+        'href="/tutoring/consultations/con-booked/reflection?tz=UTC">Write your reflection' in html
+    )
+
+
+def test_no_reflection_is_mentioned_when_none_is_asked(client, tutoring_api):
+    sign_in(client)
+    tutoring_api.consultations["con-booked"]["reflection_asked"] = False
+
+    html = client.get("/my/tutoring/consultations/con-booked/booked?tz=UTC").get_data(as_text=True)
+
+    assert "reflection" not in html.lower()
