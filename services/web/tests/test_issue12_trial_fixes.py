@@ -251,3 +251,10 @@ def test_no_reflection_is_mentioned_when_none_is_asked(client, tutoring_api):
     html = client.get("/my/tutoring/consultations/con-booked/booked?tz=UTC").get_data(as_text=True)
 
     assert "reflection" not in html.lower()
+
+
+def test_the_chart_text_grows_on_a_phone():
+    css = (Path(__file__).parents[1] / "static" / "site.css").read_text()
+
+    phone = css[css.rindex("@media (max-width: 600px)") :]
+    assert ".score-chart text { font-size: 16px; }" in phone
