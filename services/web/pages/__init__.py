@@ -18,6 +18,7 @@ from services.web.pages import (
     operations,
     plan_checks,
     progress,
+    progress_view,
     reflections,
     results,
     study_plan,
@@ -42,3 +43,7 @@ def register(app: Flask) -> None:
     for blueprint in (*loop, assessment_forms.bp):
         app.register_blueprint(blueprint)
     app.jinja_env.filters["score"] = charts.score_text
+    app.jinja_env.filters["estimate"] = charts.estimate_text
+    app.jinja_env.filters["result"] = charts.result_text
+    app.jinja_env.filters["change"] = charts.change_text
+    app.jinja_env.filters["readable"] = progress_view.readable

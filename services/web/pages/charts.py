@@ -23,7 +23,7 @@ from datetime import date
 from markupsafe import Markup, escape
 
 WIDTH, HEIGHT = 480, 280
-LEFT, RIGHT, TOP, BOTTOM = 46, 112, 18, 46
+LEFT, RIGHT, TOP, BOTTOM = 46, 124, 18, 46
 """The plot's margins: y ticks on the left, line labels on the right, dates below."""
 
 MARKERS = ("circle", "square", "triangle", "diamond", "cross", "star")
@@ -76,6 +76,40 @@ def score_text(value: object) -> str:
     if number is None:
         return ""
     return f"{number:.2f}".rstrip("0").rstrip(".")
+
+
+MINUS = "\u2212"
+"""The minus sign people read (U+2212), not the hyphen a keyboard types."""
+
+
+def result_text(value: object, scale: object = None) -> str:
+    """A result as people read it: ``Pass``/``Fail`` on a pass/fail form, else the score."""
+    if scale == "pass_fail":
+        number = _number(value)
+        return "" if number is None else ("Pass" if number >= 1 else "Fail")
+    return score_text(value)
+
+
+def estimate_text(value: object, scale: object = None) -> str:
+    """An estimate as precise as it deserves: whole numbers on the three-digit scale, one
+    decimal otherwise (``21.21`` → ``21.2``); a straight line through a few results is not
+    more exact than that."""
+    number = _number(value)
+    if number is None:
+        return ""
+    text = f"{number:.0f}" if scale == "three_digit" else f"{number:.1f}".removesuffix(".0")
+    return text.replace("-", MINUS)
+
+
+def change_text(value: object, scale: object = None) -> str:
+    """A change per week with its sign: ``+2.5``, ``\u22123.4``, ``0``."""
+    number = _number(value)
+    if number is None:
+        return ""
+    text = estimate_text(abs(number), scale)
+    if text in ("0", ""):
+        return "0"
+    return ("+" if number > 0 else MINUS) + text
 
 
 def short_date(day: date) -> str:
@@ -197,9 +231,40 @@ def describe(series: Mapping, exam_date: date | None) -> str:
     if estimate and _number(estimate.get("score")) is not None:
         on = _day(estimate.get("on")) or exam_date
         when = f" on {long_date(on)}" if on else ""
-        parts.append(f"Estimate {score_text(_number(estimate.get('score')))}{when}.")
+        scale = series.get("scale")
+        parts.append(f"Estimate {estimate_text(estimate.get('score'), scale)}{when}.")
     parts.append("The table after the chart lists the same numbers.")
     return " ".join(parts)
+
+
+def _scale_bounds(series: Mapping) -> tuple[float, float]:
+    low, high = _number(series.get("low")), _number(series.get("high"))
+    low = 0.0 if low is None else low
+    high = 100.0 if high is None or high <= low else high
+    return low, high
+
+
+def y_axis(series: Mapping) -> tuple[float, float, float]:
+    """The chart's y range and tick step, chosen from the results, passing and target only."""
+    low, high = _scale_bounds(series)
+    values = [p.score for p in series_points(series)]
+    values += [
+        v
+        for v in (_number(series.get("passing_score")), _number(series.get("target")))
+        if v is not None
+    ]
+    return _y_range(values or [low, high], low, high)
+
+
+def estimate_outside(series: Mapping) -> str | None:
+    """``"below"``/``"above"`` when the estimate lies beyond the chart's y range (the page says
+    so in words, since the line is cut at the edge), else None."""
+    estimate = series.get("estimate") or None
+    score = _number(estimate.get("score")) if estimate else None
+    if score is None or not series_points(series):
+        return None
+    y_low, y_high, _ = y_axis(series)
+    return "below" if score < y_low else "above" if score > y_high else None
 
 
 def score_chart(
@@ -218,10 +283,6 @@ def score_chart(
     """
     exam = _day(exam_date)
     points = series_points(series)
-    low = _number(series.get("low"))
-    high = _number(series.get("high"))
-    low = 0.0 if low is None else low
-    high = 100.0 if high is None or high <= low else high
     passing, target = _number(series.get("passing_score")), _number(series.get("target"))
     estimate = series.get("estimate") or None
     estimate_score = _number(estimate.get("score")) if estimate else None
@@ -229,9 +290,10 @@ def score_chart(
     if estimate_score is None or estimate_on is None or not points:
         estimate_score = estimate_on = None
 
-    values = [p.score for p in points]
-    values += [v for v in (passing, target, estimate_score) if v is not None]
-    y_low, y_high, step = _y_range(values or [low, high], low, high)
+    # The axis fits the results, passing and target, not the estimate (``y_axis``): a line
+    # falling far would otherwise squeeze the real results into a strip. The estimate line is
+    # cut at the axis and its value is written in the margin and under the chart.
+    y_low, y_high, step = y_axis(series)
     days = [p.taken_on for p in points] + [d for d in (estimate_on, exam) if d is not None]
     start = min(days) if days else date.today()
     end = max(days) if days else start
@@ -311,19 +373,15 @@ def score_chart(
             f'stroke-width="2"/>'
         )
     if estimate_score is not None and estimate_on is not None:
-        last = points[-1]
-        out.append(
-            f'<line class="estimate-line" x1="{x_of(last.taken_on):.1f}" '
-            f'y1="{y_of(last.score):.1f}" x2="{x_of(estimate_on):.1f}" '
-            f'y2="{y_of(estimate_score):.1f}" stroke="#17385f" stroke-width="2" '
-            f'stroke-dasharray="{ESTIMATE_DASH}"/>'
-            f'<circle class="estimate-end" cx="{x_of(estimate_on):.1f}" '
-            f'cy="{y_of(estimate_score):.1f}" r="4" fill="#ffffff" stroke="#17385f" '
-            f'stroke-width="2"/>'
+        out.extend(
+            _estimate_line(points[-1], estimate_on, estimate_score, y_low, y_high, x_of, y_of)
         )
-        labels.append(
-            (y_of(estimate_score) + 4, f"Estimate {score_text(estimate_score)}", "estimate-label")
-        )
+        label = f"Estimate {estimate_text(estimate_score, series.get('scale'))}"
+        if estimate_score < y_low:
+            label += " \u2193"  # below the part of the scale shown
+        elif estimate_score > y_high:
+            label += " \u2191"
+        labels.append((y_of(estimate_score) + 4, label, "estimate-label"))
     shapes = marker_shapes(points)
     previous: tuple[float, float] | None = None
     for point in points:
@@ -334,7 +392,7 @@ def score_chart(
             f'stroke="#0b1f38" stroke-width="1.2"/>'
         )
         above = y - 10
-        if previous and abs(x - previous[0]) < 34 and abs(above - previous[1]) < 14:
+        if previous and abs(x - previous[0]) < 44 and abs(above - previous[1]) < 16:
             above = y + 21  # too close to the last value: write this one below its marker
         above = max(above, TOP + 10)
         out.append(
@@ -350,6 +408,33 @@ def score_chart(
     return Markup("".join(out))
 
 
+def _estimate_line(last, on, score, y_low, y_high, x_of, y_of) -> list[str]:
+    """The dash-dot line from the latest result towards the estimate, cut where it leaves the
+    axis range (the end marker only when the estimate itself is inside it)."""
+    x1, y1 = x_of(last.taken_on), last.score
+    x2, y2 = x_of(on), score
+    inside = y_low <= score <= y_high
+    if not inside and y2 != y1:
+        edge = y_low if score < y_low else y_high
+        fraction = (edge - y1) / (y2 - y1)
+        x2, y2 = x1 + (x2 - x1) * max(0.0, min(1.0, fraction)), edge
+    out = [
+        f'<line class="estimate-line" x1="{x1:.1f}" y1="{y_of(y1):.1f}" x2="{x2:.1f}" '
+        f'y2="{y_of(y2):.1f}" stroke="#17385f" stroke-width="2" '
+        f'stroke-dasharray="{ESTIMATE_DASH}"/>'
+    ]
+    if inside:
+        out.append(
+            f'<circle class="estimate-end" cx="{x2:.1f}" cy="{y_of(y2):.1f}" r="4" '
+            f'fill="#ffffff" stroke="#17385f" stroke-width="2"/>'
+        )
+    return out
+
+
+TICK_GAP = 84
+"""Date labels at least this far apart: wide enough for "Exam 12 Jan" at a phone's larger text."""
+
+
 def _date_ticks(points, start, end, exam, x_of, baseline) -> list[str]:
     """Dates under the axis: the first and last result, and exam day, where they fit."""
     chosen: list[tuple[date, str]] = []
@@ -357,9 +442,9 @@ def _date_ticks(points, start, end, exam, x_of, baseline) -> list[str]:
     if exam is not None:
         candidates.append((exam, "Exam "))
     for day, prefix in sorted(candidates, key=lambda c: (c[0], c[1] == "")):
-        if any(abs(x_of(day) - x_of(other)) < 52 for other, _ in chosen):
+        if any(abs(x_of(day) - x_of(other)) < TICK_GAP for other, _ in chosen):
             if prefix:  # exam day wins over a result's date next to it
-                chosen = [(d, p) for d, p in chosen if abs(x_of(day) - x_of(d)) >= 52]
+                chosen = [(d, p) for d, p in chosen if abs(x_of(day) - x_of(d)) >= TICK_GAP]
             else:
                 continue
         chosen.append((day, prefix))

@@ -7,9 +7,13 @@ through a float.
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import os
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from importlib import resources
+from zoneinfo import TZPATH, ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask
 
@@ -107,6 +111,41 @@ def zone_or_none(name: str | None) -> ZoneInfo | None:
         return None
 
 
+@functools.cache
+def _zone_links() -> dict[str, str]:
+    """Old zone names and the canonical zone they link to (``Asia/Calcutta`` → ``Asia/Kolkata``),
+    read from the tz database's own ``tzdata.zi`` (the system's or the ``tzdata`` package's)."""
+    texts: list[str] = []
+    for folder in TZPATH:
+        try:
+            with open(os.path.join(folder, "tzdata.zi"), encoding="utf-8") as handle:
+                texts.append(handle.read())
+            break
+        except OSError:
+            continue
+    if not texts:
+        with contextlib.suppress(ModuleNotFoundError, OSError):
+            texts.append(resources.files("tzdata.zoneinfo").joinpath("tzdata.zi").read_text())
+    links: dict[str, str] = {}
+    for line in "".join(texts).splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[0] == "L":
+            links[parts[2]] = parts[1]
+    return links
+
+
+def canonical_zone(name: str) -> str:
+    """The canonical name of a zone a browser reported: some still say ``Asia/Calcutta``, and a
+    zone list must not offer the same clock twice under two names."""
+    canonical = _zone_links().get(name, name)
+    return "UTC" if canonical in ("Etc/UTC", "UTC") else canonical  # the name pages print
+
+
+def zone_label(name: str | None) -> str:
+    """How every page writes a zone: ``America/New York`` (the IANA name, underscores as spaces)."""
+    return (name or "UTC").replace("_", " ")
+
+
 def format_datetime(value: str | datetime | None, zone: str = "UTC") -> str:
     """An ISO timestamp as ``Mon 5 Jan 2026, 14:30 UTC``, or in the reader's own zone.
 
@@ -117,7 +156,7 @@ def format_datetime(value: str | datetime | None, zone: str = "UTC") -> str:
         return str(value or "")
     where = zone_or_none(zone) or UTC
     local = moment.astimezone(where)
-    return f"{format_date(local.date())}, {local:%H:%M} {zone if where is not UTC else 'UTC'}"
+    return f"{format_date(local.date())}, {local:%H:%M} {zone_label(zone) if where is not UTC else 'UTC'}"
 
 
 def format_clock(value: str | datetime | None, zone: str = "UTC") -> str:
@@ -138,4 +177,5 @@ def install(app: Flask) -> None:
         day=format_date,
         moment=format_datetime,
         clock=format_clock,
+        zone=zone_label,
     )

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template
+from flask import Blueprint, flash, redirect, render_template, request
 
 from services.web import clients, security
 from services.web.pages import charts
 from services.web.pages import progress_view as view
 from services.web.pages.study_plan import decide, propose, proposed_message
 from services.web.pages.tutor import my_profile, tutor_zone
-from services.web.pages.tutoring import zone_context
+from services.web.pages.tutoring import known_zone, zone_context
 
 bp = Blueprint("progress_pages", __name__)
 
@@ -28,6 +28,7 @@ RESULT_ROLES = {"student": "Student", "tutor": "Tutor"}
 def progress_context(viewer: view.Viewer) -> dict[str, Any]:
     progress = clients.tutoring.progress(viewer.token, viewer.plan_id)
     proposals = clients.tutoring.proposals(viewer.token, viewer.plan_id)
+    checks = clients.tutoring.checks(viewer.token, viewer.plan_id)
     return {
         "viewer": viewer,
         "plan": viewer.plan,
@@ -36,6 +37,7 @@ def progress_context(viewer: view.Viewer) -> dict[str, Any]:
         "area_chart": view.area_chart(progress),
         "results": list(reversed(progress.get("results") or [])),
         "weeks_left": view.weeks_left(progress.get("exam_date"), viewer.today),
+        "adherence": view.adherence_summary(progress.get("adherence"), checks, viewer.today),
         "proposals": proposals,
         "open_proposals": view.open_proposals(proposals),
         "proposal_rows": view.proposal_rows,
@@ -51,6 +53,7 @@ def render_progress(
     viewer: view.Viewer,
     *,
     target_errors: dict[str, str] | None = None,
+    typed_targets: dict[str, str] | None = None,
     proposal_errors: dict[str, str] | None = None,
     propose_error: str | None = None,
     result_errors: dict[str, str] | None = None,
@@ -62,6 +65,7 @@ def render_progress(
     return render_template(
         "progress.html",
         target_errors=target_errors or {},
+        typed_targets=typed_targets or {},
         proposal_errors=proposal_errors or {},
         propose_error=propose_error,
         result_errors=result_errors or {},
@@ -76,16 +80,27 @@ def tutor_viewer(plan_id: str) -> view.Viewer:
     return view.Viewer("tutor", token, tutor_zone(my_profile()), view.tutor_plan(token, plan_id))
 
 
-@bp.get("/tutoring/progress")
+def _progress_or_target(viewer: view.Viewer):
+    """GET shows the page; POST saves a target. The target form posts to the page itself, so a
+    refused target comes back at the page's own address with the error on top and by the box
+    (``/tutoring/progress/targets`` stays for older forms)."""
+    if request.method == "POST":
+        from services.web.pages.results import set_target  # results imports this module
+
+        return set_target(viewer)
+    return render_progress(viewer)
+
+
+@bp.route("/tutoring/progress", methods=["GET", "POST"])
 @security.role_required("student")
 def student_progress():
-    return render_progress(view.student_viewer(zone_context()["zone"]))
+    return _progress_or_target(view.student_viewer(known_zone()))
 
 
-@bp.get("/tutor/plans/<plan_id>/progress")
+@bp.route("/tutor/plans/<plan_id>/progress", methods=["GET", "POST"])
 @security.role_required("tutor")
 def tutor_progress(plan_id: str):
-    return render_progress(tutor_viewer(plan_id))
+    return _progress_or_target(tutor_viewer(plan_id))
 
 
 @bp.post("/tutor/plans/<plan_id>/proposals")
@@ -97,7 +112,9 @@ def tutor_propose(plan_id: str):
         return render_progress(viewer, propose_error=refusal, status=status)
     proposal = proposal or {}
     if not proposal.get("fits"):
-        flash(f"This rebalance does not fit: {proposal.get('message', '')}".strip(), "info")
+        flash(
+            f"This rebalance does not fit: {view.readable(proposal.get('message'))}".strip(), "info"
+        )
     elif proposal.get("can_accept"):
         flash(
             "The rebalance is ready below: look at the hours and accept or decline it.", "success"

@@ -9,6 +9,7 @@ templates ask ``viewer.url("record")`` instead of branching on the role everywhe
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -37,7 +38,7 @@ ENDPOINTS = {
         "progress": "progress_pages.student_progress",
         "record": "result_pages.student_new",
         "delete_result": "result_pages.student_delete",
-        "target": "result_pages.student_target",
+        "target": "progress_pages.student_progress",
         "propose": "plan_pages.student_propose",
         "decide": "plan_pages.student_decide",
     },
@@ -46,7 +47,7 @@ ENDPOINTS = {
         "progress": "progress_pages.tutor_progress",
         "record": "result_pages.tutor_new",
         "delete_result": "result_pages.tutor_delete",
-        "target": "result_pages.tutor_target",
+        "target": "progress_pages.tutor_progress",
         "propose": "progress_pages.tutor_propose",
         "decide": "progress_pages.tutor_decide",
     },
@@ -61,6 +62,9 @@ class Viewer:
     token: str
     zone: str
     plan: dict = field(default_factory=dict)
+    zone_known: bool = True
+    """False when a student's browser has not named its zone yet: links then carry no ``tz``
+    (the next page asks the browser) rather than ``tz=UTC``."""
 
     @property
     def plan_id(self) -> str:
@@ -79,7 +83,7 @@ class Viewer:
         """The page or action ``what`` for this viewer (students keep their zone in the URL)."""
         endpoint = ENDPOINTS[self.role][what]
         if self.role == "student":
-            return url_for(endpoint, tz=self.zone, **values)
+            return url_for(endpoint, tz=self.zone if self.zone_known else None, **values)
         return url_for(endpoint, plan_id=self.plan_id, **values)
 
 
@@ -109,10 +113,11 @@ def tutor_plan(token: str, plan_id: str) -> dict:
     return clients.tutoring.plan(token, plan_id)
 
 
-def student_viewer(zone: str) -> Viewer:
+def student_viewer(zone: str | None) -> Viewer:
+    """The student and their newest plan; ``zone`` None when their browser has not said it."""
     token = security.access_token()
     plan = student_plan(token)
-    return Viewer("student", token, zone, plan or {})
+    return Viewer("student", token, zone or "UTC", plan or {}, zone_known=zone is not None)
 
 
 def plan_areas(plan: dict) -> list[str]:
@@ -178,6 +183,22 @@ def proposal_rows(proposal: dict) -> dict[str, list[dict]]:
     }
 
 
+_ISO_DAY = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+_AREA_SLUG = re.compile(
+    r"(?<![\w-])("
+    + "|".join(re.escape(a) for a in sorted(AREAS, key=len, reverse=True))
+    + r")(?![\w-])"
+)
+
+
+def readable(message: str | None) -> str:
+    """A proposal's message as people read it: area names, not the service's ids ("renal",
+    "hematology-oncology"), and dates as the pages write them ("Fri 4 Dec 2026"). The hours
+    themselves are in the before → after table built from ``hours_before``/``hours_after``."""
+    text = _ISO_DAY.sub(lambda m: formatting.format_date(m.group(0)), message or "")
+    return _AREA_SLUG.sub(lambda m: AREAS[m.group(1)], text)
+
+
 def open_proposals(proposals: list[dict]) -> list[dict]:
     return [p for p in proposals if p.get("status") == "proposed"]
 
@@ -204,6 +225,7 @@ def chart_series(progress: dict) -> list[dict]:
                 if charted
                 else None,
                 "shapes": charts.marker_shapes(charts.series_points(series)) if charted else {},
+                "estimate_outside": charts.estimate_outside(series) if charted else None,
             }
         )
     return shown
@@ -216,6 +238,43 @@ def area_chart(progress: dict) -> Any:
     return charts.area_bars(
         areas, chart_id="chart-areas", table_id="chart-areas-numbers", labels=AREAS
     )
+
+
+def adherence_summary(
+    adherence: dict | None, checks: list[dict] | None = None, today: date | None = None
+) -> dict | None:
+    """The last 7 days as hours that add up: planned = done + missed + not yet checked.
+
+    The API counts a partly done day half in ``done_hours`` and half in ``missed_hours`` and
+    gives the whole of those days again as ``partial_hours``; showing all three side by side
+    counted those hours twice. Here partly done days are a count of days (the API's
+    ``partial_days`` if it gives one, else counted from the checks of the same seven days) and
+    a note, never a third pile of hours.
+    """
+    if not adherence:
+        return None
+    planned = float(adherence.get("planned_hours") or 0)
+    done = float(adherence.get("done_hours") or 0)
+    missed = float(adherence.get("missed_hours") or 0)
+    partial_hours = float(adherence.get("partial_hours") or 0)
+    partial_days = adherence.get("partial_days")
+    since = _day(adherence.get("since"))
+    if partial_days is None and checks is not None and since is not None and today is not None:
+        partial_days = sum(
+            1
+            for c in checks
+            if c.get("status") == "partial" and since <= (_day(c.get("day")) or today) < today
+        )
+    return {
+        "since": adherence.get("since"),
+        "planned": planned,
+        "done": done,
+        "missed": missed,
+        "unchecked": max(round(planned - done - missed, 2), 0.0),
+        "unchecked_days": int(adherence.get("unchecked_days") or 0),
+        "partial_days": None if partial_days is None else int(partial_days),
+        "has_partial": partial_hours > 0 or bool(partial_days),
+    }
 
 
 def weeks_left(exam_date: Any, today: date) -> int | None:

@@ -12,7 +12,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 
 from services.web import clients, security
 from services.web.pages.forms import Form
-from services.web.pages.tutoring import viewer_zone
+from services.web.pages.tutoring import known_zone, zone_context
 
 bp = Blueprint("reflection_pages", __name__)
 
@@ -34,7 +34,7 @@ def _render(consultation: dict, form: Form, status: int = 200):
         form=form,
         questions=QUESTIONS,
         max_length=MAX_LENGTH,
-        zone=viewer_zone(),
+        **zone_context(),
     ), status
 
 
@@ -63,7 +63,7 @@ def reflection(consultation_id: str):
     return redirect(
         url_for(
             "tutoring_pages.my_tutoring",
-            tz=viewer_zone(),
+            tz=known_zone(),
             _anchor=f"consultation-{consultation_id}",
         )
     )

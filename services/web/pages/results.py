@@ -17,10 +17,10 @@ from flask import Blueprint, flash, redirect, render_template, request
 
 from services.web import clients, security
 from services.web.pages import progress_view as view
-from services.web.pages.charts import score_text
+from services.web.pages.charts import result_text, score_text
 from services.web.pages.forms import Form
 from services.web.pages.progress import render_progress, tutor_viewer
-from services.web.pages.tutoring import area_label, exam_label, zone_context
+from services.web.pages.tutoring import area_label, exam_label, known_zone, zone_context
 
 bp = Blueprint("result_pages", __name__)
 
@@ -41,9 +41,10 @@ def scale_text(form: dict) -> str:
 
 
 def form_groups(forms: list[dict], exam: str | None) -> list[tuple[str, list[dict]]]:
-    """Active forms by exam, the plan's exam first, each group in name order."""
+    """Active forms for the plan's exam, in name order: the API refuses a form for another exam,
+    so offering one would only lead to an error (all exams only when the plan names none)."""
     ordered = sorted(
-        (f for f in forms if f.get("active", True)),
+        (f for f in forms if f.get("active", True) and (not exam or f.get("exam") == exam)),
         key=lambda f: (f.get("exam") != exam, str(f.get("exam")), str(f.get("name"))),
     )
     return [
@@ -142,7 +143,8 @@ def record(viewer: view.Viewer):
 
 
 def recorded_message(result: dict) -> str:
-    text = f"Result recorded: {score_text(result.get('score'))} on {result.get('form_name', 'the form')}."
+    score = result_text(result.get("score"), result.get("scale"))
+    text = f"Result recorded: {score} on {result.get('form_name', 'the form')}."
     if result.get("below_passing"):
         text += " It is below the passing mark; your progress page shows what you can do next."
     return text
@@ -168,21 +170,29 @@ def set_target(viewer: view.Viewer):
     score = _number(typed) if typed else None  # empty: back to the forms' usual target
     if typed and score is None:
         return render_progress(
-            viewer, target_errors={scale: "Enter the target as a number, such as 70."}, status=422
+            viewer,
+            target_errors={scale: "Enter the target as a number, such as 70."},
+            typed_targets={scale: typed},
+            status=422,
         )
     try:
         clients.tutoring.set_target(viewer.token, viewer.plan_id, scale, score)
     except clients.ServiceError as error:
         view.passed_on(error)
         message = error.first("score") or error.first("scale") or error.detail
-        return render_progress(viewer, target_errors={scale: message}, status=error.status)
+        return render_progress(
+            viewer,
+            target_errors={scale: message},
+            typed_targets={scale: typed},
+            status=error.status,
+        )
     saved = f"Target saved: {score_text(score)}." if typed else "Back to the usual target."
     flash(saved, "success")
     return redirect(viewer.url("progress", _anchor=f"scale-{scale}"))
 
 
 def _student() -> view.Viewer:
-    return view.student_viewer(zone_context()["zone"])
+    return view.student_viewer(known_zone())
 
 
 @bp.route("/tutoring/plan/results/new", methods=["GET", "POST"])

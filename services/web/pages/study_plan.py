@@ -16,7 +16,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request
 
 from services.web import clients, security
 from services.web.pages import progress_view as view
-from services.web.pages.tutoring import zone_context
+from services.web.pages.tutoring import known_zone, zone_context
 
 bp = Blueprint("plan_pages", __name__)
 
@@ -39,6 +39,7 @@ def plan_page_context(viewer: view.Viewer) -> dict[str, Any]:
         "proposal_rows": view.proposal_rows,
         "progress": progress,
         "weeks_left": view.weeks_left(viewer.plan.get("exam_date"), viewer.today),
+        "adherence": view.adherence_summary(progress.get("adherence"), checks, viewer.today),
         "day_statuses": view.DAY_STATUSES,
         "proposal_statuses": view.PROPOSAL_STATUSES,
         "proposal_kinds": view.PROPOSAL_KINDS,
@@ -86,7 +87,7 @@ def propose(viewer: view.Viewer) -> tuple[dict | None, str | None, int]:
 
 def proposed_message(proposal: dict) -> str:
     if not proposal.get("fits"):
-        return f"This rebalance does not fit: {proposal.get('message', '')}".strip()
+        return f"This rebalance does not fit: {view.readable(proposal.get('message'))}".strip()
     if proposal.get("can_accept"):
         return "Your rebalance is ready below: look at the hours and accept or decline it."
     who = view.ROLES.get(str(proposal.get("accepter_role")), "your tutor")
@@ -114,13 +115,13 @@ def decide(viewer: view.Viewer, proposal_id: str, decision: str) -> tuple[str | 
 @bp.get("/tutoring/plan")
 @security.role_required("student")
 def student_plan():
-    return render_plan(view.student_viewer(zone_context()["zone"]))
+    return render_plan(view.student_viewer(known_zone()))
 
 
 @bp.post("/tutoring/plan/days/<day>/check")
 @security.role_required("student")
 def check_day(day: str):
-    viewer = view.student_viewer(zone_context()["zone"])
+    viewer = view.student_viewer(known_zone())
     view.require_plan(viewer)
     answer = request.form.get("status", "")
     if answer not in CHECK_ANSWERS:
@@ -142,7 +143,7 @@ def check_day(day: str):
 @bp.post("/tutoring/plan/proposals")
 @security.role_required("student")
 def student_propose():
-    viewer = view.student_viewer(zone_context()["zone"])
+    viewer = view.student_viewer(known_zone())
     view.require_plan(viewer)
     proposal, refusal, status = propose(viewer)
     if refusal:
@@ -154,7 +155,7 @@ def student_propose():
 @bp.post("/tutoring/plan/proposals/<proposal_id>/<decision>")
 @security.role_required("student")
 def student_decide(proposal_id: str, decision: str):
-    viewer = view.student_viewer(zone_context()["zone"])
+    viewer = view.student_viewer(known_zone())
     view.require_plan(viewer)
     refusal, message, status = decide(viewer, proposal_id, decision)
     if refusal:

@@ -55,7 +55,7 @@ def my_profile() -> dict | None:
 
 def tutor_zone(profile: dict | None) -> str:
     zone = (profile or {}).get("time_zone") or ""
-    return zone if formatting.zone_or_none(zone) else "UTC"
+    return formatting.canonical_zone(zone) if formatting.zone_or_none(zone) else "UTC"
 
 
 @bp.get("")

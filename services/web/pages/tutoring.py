@@ -81,20 +81,38 @@ def tutoring_globals(state: Any) -> None:
     state.app.jinja_env.globals.update(day_kinds=DAY_KINDS, areas=AREAS, exams=EXAMS)
 
 
+ZONE_COOKIE = "tz"
+"""Set by ``static/timezone.js``: the browser's zone, so a page opened from a mail or typed in
+knows the reader's clock on its first answer (no UTC form defaults, no ``?tz=UTC`` links)."""
+
+
+def known_zone() -> str | None:
+    """The reader's zone when known: the ``tz`` parameter (a choice or the script's), else the
+    cookie the script left; canonical (``Asia/Kolkata``, never ``Asia/Calcutta``). None if
+    neither names a real zone."""
+    for name in (
+        request.args.get("tz"),
+        request.form.get("tz"),
+        request.cookies.get(ZONE_COOKIE),
+    ):
+        if name and formatting.zone_or_none(name):
+            return formatting.canonical_zone(name)
+    return None
+
+
 def viewer_zone() -> str:
-    """The zone of the ``tz`` parameter when it is a real IANA zone, else UTC."""
-    name = request.args.get("tz") or request.form.get("tz") or ""
-    return name if formatting.zone_or_none(name) else "UTC"
+    """The reader's zone (see ``known_zone``), else UTC."""
+    return known_zone() or "UTC"
 
 
 def zone_choices(zone: str) -> list[str]:
-    return sorted({*COMMON_ZONES, zone}, key=lambda z: (z != "UTC", z))
+    return sorted({*COMMON_ZONES, formatting.canonical_zone(zone)}, key=lambda z: (z != "UTC", z))
 
 
 def zone_context() -> dict[str, Any]:
     """What every zone-aware page needs: the zone, whether the script should detect it, choices."""
     zone = viewer_zone()
-    return {"zone": zone, "detect_zone": "tz" not in request.args, "zones": zone_choices(zone)}
+    return {"zone": zone, "detect_zone": known_zone() is None, "zones": zone_choices(zone)}
 
 
 def plan_weeks(plan: dict) -> list[dict]:
@@ -235,7 +253,7 @@ def book(tutor_id: str):
     starts_at = request.values.get("starts_at", "").strip()
     if formatting.parse_moment(starts_at) is None:
         flash("Choose a time for your consultation first.", "info")
-        return redirect(url_for(".tutor", tutor_id=tutor_id, tz=viewer_zone()))
+        return redirect(url_for(".tutor", tutor_id=tutor_id, tz=known_zone()))
     if request.method == "GET":
         return _booking_form(tutor_id, starts_at, Form(INTAKE_FIELDS, {"exam": "step1"}), [])
     form = Form.posted(*INTAKE_FIELDS)
@@ -276,7 +294,7 @@ def book(tutor_id: str):
             return page, 409
         form.take(error, renames=INTAKE_RENAMES)
         return _booking_form(tutor_id, starts_at, form, chosen, error.status)
-    return redirect(url_for(".booked", consultation_id=consultation["id"], tz=viewer_zone()))
+    return redirect(url_for(".booked", consultation_id=consultation["id"], tz=known_zone()))
 
 
 @bp.get("/my/tutoring/consultations/<consultation_id>/booked")
@@ -362,7 +380,7 @@ def cancel(consultation_id: str):
             {consultation_id: messages[0] if messages else error.detail}, error.status
         )
     flash("Your consultation is cancelled. You can book another time whenever you like.", "success")
-    return redirect(url_for(".my_tutoring", tz=viewer_zone()))
+    return redirect(url_for(".my_tutoring", tz=known_zone()))
 
 
 # --------------------------------------------------------------------------- packages
@@ -378,14 +396,14 @@ def buy_hours(tutor_id: str):
     hours = request.form.get("hours", "")
     if not hours.isdigit() or int(hours) not in PACKAGE_HOURS:
         flash("Choose 1, 5 or 10 hours.", "error")
-        return redirect(url_for(".tutor", tutor_id=tutor_id, tz=viewer_zone(), _anchor="hours"))
+        return redirect(url_for(".tutor", tutor_id=tutor_id, tz=known_zone(), _anchor="hours"))
     try:
         package = clients.tutoring.buy_package(security.access_token(), tutor_id, int(hours))
     except clients.ServiceError as error:
         _refused(error)
         messages = [m for ms in error.errors.values() for m in ms]
         flash(messages[0] if messages else error.detail, "error")
-        return redirect(url_for(".tutor", tutor_id=tutor_id, tz=viewer_zone(), _anchor="hours"))
+        return redirect(url_for(".tutor", tutor_id=tutor_id, tz=known_zone(), _anchor="hours"))
     if package.get("status") == "paid":
         return redirect(url_for(".package_done", package_id=package["id"]))
     return redirect(url_for(".package_checkout", package_id=package["id"]))
@@ -444,7 +462,7 @@ def book_session(tutor_id: str):
     starts_at = request.values.get("starts_at", "").strip()
     if formatting.parse_moment(starts_at) is None:
         flash("Choose a time for your session first.", "info")
-        return redirect(url_for(".tutor", tutor_id=tutor_id, tz=viewer_zone(), _anchor="sessions"))
+        return redirect(url_for(".tutor", tutor_id=tutor_id, tz=known_zone(), _anchor="sessions"))
     if request.method == "GET":
         return _session_form(tutor_id, starts_at)
     try:
@@ -457,7 +475,7 @@ def book_session(tutor_id: str):
         return _session_form(
             tutor_id, starts_at, messages[0] if messages else error.detail, error.status
         )
-    return redirect(url_for(".session_booked", session_id=session["id"], tz=viewer_zone()))
+    return redirect(url_for(".session_booked", session_id=session["id"], tz=known_zone()))
 
 
 @bp.get("/my/tutoring/sessions/<session_id>/booked")
@@ -488,7 +506,7 @@ def cancel_session(session_id: str):
             "Your session is cancelled. It was less than 24 hours away, so the hour is used.",
             "info",
         )
-    return redirect(url_for(".my_tutoring", tz=viewer_zone()))
+    return redirect(url_for(".my_tutoring", tz=known_zone()))
 
 
 def _reschedule_page(session: dict, problem: str | None = None, status: int = 200):
@@ -525,7 +543,7 @@ def reschedule_session(session_id: str):
         return _reschedule_page(session, messages[0] if messages else error.detail, error.status)
     when = formatting.format_datetime(moved.get("starts_at"), viewer_zone())
     flash(f"Your session is moved to {when}. Your calendar updates by itself.", "success")
-    return redirect(url_for(".my_tutoring", tz=viewer_zone()))
+    return redirect(url_for(".my_tutoring", tz=known_zone()))
 
 
 @bp.get("/calendar/<feed_token>.ics")

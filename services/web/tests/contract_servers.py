@@ -1449,6 +1449,8 @@ class TutoringContract(ContractServer):
                 starts_at=body["starts_at"],
             )
             record["intake"] = body["intake"]
+            # As tutoring: an earlier attempt at the exam asks for a reflection.
+            record["reflection_asked"] = int(body["intake"].get("attempts") or 0) >= 1
             return jsonify(record), 201
 
         @app.get("/api/consultations")

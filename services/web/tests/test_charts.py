@@ -8,7 +8,9 @@ import xml.etree.ElementTree as ET
 from services.web.pages.charts import (
     ESTIMATE_DASH,
     PASSING_DASH,
+    RIGHT,
     TARGET_DASH,
+    WIDTH,
     area_bars,
     marker_shapes,
     score_chart,
@@ -119,7 +121,7 @@ def test_the_estimate_runs_from_the_latest_result_to_exam_day():
 
     [estimate] = by_class(root, "estimate-line")
     [latest_value] = [t for t in by_class(root, "value-label") if t.text == "59"]
-    assert float(estimate.get("x2")) == 480 - 112  # the right edge of the plot: exam day
+    assert float(estimate.get("x2")) == WIDTH - RIGHT  # the right edge of the plot: exam day
     assert float(estimate.get("x1")) == float(latest_value.get("x"))  # from the latest result
     assert "Exam 20 Apr" in texts(root)
 
@@ -215,3 +217,41 @@ def test_scores_are_written_as_people_write_them():
     assert score_text(64.5) == "64.5"
     assert score_text("231") == "231"
     assert score_text(None) == ""
+
+
+def test_a_falling_estimate_does_not_rescale_the_axis_and_its_line_is_cut_at_the_edge():
+    from services.web.pages.charts import estimate_outside, y_axis
+
+    series = {
+        "scale": "percent", "low": 0, "high": 100, "passing_score": 60, "target": 70,
+        "points": [
+            {"taken_on": "2026-12-01", "score": 58, "form_name": "NBME"},
+            {"taken_on": "2026-12-15", "score": 52, "form_name": "NBME"},
+        ],
+        "estimate": {"on": "2027-02-06", "score": 21.2134, "per_week": -3.391, "points": 2,
+                     "method": "A straight line."},
+    }  # fmt: skip
+    root = ET.fromstring(
+        str(score_chart(series, exam_date="2027-02-06", chart_id="c", table_id="t"))
+    )
+
+    y_low, y_high, _ = y_axis(series)
+    assert y_low > 30 and y_high >= 70  # chosen from the results, passing and target only
+    [line] = [e for e in root.iter(f"{SVG}line") if e.get("class") == "estimate-line"]
+    assert float(line.get("y2")) == 280 - 46  # stops at the bottom of the plot
+    assert float(line.get("x2")) < WIDTH - RIGHT  # ... before exam day, where it leaves the axis
+    assert not [e for e in root.iter(f"{SVG}circle") if e.get("class") == "estimate-end"]
+    [label] = [e for e in root.iter(f"{SVG}text") if e.get("class") == "estimate-label"]
+    assert label.text == "Estimate 21.2 \u2193"
+    assert estimate_outside(series) == "below"
+
+
+def test_estimates_have_one_decimal_whole_on_three_digit_and_a_real_minus():
+    from services.web.pages.charts import change_text, estimate_text
+
+    assert estimate_text(21.2134) == "21.2"
+    assert estimate_text(64.0) == "64"
+    assert estimate_text(231.6, "three_digit") == "232"
+    assert change_text(-3.391) == "\u22123.4"
+    assert change_text(0.8) == "+0.8"
+    assert change_text(0.01) == "0"

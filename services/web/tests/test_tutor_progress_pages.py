@@ -42,7 +42,9 @@ def test_the_tutors_progress_page_shows_the_chart_and_their_actions(client, tuto
     assert "<h1>Sam Student: progress</h1>" in html
     assert '<svg class="chart score-chart" id="chart-percent"' in html
     assert 'href="/tutor/plans/plan-1/results/new">Record a result for Sam Student</a>' in html
-    assert 'action="/tutor/plans/plan-1/proposals"' in html
+    # A rebalance is open in the stand-in: no second one is offered while it waits.
+    assert 'action="/tutor/plans/plan-1/proposals"' not in html
+    assert "A rebalance is already waiting for a decision" in html
     # The tutor accepts the student's rebalance.
     assert 'action="/tutor/plans/plan-1/proposals/prop-open/accept"' in html
     assert 'action="/tutor/plans/plan-1/proposals/prop-open/decline"' in html

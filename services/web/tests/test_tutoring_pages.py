@@ -161,7 +161,7 @@ def test_my_tutoring_shows_consultations_plan_timeline_and_calendar(client, tuto
 
     html = client.get("/my/tutoring?tz=America/New_York").get_data(as_text=True)
 
-    assert "Mon 2 Mar 2026, 09:00 America/New_York" in html
+    assert "Mon 2 Mar 2026, 09:00 America/New York" in html
     assert 'action="/my/tutoring/consultations/con-booked/cancel?tz=America/New_York"' in html
     assert "con-other" not in html
     # The plan: weeks as rows, days coloured by kind, area blocks, warnings.
