@@ -276,9 +276,8 @@ def rebalance(
             for block in d.blocks:
                 old[block.area] = old.get(block.area, Fraction(0)) + _exact(block.hours)
         caps = [_units(d.hours) for d in days]
-        weights = [old[a] * factor.get(a, SCORE_BASE - mean) for a in old]
-        shares = _largest_remainder(sum(caps), weights) if sum(weights) > 0 else [0] * len(weights)
         names = list(old)
+        shares = _shares(names, old, sum(caps), factor, scores)
         if kind == "study":
             queue = _rotation(names, shares, max(caps))
         else:
@@ -308,6 +307,34 @@ def rebalance(
         after,
         None,
     )
+
+
+def _shares(
+    names: list[str],
+    old: Mapping[str, Fraction],
+    units: int,
+    factor: Mapping[str, Fraction],
+    scores: Mapping[str, Any],
+) -> list[int]:
+    """Half-hour units per area (in ``names`` order) out of ``units``.
+
+    An area without a score is neutral: it keeps its own hours (whole half hours), since
+    nothing says it needs more or less. The rest is shared among the scored areas by weight
+    (old hours times ``SCORE_BASE`` minus the score), so a weak scored area gains what a strong one
+    gives, and no rounding leftover is taken from an unscored area.
+    """
+    kept = {a: min(_units(float(old[a])), units) for a in names if a not in scores}
+    left = max(units - sum(kept.values()), 0)
+    scored = [a for a in names if a in scores]
+    weights = [old[a] * factor[a] for a in scored]
+    if sum(weights) > 0:
+        given = dict(zip(scored, _largest_remainder(left, weights), strict=True))
+    else:  # nothing scored here: every unit stays with the unscored areas, in proportion
+        given = {}
+        if left and kept:
+            first = names[0] if names[0] in kept else next(iter(kept))
+            kept[first] += left
+    return [given.get(a, kept.get(a, 0)) for a in names]
 
 
 def _keep_the_rest(day: PlanDay, blocks: tuple[StudyBlock, ...]) -> tuple[StudyBlock, ...]:

@@ -11,11 +11,13 @@ from services.tutoring.use_cases.assessment_forms import SCALES
 from shared import request_bounds as bounds
 from shared.request_text import one_line
 
-SCORE = validate.Range(
-    min=0, max=1000, error="A score is a number from 0 to 1000 (the form's own scale is narrower)."
-)
-"""Wide enough for every scale (percent, three-digit, pass/fail); the form's own range is the
-use case's rule, which names the form."""
+
+def score_range(what: str) -> validate.Range:
+    """0-1000: wide enough for every scale (percent, three-digit, pass/fail); the scale's own
+    range is the use case's rule, which names the form. ``what`` names the field for people."""
+    return validate.Range(min=0, max=1000, error=f"{what} is a number from 0 to 1000.")
+
+
 NAME = validate.Length(min=1, max=200, error="A form's name is 1 to 200 characters.")
 NOTE = validate.Length(max=2000, error="A note is at most 2000 characters.")
 FORM_ID = validate.Regexp(
@@ -45,10 +47,10 @@ class AssessmentFormUpdateSchema(Strict):
     name = fields.String(validate=[NAME, one_line])
     exam = fields.String(validate=validate.OneOf(domain.EXAMS))
     scale = fields.String(validate=validate.OneOf(SCALES))
-    scale_min = fields.Float(validate=SCORE)
-    scale_max = fields.Float(validate=SCORE)
-    passing_score = fields.Float(allow_none=True, validate=SCORE)
-    default_target = fields.Float(allow_none=True, validate=SCORE)
+    scale_min = fields.Float(validate=score_range("The lowest score"))
+    scale_max = fields.Float(validate=score_range("The highest score"))
+    passing_score = fields.Float(allow_none=True, validate=score_range("The passing score"))
+    default_target = fields.Float(allow_none=True, validate=score_range("The usual target"))
     official = fields.Boolean()
     active = fields.Boolean()
 
@@ -73,7 +75,10 @@ class AssessmentFormCreateSchema(AssessmentFormUpdateSchema):
 class ResultCreateSchema(Strict):
     form_id = fields.String(required=True, validate=[validate.Length(min=1, max=64), one_line])
     taken_on = fields.Date(required=True, validate=bounds.dates())
-    score = fields.Float(required=True, validate=SCORE)
+    score = fields.Float(
+        required=True,
+        metadata={"description": "On the form's scale; outside it: 422 naming the form's range."},
+    )
     area_scores = fields.Dict(
         keys=fields.String(validate=[validate.Length(min=1, max=60), one_line]),
         values=fields.Float(),

@@ -111,15 +111,16 @@ def test_a_result_that_does_not_fit_is_refused_naming_the_field_and_nothing_is_s
     cases = [
         ({"form_id": "no-such-form"}, "form_id", "no-such-form"),
         ({"form_id": "free-120-step1"}, "form_id", ""),  # retired
-        ({"form_id": "uwsa-step2ck", "score": 230}, "form_id", "step2ck"),
+        ({"form_id": "uwsa-step2ck", "score": 230}, "form_id", "a USMLE Step 2 CK form"),
         ({"score": 100.5}, "score", "0 to 100"),
         ({"form_id": "usmle-step1-official", "score": 0.5}, "score", "pass"),
-        ({"taken_on": (today + timedelta(days=1)).isoformat()}, "taken_on", "future"),
+        ({"score": -3}, "score", "scores run from 0 to 100"),
+        ({"taken_on": (today + timedelta(days=1)).isoformat()}, "taken_on", "future (today is"),
         ({"taken_on": (today - timedelta(days=2)).isoformat()}, "taken_on", "started"),
-        ({"area_scores": {"dermatology": 50}}, "area_scores", "dermatology"),
-        ({"area_scores": {"renal": 101}}, "area_scores", "renal"),
-        ({"area_scores": {"renal": -1}}, "area_scores", "renal"),
-        ({"note": "x" * 2001}, "note", ""),
+        ({"area_scores": {"dermatology": 50}}, "area_scores", "Dermatology"),
+        ({"area_scores": {"renal": 101}}, "area_scores", "The score for Renal"),
+        ({"area_scores": {"renal": -1}}, "area_scores", "Renal"),
+        ({"note": "x" * 2001}, "note", "A note is at most 2000 characters"),
         ({"score": "high"}, "score", ""),
     ]
     before = world.events("assessment_result.recorded")
