@@ -77,6 +77,7 @@ class ResultCreateSchema(Strict):
     taken_on = fields.Date(required=True, validate=bounds.dates())
     score = fields.Float(
         required=True,
+        validate=score_range("The score"),
         metadata={"description": "On the form's scale; outside it: 422 naming the form's range."},
     )
     area_scores = fields.Dict(

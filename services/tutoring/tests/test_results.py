@@ -114,7 +114,7 @@ def test_a_result_that_does_not_fit_is_refused_naming_the_field_and_nothing_is_s
         ({"form_id": "uwsa-step2ck", "score": 230}, "form_id", "a USMLE Step 2 CK form"),
         ({"score": 100.5}, "score", "0 to 100"),
         ({"form_id": "usmle-step1-official", "score": 0.5}, "score", "pass"),
-        ({"score": -3}, "score", "scores run from 0 to 100"),
+        ({"score": -3}, "score", "The score is a number from 0 to 1000."),
         ({"taken_on": (today + timedelta(days=1)).isoformat()}, "taken_on", "future (today is"),
         ({"taken_on": (today - timedelta(days=2)).isoformat()}, "taken_on", "started"),
         ({"area_scores": {"dermatology": 50}}, "area_scores", "Dermatology"),
