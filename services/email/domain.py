@@ -27,6 +27,14 @@ class DeliveryStatus(StrEnum):
     FAILED = "failed"
 
 
+EXAM_NAMES = {"step1": "USMLE Step 1", "step2ck": "USMLE Step 2 CK"}
+"""Exams as people name them; events carry the slugs."""
+
+
+def exam_name(exam: str) -> str:
+    return EXAM_NAMES.get(exam, exam)
+
+
 class Kind(StrEnum):
     """What an email is for; each kind has its templates and at most one email per event."""
 

@@ -22,12 +22,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from services.email import opt_outs, service
-from services.email.domain import Kind
+from services.email.domain import EXAM_NAMES, Kind
 from services.email.messages import render
 from shared import config
 from shared.db import UnitOfWork, utcnow
 
-EXAM_NAMES = {"step1": "USMLE Step 1", "step2ck": "USMLE Step 2 CK"}
 AREA_NAMES = {"hematology-oncology": "Hematology & oncology"}
 """Area slugs that ``Renal``-style capitalising would spell wrong."""
 DAY_KIND_NAMES = {

@@ -435,7 +435,7 @@ def study_plan_published(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -
         "name": data["student_name"],
         "tutor_name": data["tutor_name"],
         "version": data["version"],
-        "exam": data["exam"],
+        "exam": domain.exam_name(data["exam"]),
         "exam_date": _day(data["exam_date"]),
         "tutoring_url": _tutoring_url(),
     }

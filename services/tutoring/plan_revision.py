@@ -62,6 +62,7 @@ from datetime import date, timedelta
 from fractions import Fraction
 from typing import Any
 
+from services.tutoring.labels import area_label, day_text
 from services.tutoring.study_plan import (
     MAX_WEEKLY_HOURS,
     SUGGESTION_HORIZON_DAYS,
@@ -147,7 +148,8 @@ def _changes_text(before: Mapping[str, float], after: Mapping[str, float]) -> st
     ]
     moved.sort(key=lambda m: (-m[0], m[1]))
     return ", ".join(
-        f"{a} {_hours_text(before[a])} h → {_hours_text(after.get(a, 0.0))} h" for _, _, a in moved
+        f"{area_label(a)} {_hours_text(before[a])} h → {_hours_text(after.get(a, 0.0))} h"
+        for _, _, a in moved
     )
 
 
@@ -183,7 +185,7 @@ def _clean_scores(area_scores: Mapping[str, float]) -> dict[str, Fraction]:
     for area, score in area_scores.items():
         if isinstance(score, bool) or not isinstance(score, int | float) or not 0 <= score <= 100:
             raise InvalidPlanRequest(
-                f"The score for {area!r} is a percent from 0 to 100", field="area_scores"
+                f"The score for {area_label(area)} is a percent from 0 to 100", field="area_scores"
             )
         scores[str(area)] = _exact(score)
     return scores
@@ -214,9 +216,9 @@ def rebalance(
         earliest = today + timedelta(days=settings.min_days)
         return _no_fit(
             before,
-            f"The exam on {plan.exam_date.isoformat()} is {max(away, 0)} day(s) away, too close "
+            f"The exam on {day_text(plan.exam_date, year=True)} is {max(away, 0)} day(s) away, too close "
             f"to rebalance (that needs at least {settings.min_days} days): keep the plan as it "
-            f"is, or move the exam to {earliest.isoformat()} or later",
+            f"is, or move the exam to {day_text(earliest, year=True)} or later",
             earliest,
         )
     if left < settings.min_total_hours:
@@ -225,14 +227,14 @@ def rebalance(
             today, plan.exam_date, pace, settings, float(settings.min_total_hours)
         )
         option = (
-            f"move the exam to {later.isoformat()} or later for a new plan"
+            f"move the exam to {day_text(later, year=True)} or later for a new plan"
             if later
             else "ask your tutor about more hours a week"
         )
         return _no_fit(
             before,
             f"Only {_hours_text(left)} h of study are left before the exam on "
-            f"{plan.exam_date.isoformat()}, fewer than the {settings.min_total_hours} h a "
+            f"{day_text(plan.exam_date, year=True)}, fewer than the {settings.min_total_hours} h a "
             f"rebalance needs: keep the plan as it is, or {option}",
             later,
         )
@@ -274,9 +276,8 @@ def rebalance(
             for block in d.blocks:
                 old[block.area] = old.get(block.area, Fraction(0)) + _exact(block.hours)
         caps = [_units(d.hours) for d in days]
-        weights = [old[a] * factor.get(a, SCORE_BASE - mean) for a in old]
-        shares = _largest_remainder(sum(caps), weights) if sum(weights) > 0 else [0] * len(weights)
         names = list(old)
+        shares = _shares(names, old, sum(caps), factor, scores)
         if kind == "study":
             queue = _rotation(names, shares, max(caps))
         else:
@@ -300,12 +301,40 @@ def rebalance(
     return Revision(
         revised,
         True,
-        f"From {start.isoformat()} to the exam, more time for weaker areas and less for "
+        f"From {day_text(start)} to the exam, more time for weaker areas and less for "
         f"stronger ones, with every day keeping its hours: {changes}",
         before,
         after,
         None,
     )
+
+
+def _shares(
+    names: list[str],
+    old: Mapping[str, Fraction],
+    units: int,
+    factor: Mapping[str, Fraction],
+    scores: Mapping[str, Any],
+) -> list[int]:
+    """Half-hour units per area (in ``names`` order) out of ``units``.
+
+    An area without a score is neutral: it keeps its own hours (whole half hours), since
+    nothing says it needs more or less. The rest is shared among the scored areas by weight
+    (old hours times ``SCORE_BASE`` minus the score), so a weak scored area gains what a strong one
+    gives, and no rounding leftover is taken from an unscored area.
+    """
+    kept = {a: min(_units(float(old[a])), units) for a in names if a not in scores}
+    left = max(units - sum(kept.values()), 0)
+    scored = [a for a in names if a in scores]
+    weights = [old[a] * factor[a] for a in scored]
+    if sum(weights) > 0:
+        given = dict(zip(scored, _largest_remainder(left, weights), strict=True))
+    else:  # nothing scored here: every unit stays with the unscored areas, in proportion
+        given = {}
+        if left and kept:
+            first = names[0] if names[0] in kept else next(iter(kept))
+            kept[first] += left
+    return [given.get(a, kept.get(a, 0)) for a in names]
 
 
 def _keep_the_rest(day: PlanDay, blocks: tuple[StudyBlock, ...]) -> tuple[StudyBlock, ...]:
@@ -420,22 +449,22 @@ def recover(
     shares = _largest_remainder(units, [by_area[a] for a in names])
     placed = _place(plan, tomorrow, units, weekly_hours)
     ceiling_text = (
-        f"{_hours_text(float(WEEKLY_CEILING * weekly_hours))} h (your {weekly_hours} h a week "
-        "plus a tenth)"
+        f"{_hours_text(float(WEEKLY_CEILING * weekly_hours))} h ({weekly_hours} h a week plus "
+        "a tenth)"
     )
     if sum(placed.values()) < units:
         fit = sum(placed.values()) / _UNITS_PER_HOUR
         needed = sum(h for a, h in before.items()) + units / _UNITS_PER_HOUR
         later = _first_exam_date(today, plan.exam_date, weekly_hours, settings, needed)
         option = (
-            f"moving the exam to {later.isoformat()} or later would make room for them"
+            f"moving the exam to {day_text(later, year=True)} or later would make room for them"
             if later
             else f"no later exam date within three years makes room at {weekly_hours} h/week"
         )
         return _no_fit(
             before,
             f"The {_hours_text(units / _UNITS_PER_HOUR)} h missed do not fit before the exam on "
-            f"{plan.exam_date.isoformat()} without a week above {ceiling_text}: only "
+            f"{day_text(plan.exam_date, year=True)} without a week above {ceiling_text}: only "
             f"{_hours_text(fit)} h would; {option}, or keep the plan as it is",
             later,
         )
@@ -453,9 +482,11 @@ def recover(
         days.append(PlanDay(d.day, d.kind, tuple(StudyBlock(a, h) for a, h in hours.items())))
     revised = _with_days(plan, days)
     after = _same_keys(before, _hours_from(revised, tomorrow))
-    spread = f"{min(placed).isoformat()} to {max(placed).isoformat()}"
+    spread = f"{day_text(min(placed))} to {day_text(max(placed))}"
     made_up = ", ".join(
-        f"{a} {_hours_text(u / _UNITS_PER_HOUR)} h" for a, u in zip(names, shares, strict=True) if u
+        f"{area_label(a)} {_hours_text(u / _UNITS_PER_HOUR)} h"
+        for a, u in zip(names, shares, strict=True)
+        if u
     )
     return Revision(
         revised,

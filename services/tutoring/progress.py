@@ -136,8 +136,14 @@ def later_exam_date(
     settings: PlanSettings,
     weeks: int,
     rest_days: int = 0,
+    not_before: date | None = None,
 ) -> date | None:
-    """The first exam date at least ``weeks`` weeks from ``today`` for which a plan fits.
+    """The first exam date at least ``weeks`` weeks from ``today``, and on or after
+    ``not_before``, for which a plan fits.
+
+    The readiness warning passes ``not_before = exam_date + weeks weeks``: a student below
+    passing needs real time to improve, and a date two days after the one they have (the
+    first date ``weeks`` weeks from today can be just that) gives none.
 
     "Fits" is exactly :func:`~services.tutoring.study_plan.generate_plan` not raising
     :class:`PlanDoesNotFit`; ``None`` when no date within its suggestion horizon (three
@@ -147,7 +153,11 @@ def later_exam_date(
         raise InvalidPlanRequest("Today is a calendar date", field="today")
     if not _is_int(weeks) or weeks < 0:
         raise InvalidPlanRequest("Weeks are a whole number, 0 or more", field="weeks")
+    if not_before is not None and not _is_date(not_before):
+        raise InvalidPlanRequest("Not before is a calendar date", field="not_before")
     first = today + timedelta(weeks=weeks)
+    if not_before is not None and not_before > first:
+        first = not_before
     try:  # also checks the input the way generate_plan does
         generate_plan(today, first, weekly_hours, areas, weak_areas, settings, rest_days)
         return first

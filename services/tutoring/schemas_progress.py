@@ -11,9 +11,15 @@ from services.tutoring.use_cases.assessment_forms import SCALES
 from shared import request_bounds as bounds
 from shared.request_text import one_line
 
-SCORE = validate.Range(min=0, max=1000)
-"""Wide enough for every scale (percent, three-digit, pass/fail); the form's own range is the
-use case's rule, which names the form."""
+
+def score_range(what: str) -> validate.Range:
+    """0-1000: wide enough for every scale (percent, three-digit, pass/fail); the scale's own
+    range is the use case's rule, which names the form. ``what`` names the field for people."""
+    return validate.Range(min=0, max=1000, error=f"{what} is a number from 0 to 1000.")
+
+
+NAME = validate.Length(min=1, max=200, error="A form's name is 1 to 200 characters.")
+NOTE = validate.Length(max=2000, error="A note is at most 2000 characters.")
 FORM_ID = validate.Regexp(
     r"^[a-z0-9]+(-[a-z0-9]+)*$", error="Lower-case letters and digits joined by hyphens."
 )
@@ -38,13 +44,13 @@ class AssessmentFormSchema(Schema):
 
 
 class AssessmentFormUpdateSchema(Strict):
-    name = fields.String(validate=[validate.Length(min=1, max=200), one_line])
+    name = fields.String(validate=[NAME, one_line])
     exam = fields.String(validate=validate.OneOf(domain.EXAMS))
     scale = fields.String(validate=validate.OneOf(SCALES))
-    scale_min = fields.Float(validate=SCORE)
-    scale_max = fields.Float(validate=SCORE)
-    passing_score = fields.Float(allow_none=True, validate=SCORE)
-    default_target = fields.Float(allow_none=True, validate=SCORE)
+    scale_min = fields.Float(validate=score_range("The lowest score"))
+    scale_max = fields.Float(validate=score_range("The highest score"))
+    passing_score = fields.Float(allow_none=True, validate=score_range("The passing score"))
+    default_target = fields.Float(allow_none=True, validate=score_range("The usual target"))
     official = fields.Boolean()
     active = fields.Boolean()
 
@@ -54,7 +60,7 @@ class AssessmentFormCreateSchema(AssessmentFormUpdateSchema):
         validate=[validate.Length(min=1, max=64), FORM_ID],
         metadata={"description": "A slug; made from the name when left out."},
     )
-    name = fields.String(required=True, validate=[validate.Length(min=1, max=200), one_line])
+    name = fields.String(required=True, validate=[NAME, one_line])
     exam = fields.String(required=True, validate=validate.OneOf(domain.EXAMS))
     scale = fields.String(
         required=True,
@@ -69,7 +75,11 @@ class AssessmentFormCreateSchema(AssessmentFormUpdateSchema):
 class ResultCreateSchema(Strict):
     form_id = fields.String(required=True, validate=[validate.Length(min=1, max=64), one_line])
     taken_on = fields.Date(required=True, validate=bounds.dates())
-    score = fields.Float(required=True, validate=SCORE)
+    score = fields.Float(
+        required=True,
+        validate=score_range("The score"),
+        metadata={"description": "On the form's scale; outside it: 422 naming the form's range."},
+    )
     area_scores = fields.Dict(
         keys=fields.String(validate=[validate.Length(min=1, max=60), one_line]),
         values=fields.Float(),
@@ -77,7 +87,7 @@ class ResultCreateSchema(Strict):
         validate=validate.Length(max=60),
         metadata={"description": "Percent correct (0-100) per area of the plan."},
     )
-    note = fields.String(load_default="", validate=validate.Length(max=2000))
+    note = fields.String(load_default="", validate=NOTE)
 
 
 class ResultSchema(Schema):
@@ -90,6 +100,9 @@ class ResultSchema(Schema):
     passing_score = fields.Float(required=True, allow_none=True)
     taken_on = fields.Date(required=True)
     score = fields.Float(required=True)
+    score_text = fields.String(
+        required=True, metadata={"description": "As people read it: Pass/Fail, or the number."}
+    )
     area_scores = fields.Dict(keys=fields.String(), values=fields.Float(), required=True)
     note = fields.String(required=True)
     recorded_role = fields.String(required=True, metadata={"description": "student or tutor"})
@@ -102,7 +115,9 @@ class TargetSchema(Strict):
     score = fields.Float(
         required=True,
         allow_none=True,
-        validate=SCORE,
+        validate=validate.Range(
+            min=0, max=1000, error="A target is a score from 0 to 1000, on the forms' scale."
+        ),
         metadata={"description": "null: back to the forms' default target"},
     )
 
@@ -165,12 +180,32 @@ class AdherenceSchema(Schema):
         required=True, metadata={"description": "Done days, plus half of partly done days"}
     )
     partial_hours = fields.Float(
-        required=True, metadata={"description": "The hours of the days marked partly done"}
+        required=True,
+        metadata={
+            "description": "The hours of the days marked partly done (already counted half in "
+            "done_hours, half in missed_hours: do not add it to them)"
+        },
+    )
+    partial_days = fields.Integer(required=True, metadata={"description": "Days partly done"})
+    unchecked_hours = fields.Float(
+        required=True,
+        metadata={"description": "planned = done + missed + unchecked hours"},
     )
     missed_hours = fields.Float(
         required=True, metadata={"description": "Missed days, plus half of partly done days"}
     )
     unchecked_days = fields.Integer(required=True)
+
+
+class ResetAdviceSchema(Schema):
+    reason = fields.String(required=True, metadata={"description": "failed_official"})
+    since = fields.Date(required=True, metadata={"description": "The failed attempt's date"})
+    result_id = fields.String(required=True)
+    form_name = fields.String(required=True)
+    rest_days = fields.Integer(required=True)
+    message = fields.String(
+        required=True, metadata={"description": "What to do next, in one plain sentence."}
+    )
 
 
 class ProgressSchema(Schema):
@@ -190,6 +225,7 @@ class ProgressSchema(Schema):
     readiness = fields.Nested(ReadinessSchema, required=True)
     adherence = fields.Nested(AdherenceSchema, required=True)
     estimate_method = fields.String(required=True)
+    reset_advised = fields.Nested(ResetAdviceSchema, required=True, allow_none=True)
 
 
 class DashboardRowSchema(Schema):
@@ -204,13 +240,24 @@ class DashboardRowSchema(Schema):
     open_proposals = fields.Integer(required=True)
     latest_result = fields.Nested(ResultSchema, required=True, allow_none=True)
     missed_hours_7d = fields.Float(required=True)
+    reset_advised = fields.Nested(ResetAdviceSchema, required=True, allow_none=True)
+    needs_attention = fields.Boolean(
+        required=True,
+        metadata={
+            "description": "A failed official attempt, a readiness warning, a missing "
+            "result or an open proposal."
+        },
+    )
 
 
 # --- reflection ----------------------------------------------------------------------------------
 
 
 def _answer() -> fields.String:
-    return fields.String(load_default="", validate=validate.Length(max=2000))
+    return fields.String(
+        load_default="",
+        validate=validate.Length(max=2000, error="An answer is at most 2000 characters."),
+    )
 
 
 class ReflectionUpdateSchema(Strict):

@@ -103,6 +103,28 @@ def test_marks_outside_the_scale_are_refused_naming_the_field(world: World):
     assert world.client.get(PATH, headers=admin).get_json() == before
 
 
+def test_a_range_stays_within_its_scale_and_messages_read_as_sentences(world: World):
+    admin = world.admin()
+    before = world.client.get(PATH, headers=admin).get_json()
+    cases = [
+        ({"scale": "percent", "scale_max": 300}, "scale_max", "percent form lies within 0-100"),
+        ({"scale": "three_digit", "scale_min": 0}, "scale_min", "within 1-300"),
+        ({"scale": "three_digit", "scale_max": 301}, "scale_max", "within 1-300"),
+        ({"scale": "pass_fail", "scale_max": 0.5}, "scale_max", "0 (fail) to 1 (pass)"),
+        ({"scale": "percent", "default_target": -5}, "default_target", "The usual target is a"),
+        ({"scale": "percent", "name": "x" * 201}, "name", "1 to 200 characters"),
+    ]
+    for changes, field, words in cases:
+        body = {"name": "Odd form", "exam": "step1", **changes}
+        r = world.client.post(PATH, json=body, headers=admin)
+        problem = _problem(r, 422, field)
+        assert words in " ".join(problem["errors"][field]), problem
+        assert "Must be" not in str(problem) and "Length must" not in str(problem)
+    r = world.client.put(f"{PATH}/uwsa-step1", json={"scale_max": 300}, headers=admin)
+    _problem(r, 422, "scale_max")
+    assert world.client.get(PATH, headers=admin).get_json() == before
+
+
 def test_only_admins_keep_the_catalogue(world: World):
     tutor = world.tutor()
     for headers in (world.student(), tutor):

@@ -166,6 +166,19 @@ def test_rest_days_push_the_date():
     assert fits(found, 5, 7) and not fits(found - timedelta(days=1), 5, 7)
 
 
+def test_not_before_gives_real_time_after_the_booked_exam():
+    exam = on(40)  # the booked exam; today + 6 weeks (day 42) would be two days after it
+    found = later_exam_date(
+        TODAY, 20, AREAS, WEAK, PlanSettings(), 6, not_before=exam + timedelta(weeks=6)
+    )
+    assert found == exam + timedelta(weeks=6)
+    # Not before a date earlier than today + weeks: the weeks from today still hold.
+    assert later_exam_date(TODAY, 20, AREAS, WEAK, PlanSettings(), 6, not_before=on(3)) == on(42)
+    # When the plan does not fit there yet, the first date after it that does.
+    found = later_exam_date(TODAY, 5, AREAS, WEAK, PlanSettings(), 0, not_before=on(5))
+    assert found == date(2026, 12, 29)
+
+
 def test_none_when_no_date_fits():
     assert later_exam_date(TODAY, 1, AREAS, WEAK, PlanSettings(), 6) is None
 

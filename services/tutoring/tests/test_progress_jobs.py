@@ -137,6 +137,46 @@ def test_fewer_missed_hours_than_the_threshold_propose_nothing(world: World, mon
     assert (rebalanced["kind"], rebalanced["accepted_role"]) == ("recovery", "tutor")
 
 
+def test_accepting_a_rebalance_makes_the_open_recovery_again_from_the_new_version(world: World):
+    plan = make_plan(world)
+    _miss(plan, 6)
+    assert run_job(world, "recovery", utcnow()) == 1
+    add_result(
+        world,
+        plan,
+        taken_on=student_today() - timedelta(days=1),
+        area_scores={"renal": 40, "cardiovascular": 80},
+    )
+    r = world.client.post(
+        f"/api/plans/{plan.id}/proposals", json={"kind": "rebalance"}, headers=plan.student
+    )
+    assert r.status_code == 201, r.get_json()
+    [_, recovery] = world.client.get(
+        f"/api/plans/{plan.id}/proposals", headers=plan.tutor
+    ).get_json()
+    assert recovery["kind"] == "recovery"
+    r = world.client.post(
+        f"/api/plans/{plan.id}/proposals/{r.get_json()['id']}/accept", json={}, headers=plan.tutor
+    )
+    assert r.status_code == 200 and r.get_json()["version"] == 2, r.get_json()
+    listed = world.client.get(f"/api/plans/{plan.id}/proposals", headers=plan.tutor).get_json()
+    remade = [p for p in listed if p["kind"] == "recovery" and p["status"] == "proposed"]
+    [remade] = remade
+    assert remade["base_version"] == 2 and remade["can_accept"] is True, remade
+    added = sum(remade["hours_after"].values()) - sum(remade["hours_before"].values())
+    assert added == sum(recovery["hours_after"].values()) - sum(recovery["hours_before"].values())
+    old = next(p for p in listed if p["id"] == recovery["id"])
+    assert old["status"] == "superseded"
+    events = world.events("study_plan.revision_proposed")
+    assert [e["kind"] for e in events] == ["recovery", "rebalance", "recovery"]
+    # The remade one is open and counts the same days: the job proposes nothing more.
+    assert run_job(world, "recovery", utcnow()) == 0
+    r = world.client.post(
+        f"/api/plans/{plan.id}/proposals/{remade['id']}/accept", json={}, headers=plan.tutor
+    )
+    assert r.status_code == 200 and r.get_json()["version"] == 3, r.get_json()
+
+
 def test_two_recovery_runs_at_once_propose_once(world: World):
     plan = make_plan(world)
     _miss(plan, 6)

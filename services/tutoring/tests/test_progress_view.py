@@ -107,6 +107,11 @@ def test_progress_charts_results_per_scale_with_areas_checkpoints_and_adherence(
     assert adherence["partial_hours"] == _hours(partial)
     assert adherence["missed_hours"] == _hours(missed) + _hours(partial) / 2
     assert adherence["unchecked_days"] == len(window) - 3
+    assert adherence["partial_days"] == 1
+    assert adherence["unchecked_hours"] == sum(_hours(d) for d in window[3:])
+    assert adherence["planned_hours"] == (
+        adherence["done_hours"] + adherence["missed_hours"] + adherence["unchecked_hours"]
+    )
 
     admin_view = world.client.get(f"/api/plans/{plan['id']}/progress", headers=world.admin())
     assert admin_view.status_code == 200
@@ -165,8 +170,11 @@ def test_the_tutor_dashboard_lists_their_students_plans_with_what_needs_them(wor
         "open_proposals": 0,
         "latest_result": None,
         "missed_hours_7d": 0,
+        "reset_advised": None,
+        "needs_attention": False,
     }
     assert busy["open_proposals"] == 2 and busy["missed_hours_7d"] == 4.5
+    assert busy["needs_attention"] is True
     assert busy["latest_result"]["id"] == result["id"]
     assert busy["missing_checkpoints"]  # none of the past checkpoints has a result
 

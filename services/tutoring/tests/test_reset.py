@@ -66,6 +66,17 @@ def test_an_official_result_below_passing_makes_the_next_plan_a_reset(world: Wor
     assert r.status_code == 201, r.get_json()
     [recorded] = world.events("assessment_result.recorded")
     assert recorded["official"] is True and recorded["below_passing"] is True
+    assert r.get_json()["score_text"] == "Fail"
+
+    # The plan now leads nowhere: the progress page and the tutor's dashboard say what next.
+    progress = world.client.get(f"/api/plans/{first['id']}/progress", headers=student).get_json()
+    advised = progress["reset_advised"]
+    assert advised["reason"] == "failed_official" and advised["result_id"] == r.get_json()["id"]
+    assert advised["since"] == r.get_json()["taken_on"] and advised["rest_days"] == REST_DAYS
+    assert "new consultation" in advised["message"]
+    [row] = world.client.get("/api/plans/tutoring", headers=tutor).get_json()
+    assert row["reset_advised"] == advised and row["needs_attention"] is True
+    assert row["latest_result"]["score_text"] == "Fail"
 
     second = make_plan(world, student, tutor, tutor_id, attempts=0)
     assert second["reset"] is True

@@ -3,7 +3,7 @@ the plan's dates and areas; the events; taking a typo back; targets; the readine
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 
@@ -111,15 +111,16 @@ def test_a_result_that_does_not_fit_is_refused_naming_the_field_and_nothing_is_s
     cases = [
         ({"form_id": "no-such-form"}, "form_id", "no-such-form"),
         ({"form_id": "free-120-step1"}, "form_id", ""),  # retired
-        ({"form_id": "uwsa-step2ck", "score": 230}, "form_id", "step2ck"),
+        ({"form_id": "uwsa-step2ck", "score": 230}, "form_id", "a USMLE Step 2 CK form"),
         ({"score": 100.5}, "score", "0 to 100"),
         ({"form_id": "usmle-step1-official", "score": 0.5}, "score", "pass"),
-        ({"taken_on": (today + timedelta(days=1)).isoformat()}, "taken_on", "future"),
+        ({"score": -3}, "score", "The score is a number from 0 to 1000."),
+        ({"taken_on": (today + timedelta(days=1)).isoformat()}, "taken_on", "future (today is"),
         ({"taken_on": (today - timedelta(days=2)).isoformat()}, "taken_on", "started"),
-        ({"area_scores": {"dermatology": 50}}, "area_scores", "dermatology"),
-        ({"area_scores": {"renal": 101}}, "area_scores", "renal"),
-        ({"area_scores": {"renal": -1}}, "area_scores", "renal"),
-        ({"note": "x" * 2001}, "note", ""),
+        ({"area_scores": {"dermatology": 50}}, "area_scores", "Dermatology"),
+        ({"area_scores": {"renal": 101}}, "area_scores", "The score for Renal"),
+        ({"area_scores": {"renal": -1}}, "area_scores", "Renal"),
+        ({"note": "x" * 2001}, "note", "A note is at most 2000 characters"),
         ({"score": "high"}, "score", ""),
     ]
     before = world.events("assessment_result.recorded")
@@ -224,7 +225,10 @@ def test_two_results_below_passing_close_to_the_exam_warn_once_per_result(world:
     assert warning["exam"] == "step1" and warning["weeks_left"] in (3, 4)
     assert [x["score"] for x in warning["latest"]] == [55, 52]
     assert warning["latest"][0]["form_name"] == second["form_name"]
-    assert warning["later_exam_date"] is None or warning["later_exam_date"] > warning["exam_date"]
+    # A later date gives real time: READINESS_WEEKS (6) weeks after the booked exam or later.
+    assert warning["later_exam_date"] is None or date.fromisoformat(
+        str(warning["later_exam_date"])
+    ) >= date.fromisoformat(str(warning["exam_date"])) + timedelta(weeks=6)
 
     # An older result slipped in behind the newest does not repeat the newest's warning.
     on(15, 50)

@@ -28,6 +28,8 @@ DEFAULT_RANGES: dict[str, tuple[float, float]] = {
 }
 """What a scale spans when the admin does not say: the shape of the scale itself (percent
 correct, the three-digit score, 0 fail / 1 pass), not a publisher's figure."""
+SCALE_NAMES = {"percent": "percent", "three_digit": "three-digit", "pass_fail": "pass/fail"}
+
 FROZEN_WITH_RESULTS = ("exam", "scale", "scale_min", "scale_max")
 """Fields that would change what recorded scores mean (or which plans they belong to)."""
 EDITABLE = (
@@ -117,6 +119,19 @@ def check_form(values: Mapping[str, Any]) -> None:
             "A pass/fail form runs from 0 (fail) to 1 (pass)",
             field="scale_min" if low != 0 else "scale_max",
         )
+    # A publisher's form may use part of its scale (a percent form from 20 to 90), never
+    # more than the scale has: a percent above 100 or a three-digit score of 0 means nothing.
+    bottom, top = DEFAULT_RANGES[values["scale"]]
+    words = SCALE_NAMES[values["scale"]]
+    if not bottom <= low <= top:
+        raise InvalidForm(
+            f"The lowest score of a {words} form lies within {bottom:g}-{top:g}", field="scale_min"
+        )
+    if not bottom <= high <= top:
+        raise InvalidForm(
+            f"The highest score of a {words} form lies within {bottom:g}-{top:g}",
+            field="scale_max",
+        )
     if not low < high:
         raise InvalidForm(
             f"The scale's top ({high:g}) must be above its bottom ({low:g})", field="scale_max"
@@ -128,7 +143,7 @@ def check_form(values: Mapping[str, Any]) -> None:
                 f"The {what} {value:g} is outside the scale {low:g}-{high:g}", field=name
             )
         if value is not None and values["scale"] == "pass_fail" and value not in (0, 1):
-            raise InvalidForm(f"On a pass/fail form the {what} is 0 or 1", field=name)
+            raise InvalidForm(f"On a pass/fail form the {what} is 0 (fail) or 1 (pass)", field=name)
 
 
 def _name_taken(session: Session, name: str, but: str | None = None) -> bool:

@@ -20,6 +20,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from services.tutoring import study_plan
+from services.tutoring.labels import day_text
 from services.tutoring.models import PlanDayCheck, StudyPlanRow
 from services.tutoring.use_cases.plan_access import (
     PlanInHand,
@@ -125,14 +126,18 @@ def checkable_day(plan: study_plan.StudyPlan, on: date, today: date) -> study_pl
     try:
         entry = plan.day(on)
     except KeyError:
-        raise UncheckableDay(f"{on.isoformat()} is not a day of this plan.", field="day") from None
+        raise UncheckableDay(
+            f"{day_text(on, year=True)} is not a day of this plan.", field="day"
+        ) from None
     if on > today:
         raise UncheckableDay(
-            f"{on.isoformat()} has not come yet; check a day on it or after it.", field="day"
+            f"{day_text(on)} has not come yet (today is {day_text(today)} where you are); "
+            "check a day on it or after it.",
+            field="day",
         )
     if entry.kind not in CHECKABLE_KINDS:
         raise UncheckableDay(
-            f"{on.isoformat()} is a {entry.kind} day: there is no work to check.", field="day"
+            f"{day_text(on)} is a {entry.kind} day: there is no work to check.", field="day"
         )
     return entry
 

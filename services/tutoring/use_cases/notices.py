@@ -195,12 +195,6 @@ def _last_recovery(session: Session, plan_id: str) -> PlanProposal | None:
     )
 
 
-def _weekly_hours(plan: PlanInHand) -> int:
-    if plan.row.weekly_hours is not None:
-        return plan.row.weekly_hours
-    return int(plan.consultation.intake.get("weekly_hours", 0))
-
-
 def send_recoveries(uow: UnitOfWork, now: datetime | None = None) -> int:
     """A ``recovery`` proposal for a plan with ``RECOVERY_MISSED_HOURS`` or more missed in the
     seven days before today, unless one is open already; at most one per plan and ISO week.
@@ -238,7 +232,9 @@ def _propose_recovery(uow: UnitOfWork, plan: PlanInHand, now: datetime, threshol
         return False
     if not claim(uow.session, f"recovery:{plan.row.id}:{iso_week(today)}", now):
         return False
-    revision = plan_revision.recover(current, today, missed.missed_by_day, _weekly_hours(plan))
+    revision = plan_revision.recover(
+        current, today, missed.missed_by_day, proposals.weekly_hours(plan)
+    )
     proposals.record_proposal(
         uow,
         plan,
@@ -249,6 +245,7 @@ def _propose_recovery(uow: UnitOfWork, plan: PlanInHand, now: datetime, threshol
         "system",
         through=through.isoformat(),
         missed_hours=missed.missed_hours,
+        missed_by_day={d.isoformat(): h for d, h in missed.missed_by_day.items()},
     )
     return True
 

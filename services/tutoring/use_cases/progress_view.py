@@ -7,6 +7,7 @@ and checks per plan), so nothing here can drift from what was recorded.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from typing import Any
@@ -21,7 +22,7 @@ from services.tutoring.models import (
     PlanProposal,
     StudyPlanRow,
 )
-from services.tutoring.use_cases import plan_access
+from services.tutoring.use_cases import plan_access, reset
 from services.tutoring.use_cases.plan_access import PlanInHand
 from services.tutoring.use_cases.results import (
     Pair,
@@ -73,11 +74,21 @@ def missing_checkpoints(hand: PlanInHand, pairs: Sequence[Pair], today: date) ->
     return missing
 
 
-def adherence(session: Session, hand: PlanInHand, today: date) -> dict[str, Any]:
-    """The last seven days (before today): hours planned, done, partly done and missed.
+def half_hours(hours: float) -> float:
+    """To the nearest half hour, halves up: the unit plans are made in, and the rounding the
+    recovery applies to missed hours, so the page and a catch-up proposal say the same."""
+    return math.floor(hours * 2 + 0.5) / 2
 
-    A day marked partly done counts half done and half missed (``partial_hours`` is the whole
-    of those days' hours); ``unchecked_days`` are working days nobody marked yet.
+
+def adherence(session: Session, hand: PlanInHand, today: date) -> dict[str, Any]:
+    """The last seven days (before today): hours planned, done, missed and not yet checked.
+
+    The figures add up: ``planned_hours = done_hours + missed_hours + unchecked_hours``. A day
+    marked partly done counts half done and half missed; ``partial_days`` counts those days
+    (``partial_hours``, their whole hours, is kept for older readers but is already inside
+    done and missed: never add it). A checked day counts the hours the student answered
+    about, even if a later version moved them. Missed hours are rounded to half hours as the
+    recovery rounds them; done hours are what is left of the checked hours.
     """
     since = today - timedelta(days=ADHERENCE_DAYS)
     checks = {
@@ -90,34 +101,35 @@ def adherence(session: Session, hand: PlanInHand, today: date) -> dict[str, Any]
             )
         )
     }
-    planned = done = partial = missed = 0.0
-    unchecked = 0
+    checked = partial = missed = unchecked_hours = 0.0
+    unchecked = partial_days = 0
     for entry in _plan_days(hand):
         day = date.fromisoformat(entry["day"])
         if not since <= day < today or entry["kind"] not in WORKING_KINDS:
             continue
-        hours = _day_hours(entry)
-        planned += hours
         check = checks.get(day)
         if check is None:
             unchecked += 1
+            unchecked_hours += _day_hours(entry)
             continue
         worth = check.planned_hours
-        if check.status == "done":
-            done += worth
-        elif check.status == "partial":
+        checked += worth
+        if check.status == "partial":
             partial += worth
-            done += worth / 2
+            partial_days += 1
             missed += worth / 2
-        else:
+        elif check.status == "missed":
             missed += worth
+    missed = min(half_hours(missed), checked)
     return {
         "since": since,
-        "planned_hours": planned,
-        "done_hours": done,
+        "planned_hours": checked + unchecked_hours,
+        "done_hours": checked - missed,
         "partial_hours": partial,
+        "partial_days": partial_days,
         "missed_hours": missed,
         "unchecked_days": unchecked,
+        "unchecked_hours": unchecked_hours,
     }
 
 
@@ -219,6 +231,7 @@ def _progress_of(session: Session, hand: PlanInHand) -> dict[str, Any]:
         "readiness": readiness_facts(hand, pairs, today),
         "adherence": adherence(session, hand, today),
         "estimate_method": estimate_method(),
+        "reset_advised": reset.reset_advice(pairs),
     }
 
 
@@ -254,6 +267,8 @@ def tutor_dashboard(uow: UnitOfWork, principal: Principal) -> list[dict[str, Any
             today = hand.student_today()
             pairs = plan_results(session, row.id)
             readiness = readiness_facts(hand, pairs, today, look_for_later=False)
+            advised = reset.reset_advice(pairs)
+            missing = missing_checkpoints(hand, pairs, today)
             found.append(
                 {
                     "plan_id": row.id,
@@ -262,11 +277,17 @@ def tutor_dashboard(uow: UnitOfWork, principal: Principal) -> list[dict[str, Any
                     "exam": row.exam,
                     "exam_date": row.exam_date,
                     "version": row.latest_version,
-                    "missing_checkpoints": missing_checkpoints(hand, pairs, today),
+                    "missing_checkpoints": missing,
                     "readiness_warning": readiness["warning"],
                     "open_proposals": int(open_counts.get(row.id, 0)),
                     "latest_result": result_view(*pairs[-1]) if pairs else None,
                     "missed_hours_7d": adherence(session, hand, today)["missed_hours"],
+                    # A failed official attempt: the student needs a new consultation and a
+                    # reset plan, which is the tutor's to make.
+                    "reset_advised": advised,
+                    "needs_attention": bool(
+                        advised or readiness["warning"] or missing or open_counts.get(row.id, 0)
+                    ),
                 }
             )
         return found

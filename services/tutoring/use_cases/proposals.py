@@ -15,6 +15,7 @@ kind whatever happens.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import date, timedelta
 from typing import Any
@@ -25,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from services.tutoring import plan_revision, service, study_plan
 from services.tutoring.models import AssessmentResult, PlanProposal
+from services.tutoring.use_cases import day_checks
 from services.tutoring.use_cases.plan_access import (
     PlanInHand,
     load_plan,
@@ -275,16 +277,14 @@ def accept(uow: UnitOfWork, principal: Principal, plan_id: str, proposal_id: str
             )
         now = utcnow()
         row.status, row.decided_by, row.decided_at = "accepted", principal.user_id, now
-        # What else is open was made from the version this one replaces: it can never be
-        # accepted now, so it is closed rather than left offering a stale choice.
-        uow.session.execute(
-            update(PlanProposal)
-            .where(
-                PlanProposal.plan_id == plan.row.id,
-                PlanProposal.status == PROPOSED,
-                PlanProposal.id != row.id,
+        others = list(
+            uow.session.scalars(
+                select(PlanProposal).where(
+                    PlanProposal.plan_id == plan.row.id,
+                    PlanProposal.status == PROPOSED,
+                    PlanProposal.id != row.id,
+                )
             )
-            .values(status="superseded", decided_at=now)
         )
         from_version = plan.row.latest_version
         version = service._publish_version(
@@ -305,9 +305,72 @@ def accept(uow: UnitOfWork, principal: Principal, plan_id: str, proposal_id: str
                 "hours_after": row.summary.get("hours_after", {}),
             },
         )
+        # What else is open was made from the version this one replaces and can never be
+        # accepted as it is; but it is another kind of change (missed hours to make up, or
+        # scores to weigh by) that still holds, so it is made again from the new version in
+        # this transaction rather than dropped.
+        remake_open(uow, dataclasses.replace(plan, version=version), others)
         view = service._plan_view(plan.row, version)
         uow.commit()
         return view
+
+
+def remake_open(uow: UnitOfWork, plan: PlanInHand, stale: list[PlanProposal]) -> None:
+    """Make each stale open proposal again from ``plan`` (just published), same kind, same
+    proposer; ``record_proposal`` supersedes the stale one by the new one.
+
+    A recovery keeps the same missed hours (its ``missed_by_day``) and ``through`` day, so
+    the worker does not count those days again; a rebalance uses the latest scores again.
+    """
+    today = plan.student_today()
+    start = today + timedelta(days=1)
+    for old in stale:
+        summary = dict(old.summary or {})
+        if start >= plan.plan.exam_date:
+            revision = None
+        elif old.kind == "recovery":
+            missed = _missed_by_day(uow.session, plan, summary)
+            revision = plan_revision.recover(plan.plan, today, missed, weekly_hours(plan))
+        else:
+            scores = latest_area_scores(uow.session, plan.row.id, set(plan.plan.hours_by_area))
+            revision = plan_revision.rebalance(plan.plan, start, scores) if scores else None
+        if revision is None:
+            old.status, old.decided_at = "superseded", utcnow()
+            continue
+        extra = {
+            k: summary[k] for k in ("through", "missed_hours", "missed_by_day") if k in summary
+        }
+        record_proposal(
+            uow,
+            plan,
+            old.kind,
+            revision,
+            start,
+            old.proposed_by,
+            old.proposed_role,
+            remade_from=old.id,
+            **extra,
+        )
+
+
+def _missed_by_day(session: Session, plan: PlanInHand, summary: dict) -> dict[date, float]:
+    """The recovery's missed hours per day: as stored, or (older proposals) counted again
+    from the checks of the seven days up to its ``through`` day."""
+    if "missed_by_day" in summary:
+        return {date.fromisoformat(d): float(h) for d, h in summary["missed_by_day"].items()}
+    if not summary.get("through"):
+        return {}
+    through = date.fromisoformat(summary["through"])
+    first = through - timedelta(days=6)
+    checks = day_checks.checks_of(session, plan.row.id, first, through)
+    return day_checks.adherence(plan.plan, checks, first, through).missed_by_day
+
+
+def weekly_hours(plan: PlanInHand) -> int:
+    """The student's weekly hours: on the plan row, or (older plans) in the intake."""
+    if plan.row.weekly_hours is not None:
+        return plan.row.weekly_hours
+    return int(plan.consultation.intake.get("weekly_hours", 0))
 
 
 def decline(uow: UnitOfWork, principal: Principal, plan_id: str, proposal_id: str) -> dict:

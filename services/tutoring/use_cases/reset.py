@@ -9,7 +9,7 @@ already known: the intake's earlier attempts, or an official result below passin
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import exists, select
@@ -71,6 +71,35 @@ def attempted_before(consultation: Consultation) -> bool:
 def is_reset(session: Session, consultation: Consultation) -> bool:
     """A reset plan: the student sat the exam before (intake) or failed it officially."""
     return attempted_before(consultation) or failed_officially(session, consultation.student_id)
+
+
+def reset_advice(
+    pairs: Sequence[tuple[AssessmentResult, AssessmentForm]],
+) -> dict[str, Any] | None:
+    """What a failed official attempt recorded on this plan asks of the student, or ``None``.
+
+    The plan was made for an exam that has now gone wrong, so it leads nowhere: the school's
+    advice is rest, then a new consultation with the tutor, whose plan is a reset plan
+    (``is_reset`` sees the failed result). ``None`` once a later official attempt passed.
+    ``pairs`` are the plan's results with their forms, oldest first.
+    """
+    official = [(r, f) for r, f in pairs if f.official and f.passing_score is not None]
+    if not official:
+        return None
+    row, form = official[-1]
+    if not row.score < form.passing_score:
+        return None
+    return {
+        "reason": "failed_official",
+        "since": row.taken_on,
+        "result_id": row.id,
+        "form_name": form.name,
+        "rest_days": rest_days(),
+        "message": (
+            f"Rest first ({rest_days()} days), then book a new consultation with your tutor: "
+            "its plan will be a reset plan, opening with rest and keeping more free days."
+        ),
+    }
 
 
 # --- what the plan and consultation views add ------------------------------------------------------

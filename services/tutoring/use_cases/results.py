@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.tutoring import domain, progress
+from services.tutoring.labels import area_label, day_text, exam_label
 from services.tutoring.models import AssessmentForm, AssessmentResult, ProgressNotice
 from services.tutoring.use_cases import plan_access, reset
 from services.tutoring.use_cases.plan_access import PlanInHand
@@ -27,6 +28,8 @@ from shared.db import UnitOfWork, utcnow
 from shared.errors import DomainError, Forbidden, NotFound
 
 Pair = tuple[AssessmentResult, AssessmentForm]
+
+SCALE_WORDS = {"percent": "percent", "three_digit": "three-digit", "pass_fail": "pass/fail"}
 
 
 class InvalidResult(DomainError):
@@ -52,6 +55,13 @@ def below_passing(score: float, form: AssessmentForm) -> bool:
     return form.passing_score is not None and score < form.passing_score
 
 
+def score_text(score: float, scale: str) -> str:
+    """A score as people read it: "Pass"/"Fail" on a pass/fail scale, else the number."""
+    if scale == "pass_fail":
+        return "Pass" if score >= 1 else "Fail"
+    return f"{score:g}"
+
+
 def result_view(row: AssessmentResult, form: AssessmentForm) -> dict[str, Any]:
     return {
         "id": row.id,
@@ -63,6 +73,7 @@ def result_view(row: AssessmentResult, form: AssessmentForm) -> dict[str, Any]:
         "passing_score": form.passing_score,
         "taken_on": row.taken_on,
         "score": row.score,
+        "score_text": score_text(row.score, form.scale),
         "area_scores": dict(row.area_scores or {}),
         "note": row.note,
         "recorded_role": row.recorded_role,
@@ -117,14 +128,24 @@ def readiness_facts(
 
 
 def _later_exam_date(hand: PlanInHand, today: date, weeks: int) -> date | None:
-    """The first exam date, ``weeks`` weeks out or later, that a plan like this one fits."""
+    """The first exam date that a plan like this one fits, ``weeks`` weeks after the booked
+    exam date or later (and ``weeks`` weeks from today): the warning means the student needs
+    that much more time, not a couple of days."""
     areas = list(hand.version.body.get("hours_by_area", {})) or list(domain.KNOWN_AREAS)
     intake = hand.consultation.intake
     weak = [a for a in intake.get("weak_areas", []) if a in areas]
     weekly = hand.row.weekly_hours or intake.get("weekly_hours") or 0
     settings = reset.plan_settings({}, hand.row.reset)
     try:
-        return progress.later_exam_date(today, weekly, areas, weak, settings, weeks)
+        return progress.later_exam_date(
+            today,
+            weekly,
+            areas,
+            weak,
+            settings,
+            weeks,
+            not_before=hand.row.exam_date + timedelta(weeks=weeks),
+        )
     except DomainError:
         return None  # an intake no plan fits: there is no date to suggest
 
@@ -138,7 +159,9 @@ def _usable_form(session: Session, form_id: str, exam: str) -> AssessmentForm:
         raise InvalidResult(f"There is no assessment form {form_id!r} to record", field="form_id")
     if form.exam != exam:
         raise InvalidResult(
-            f"{form.name} is a {form.exam} form; this plan prepares for {exam}", field="form_id"
+            f"{form.name} is a {exam_label(form.exam)} form; this plan prepares for "
+            f"{exam_label(exam)}",
+            field="form_id",
         )
     return form
 
@@ -160,19 +183,28 @@ def check_result(hand: PlanInHand, form: AssessmentForm, body: Mapping[str, Any]
         )
     taken_on, today = body["taken_on"], hand.student_today()
     if taken_on > today:
-        raise InvalidResult(f"{taken_on} is in the future (today is {today})", field="taken_on")
+        raise InvalidResult(
+            f"{day_text(taken_on, year=True)} is in the future (today is {day_text(today)} "
+            "where you are)",
+            field="taken_on",
+        )
     earliest = earliest_day(hand)
     if taken_on < earliest:
         raise InvalidResult(
-            f"This plan started on {earliest}; record earlier results elsewhere", field="taken_on"
+            f"This plan started on {day_text(earliest, year=True)}; a result taken before then "
+            "belongs to no plan of this one: record results from that day on",
+            field="taken_on",
         )
     areas = set(hand.version.body.get("hours_by_area", {}))
     for area, percent in (body.get("area_scores") or {}).items():
         if area not in areas:
-            raise InvalidResult(f"{area!r} is not an area of this plan", field="area_scores")
+            raise InvalidResult(
+                f"{area_label(area)} is not an area of this plan", field="area_scores"
+            )
         if not 0 <= percent <= 100:
             raise InvalidResult(
-                f"The score for {area!r} is a percent correct, 0 to 100", field="area_scores"
+                f"The score for {area_label(area)} is a percent correct, 0 to 100",
+                field="area_scores",
             )
 
 
@@ -299,13 +331,18 @@ def set_target(
             raise InvalidTarget("A pass/fail result has no target score", field="scale")
         span = scale_range(uow.session, hand.row.exam, scale)
         if span is None:
-            raise InvalidTarget(f"No {hand.row.exam} form is scored {scale}", field="scale")
+            raise InvalidTarget(
+                f"No {exam_label(hand.row.exam)} form is scored {SCALE_WORDS.get(scale, scale)}",
+                field="scale",
+            )
         targets = dict(hand.row.targets or {})
         if score is None:
             targets.pop(scale, None)
         elif not span[0] <= score <= span[1]:
             raise InvalidTarget(
-                f"A {scale} target lies between {span[0]:g} and {span[1]:g}", field="score"
+                f"A target on the {SCALE_WORDS.get(scale, scale)} scale lies between "
+                f"{span[0]:g} and {span[1]:g}",
+                field="score",
             )
         else:
             targets[scale] = float(score)
