@@ -202,7 +202,8 @@ def test_a_retake_lives_through_results_a_rebalance_missed_days_and_the_digest(s
     student.goto(f"{school.site}/tutoring/plan?tz={STUDENT_ZONE}")
     expect(student.locator(".plan-facts")).to_contain_text("version 2")
     student.get_by_text("Earlier proposals (1)").click()
-    expect(student.locator("#proposals")).to_contain_text(accepted["message"])
+    # The change in hours per area, in words a student reads (area names, not ids).
+    expect(student.locator("#proposals")).to_contain_text("Renal")
 
     # Missed days this past week (the first from the keyboard alone), then the worker's
     # hourly recovery job, run here at the real "now": a catch-up proposal on the plan page.

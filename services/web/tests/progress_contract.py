@@ -151,6 +151,7 @@ def _progress(server: Any) -> dict:
         "adherence": {"since": "2026-03-03", "planned_hours": 12.0, "done_hours": 3.0,
                       "partial_hours": 1.25, "missed_hours": 2.5, "unchecked_days": 1},
         "estimate_method": LIMITS,
+        "reset_advised": getattr(server, "reset_advised", None),
     }  # fmt: skip
 
 
@@ -329,7 +330,9 @@ def progress_routes(server: Any, app: Flask, problem: Any, plan_days: Any) -> No
                 {"plan_id": PLAN_ID, "student_id": STUDENT_ID, "student_name": "Sam Student",
                  "exam": "step1", "exam_date": "2026-03-10", "version": 1,
                  "missing_checkpoints": ["2026-03-08"], "readiness_warning": True,
-                 "open_proposals": 1, "latest_result": latest, "missed_hours_7d": 2.5},
+                 "open_proposals": 1, "latest_result": latest, "missed_hours_7d": 2.5,
+                 "reset_advised": getattr(server, "reset_advised", None),
+                 "needs_attention": True},
             ]
             if user["id"] == TUTOR_ID
             else []

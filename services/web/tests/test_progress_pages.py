@@ -245,6 +245,33 @@ def test_the_readiness_warning_names_the_options(client, tutoring_api):
     assert 'href="/tutoring/user-tutor?tz=UTC#sessions">with your tutor</a>' in warning
 
 
+RESET_ADVICE = {
+    "reason": "failed_official", "since": "2026-03-02", "result_id": "res-official",
+    "form_name": "USMLE Step 1 (official attempt)", "rest_days": 5,
+    "message": "Rest first (5 days), then book a new consultation with your tutor.",
+}  # fmt: skip
+
+
+def test_a_failed_official_attempt_says_what_comes_next(client, tutoring_api, monkeypatch):
+    """The advice's first steps, in order: rest, a consultation to find what went wrong
+    (booked with the student's tutor), then the reset plan that consultation makes."""
+    monkeypatch.setattr(tutoring_api, "reset_advised", RESET_ADVICE, raising=False)
+    sign_in(client)
+
+    for page in (PLAN, "/tutoring/progress?tz=UTC"):
+        html = client.get(page).get_data(as_text=True)
+        panel = html[html.index('id="reset-advised"') :]
+        panel = panel[: panel.index("</ol>")]
+        assert "You did not pass USMLE Step 1 (official attempt) (Mon 2 Mar 2026)" in panel
+        assert "Rest for 5 days." in panel
+        assert 'href="/tutoring/user-tutor?tz=UTC">book it with your tutor</a>' in panel
+
+
+def test_without_a_failed_official_attempt_there_is_no_reset_advice(client, tutoring_api):
+    sign_in(client)
+    assert 'id="reset-advised"' not in client.get(PLAN).get_data(as_text=True)
+
+
 def test_the_plan_page_without_a_plan_says_one_is_coming(client, tutoring_api):
     sign_in(client, "newcomer@example.org")
 

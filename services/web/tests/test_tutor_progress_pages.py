@@ -306,3 +306,17 @@ def test_an_expired_or_broken_check_link_says_so(client, tutoring_api):
     assert "This link is not valid" in broken.get_data(as_text=True)
     assert late.status_code == 422
     assert "it can&#39;t be checked now." in late.get_data(as_text=True)
+
+
+def test_the_dashboard_says_a_failed_official_attempt_asks_for_a_reset(
+    client, tutoring_api, monkeypatch
+):
+    advice = {"reason": "failed_official", "since": "2026-03-02", "result_id": "r",
+              "form_name": "USMLE Step 1 (official attempt)", "rest_days": 5, "message": "Rest."}  # fmt: skip
+    monkeypatch.setattr(tutoring_api, "reset_advised", advice, raising=False)
+    sign_in(client, TUTOR)
+
+    html = client.get("/tutor").get_data(as_text=True)
+
+    table = html[html.index('id="plans"') :]
+    assert "Did not pass USMLE Step 1 (official attempt): reset advised" in table
