@@ -148,7 +148,7 @@ def test_a_retake_lives_through_results_a_rebalance_missed_days_and_the_digest(s
     student.get_by_label(re.compile("^Renal")).fill("40")
     student.get_by_label(re.compile("^Pharmacology")).fill("140")
     student.get_by_role("button", name="Record result").click()
-    expect(student.locator("#area_scores-error")).to_contain_text("pharmacology")
+    expect(student.locator("#area_scores-error")).to_contain_text("Pharmacology")
     expect(student.locator("#area-pharmacology")).to_have_attribute("aria-invalid", "true")
     audit.check(student, "record a result with errors (student)")
     student.get_by_label(re.compile("^Pharmacology")).fill("61")
