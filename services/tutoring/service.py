@@ -33,7 +33,7 @@ from services.tutoring.models import (
     TutorBooking,
     TutoringSession,
 )
-from services.tutoring.use_cases import reset
+from services.tutoring.use_cases import plan_access, reset
 from shared import calendar
 from shared.auth import Principal
 from shared.db import UnitOfWork, utcnow
@@ -789,21 +789,13 @@ def create_plan(
 def _plan(
     session: Session, principal: Principal, plan_id: str, *, lock: bool = False
 ) -> tuple[StudyPlanRow, StudyPlanVersion]:
-    query = select(StudyPlanRow).where(StudyPlanRow.id == plan_id)
-    row = session.scalar(query.with_for_update() if lock else query)
-    if row is None:
-        raise domain.PlanNotFound(f"There is no study plan {plan_id!r}")
-    if principal.user_id not in (row.student_id, row.tutor_id) and not principal.has("admin"):
-        raise Forbidden("That study plan belongs to someone else.")
-    return row, _latest(session, row)
+    """The plan and its latest version, refused as every plan use case refuses (one loader:
+    ``use_cases.plan_access``)."""
+    hand = plan_access.load_plan(session, principal, plan_id, lock=lock)
+    return hand.row, hand.version
 
 
-def _latest(session: Session, row: StudyPlanRow) -> StudyPlanVersion:
-    return session.scalar(
-        select(StudyPlanVersion).where(
-            StudyPlanVersion.plan_id == row.id, StudyPlanVersion.version == row.latest_version
-        )
-    )
+_latest = plan_access.latest_version
 
 
 def get_plan(uow: UnitOfWork, principal: Principal, plan_id: str) -> dict[str, Any]:
