@@ -1,3 +1,3 @@
 """Fixtures of the tests under tests/: callers of every kind, signed in with identity."""
 
-from tests.api.callers import cheap_password_hashes, people  # noqa: F401 (fixtures)
+from tests.api.callers import people  # noqa: F401 (a fixture)

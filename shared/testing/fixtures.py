@@ -88,6 +88,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# How often a test server's loop looks for shutdown(). socketserver's 0.5 s default made
+# every test that serves an app wait up to half a second per server while tearing down.
+SHUTDOWN_POLL_SECONDS = 0.02
+
+
+def serve_in_thread(app: Flask) -> BaseWSGIServer:
+    """Serve ``app`` over real HTTP on a free port of 127.0.0.1, in a daemon thread; stop it
+    with ``server.shutdown()``, which returns within ``SHUTDOWN_POLL_SECONDS``."""
+    server = make_server("127.0.0.1", free_port(), app, threaded=True)
+    threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": SHUTDOWN_POLL_SECONDS}, daemon=True
+    ).start()
+    return server
+
+
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[sa.Engine]:
     engine = sa.create_engine(
@@ -230,10 +245,7 @@ class ServiceUnderTest:
     def serve(self) -> str:
         """Serve the app over real HTTP on a free port (for the site and the browser)."""
         if self.server is None:
-            self.server = make_server("127.0.0.1", free_port(), self.app, threaded=True)
-            thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-            thread.start()
-            self._threads.append(thread)
+            self.server = serve_in_thread(self.app)
             self.url = f"http://127.0.0.1:{self.server.server_port}"
         return self.url
 
@@ -264,9 +276,15 @@ class ServiceUnderTest:
             self._threads.append(thread)
         return self.worker
 
-    def close(self) -> None:
+    def signal_stop(self) -> None:
+        """Ask the worker's threads to stop without waiting for them: a consumer notices only
+        when its current poll ends (up to a second), so a test stops every service's worker
+        first and then joins them, paying that second once rather than once per service."""
         if self.worker is not None:
             self.worker.stop.set()
+
+    def close(self) -> None:
+        self.signal_stop()
         if self.server is not None:
             self.server.shutdown()
         for thread in self._threads:
@@ -323,6 +341,8 @@ def services(
         return svc
 
     yield start
+    for svc in started:
+        svc.signal_stop()
     for svc in reversed(started):
         svc.close()
 

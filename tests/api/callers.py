@@ -10,9 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from argon2 import PasswordHasher
 
-from services.identity import domain as identity_domain
 from services.identity import service as identity_service
 from shared import config
 from shared.auth import ROLES
@@ -69,16 +67,7 @@ def callers(identity: ServiceUnderTest) -> dict[str, Caller]:
 
 
 @pytest.fixture
-def cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Argon2 at its lowest cost where hashing is not what is tested: every sign-up and
-    sign-in otherwise costs half a second of one of the machine's two cores."""
-    monkeypatch.setattr(
-        identity_domain, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    )
-
-
-@pytest.fixture
-def people(services, cheap_password_hashes) -> tuple[ServiceUnderTest, dict[str, Caller]]:
+def people(services) -> tuple[ServiceUnderTest, dict[str, Caller]]:
     """Identity, served over HTTP (other services check tokens against its JWKS), and one
     caller of each kind."""
     identity = services("identity", serve=True)

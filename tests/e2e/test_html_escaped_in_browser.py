@@ -9,16 +9,14 @@ runs (``window.__pwned`` stays undefined) and no dialog ever opens.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import pytest
 import requests
 from flask import Flask
 from playwright.sync_api import Page, expect
-from werkzeug.serving import make_server
 
-from shared.testing.fixtures import free_port
+from shared.testing.fixtures import serve_in_thread
 from tests.e2e.conftest import Suite
 from tests.e2e.mail import html_of, wait_for_mail
 from tests.e2e.people import api_login, invite_staff, register_student, sign_in
@@ -60,8 +58,7 @@ def other_site(school: Suite) -> Iterator[str]:
             '<div data-preceptor-testimonials data-limit="3"></div>'
         )
 
-    server = make_server("127.0.0.1", free_port(), partner, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = serve_in_thread(partner)
     yield f"http://localhost:{server.server_port}/"
     server.shutdown()
 

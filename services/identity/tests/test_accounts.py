@@ -218,3 +218,28 @@ def test_the_password_is_never_stored_in_clear(identity):
         stored = s.scalar(sa.select(User.password_hash))
     assert PASSWORD not in stored
     assert stored.startswith("$argon2id$")
+
+
+def test_a_hash_made_with_other_argon2_parameters_is_replaced_at_the_next_sign_in(identity):
+    """When argon2's parameters change (a library upgrade raises its defaults), each account
+    moves to the new ones the next time its person signs in, with no reset mail."""
+    import sqlalchemy as sa
+    from argon2 import PasswordHasher
+
+    from services.identity import domain
+    from services.identity.models import User
+
+    register(identity)
+    older = PasswordHasher(time_cost=2, memory_cost=16, parallelism=1).hash(PASSWORD)
+    with identity.runtime.db.session() as s:
+        s.execute(
+            sa.update(User).where(User.email == "ada@example.com").values(password_hash=older)
+        )
+        s.commit()
+
+    assert login(identity).status_code == 200
+
+    with identity.runtime.db.session() as s:
+        stored = s.scalar(sa.select(User.password_hash).where(User.email == "ada@example.com"))
+    assert stored != older and not domain.needs_rehash(stored)
+    assert domain.password_matches(stored, PASSWORD)

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import re
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from werkzeug.serving import make_server
 
 from services.web.app import create_app
 from services.web.tests.contract_servers import (
@@ -23,7 +21,7 @@ from services.web.tests.contract_servers import (
     TutoringContract,
 )
 from shared import migrations
-from shared.testing.fixtures import free_port
+from shared.testing.fixtures import free_port, serve_in_thread
 
 
 @pytest.fixture(scope="session")
@@ -147,8 +145,7 @@ def site(
 @pytest.fixture
 def live_site(site: Flask) -> Iterator[str]:
     """The site on a real port, for a browser."""
-    server = make_server("127.0.0.1", free_port(), site, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = serve_in_thread(site)
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
 

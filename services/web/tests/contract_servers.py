@@ -10,17 +10,16 @@ tested in their own folders, and the end-to-end tests run the site against them.
 from __future__ import annotations
 
 import re
-import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask, Response, jsonify, request
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer
 
 from services.web.tests.progress_contract import progress_routes, reset_progress
-from shared.testing.fixtures import free_port
+from shared.testing.fixtures import serve_in_thread
 
 
 @dataclass(frozen=True)
@@ -119,8 +118,7 @@ class ContractServer:
         return [c for c in self.calls if c.method == method and c.path == path]
 
     def start(self) -> str:
-        self._server = make_server("127.0.0.1", free_port(), self.app, threaded=True)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server = serve_in_thread(self.app)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
         return self.url
 

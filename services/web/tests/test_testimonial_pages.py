@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 
 from services.web.tests.conftest import csrf_from, sign_in
-from shared.testing.fixtures import free_port
+from shared.testing.fixtures import serve_in_thread
 
 STORY = {
     "display_name": "Ade O.",
@@ -297,8 +295,7 @@ def other_site(live_site: str) -> Iterator[str]:
     def index():
         return html
 
-    server = make_server("127.0.0.1", free_port(), page, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = serve_in_thread(page)
     yield f"http://localhost:{server.server_port}"
     server.shutdown()
 
