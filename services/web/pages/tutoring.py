@@ -11,14 +11,13 @@ without a usable zone shows UTC and says so.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from itertools import groupby
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 
 from services.web import clients, security
 from services.web.pages import checkout as payment_steps
-from services.web.pages import formatting
+from services.web.pages import formatting, slot_picker
 from services.web.pages.forms import Form
 from services.web.pages.tutoring_words import (
     AREAS,
@@ -151,16 +150,11 @@ def tutors():
     return render_template("tutors.html", tutors=clients.tutoring.tutors())
 
 
-def slot_days(slots: list[dict], zone_name: str) -> list[tuple[date, list[dict]]]:
-    """Slots grouped by their day on the viewer's clock, in time order."""
-    zone = formatting.zone_or_none(zone_name)
-    dated = []
-    for slot in slots:
-        start = formatting.parse_moment(slot.get("starts_at"))
-        if start is not None:
-            dated.append((start.astimezone(zone).date(), slot))
-    dated.sort(key=lambda pair: str(pair[1].get("starts_at")))
-    return [(day, [slot for _, slot in group]) for day, group in groupby(dated, lambda p: p[0])]
+def week_of_slots(slots: list[dict], zone_name: str) -> slot_picker.PickerWeek | None:
+    """The slot picker's week for this page: the ``week`` or ``day`` the reader asked for."""
+    return slot_picker.pick_week(
+        slots, zone_name, request.args.get("week"), request.args.get("day")
+    )
 
 
 def package_price(rate_minor: int | None, hours: int) -> int:
@@ -212,15 +206,15 @@ def tutor(tutor_id: str):
             sessions = {
                 "credit": credit,
                 "options": package_options(tutor),
-                "days": slot_days(slots, context["zone"]),
+                "week": week_of_slots(slots, context["zone"]),
             }
-    days = []
+    week = None
     if sessions is None:
-        days = slot_days(clients.tutoring.slots(tutor_id, context["zone"]), context["zone"])
+        week = week_of_slots(clients.tutoring.slots(tutor_id, context["zone"]), context["zone"])
     return render_template(
         "tutor.html",
         tutor=tutor,
-        days=days,
+        week=week,
         sessions=sessions,
         discount=BULK_DISCOUNT_PERCENT,
         **context,
@@ -515,7 +509,7 @@ def _reschedule_page(session: dict, problem: str | None = None, status: int = 20
     return render_template(
         "session_reschedule.html",
         booking=session,
-        days=slot_days(slots, context["zone"]),
+        week=week_of_slots(slots, context["zone"]),
         problem=problem,
         **context,
     ), status

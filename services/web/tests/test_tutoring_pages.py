@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+import pytest
+
 from services.web.tests.conftest import csrf_from, sign_in
 
 SLOT = "2026-03-02T14:00:00+00:00"
@@ -34,14 +36,45 @@ def test_tutors_page_shows_each_tutor_with_bio_exams_and_rate(client, tutoring_a
 
 def test_slots_are_grouped_by_day_in_the_viewers_own_zone(client, tutoring_api):
     kolkata = client.get("/tutoring/user-tutor?tz=Asia/Kolkata").get_data(as_text=True)
+    next_day = client.get("/tutoring/user-tutor?tz=Asia/Kolkata&day=2026-03-03").get_data(
+        as_text=True
+    )
     new_york = client.get("/tutoring/user-tutor?tz=America/New_York").get_data(as_text=True)
 
     # 14:00 UTC is 19:30 in Kolkata and 09:00 in New York; 23:30 UTC is the next day in Kolkata.
-    assert ">19:30<" in kolkata and ">05:00<" in kolkata and "Tue 3 Mar 2026" in kolkata
+    assert ">19:30<" in kolkata and ">05:00<" not in kolkata  # one day's times at a time
+    assert ">05:00<" in next_day and "Tue 3 Mar 2026" in next_day
     assert ">09:00<" in new_york and ">18:30<" in new_york and "Tue 3 Mar 2026" not in new_york
+    assert 'name="day" value="2026-03-03" class="picker-day" aria-pressed="false">' in kolkata
+    assert 'name="day" value="2026-03-03" class="picker-day" aria-pressed="false" disabled>' in (
+        new_york
+    )
     assert "All times are in <strong>Asia/Kolkata</strong>" in kolkata
     assert "All times are in <strong>America/New York</strong>" in new_york
-    assert len(tutoring_api.calls_to("GET", "/api/tutors/user-tutor/slots")) == 2
+    assert len(tutoring_api.calls_to("GET", "/api/tutors/user-tutor/slots")) == 3
+
+
+def test_the_picker_shows_the_first_free_week_and_keeps_the_zone_when_moving(client, tutoring_api):
+    html = client.get("/tutoring/user-tutor?tz=Asia/Kolkata").get_data(as_text=True)
+    picker = html[html.index('<form method="get" action="#slots" class="slot-picker"') :]
+    picker = picker[: picker.index("</form>")]
+
+    assert '<input type="hidden" name="tz" value="Asia/Kolkata">' in picker
+    assert "Week of </span>2 to 8 Mar 2026" in picker
+    assert 'name="week" value="" class="button button-ghost button-small picker-move" disabled' in (
+        picker
+    )  # one week of times: nowhere to go either way
+    assert picker.count('aria-pressed="false" disabled>') == 5  # Wed to Sun have no times
+    assert 'value="2026-03-02" class="picker-day" aria-pressed="true">' in picker
+    assert '<h3 class="slot-date picker-chosen">Mon 2 Mar 2026</h3>' in html
+
+
+@pytest.mark.parametrize("asked", ["week=soon", "week=2026-02-30", "day=%00", "day=2031-01-01"])
+def test_a_week_or_day_the_picker_cannot_read_shows_the_first_week(client, tutoring_api, asked):
+    response = client.get(f"/tutoring/user-tutor?tz=UTC&{asked}")
+
+    assert response.status_code == 200
+    assert "2 to 8 Mar 2026" in response.get_data(as_text=True)
 
 
 def test_slots_page_asks_the_browser_for_its_zone_and_falls_back_to_utc(client, tutoring_api):
