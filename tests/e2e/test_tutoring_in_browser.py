@@ -17,6 +17,13 @@ from playwright.sync_api import Page, expect
 
 from shared import config
 from shared.testing.fixtures import wait_for
+from tests.e2e.accessibility import (
+    PHONE_HEIGHT,
+    assert_accessible,
+    assert_no_horizontal_scroll,
+    phone_width,
+    tab_to,
+)
 from tests.e2e.mail import wait_for_mail
 
 pytestmark = pytest.mark.browser
@@ -40,7 +47,7 @@ def browser_sign_in(school, page: Page, email: str) -> None:
     expect(page.get_by_text(email).first).to_be_visible()
 
 
-def invited_tutor(school) -> dict[str, str]:
+def invited_tutor(school, weekdays: range = range(7)) -> dict[str, str]:
     """An admin invites Dr Rao, who accepts and sets up profile and weekly hours."""
     admin = requests.post(
         f"{school.identity.url}/api/auth/login",
@@ -80,7 +87,7 @@ def invited_tutor(school) -> dict[str, str]:
         ),
         message="tutoring to learn of the new tutor from user.registered",
     )
-    weekly = [{"weekday": d, "start": "09:00", "end": "17:00"} for d in range(7)]
+    weekly = [{"weekday": d, "start": "09:00", "end": "17:00"} for d in weekdays]
     r = requests.put(
         f"{school.tutoring.url}/api/tutors/me/availability",
         headers=tutor,
@@ -90,10 +97,58 @@ def invited_tutor(school) -> dict[str, str]:
     return {"id": tutor_id, **tutor}
 
 
+def picks_a_time_in_the_week_picker(student: Page) -> None:
+    """The tutor's times one week at a time: the first free week shown, previous/next and the
+    days from the keyboard, a day without times disabled, one day's times; short on a phone."""
+    picker = student.locator("form.slot-picker")
+    week = picker.locator(".picker-range")
+    previous = picker.get_by_role("button", name="Previous week")
+    following = picker.get_by_role("button", name="Next week")
+    days = picker.locator(".picker-day")
+    first_week = week.inner_text()
+    expect(previous).to_be_disabled()  # the first week with a free time is the one shown
+    expect(days).to_have_count(7)
+    expect(days.nth(6)).to_be_disabled()  # Sunday in Kolkata: the tutor works Monday to Friday
+    chosen = picker.locator("[aria-pressed=true]")
+    expect(chosen).to_have_count(1)
+    weekday, day = (chosen.locator(c).inner_text() for c in (".picker-weekday", ".picker-date"))
+    expect(student.locator(".picker-chosen")).to_contain_text(f"{weekday} {day}")
+    tab_to(student, following)
+    student.keyboard.press("Enter")
+    expect(week).not_to_have_text(first_week)
+    expect(previous).to_be_enabled()
+    second_week = week.inner_text()
+    tab_to(student, previous)
+    student.keyboard.press("Enter")
+    expect(week).to_have_text(first_week)
+    tab_to(student, following)
+    student.keyboard.press("Enter")
+    expect(week).to_have_text(second_week)
+    wednesday = days.nth(2)  # a whole week ahead: no time in it passes its notice mid-test
+    tab_to(student, wednesday)
+    student.keyboard.press("Enter")
+    expect(wednesday).to_have_attribute("aria-pressed", "true")
+    expect(student.locator(".picker-chosen")).to_contain_text("Wed")
+    expect(days.nth(6)).to_be_disabled()
+    assert_accessible(student, "tutor page, week picker on a full day")
+    with phone_width(student):
+        assert_accessible(student, "tutor page, week picker on a full day at 375 px")
+        assert_no_horizontal_scroll(student, "tutor page, week picker on a full day")
+        times = student.locator(".picker-times").bounding_box()
+        end = times["y"] + times["height"] + student.evaluate("window.scrollY")
+        assert end < 2 * PHONE_HEIGHT, f"the day's times end {end} px down the page at 375 px"
+        assert times["height"] < PHONE_HEIGHT / 2, "a day's times take more than half a screen"
+
+    times = student.locator(".picker-times a.slot")
+    assert times.count() > 1
+    times.nth(1).click()
+
+
 def test_student_books_tutor_runs_the_consultation_and_the_plan_reaches_the_calendar(
     school, browser
 ):
-    invited_tutor(school)
+    # Monday to Friday in New York: in Kolkata (9:30 or 10:30 hours ahead) never a Sunday.
+    invited_tutor(school, weekdays=range(5))
     admin = browser.new_context().new_page()
     admin.goto(f"{school.site}/login")
     admin.get_by_label("Email address").fill(config.env("ADMIN_EMAIL", "admin@preceptor.localhost"))
@@ -113,7 +168,7 @@ def test_student_books_tutor_runs_the_consultation_and_the_plan_reaches_the_cale
     student.goto(f"{school.site}/tutoring")
     student.get_by_role("link", name="Dr Anita Rao").first.click()
     expect(student.locator(".zone-note")).to_contain_text(re.compile("Kolkata|Calcutta"))
-    student.locator("a.slot").nth(1).click()  # the first may pass its notice while the form fills
+    picks_a_time_in_the_week_picker(student)
     student.get_by_label("Exam", exact=True).select_option("step1")
     student.get_by_label("Exam date").fill((date.today() + timedelta(days=120)).isoformat())
     student.get_by_label("Attempts so far").fill("1")
@@ -218,7 +273,8 @@ def test_student_buys_hours_by_card_and_books_a_session_from_them(school, browse
     wait_for_mail(school.smtp, "sam@example.com", "receipt")
 
     page.get_by_role("link", name="Book a session").click()
-    page.locator("#sessions a.slot").nth(1).click()  # not the first: it may pass its notice
+    page.locator("#sessions").get_by_role("button", name="Next week").click()  # past the notice
+    page.locator("#sessions a.slot").nth(1).click()
     page.get_by_role("button", name="Book this session").click()
     expect(page.get_by_role("heading", name="Session booked")).to_be_visible()
     invite_mail = wait_for_mail(school.smtp, "sam@example.com", "session")
