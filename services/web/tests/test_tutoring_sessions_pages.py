@@ -340,6 +340,22 @@ def test_rescheduling_offers_session_slots_and_posts_the_new_time(client, tutori
     ).get_data(as_text=True)
 
 
+def test_the_reschedule_picker_moves_to_the_day_asked_and_keeps_the_zone(client, tutoring_api):
+    sign_in(client)
+    page = "/my/tutoring/sessions/ses-booked/reschedule?tz=Asia/Kolkata"
+
+    first = client.get(page).get_data(as_text=True)
+    thursday = client.get(f"{page}&day=2026-03-05").get_data(as_text=True)
+
+    assert '<form method="get" action="#times" class="slot-picker"' in first
+    assert '<input type="hidden" name="tz" value="Asia/Kolkata">' in first
+    assert '<h2 class="slot-date picker-chosen">Wed 4 Mar 2026</h2>' in first
+    assert ">20:30<" in first and ">21:30<" not in first  # one day's times at a time
+    assert '<h2 class="slot-date picker-chosen">Thu 5 Mar 2026</h2>' in thursday
+    assert 'name="starts_at" value="2026-03-05T16:00:00+00:00"' in thursday
+    assert 'value="2026-03-05" class="picker-day" aria-pressed="true">' in thursday
+
+
 def test_a_refused_reschedule_shows_the_services_message(client, tutoring_api):
     sign_in(client)
     page = "/my/tutoring/sessions/ses-soon/reschedule?tz=UTC"
