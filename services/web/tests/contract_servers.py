@@ -805,6 +805,13 @@ class EnrollmentContract(ContractServer):
 
     def _view(self, record: dict) -> dict:
         view = {k: v for k, v in record.items() if k != "student_email"}
+        # What enrollment's domain allows (domain.allowed_actions), for the page to offer.
+        if record["status"] == "pending_payment":
+            view["allowed_actions"] = ["pay"]
+        elif record["status"] == "active" and not record["refund_requested"]:
+            view["allowed_actions"] = ["defer", "refund"]
+        else:
+            view["allowed_actions"] = []
         view["checkout"] = None
         if record["status"] == "pending_payment":
             view["checkout"] = {
