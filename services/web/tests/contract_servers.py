@@ -1028,6 +1028,11 @@ class PaymentsContract(ContractServer):
                             "payment_id": "pay-1",
                             "amount_minor": 50000,
                             "currency": "USD",
+                            "purchase_ref": "enr-1",
+                            "purchase_kind": "enrollment",
+                            "description": "USMLE Step 1 Prep",
+                            "name": "Paula Payer",
+                            "email": "payer@example.org",
                             "status": "succeeded",
                             "created_at": "2026-02-21T09:00:00+00:00",
                         }
