@@ -569,6 +569,12 @@ class EmailContract(ContractServer):
                     ),
                     "text": text,
                     "sample": {"first_name": "Ada", "course": "USMLE Step 1 Prep"},
+                    "recipient": {
+                        "email": "ada@example.com",
+                        "name": "Ada Lovelace",
+                        "sample": False,
+                    },
+                    "fallbacks": [],
                 }
             )
 
