@@ -190,12 +190,13 @@ def size(session: Session, audience: Audience) -> int:
 
 
 def first_member(session: Session, audience: Audience) -> tuple[str, str | None, str | None] | None:
-    """The first person of the audience (by address), whom the preview is rendered for."""
+    """The first person of the audience by name (then address; nameless people last), whom
+    the preview is rendered for: a marketer recognises a real person of the list they chose."""
     people = members(audience).subquery()
     row = session.execute(
         select(people.c.email, people.c.name, people.c.course)
         .where(~suppressed(people.c.email))
-        .order_by(people.c.email)
+        .order_by(func.coalesce(people.c.name, "") == "", people.c.name, people.c.email)
         .limit(1)
     ).first()
     return (row[0], row[1], row[2]) if row else None

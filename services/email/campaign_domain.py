@@ -121,6 +121,18 @@ def merge_values(name: str | None, course: str | None) -> dict[str, str]:
     }
 
 
+def fallbacks_for(name: str | None, course: str | None, *texts: str) -> list[dict[str, str]]:
+    """The merge fields ``texts`` use that this person has no value for, with what they read
+    instead, so a preview can say plainly where "there" or "your course" will appear."""
+    used = {m.group(1) for text in texts for m in MERGE_FIELD.finditer(text)}
+    own = {"first_name": first_name(name), "course": (course or "").strip() or None}
+    return [
+        {"field": field, "value": value}
+        for field, value in MERGE_FIELDS.items()
+        if field in used and not own[field]
+    ]
+
+
 def merge(text: str, values: dict[str, str]) -> str:
     """Replace each merge field by its value (the fields were checked when the text was saved)."""
     return MERGE_FIELD.sub(lambda m: values.get(m.group(1), m.group(0)), text)

@@ -59,11 +59,31 @@ class SampleSchema(Schema):
     course = fields.String()
 
 
+class PreviewRecipientSchema(Schema):
+    email = fields.String(allow_none=True)
+    name = fields.String(allow_none=True)
+    sample = fields.Boolean(
+        metadata={"description": "true when the audience is empty and a sample person stands in"}
+    )
+
+
+class PreviewFallbackSchema(Schema):
+    field = fields.String(metadata={"description": "A merge field the campaign uses"})
+    value = fields.String(metadata={"description": "What it reads for this recipient instead"})
+
+
 class PreviewSchema(Schema):
     subject = fields.String()
     html = fields.String()
     text = fields.String()
     sample = fields.Nested(SampleSchema)
+    recipient = fields.Nested(
+        PreviewRecipientSchema, metadata={"description": "Whom the preview is rendered for"}
+    )
+    fallbacks = fields.List(
+        fields.Nested(PreviewFallbackSchema),
+        metadata={"description": "Merge fields this recipient has no value for"},
+    )
 
 
 class TestSendSchema(Schema):

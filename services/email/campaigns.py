@@ -204,12 +204,22 @@ def preview(uow: UnitOfWork, campaign_id: str) -> dict[str, Any]:
     with uow:
         session = uow.session
         campaign = _campaign(session, campaign_id)
-        _, name, course = _sample(session, campaign)
+        email, name, course = _sample(session, campaign)
         compiled = campaign_render.template(campaign.subject, campaign.body_markdown)
+        fallbacks = campaign_domain.fallbacks_for(
+            name, course, campaign.subject, campaign.body_markdown
+        )
     values = campaign_domain.merge_values(name, course)
     # The preview's unsubscribe link goes nowhere: a real one would unsubscribe the sample.
     subject, text, html = compiled.personalise(values, f"{config.public_url()}/unsubscribe/preview")
-    return {"subject": subject, "html": html, "text": text, "sample": values}
+    return {
+        "subject": subject,
+        "html": html,
+        "text": text,
+        "sample": values,
+        "recipient": {"email": email, "name": name, "sample": email is None},
+        "fallbacks": fallbacks,
+    }
 
 
 def test_send(uow: UnitOfWork, campaign_id: str, to: str) -> dict[str, Any]:

@@ -380,6 +380,32 @@ def transition(current: str, action: str, *, deferrals_used: int = 0) -> str:
     return new_state
 
 
+STUDENT_ACTIONS = (PAY, DEFER, REFUND)
+"""What a student may ask of their own enrollment (the rest happen to it: holds lapse, access
+ends, refunds arrive)."""
+
+
+def allowed_actions(
+    state: str, *, deferrals_used: int, refund_requested: bool, refundable: bool
+) -> list[str]:
+    """The student actions :data:`TRANSITIONS` and the limits allow now, for the page to offer.
+
+    A page that offers only these never shows a button the service would refuse: ``defer`` after
+    the one deferral or while a refund is under way, ``refund`` twice or outside its window
+    (``refundable`` is :func:`refund_allowed`'s answer, which needs the clock and the cycle).
+    """
+    allowed = []
+    for action in STUDENT_ACTIONS:
+        if (state, action) not in TRANSITIONS:
+            continue
+        if action == DEFER and (deferrals_used >= MAX_DEFERRALS or refund_requested):
+            continue
+        if action == REFUND and (refund_requested or not refundable):
+            continue
+        allowed.append(action)
+    return allowed
+
+
 @dataclass(frozen=True)
 class Enrollment:
     """What the rules need to know about one student's place in one cycle."""

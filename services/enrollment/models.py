@@ -90,6 +90,8 @@ class Enrollment(Base):
     cycle_start: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(20))
     amount_minor: Mapped[int] = mapped_column(Integer)
+    list_price_minor: Mapped[int | None] = mapped_column(Integer)
+    """The course's price when the seat was offered, before any promotion code."""
     currency: Mapped[str] = mapped_column(String(3))
     promo_code: Mapped[str | None] = mapped_column(String(40))
     hold_expires_at: Mapped[datetime | None]
@@ -102,6 +104,8 @@ class Enrollment(Base):
     refund_request_id: Mapped[str | None] = mapped_column(String(36), unique=True)
     refund_requested_at: Mapped[datetime | None]
     refunded_minor: Mapped[int] = mapped_column(Integer, default=0)
+    refunded_at: Mapped[datetime | None]
+    """When payments confirmed the money went back (the enrollment became ``refunded``)."""
     from_waitlist: Mapped[bool] = mapped_column(Boolean, default=False)
     access_notice_sent_at: Mapped[datetime | None]
     created_at: Mapped[datetime]

@@ -122,7 +122,13 @@ class EnrollmentSchema(Schema):
     access_ends_on = fields.Date(
         required=True, metadata={"description": "First day without access"}
     )
-    amount_minor = fields.Integer(required=True)
+    amount_minor = fields.Integer(required=True, metadata={"description": "What the student pays"})
+    list_price_minor = fields.Integer(
+        required=True, metadata={"description": "The course's price before any promotion code"}
+    )
+    discount_minor = fields.Integer(
+        required=True, metadata={"description": "What the promotion code took off (0 if none)"}
+    )
     currency = fields.String(required=True)
     promo_code = fields.String(allow_none=True)
     hold_expires_at = fields.AwareDateTime(
@@ -132,7 +138,20 @@ class EnrollmentSchema(Schema):
     deferrals_used = fields.Integer(required=True)
     deferred_from = fields.Date(allow_none=True)
     refund_requested = fields.Boolean(required=True)
+    refund_requested_at = fields.AwareDateTime(allow_none=True)
     refunded_minor = fields.Integer(required=True)
+    refunded_at = fields.AwareDateTime(
+        allow_none=True, metadata={"description": "When the refund arrived (refunded only)"}
+    )
+    allowed_actions = fields.List(
+        fields.String(validate=validate.OneOf(domain.STUDENT_ACTIONS)),
+        required=True,
+        metadata={
+            "description": "What the student may do now: "
+            + ", ".join(f"`{a}`" for a in domain.STUDENT_ACTIONS)
+            + " (a page offers only these)"
+        },
+    )
     last_payment_error = fields.String(allow_none=True)
     from_waitlist = fields.Boolean(required=True)
     created_at = fields.AwareDateTime(required=True)

@@ -125,11 +125,26 @@ def course_view(session: Session, course: Course, now: datetime) -> dict[str, An
     }
 
 
+def _refundable(row: Enrollment, course: Course, now: datetime) -> bool:
+    try:
+        return domain.refund_allowed(row.paid_at, row.cycle_start, course.refund_window_days, now)
+    except DomainError:
+        return False
+
+
 def enrollment_view(
     row: Enrollment, course: Course, checkout: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     rules = rules_of(course)
     cycle = domain.cycle(rules, domain.cycle_index_of(rules, row.cycle_start))
+    refund_requested = row.refund_request_id is not None
+    allowed = domain.allowed_actions(
+        row.status,
+        deferrals_used=row.deferrals_used,
+        refund_requested=refund_requested,
+        refundable=row.status == domain.ACTIVE and _refundable(row, course, utcnow()),
+    )
+    list_price = row.amount_minor if row.list_price_minor is None else row.list_price_minor
     return {
         "id": row.id,
         "status": row.status,
@@ -142,14 +157,19 @@ def enrollment_view(
         "cycle_end": cycle.ends_on,
         "access_ends_on": row.access_ends_on,
         "amount_minor": row.amount_minor,
+        "list_price_minor": list_price,
+        "discount_minor": list_price - row.amount_minor,
         "currency": row.currency,
         "promo_code": row.promo_code,
         "hold_expires_at": row.hold_expires_at if row.status == domain.PENDING_PAYMENT else None,
         "paid_at": row.paid_at,
         "deferrals_used": row.deferrals_used,
         "deferred_from": row.deferred_from,
-        "refund_requested": row.refund_request_id is not None,
+        "refund_requested": refund_requested,
+        "refund_requested_at": row.refund_requested_at,
         "refunded_minor": row.refunded_minor,
+        "refunded_at": row.refunded_at,
+        "allowed_actions": allowed,
         "last_payment_error": row.last_payment_error,
         "from_waitlist": row.from_waitlist,
         "created_at": row.created_at,
@@ -376,6 +396,7 @@ def _new_enrollment(
         cycle_start=starts_on,
         status=domain.PENDING_PAYMENT,
         amount_minor=amount_minor,
+        list_price_minor=course.price_minor,
         currency=course.currency,
         promo_code=promo_code,
         hold_expires_at=hold_expires_at,
@@ -852,6 +873,7 @@ def payment_refunded(uow: UnitOfWork, data: dict[str, Any]) -> None:
         row.updated_at = now
         if row.status == domain.ACTIVE:
             row.status = domain.transition(row.status, domain.REFUND)
+            row.refunded_at = now
             _release_seat(uow, course, row.cycle_start, now)
             uow.record(
                 "enrollment.refunded",

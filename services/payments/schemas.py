@@ -98,6 +98,13 @@ class LedgerPaymentSchema(PaymentSchema):
 class LedgerRefundSchema(Schema):
     refund_id = fields.String(required=True)
     payment_id = fields.String(required=True)
+    # The payment it belongs to, as the admin's Payments page shows it (Purchase, Customer).
+    currency = fields.String(required=True, metadata={"description": "The payment's currency"})
+    purchase_ref = fields.String(required=True)
+    purchase_kind = fields.String(required=True)
+    description = fields.String(required=True, metadata={"description": "What was bought"})
+    name = fields.String(required=True, metadata={"description": "Who paid"})
+    email = fields.String(required=True)
     refund_request_id = fields.String(allow_none=True)
     stripe_refund_id = fields.String(allow_none=True)
     amount_minor = fields.Integer(required=True)

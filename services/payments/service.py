@@ -68,10 +68,17 @@ def _facts(p: Payment) -> dict[str, Any]:
     }
 
 
-def refund_view(r: Refund) -> dict[str, Any]:
+def refund_view(r: Refund, p: Payment) -> dict[str, Any]:
+    """A refund with the payment it belongs to: its currency, who paid and for what."""
     return {
         "refund_id": r.id,
         "payment_id": r.payment_id,
+        "currency": p.currency,
+        "purchase_ref": p.purchase_ref,
+        "purchase_kind": p.purchase_kind,
+        "description": p.description,
+        "name": p.name,
+        "email": p.email,
         "refund_request_id": r.refund_request_id,
         "stripe_refund_id": r.stripe_refund_id,
         "amount_minor": r.amount_minor,
@@ -256,7 +263,12 @@ def ledger(uow: UnitOfWork, limit: int) -> dict[str, Any]:
     with uow:
         s = uow.session
         payments = s.scalars(select(Payment).order_by(Payment.created_at.desc()).limit(limit))
-        refunds = s.scalars(select(Refund).order_by(Refund.created_at.desc()).limit(limit))
+        refunds = s.execute(
+            select(Refund, Payment)
+            .join(Payment, Payment.id == Refund.payment_id)
+            .order_by(Refund.created_at.desc())
+            .limit(limit)
+        ).all()
         disputes = s.scalars(select(Dispute).order_by(Dispute.created_at.desc()).limit(limit))
         flagged = s.scalars(
             select(StripeEvent)
@@ -266,7 +278,7 @@ def ledger(uow: UnitOfWork, limit: int) -> dict[str, Any]:
         )
         return {
             "payments": [payment_view(p) for p in payments],
-            "refunds": [refund_view(r) for r in refunds],
+            "refunds": [refund_view(r, p) for r, p in refunds],
             "disputes": [dispute_view(d) for d in disputes],
             "flagged_events": [
                 {

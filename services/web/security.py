@@ -289,6 +289,38 @@ def login_url(next_path: str | None = None) -> str:
     return f"{login}?{urlencode({'next': target})}" if target else login
 
 
+SIGN_IN_REASONS: tuple[tuple[str, str], ...] = (
+    ("/my/enrollments", "see your enrollments"),
+    ("/my/tutoring", "see your tutoring"),
+    ("/checkout", "see your checkout"),
+    ("/tutoring/packages", "see your checkout"),
+    ("/tutoring/plan", "see your study plan"),
+    ("/tutoring/progress", "see your progress"),
+    ("/tutoring/consultations", "see your consultation"),
+    ("/tutoring", "book a tutor"),
+    ("/courses", "enroll in a course"),
+    ("/account", "see your account"),
+    ("/admin/payments", "see the payments ledger"),
+    ("/admin", "see the admin pages"),
+    ("/marketing", "see the marketing pages"),
+    ("/tutor", "see your tutor pages"),
+)
+"""What a visitor sent to sign in was on their way to do, by the path's first segments (the
+first match wins, so the longer paths come first)."""
+
+
+def sign_in_reason(path: str | None) -> str:
+    """Why a local ``path`` sent its visitor to sign in: "Please sign in to see your enrollments."
+
+    Told why, a visitor knows the sign-in is a step on their way, not where they ended up.
+    """
+    bare = (path or "").split("?", 1)[0].split("#", 1)[0].rstrip("/")
+    for prefix, wanted in SIGN_IN_REASONS:
+        if bare == prefix or bare.startswith(prefix + "/"):
+            return f"Please sign in to {wanted}."
+    return "Please sign in to see that page."
+
+
 def login_required(view: Callable) -> Callable:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:

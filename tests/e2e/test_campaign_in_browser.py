@@ -79,6 +79,10 @@ def test_marketing_writes_tests_and_sends_a_campaign_and_one_click_unsubscribe_h
     )
     preview = marketer.frame_locator("iframe.email-preview")
     expect(preview.get_by_text("Rest", exact=True)).to_be_visible()
+    # a real reader of the chosen audience, first by name, not a sample
+    expect(marketer.locator("#preview-recipient")).to_contain_text(
+        "As Ada Lovelace (ada@example.com), the first of this audience by name"
+    )
 
     marketer.get_by_role("button", name="Send me a test").click()
     test_mail = wait_for_mail(school.smtp, "mira@example.com", "[Test] Your Step 1 week")

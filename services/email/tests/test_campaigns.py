@@ -275,6 +275,8 @@ def test_audiences_are_learned_from_enrollment_and_tutoring_events(email_service
     ]
     preview = email_service.client.get(f"/api/admin/campaigns/{cid}/preview", headers=staff).json
     assert preview["sample"] == {"first_name": "Ada", "course": "Usmle Step 1"}
+    assert preview["recipient"]["sample"] is False and preview["recipient"]["email"]
+    assert preview["fallbacks"] == []  # a real student with a name and a course
     assert preview["subject"] == "News for Ada"
     assert "<strong>Usmle Step 1</strong>" in preview["html"]
     assert "&lt;b&gt;raw&lt;/b&gt;" in preview["html"]
@@ -285,8 +287,25 @@ def test_a_preview_of_an_empty_audience_uses_a_sample_person(email_service, staf
     cid = create(email_service.client, staff).get_json()["id"]
     preview = email_service.client.get(f"/api/admin/campaigns/{cid}/preview", headers=staff).json
     assert preview["sample"] == {"first_name": "Ada", "course": "your course"}
+    assert preview["recipient"] == {"email": None, "name": "Ada", "sample": True}
+    # plainly: the body's {{course}} reads "your course" for this (and any course-less) person
+    assert preview["fallbacks"] == [{"field": "course", "value": "your course"}]
     assert preview["subject"] == "News for Ada"
     assert f"{PUBLIC_URL}/unsubscribe/preview" in preview["text"]
+
+
+def test_a_preview_is_for_the_first_of_the_audience_by_name(email_service, staff):
+    add_subscriber(email_service, "aaron@example.com", "Zoe Zimmer")
+    add_subscriber(email_service, "zed@example.com", "Bea Brown")
+    add_subscriber(email_service, "nameless@example.com", "")
+    cid = create(email_service.client, staff, audience="topic:step1-tips").get_json()["id"]
+    preview = email_service.client.get(f"/api/admin/campaigns/{cid}/preview", headers=staff).json
+    assert preview["recipient"] == {
+        "email": "zed@example.com",
+        "name": "Bea Brown",
+        "sample": False,
+    }
+    assert preview["subject"] == "News for Bea"
 
 
 def test_a_test_send_goes_to_the_caller_through_the_delivery_loop(email_service, staff, deliver):

@@ -252,6 +252,29 @@ def test_a_second_deferral_is_refused():
         domain.transition("active", "defer", deferrals_used=1)
 
 
+@pytest.mark.parametrize(
+    ("state", "deferrals", "requested", "refundable", "expected"),
+    [
+        ("pending_payment", 0, False, False, ["pay"]),
+        ("active", 0, False, True, ["defer", "refund"]),
+        ("active", 1, False, True, ["refund"]),  # the one deferral is used
+        ("active", 0, True, True, []),  # a refund is under way: nothing more
+        ("active", 0, False, False, ["defer"]),  # outside the refund window, or free
+        ("refunded", 0, True, False, []),
+        ("cancelled", 0, False, False, []),
+    ],
+)
+def test_a_student_is_offered_only_what_the_table_and_the_limits_allow(
+    state, deferrals, requested, refundable, expected
+):
+    assert (
+        domain.allowed_actions(
+            state, deferrals_used=deferrals, refund_requested=requested, refundable=refundable
+        )
+        == expected
+    )
+
+
 def test_an_active_enrollment_defers_once_to_a_later_open_cycle_then_no_more():
     enrollment = domain.Enrollment(state="active", cycle_index=2)
     deferred = domain.defer_enrollment(enrollment, 4, open_indexes={3, 4, 5, 6})

@@ -69,6 +69,7 @@ def test_a_refund_inside_the_window_ends_the_enrollment_when_payments_confirms(w
     assert response.status_code == 202, response.get_json()
     assert response.get_json()["status"] == "active"
     assert response.get_json()["refund_requested"] is True
+    assert response.get_json()["allowed_actions"] == []  # no deferral while the money goes back
     [requested] = world.events("refund.requested")
     assert requested["purchase_ref"] == f"enrollment:{enrollment['id']}"
     assert requested["amount_minor"] == 149900
@@ -86,6 +87,7 @@ def test_a_refund_inside_the_window_ends_the_enrollment_when_payments_confirms(w
     )
     body = world.enrollment_of(enrollment["id"], student)
     assert (body["status"], body["refunded_minor"]) == ("refunded", 149900)
+    assert body["refunded_at"] is not None and body["allowed_actions"] == []
     assert world.seats_left(STEP_1, start) == 25
     [refunded] = world.events("enrollment.refunded")
     assert refunded["amount_minor"] == 149900
@@ -105,12 +107,15 @@ def test_a_refund_outside_the_window_is_refused_plainly_and_records_nothing(worl
     assert problem["type"] == "urn:preceptor:outside-refund-window"
     assert "Refunds for this cycle were possible until" in problem["detail"]
     assert world.events("refund.requested") == []
-    assert world.enrollment_of(enrollment["id"], student)["refund_requested"] is False
+    after = world.enrollment_of(enrollment["id"], student)
+    assert after["refund_requested"] is False
+    assert "refund" not in after["allowed_actions"]  # the page offers no refund it would refuse
 
 
 def test_a_deferral_moves_the_seat_once_and_a_second_is_refused(world):
     student = world.student()
     enrollment = _active(world, student)
+    assert enrollment["allowed_actions"] == ["defer", "refund"]
     cycles = world.client.get(f"/api/courses/{STEP_1}").get_json()["cycles"]
     old, new, later = cycles[0]["start"], cycles[1]["start"], cycles[2]["start"]
     assert (world.taken(STEP_1, old), world.taken(STEP_1, new)) == (1, None)
@@ -120,6 +125,7 @@ def test_a_deferral_moves_the_seat_once_and_a_second_is_refused(world):
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
     assert (body["cycle_start"], body["deferred_from"], body["status"]) == (new, old, "active")
+    assert body["allowed_actions"] == ["refund"]  # the one deferral is used
     assert (world.taken(STEP_1, old), world.taken(STEP_1, new)) == (0, 1)
     [deferred] = world.events("enrollment.deferred")
     assert (deferred["from_cycle_start"], deferred["cycle_start"]) == (old, new)
@@ -181,6 +187,9 @@ def test_a_promo_code_at_its_limit_is_refused_and_a_full_discount_needs_no_payme
     first = world.enroll(world.student("a@example.com"), promo_code="once10")
     assert first.status_code == 201
     assert first.get_json()["amount_minor"] == 134910
+    # The checkout names what the code took off: list price, code, discount, total.
+    priced = {k: first.get_json()[k] for k in ("list_price_minor", "promo_code", "discount_minor")}
+    assert priced == {"list_price_minor": 149900, "promo_code": "ONCE10", "discount_minor": 14990}
     refused = world.enroll(world.student("b@example.com"), promo_code="ONCE10")
     assert refused.status_code == 422
     assert refused.get_json()["type"] == "urn:preceptor:promo-exhausted"

@@ -6,6 +6,8 @@ import uuid
 
 from services.payments import worker
 from services.payments.tests.helpers import (
+    admin_token,
+    bearer,
     intent_id,
     open_payment,
     outbox,
@@ -66,6 +68,17 @@ def test_a_refund_request_refunds_once_in_stripe_and_publishes_payment_refunded(
     assert published[0]["refund_request_id"] == data["refund_request_id"]
     assert published[0]["refund_id"] == made[0]["id"]
     assert published[0]["amount_minor"] == 149900
+    # The admin's ledger says which payment it gave back, in its currency: who paid, for what.
+    ledger = stack.client.get("/api/admin/ledger", headers=bearer(admin_token(stack.identity)))
+    [refund] = ledger.get_json()["refunds"]
+    assert {k: refund[k] for k in ("payment_id", "currency", "amount_minor", "name", "email")} == {
+        "payment_id": opened["payment_id"],
+        "currency": "USD",
+        "amount_minor": 149900,
+        "name": "Sam Student",
+        "email": "sam@example.com",
+    }
+    assert refund["description"] == "USMLE Step 1 Prep, cycle of 2026-02-02"
 
 
 def test_the_same_refund_request_twice_makes_one_refund(stack):

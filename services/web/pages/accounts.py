@@ -84,11 +84,15 @@ def register():
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     asked = request.values.get("next")
+    reason = None
     if not asked:
         next_path = url_for(".account")
     else:
         # A `next` that is not a path on this site (a hostile link) leads home, never there.
-        next_path = security.local_path(asked) or url_for("site.index")
+        local = security.local_path(asked)
+        next_path = local or url_for("site.index")
+        if local:  # sent here from a page: say why, and that they come back to it
+            reason = security.sign_in_reason(local)
     form = Form(("email", "password"))
     status = 200
     if request.method == "POST":
@@ -112,7 +116,7 @@ def login():
             else:
                 security.sign_in(tokens)
                 return redirect(next_path)
-    return render_template("login.html", form=form, next_path=next_path), status
+    return render_template("login.html", form=form, next_path=next_path, reason=reason), status
 
 
 @bp.post("/logout")

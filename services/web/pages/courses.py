@@ -152,7 +152,7 @@ def _later_cycles(enrollments: list[dict]) -> dict[str, list[dict]]:
     courses: dict[str, dict | None] = {}
     options: dict[str, list[dict]] = {}
     for item in enrollments:
-        if item.get("status") != ACTIVE:
+        if "defer" not in (item.get("allowed_actions") or []):
             continue
         slug = item.get("course_slug") or ""
         if slug not in courses:
@@ -211,6 +211,16 @@ def defer(enrollment_id: str):
         lambda token: clients.enrollment.defer(token, enrollment_id, cycle_start),
         "Your enrollment moved to the later cycle.",
     )
+
+
+@bp.get("/my/enrollments/<enrollment_id>/refund")
+@security.login_required
+def refund_confirm(enrollment_id: str):
+    """Ask before the money goes back: a refund ends the enrollment and gives the seat away.
+
+    A page of its own (not a script's dialog), so it works without JavaScript too.
+    """
+    return render_template("refund_confirm.html", enrollment=_enrollment(enrollment_id))
 
 
 @bp.post("/my/enrollments/<enrollment_id>/refund")

@@ -569,6 +569,12 @@ class EmailContract(ContractServer):
                     ),
                     "text": text,
                     "sample": {"first_name": "Ada", "course": "USMLE Step 1 Prep"},
+                    "recipient": {
+                        "email": "ada@example.com",
+                        "name": "Ada Lovelace",
+                        "sample": False,
+                    },
+                    "fallbacks": [],
                 }
             )
 
@@ -805,6 +811,13 @@ class EnrollmentContract(ContractServer):
 
     def _view(self, record: dict) -> dict:
         view = {k: v for k, v in record.items() if k != "student_email"}
+        # What enrollment's domain allows (domain.allowed_actions), for the page to offer.
+        if record["status"] == "pending_payment":
+            view["allowed_actions"] = ["pay"]
+        elif record["status"] == "active" and not record["refund_requested"]:
+            view["allowed_actions"] = ["defer", "refund"]
+        else:
+            view["allowed_actions"] = []
         view["checkout"] = None
         if record["status"] == "pending_payment":
             view["checkout"] = {
@@ -1021,6 +1034,11 @@ class PaymentsContract(ContractServer):
                             "payment_id": "pay-1",
                             "amount_minor": 50000,
                             "currency": "USD",
+                            "purchase_ref": "enr-1",
+                            "purchase_kind": "enrollment",
+                            "description": "USMLE Step 1 Prep",
+                            "name": "Paula Payer",
+                            "email": "payer@example.org",
                             "status": "succeeded",
                             "created_at": "2026-02-21T09:00:00+00:00",
                         }

@@ -216,6 +216,11 @@ def test_payments_ledger_shows_payments_refunds_and_disputes(client, payments_ap
     assert "Paula Payer" in html and "$1,499.00" in html and "$500.00" in html
     assert "pay-9" in html  # the disputed payment
     assert "fraudulent" in html and "$1,299.00" in html
+    # who paid and for what, not the purchase's reference; a refund names its payment
+    assert "payer@example.org" in html and "enr-1" not in html
+    refunds = html.split('<h2 class="h3">Refunds</h2>')[1].split("Disputes")[0]
+    assert "USMLE Step 1 Prep" in refunds and "Paula Payer, payer@example.org" in refunds
+    assert "$500.00" in refunds
     # a signed Stripe event that did not match its payment waits for a person
     assert "evt_flagged_1" in html and "Stripe says 100 usd" in html
     [call] = payments_api.calls_to("GET", "/api/admin/ledger")

@@ -109,6 +109,7 @@ def test_the_sign_in_form_never_carries_a_hostile_next(client, target):
     html = client.get("/login?next=" + _quote(target)).get_data(as_text=True)
 
     assert 'name="next" value="/"' in html
+    assert "Please sign in" not in html  # no reason to give for a place we will not go
 
 
 @pytest.mark.parametrize("target", LOCAL)
@@ -127,3 +128,34 @@ def test_every_redirect_to_sign_in_carries_only_a_local_next(site, target):
     """The other place a request names a target: the link to sign in and come back."""
     with site.test_request_context("/courses"):
         assert security.login_url(target) == "/login"
+
+
+def test_a_visitor_sent_to_sign_in_is_told_why_and_comes_back_to_that_page(
+    client, identity_api, enrollment_api
+):
+    sent = client.get("/my/enrollments")
+    assert sent.headers["Location"] == "/login?next=%2Fmy%2Fenrollments"
+
+    html = client.get(sent.headers["Location"]).get_data(as_text=True)
+    assert "Please sign in to see your enrollments." in html
+    assert "come back to it after signing in" in html
+
+    response = _login(client, "/my/enrollments", None)
+    assert response.headers["Location"] == "/my/enrollments"
+    assert "My enrollments" in client.get("/my/enrollments").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("target", "reason"),
+    [
+        ("/admin/payments", "Please sign in to see the payments ledger."),
+        ("/courses/step-1-prep?cycle=2027-01-04", "Please sign in to enroll in a course."),
+        ("/tutoring/tutors/t-1#hours", "Please sign in to book a tutor."),
+        ("/tutor/availability", "Please sign in to see your tutor pages."),
+        ("/somewhere/else", "Please sign in to see that page."),
+    ],
+)
+def test_the_sign_in_page_names_the_page_it_returns_to(client, target, reason):
+    html = client.get("/login?next=" + _quote(target)).get_data(as_text=True)
+
+    assert reason in html

@@ -208,6 +208,32 @@ def test_preview_is_shown_in_a_sandboxed_frame_with_a_policy_of_its_own(client, 
     assert '<p style="color:#1f6feb">Hi Ada' in frame.get_data(as_text=True)
 
 
+def test_the_preview_names_its_real_recipient_or_says_plainly_what_stands_in(client, email_api):
+    campaign = email_api.add_campaign(body_markdown="Hi {{first_name}}, about {{course}}")
+    sign_in(client, "marketing@example.org")
+
+    html = client.get(f"/marketing/campaigns/{campaign['id']}").get_data(as_text=True)
+    assert "As Ada Lovelace (ada@example.com), the first of this audience by name" in html
+    assert "(your course)" not in html
+
+    email_api.answer(
+        "GET",
+        f"/api/admin/campaigns/{campaign['id']}/preview",
+        200,
+        {
+            "subject": "News for Ada",
+            "html": "<p>Hi Ada, about your course</p>",
+            "text": "Hi Ada, about your course",
+            "sample": {"first_name": "Ada", "course": "your course"},
+            "recipient": {"email": None, "name": "Ada", "sample": True},
+            "fallbacks": [{"field": "course", "value": "your course"}],
+        },
+    )
+    html = client.get(f"/marketing/campaigns/{campaign['id']}").get_data(as_text=True)
+    assert "Nobody is in this audience yet, so this is how a sample person, Ada, would" in html
+    assert "{{course}} reads \u201cyour course\u201d here: Ada has no course on record." in html
+
+
 def test_a_campaign_that_cannot_be_previewed_says_why(client, email_api):
     campaign = email_api.add_campaign()
     email_api.answer(

@@ -33,8 +33,20 @@ def test_an_active_enrollment_can_defer_only_to_later_open_cycles(client, enroll
     assert '<option value="2026-04-27">' in html and '<option value="2026-05-25">' in html
     assert '<option value="2026-03-02">' not in html  # its own cycle
     assert '<option value="2026-03-30">' not in html  # full
+    assert 'href="/my/enrollments/enr-active/refund"' in html  # asks first, see below
+    assert "/my/enrollments/enr-pending/refund" not in html
+    assert "/my/enrollments/enr-pending/defer" not in html
+
+
+def test_a_refund_is_confirmed_on_a_page_of_its_own_before_it_is_requested(client, enrollment_api):
+    sign_in(client)
+
+    html = client.get("/my/enrollments/enr-active/refund").get_data(as_text=True)
+
+    assert "Request a refund of USMLE Step 1 Prep?" in html
     assert 'action="/my/enrollments/enr-active/refund"' in html
-    assert 'action="/my/enrollments/enr-pending/refund"' not in html
+    assert "Yes, refund $1,499.00" in html and 'href="/my/enrollments">No, keep' in html
+    assert enrollment_api.calls_to("POST", "/api/enrollments/enr-active/refund") == []
 
 
 def test_deferring_posts_the_chosen_cycle(client, enrollment_api):
@@ -74,8 +86,12 @@ def test_requesting_a_refund_posts_and_confirms(client, enrollment_api):
     assert call.headers["Authorization"] == "Bearer access-1.student@example.org"
     html = client.get("/my/enrollments").get_data(as_text=True)
     assert "Your refund is requested." in html
-    assert "Refund requested" in html
-    assert 'action="/my/enrollments/enr-active/refund"' not in html
+    assert "Refund under way" in html and ">Active</span>" not in html
+    # nothing more to ask of it: no second refund, no deferral while the money goes back
+    assert "/my/enrollments/enr-active/refund" not in html
+    assert "/my/enrollments/enr-active/defer" not in html
+    confirm = client.get("/my/enrollments/enr-active/refund").get_data(as_text=True)
+    assert "a refund is already under way" in confirm and "Yes, refund" not in confirm
 
 
 def test_a_refund_outside_the_window_shows_the_reason(client, enrollment_api):
