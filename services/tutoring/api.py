@@ -196,7 +196,7 @@ def cancel_consultation(body: dict[str, Any], consultation_id: str) -> dict[str,
 @blp.arguments(schemas.EmptySchema)
 @blp.response(200, schemas.ConsultationSchema)
 @blp.alt_response(403, description="Not its tutor.")
-@blp.alt_response(409, description="It is not booked any more.")
+@blp.alt_response(409, description="It is not booked any more, or has not started yet.")
 @auth.require("tutor")
 def complete_consultation(_body: dict[str, Any], consultation_id: str) -> dict[str, Any]:
     """The tutor held it."""
@@ -209,7 +209,7 @@ def complete_consultation(_body: dict[str, Any], consultation_id: str) -> dict[s
 @blp.arguments(schemas.EmptySchema)
 @blp.response(200, schemas.ConsultationSchema)
 @blp.alt_response(403, description="Not its tutor.")
-@blp.alt_response(409, description="It is not booked any more.")
+@blp.alt_response(409, description="It is not booked any more, or has not started yet.")
 @auth.require("tutor")
 def no_show(_body: dict[str, Any], consultation_id: str) -> dict[str, Any]:
     """The student did not come."""

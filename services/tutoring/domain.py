@@ -114,7 +114,15 @@ class SessionNotBooked(Conflict):
     title = "The session is not booked any more"
 
 
-class SessionNotStarted(Conflict):
+class MeetingNotStarted(Conflict):
+    title = "The meeting has not started yet"
+
+
+class ConsultationNotStarted(MeetingNotStarted):
+    title = "The consultation has not started yet"
+
+
+class SessionNotStarted(MeetingNotStarted):
     title = "The session has not started yet"
 
 
@@ -524,6 +532,59 @@ def ensure_no_open_consultation(states: Iterable[str]) -> None:
         )
 
 
+# --------------------------------------------------------------------------- meetings held
+
+MeetingKind = Literal["consultation", "session"]
+
+#: What a tutor records about a meeting once it has begun, as the refusal names it. Completing
+#: a session is also writing its lesson note, so "complete" covers the note too.
+AFTER_START_ACTIONS: dict[str, str] = {
+    "complete": "completed",
+    "mark_no_show": "marked as a no-show",
+}
+
+_NOT_STARTED: dict[str, type[MeetingNotStarted]] = {
+    "consultation": ConsultationNotStarted,
+    "session": SessionNotStarted,
+}
+
+
+def _zone_words(tz: tzinfo) -> str:
+    """``America/New_York`` → ``New York time``; UTC stays ``UTC``."""
+    key = getattr(tz, "key", None) or str(tz)
+    if key in ("UTC", "Etc/UTC"):
+        return "UTC"
+    return key.rsplit("/", 1)[-1].replace("_", " ") + " time"
+
+
+def ensure_meeting_started(
+    kind: MeetingKind, action: str, starts_at: datetime, now: datetime, tutor_tz: str | tzinfo
+) -> None:
+    """A meeting's outcome (held, missed, its lesson note) is known only once it has begun.
+
+    Before ``starts_at`` nobody can say the student came or stayed away, and a meeting marked
+    done early would sit among the student's past meetings with a date still to come. At the
+    start instant itself it has begun. The refusal says when, on the tutor's clock (they are the
+    one who acts), so they know when to come back.
+    """
+    _require_aware(starts_at, "starts_at")
+    _require_aware(now, "now")
+    if action not in AFTER_START_ACTIONS:
+        raise ValueError(f"Unknown after-start action {action!r}")
+    if kind not in _NOT_STARTED:
+        raise ValueError(f"Unknown meeting kind {kind!r}")
+    if now >= starts_at:
+        return
+    tz = zone(tutor_tz)
+    local = starts_at.astimezone(tz)
+    when = f"{local:%H:%M} on {local:%a} {local.day} {local:%b %Y} ({_zone_words(tz)})"
+    raise _NOT_STARTED[kind](
+        f"This {kind} starts at {when}; it can be {AFTER_START_ACTIONS[action]} once it has "
+        "started.",
+        field="starts_at",
+    )
+
+
 # --------------------------------------------------------------------------- sessions
 
 DEFAULT_CUTOFF_HOURS = 24
@@ -660,12 +721,11 @@ def ensure_session_booked(state: str) -> None:
         raise SessionNotBooked(f"The session is {state}", field="state")
 
 
-def ensure_session_started(starts_at: datetime, now: datetime) -> None:
+def ensure_session_started(
+    starts_at: datetime, now: datetime, tutor_tz: str | tzinfo = "UTC"
+) -> None:
     """A lesson note describes a lesson that happened: not before the session's start."""
-    _require_aware(starts_at, "starts_at")
-    _require_aware(now, "now")
-    if now < starts_at:
-        raise SessionNotStarted("A session can be completed once it has started", field="state")
+    ensure_meeting_started("session", "complete", starts_at, now, tutor_tz)
 
 
 def reminder_due(

@@ -645,12 +645,15 @@ def cancel_consultation(
 def finish_consultation(
     uow: UnitOfWork, principal: Principal, consultation_id: str, action: str
 ) -> dict[str, Any]:
-    """The tutor marks it held (``complete``) or missed (``mark_no_show``)."""
+    """The tutor marks it held (``complete``) or missed (``mark_no_show``), once it has begun."""
+    now = utcnow()
     with uow:
         row, tutor = _consultation(uow.session, principal, consultation_id, lock=True)
         _as_its_tutor(principal, row)
-        row.status = domain.consultation_transition(row.status, action).value
-        row.updated_at = utcnow()
+        after = domain.consultation_transition(row.status, action)
+        domain.ensure_meeting_started("consultation", action, row.starts_at, now, tutor.time_zone)
+        row.status = after.value
+        row.updated_at = now
         if action == "complete":
             uow.record(
                 "consultation.completed",
@@ -1422,7 +1425,7 @@ def complete_session(
         if principal.user_id != row.tutor_id:
             raise Forbidden("Only the session's tutor may complete it.")
         domain.ensure_session_booked(row.status)
-        domain.ensure_session_started(row.starts_at, now)
+        domain.ensure_session_started(row.starts_at, now, tutor.time_zone)
         row.status = domain.SessionState.COMPLETED.value
         row.lesson_note = lesson_note
         row.completed_at = row.updated_at = now

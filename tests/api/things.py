@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Callable
 from datetime import date, timedelta
 
+from services.tutoring.tests.helpers import start_meeting
 from shared.testing.fixtures import ServiceUnderTest
 from tests.api.callers import Caller
 
@@ -109,6 +110,7 @@ def _tutoring_plan(svc: ServiceUnderTest, people: dict[str, Caller], tutor_id: s
         headers=student,
     )  # fmt: skip
     consultation_id = _ok(booked, 201)["id"]
+    start_meeting(svc, consultation_id)  # held only once it has begun
     _ok(svc.client.post(f"/api/consultations/{consultation_id}/complete", json={}, headers=tutor))
     made = svc.client.post(
         f"/api/consultations/{consultation_id}/plan", json={"areas": ["renal"]}, headers=tutor

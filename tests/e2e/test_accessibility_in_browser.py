@@ -34,6 +34,7 @@ from tests.e2e.people import (
     register_student,
     sign_in,
 )
+from tests.e2e.time_travel import start_meeting
 
 pytestmark = pytest.mark.browser
 
@@ -131,6 +132,8 @@ def test_tutoring_pages_pass_axe_for_every_role_at_desktop_and_phone_width(schoo
     audit.check(tutor, "tutor dashboard (tutor)")
     tutor.get_by_role("row", name=re.compile("Priya Nair")).get_by_role("link").click()
     audit.check(tutor, "consultation, booked (tutor)")
+    start_meeting(school.tutoring, tutor.url.rstrip("/").rsplit("/", 1)[-1])  # it has begun
+    tutor.reload()
     tutor.get_by_role("button", name="Mark completed").click()
     tutor.get_by_label("Strengths").fill("Strong physiology")
     tutor.get_by_label("Weaknesses").fill("Renal acid-base")

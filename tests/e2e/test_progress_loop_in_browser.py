@@ -35,7 +35,7 @@ from tests.e2e.test_tutoring_in_browser import (
     browser_sign_in,
     invited_tutor,
 )
-from tests.e2e.time_travel import age_plan
+from tests.e2e.time_travel import age_plan, start_meeting
 
 pytest.importorskip("services.tutoring.api_progress", reason="tutoring's progress API")
 pytest.importorskip("services.tutoring.api_tracking", reason="tutoring's tracking API")
@@ -122,6 +122,8 @@ def test_a_retake_lives_through_results_a_rebalance_missed_days_and_the_digest(s
     tutor_page.goto(f"{school.site}/tutor/consultations/{consultation_id}")
     expect(tutor_page.locator("#reflection + dl")).to_contain_text("Night shifts")
     audit.check(tutor_page, "consultation with the reflection (tutor)")
+    start_meeting(school.tutoring, consultation_id)  # held only once it has begun
+    tutor_page.reload()
     tutor_page.get_by_role("button", name="Mark completed").click()
     tutor_page.get_by_role("button", name="Generate study plan").click()
     expect(tutor_page.get_by_role("heading", name="Study plan")).to_be_visible()

@@ -25,6 +25,7 @@ from tests.e2e.accessibility import (
     tab_to,
 )
 from tests.e2e.mail import wait_for_mail
+from tests.e2e.time_travel import start_meeting
 
 pytestmark = pytest.mark.browser
 
@@ -191,7 +192,22 @@ def test_student_books_tutor_runs_the_consultation_and_the_plan_reaches_the_cale
     row = tutor_page.get_by_role("row", name=re.compile("Priya Nair"))
     expect(row).to_contain_text(re.compile("EST|EDT|New York|AM|PM|:"))
     row.get_by_role("link", name="Open").click()
+    # Not before it has started: no Mark completed or No-show yet, and the page says when.
+    expect(tutor_page.get_by_text(re.compile("once it has started"))).to_be_visible()
+    expect(tutor_page.get_by_role("button", name="Mark completed")).to_have_count(0)
+    expect(tutor_page.get_by_role("button", name="No-show")).to_have_count(0)
+    consultation_id = tutor_page.url.rstrip("/").rsplit("/", 1)[-1]
+    refused = requests.post(
+        f"{school.tutoring.url}/api/consultations/{consultation_id}/complete",
+        headers={"Authorization": api_login(school, "rao@example.com")["Authorization"]},
+    )
+    assert refused.status_code == 409 and "once it has started" in refused.json()["detail"]
+    student.goto(f"{school.site}/my/tutoring")
+    expect(student.locator("#upcoming-consultations")).to_contain_text("Dr Anita Rao")
+    start_meeting(school.tutoring, consultation_id)  # the hour has come
+    tutor_page.reload()
     tutor_page.get_by_role("button", name="Mark completed").click()
+    expect(tutor_page.get_by_text("Marked as completed.")).to_be_visible()
     tutor_page.get_by_label("Strengths").fill("Strong physiology; good test stamina")
     tutor_page.get_by_label("Weaknesses").fill("Renal acid-base; pharmacology mechanisms")
     tutor_page.get_by_label("Goals").fill("Pass Step 1 on the second attempt with margin")
@@ -206,6 +222,8 @@ def test_student_books_tutor_runs_the_consultation_and_the_plan_reaches_the_cale
 
     wait_for_mail(school.smtp, "priya@example.com", "study plan")
     student.goto(f"{school.site}/my/tutoring")
+    expect(student.locator("#past-consultations")).to_contain_text("Dr Anita Rao")
+    expect(student.locator("#upcoming-consultations")).to_have_count(0)
     expect(student.get_by_role("link", name="Subscribe in your calendar")).to_be_visible()
     feed_url = student.locator("a.break").first.inner_text()
     feed = Calendar.from_ical(requests.get(feed_url).content)
@@ -243,6 +261,7 @@ def completed_consultation(school, tutor: dict[str, str], email: str, name: str)
     )
     assert booked.status_code == 201, booked.text
     headers = {"Authorization": tutor["Authorization"]}
+    start_meeting(school.tutoring, booked.json()["id"])  # held only once it has begun
     done = requests.post(
         f"{school.tutoring.url}/api/consultations/{booked.json()['id']}/complete", headers=headers
     )

@@ -1,4 +1,5 @@
-"""Moving a study plan back in time, so a browser test can live through weeks of it.
+"""Moving a study plan back in time, so a browser test can live through weeks of it; and
+letting a meeting begin (``start_meeting``), since a tutor holds one only once it has started.
 
 The plan loop is about weeks (checkpoints every two weeks, a weekly digest, missed days in the
 last seven). A test cannot wait for them, and the services have no fake clock (a setting that
@@ -19,6 +20,9 @@ from services.tutoring.models import (
     StudyPlanRow,
     StudyPlanVersion,
 )
+from services.tutoring.tests.helpers import start_meeting
+
+__all__ = ["age_plan", "start_meeting"]
 
 
 def _shift_body(body: dict, days: int) -> dict:

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from services.identity.tests.helpers import PASSWORD, admin_token, bearer, login, student_tokens
-from services.tutoring.models import TutorBooking, TutoringSession
+from services.tutoring.models import Consultation, TutorBooking, TutoringSession
 from shared.db import utcnow
 from shared.testing.fixtures import ServiceUnderTest, pump, wait_for
 
@@ -116,7 +116,9 @@ class World:
         return r.get_json()
 
     def completed(self, student: dict, tutor: dict, tutor_id: str) -> dict[str, Any]:
+        """A consultation booked, begun (moved a minute into the past) and held."""
         consultation = self.booked(student, tutor_id)
+        self.start(consultation["id"])
         r = self.client.post(
             f"/api/consultations/{consultation['id']}/complete", json={}, headers=tutor
         )
@@ -205,13 +207,28 @@ class World:
 
     def move_session(self, session_id: str, starts_at: datetime) -> None:
         """Put a session at another time directly (to stand at its start without waiting)."""
-        with self.tutoring.runtime.db.session() as s, s.begin():
-            row = s.get(TutoringSession, session_id)
-            length = row.ends_at - row.starts_at
-            values = {"starts_at": starts_at, "ends_at": starts_at + length}
-            s.execute(
-                sa.update(TutoringSession).where(TutoringSession.id == session_id).values(**values)
-            )
-            s.execute(
-                sa.update(TutorBooking).where(TutorBooking.ref_id == session_id).values(**values)
-            )
+        move_meeting(self.tutoring, session_id, starts_at)
+
+    def start(self, meeting_id: str) -> None:
+        """Let a consultation or session begin (see :func:`start_meeting`)."""
+        start_meeting(self.tutoring, meeting_id)
+
+
+def move_meeting(tutoring: ServiceUnderTest, meeting_id: str, starts_at: datetime) -> None:
+    """Put a consultation or session at another time directly, keeping its length; the tutor's
+    booking moves with it. Tests have no fake clock, so they move the meeting instead."""
+    with tutoring.runtime.db.session() as s, s.begin():
+        model = next(m for m in (Consultation, TutoringSession) if s.get(m, meeting_id))
+        row = s.get(model, meeting_id)
+        values = {"starts_at": starts_at, "ends_at": starts_at + (row.ends_at - row.starts_at)}
+        s.execute(sa.update(model).where(model.id == meeting_id).values(**values))
+        s.execute(sa.update(TutorBooking).where(TutorBooking.ref_id == meeting_id).values(**values))
+
+
+def start_meeting(tutoring: ServiceUnderTest, meeting_id: str) -> None:
+    """The meeting began a minute ago: its tutor may now complete it, or record a no-show.
+
+    Tutoring refuses both before a meeting starts, and a test cannot wait a day for its slot.
+    (Each call reads the clock anew, so two meetings of one tutor never share a start.)
+    """
+    move_meeting(tutoring, meeting_id, utcnow() - timedelta(minutes=1))

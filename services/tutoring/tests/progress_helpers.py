@@ -47,6 +47,7 @@ def make_plan(
     )
     assert r.status_code == 201, r.get_json()
     consultation = r.get_json()
+    world.start(consultation["id"])
     done = world.client.post(
         f"/api/consultations/{consultation['id']}/complete", json={}, headers=tutor
     )

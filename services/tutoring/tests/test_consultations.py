@@ -150,7 +150,32 @@ def test_the_tutor_marks_a_no_show_which_ends_it_without_completing_it(world: Wo
     booked = world.booked(student, tutor_id)
     path = f"/api/consultations/{booked['id']}"
     assert world.client.post(f"{path}/no-show", json={}, headers=student).status_code == 403
+    world.start(booked["id"])
     r = world.client.post(f"{path}/no-show", json={}, headers=tutor)
     assert r.status_code == 200 and r.get_json()["status"] == "no_show"
     assert world.events("consultation.completed") == []
     assert world.client.post(f"{path}/complete", json={}, headers=tutor).status_code == 409
+
+
+def test_a_tutor_cannot_complete_or_no_show_a_consultation_before_it_starts(world: World):
+    tutor, tutor_id = world.available_tutor()
+    student = world.student()
+    booked = world.booked(student, tutor_id)
+    path = f"/api/consultations/{booked['id']}"
+
+    for action in ("complete", "no-show"):
+        r = world.client.post(f"{path}/{action}", json={}, headers=tutor)
+        assert r.status_code == 409, r.get_json()
+        assert r.headers["Content-Type"] == "application/problem+json"
+        assert (
+            "it can be" in r.get_json()["detail"]
+            and "once it has started" in r.get_json()["detail"]
+        )
+        assert "(New York time)" in r.get_json()["detail"]  # the tutor's clock
+
+    assert world.client.get(path, headers=student).get_json() == booked  # nothing changed
+    assert world.events("consultation.completed") == []
+    world.start(booked["id"])
+    r = world.client.post(f"{path}/complete", json={}, headers=tutor)
+    assert r.status_code == 200 and r.get_json()["status"] == "completed"
+    assert len(world.events("consultation.completed")) == 1

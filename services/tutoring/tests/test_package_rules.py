@@ -1,4 +1,4 @@
-"""Package prices, refunded hours, session states and reminders: pure rules, no database."""
+"""Package prices, refunded hours, meeting and session states, reminders: pure rules, no database."""
 
 from __future__ import annotations
 
@@ -53,6 +53,45 @@ def test_a_session_is_completed_only_once_it_has_started():
     with pytest.raises(domain.SessionNotStarted):
         domain.ensure_session_started(NOW + timedelta(minutes=1), NOW)
     domain.ensure_session_started(NOW, NOW)
+
+
+@pytest.mark.parametrize(
+    ("kind", "action", "refusal", "says"),
+    [
+        ("consultation", "complete", domain.ConsultationNotStarted, "can be completed"),
+        (
+            "consultation",
+            "mark_no_show",
+            domain.ConsultationNotStarted,
+            "can be marked as a no-show",
+        ),
+        ("session", "complete", domain.SessionNotStarted, "can be completed"),
+    ],
+)
+def test_a_meeting_outcome_is_refused_before_its_start_and_says_when(kind, action, refusal, says):
+    starts_at = NOW + timedelta(days=2)  # 12:00 UTC on Wed 4 March is 07:00 in New York
+
+    with pytest.raises(refusal) as err:
+        domain.ensure_meeting_started(kind, action, starts_at, NOW, "America/New_York")
+
+    assert err.value.status == 409 and err.value.field == "starts_at"
+    assert err.value.detail == (
+        f"This {kind} starts at 07:00 on Wed 4 Mar 2026 (New York time); it {says} once it has "
+        "started."
+    )
+    domain.ensure_meeting_started(kind, action, starts_at, starts_at, "America/New_York")
+    domain.ensure_meeting_started(kind, action, starts_at, starts_at + timedelta(hours=3), "UTC")
+
+
+def test_a_refusal_for_a_tutor_on_utc_says_utc():
+    with pytest.raises(domain.MeetingNotStarted) as err:
+        domain.ensure_meeting_started("session", "complete", NOW + timedelta(seconds=1), NOW, "UTC")
+    assert "starts at 12:00 on Mon 2 Mar 2026 (UTC);" in err.value.detail
+
+
+def test_only_outcomes_wait_for_the_start():
+    with pytest.raises(ValueError):
+        domain.ensure_meeting_started("consultation", "cancel", NOW, NOW, "UTC")
 
 
 def test_a_reminder_is_due_within_24_hours_once_per_start_time():

@@ -127,6 +127,7 @@ def test_the_student_writes_a_reflection_before_the_consultation_and_the_tutor_r
     r = world.client.put(path, json={"other": "Sleep."}, headers=student)
     assert r.status_code == 200 and r.get_json()["reflection"]["schedule"] == ""
 
+    world.start(consultation["id"])
     done = world.client.post(
         f"/api/consultations/{consultation['id']}/complete", json={}, headers=tutor
     )

@@ -180,6 +180,10 @@ def test_the_tutor_completes_a_started_session_with_a_lesson_note(paid_world: Wo
     note = {"lesson_note": "Renal acid-base: do 40 questions before Friday."}
     r = world.client.post(f"/api/sessions/{session['id']}/complete", json=note, headers=tutor)
     assert r.status_code == 409  # it has not started yet
+    assert "it can be completed once it has started" in r.get_json()["detail"]
+    unchanged = world.client.get(f"/api/sessions/{session['id']}", headers=tutor).get_json()
+    assert (unchanged["status"], unchanged["lesson_note"]) == ("booked", None)
+    assert world.events("session.completed") == []
     world.move_session(session["id"], utcnow() - timedelta(minutes=5))
     r = world.client.post(f"/api/sessions/{session['id']}/complete", json=note, headers=tutor)
     assert r.status_code == 200, r.get_json()

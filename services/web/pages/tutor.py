@@ -16,7 +16,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from services.web import clients, security
 from services.web.pages import formatting
 from services.web.pages.forms import Form
-from services.web.pages.tutoring import area_label, plan_weeks, sorted_by_start, zone_choices
+from services.web.pages.tutoring import area_label, by_time, plan_weeks, zone_choices
 from services.web.pages.tutoring_words import AREAS, EDITABLE_KINDS, EXAMS, FIXED_KINDS
 
 bp = Blueprint("tutor_pages", __name__, url_prefix="/tutor")
@@ -69,12 +69,17 @@ def dashboard():
         profile=profile,
         zone=tutor_zone(profile),
         plans=clients.tutoring.tutoring_plans(_token()),
-        sessions=sorted_by_start([s for s in sessions if s.get("status") == "booked"]),
-        upcoming=sorted_by_start([c for c in consultations if c.get("status") == "booked"]),
-        past=sorted_by_start(
-            [c for c in consultations if c.get("status") != "booked"], latest_first=True
-        )[:20],
+        sessions=_latest(by_time(sessions)),
+        consultations=_latest(by_time(consultations)),
     )
+
+
+RECENT = 20
+"""Past and cancelled meetings the dashboard lists (latest first); upcoming ones are all shown."""
+
+
+def _latest(split: dict[str, list[dict]]) -> dict[str, list[dict]]:
+    return {**split, "past": split["past"][:RECENT], "cancelled": split["cancelled"][:RECENT]}
 
 
 # --------------------------------------------------------------------------- profile

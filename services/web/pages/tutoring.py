@@ -77,7 +77,9 @@ def hours(value: float | int | None) -> str:
 @bp.record_once
 def tutoring_globals(state: Any) -> None:
     # Globals, not a context processor: macros imported without context see them too.
-    state.app.jinja_env.globals.update(day_kinds=DAY_KINDS, areas=AREAS, exams=EXAMS)
+    state.app.jinja_env.globals.update(
+        day_kinds=DAY_KINDS, areas=AREAS, exams=EXAMS, meeting_started=started
+    )
 
 
 ZONE_COOKIE = "tz"
@@ -138,6 +140,35 @@ def plan_weeks(plan: dict) -> list[dict]:
 
 def sorted_by_start(consultations: list[dict], *, latest_first: bool = False) -> list[dict]:
     return sorted(consultations, key=lambda c: str(c.get("starts_at")), reverse=latest_first)
+
+
+def started(meeting: dict, now: datetime | None = None) -> bool:
+    """Whether a consultation or session has begun (its start is now or earlier).
+
+    Only then does tutoring accept its outcome (completed, a no-show, the lesson note), so the
+    pages offer those buttons only then; an unreadable start counts as not begun.
+    """
+    start = formatting.parse_moment(meeting.get("starts_at"))
+    return start is not None and start <= (now or datetime.now(UTC))
+
+
+def by_time(meetings: list[dict], now: datetime | None = None) -> dict[str, list[dict]]:
+    """Meetings as a person looks for them: by time, not by state.
+
+    ``upcoming`` (not cancelled, not begun; soonest first), ``past`` (begun, not cancelled,
+    whether or not the tutor has recorded it yet; latest first) and ``cancelled`` (latest
+    first). A cancelled meeting is never "past" just because it is over, nor a held one
+    "upcoming" because of its state.
+    """
+    now = now or datetime.now(UTC)
+    kept = [m for m in meetings if m.get("status") != "cancelled"]
+    return {
+        "upcoming": sorted_by_start([m for m in kept if not started(m, now)]),
+        "past": sorted_by_start([m for m in kept if started(m, now)], latest_first=True),
+        "cancelled": sorted_by_start(
+            [m for m in meetings if m.get("status") == "cancelled"], latest_first=True
+        ),
+    }
 
 
 def _refused(error: clients.ServiceError) -> None:
@@ -338,15 +369,9 @@ def render_my_tutoring(problems: dict[str, str] | None = None, status: int = 200
     return render_template(
         "my_tutoring.html",
         credits=[c for c in clients.tutoring.credits(token) if c.get("hours_available")],
-        upcoming_sessions=sorted_by_start([s for s in sessions if s.get("status") == "booked"]),
-        past_sessions=sorted_by_start(
-            [s for s in sessions if s.get("status") != "booked"], latest_first=True
-        ),
+        sessions=by_time(sessions),
         inside_cutoff=inside_cutoff,
-        open_consultations=sorted_by_start([c for c in consultations if c["status"] == "booked"]),
-        past_consultations=sorted_by_start(
-            [c for c in consultations if c["status"] != "booked"], latest_first=True
-        ),
+        consultations=by_time(consultations),
         plan=plan,
         weeks=plan_weeks(plan) if plan else [],
         calendar=calendar_links(token),

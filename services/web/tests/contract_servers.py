@@ -1093,6 +1093,9 @@ TUTORS = {
 SLOT_STARTS = ("2026-03-02T14:00:00+00:00", "2026-03-02T23:30:00+00:00")
 """14:00 UTC is 19:30 in Kolkata and 09:00 in New York; 23:30 UTC falls on the next day in Kolkata."""
 
+UPCOMING_CONSULTATION = "2030-03-04T14:00:00+00:00"
+"""A booked consultation years ahead, so it stays upcoming whatever the date the tests run."""
+
 INTAKE = {
     "exam": "step1",
     "exam_date": "2026-06-15",
@@ -1144,6 +1147,14 @@ SESSION_SLOT_STARTS = ("2026-03-04T15:00:00+00:00", "2026-03-05T16:00:00+00:00")
 """Hour-long session slots: 15:00 UTC is 20:30 in Kolkata."""
 
 
+_NOT_STARTED = "This {kind} starts later; it can be completed once it has started."
+
+
+def _not_started(record: dict) -> bool:
+    """Tutoring's rule: a meeting's outcome is recorded only once it has begun."""
+    return datetime.fromisoformat(record["starts_at"]) > datetime.now(UTC)
+
+
 def _package_price(rate_minor: int, hours: int) -> int:
     return rate_minor * hours * 9 // 10 if hours == 10 else rate_minor * hours
 
@@ -1184,7 +1195,10 @@ class TutoringContract(ContractServer):
             ],
         }
         self.consultations = {}
-        self.add_consultation("con-booked", "student@example.org", "booked")
+        # Booked and still to come (a tutor records its outcome only once it has started).
+        self.add_consultation(
+            "con-booked", "student@example.org", "booked", starts_at=UPCOMING_CONSULTATION
+        )
         self.add_consultation("con-done", "student@example.org", "completed", plan_id="plan-1")
         self.add_consultation("con-other", "other@example.org", "booked", tutor_id="user-tina")
         self.packages = {}
@@ -1503,6 +1517,8 @@ class TutoringContract(ContractServer):
             if action == "plan":
                 record["plan_id"] = "plan-1"
                 return jsonify(_plan()), 201
+            if _not_started(record):
+                return problem(409, _NOT_STARTED.format(kind="consultation"))
             record["status"] = {"complete": "completed", "no-show": "no_show"}[action]
             return jsonify(record)
 
@@ -1651,6 +1667,8 @@ class TutoringContract(ContractServer):
                     "Invalid fields: lesson_note",
                     {"lesson_note": ["Write a note for the student."]},
                 )
+            if _not_started(record):
+                return problem(409, _NOT_STARTED.format(kind="session"))
             record["status"] = "completed"
             record["lesson_note"] = note
             return jsonify(record)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from services.web.tests.conftest import csrf_from, sign_in
@@ -12,6 +14,11 @@ TUTOR = "tutor@example.org"
 def post(client, page: str, action: str, data: dict | None = None):
     token = csrf_from(client, page)
     return client.post(action, data={**(data or {}), "csrf_token": token})
+
+
+def begin(meetings: dict, meeting_id: str) -> None:
+    """The meeting started five minutes ago: its tutor may now record how it went."""
+    meetings[meeting_id]["starts_at"] = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
 
 
 def test_dashboard_lists_upcoming_consultations_in_the_tutors_zone(client, tutoring_api):
@@ -161,14 +168,36 @@ def test_consultation_page_shows_the_intake_and_the_actions(client, tutoring_api
     assert "Sam Student" in html and "student@example.org" in html
     assert "USMLE Step 1 on Mon 15 Jun 2026" in html
     assert "Hematology &amp; oncology" in html
+    assert "Generate study plan" in html
+    # Still to come: it can be cancelled, but not yet marked completed or a no-show.
+    assert 'action="/tutor/consultations/con-booked/cancel"' in html
+    for action in ("complete", "no-show"):
+        assert f'action="/tutor/consultations/con-booked/{action}"' not in html
+    assert "You can mark it completed or a no-show once it has started, at Mon 4 Mar 2030" in html
+
+    begin(tutoring_api.consultations, "con-booked")
+    html = client.get("/tutor/consultations/con-booked").get_data(as_text=True)
+
     for action in ("complete", "no-show", "cancel"):
         assert f'action="/tutor/consultations/con-booked/{action}"' in html
-    assert "Generate study plan" in html
+    assert "once it has started" not in html
+
+
+def test_completing_a_consultation_before_it_starts_shows_tutorings_refusal(client, tutoring_api):
+    sign_in(client, TUTOR)
+    page = "/tutor/consultations/con-booked"
+
+    response = post(client, page, f"{page}/complete")  # a page left open, or a crafted post
+
+    assert response.status_code == 409
+    assert "it can be completed once it has started" in response.get_data(as_text=True)
+    assert tutoring_api.consultations["con-booked"]["status"] == "booked"
 
 
 @pytest.mark.parametrize("action", ["complete", "no-show", "cancel"])
 def test_consultation_actions_post_to_tutoring(client, tutoring_api, action):
     sign_in(client, TUTOR)
+    begin(tutoring_api.consultations, "con-booked")
     page = "/tutor/consultations/con-booked"
 
     response = post(client, page, f"{page}/{action}")
@@ -338,21 +367,33 @@ def test_dashboard_lists_upcoming_sessions_in_the_tutors_zone(client, tutoring_a
     assert "ses-done" not in sessions and "ses-other" not in sessions
 
 
-def test_session_page_offers_complete_with_a_lesson_note_and_cancel(client, tutoring_api):
+def test_session_page_offers_cancel_before_and_the_lesson_note_after_the_start(
+    client, tutoring_api
+):
     sign_in(client, TUTOR)
 
     html = client.get("/tutor/sessions/ses-booked").get_data(as_text=True)
 
     assert "Session with Sam Student" in html
+    assert 'action="/tutor/sessions/ses-booked/cancel"' in html
+    assert 'action="/tutor/sessions/ses-booked/complete"' not in html
+    assert 'name="lesson_note"' not in html
+    assert "once it has started, at Mon 4 Mar 2030" in html
+    assert html.count('name="csrf_token"') == html.count('method="post"')  # CSRF on every form
+
+    begin(tutoring_api.sessions, "ses-booked")
+    html = client.get("/tutor/sessions/ses-booked").get_data(as_text=True)
+
     assert 'action="/tutor/sessions/ses-booked/complete"' in html
     assert '<textarea id="lesson_note" name="lesson_note"' in html
     assert "Complete and send lesson note" in html
-    assert 'action="/tutor/sessions/ses-booked/cancel"' in html
-    assert html.count('name="csrf_token"') == html.count('method="post"')  # CSRF on every form
+    assert 'action="/tutor/sessions/ses-booked/cancel"' not in html  # started: too late
+    assert html.count('name="csrf_token"') == html.count('method="post"')
 
 
 def test_completing_a_session_posts_the_lesson_note(client, tutoring_api):
     sign_in(client, TUTOR)
+    begin(tutoring_api.sessions, "ses-booked")
 
     response = post(
         client,
@@ -371,6 +412,7 @@ def test_completing_a_session_posts_the_lesson_note(client, tutoring_api):
 
 def test_completing_without_a_note_is_refused_next_to_the_field(client, tutoring_api):
     sign_in(client, TUTOR)
+    begin(tutoring_api.sessions, "ses-booked")
 
     response = post(
         client,

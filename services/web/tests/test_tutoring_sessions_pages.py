@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
 import pytest
@@ -378,3 +379,30 @@ def test_a_student_gets_403_on_tutor_session_pages(client, tutoring_api):
     )
     assert complete.status_code == 403
     assert tutoring_api.calls_to("POST", "/api/sessions/ses-booked/complete") == []
+
+
+def test_my_tutoring_lists_meetings_by_time_not_by_state(client, tutoring_api):
+    """Upcoming, past and cancelled by their start: a cancelled future session is not "past",
+    a booked one whose hour has come is no longer "upcoming" (the tutor's note is to come)."""
+    sign_in(client)
+    tutoring_api.add_session(
+        "ses-called-off", "student@example.org", "cancelled", "2030-03-06T15:00:00+00:00"
+    )
+    began = (datetime.now(UTC) - timedelta(minutes=10)).isoformat()
+    tutoring_api.add_session("ses-begun", "student@example.org", "booked", began)
+
+    html = client.get("/my/tutoring?tz=UTC").get_data(as_text=True)
+
+    upcoming = html[html.index('id="upcoming-sessions"') : html.index('id="past-sessions"')]
+    past = html[html.index('id="past-sessions"') : html.index('id="cancelled-sessions"')]
+    cancelled = html[html.index('id="cancelled-sessions"') : html.index('id="credits"')]
+    assert 'id="session-ses-booked"' in upcoming and "Mon 4 Mar 2030, 15:00" in upcoming
+    assert "ses-begun" not in upcoming and "ses-called-off" not in upcoming
+    assert "Lesson note to come" in past and "Acid-base went well" in past
+    assert "Wed 6 Mar 2030" not in past
+    assert "Wed 6 Mar 2030, 15:00" in cancelled and "Sat 21 Feb 2026" in cancelled
+
+    consultations = html[html.index('id="upcoming-consultations"') : html.index("Your calendar")]
+    upcoming, past = consultations.split('id="past-consultations"')
+    assert 'id="consultation-con-booked"' in upcoming
+    assert "Completed" in past and "Mon 2 Mar 2026" in past
