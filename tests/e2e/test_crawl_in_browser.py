@@ -28,7 +28,7 @@ from urllib.parse import urldefrag, urlsplit
 
 import pytest
 import requests
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, expect
 from playwright.sync_api import Error as PlaywrightError
 
 from tests.e2e.accessibility import (
@@ -285,6 +285,16 @@ def some_of_everything(school) -> None:
     assert r.status_code == 200, r.text
 
 
+def form_errors_take_the_focus(page: Page, site: str) -> None:
+    """A form sent with mistakes comes back with its error summary focused, so a screen reader
+    reads it out and the next Tab goes on into the form (the summary is also role="alert")."""
+    page.goto(f"{site}/register")
+    page.get_by_role("button", name="Create account").click()
+    summary = page.locator(".form-alert")
+    expect(summary).to_be_focused()
+    expect(summary).to_have_attribute("role", "alert")
+
+
 def test_every_page_reachable_from_the_navigation_is_accessible_at_375_px(school, browser):
     some_of_everything(school)
     crawl = Crawl()
@@ -299,6 +309,8 @@ def test_every_page_reachable_from_the_navigation_is_accessible_at_375_px(school
         page = phone(browser)
         if email:
             sign_in(school, page, email, password)
+        else:
+            form_errors_take_the_focus(page, school.site)
         crawl_as(page, school.site, role, crawl)
         page.context.close()
     assert len(crawl.pages) > 5 * 8, f"too few pages found to trust the crawl: {crawl.pages}"
