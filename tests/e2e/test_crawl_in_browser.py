@@ -31,6 +31,7 @@ import requests
 from playwright.sync_api import Browser, Page, expect
 from playwright.sync_api import Error as PlaywrightError
 
+from services.tutoring.tests.helpers import intake
 from tests.e2e.accessibility import (
     PHONE_HEIGHT,
     PHONE_WIDTH,
@@ -192,22 +193,33 @@ def check_page(page: Page) -> list[Finding]:
 
 def crawl_as(page: Page, site: str, role: str, crawl: Crawl) -> None:
     """Breadth first from the home page: the navigation's links, then the links on those pages."""
-    queue: deque[tuple[str, int]] = deque([(f"{site}/", 0)])
+    queue: deque[tuple[str, int, str]] = deque([(f"{site}/", 0, "the start")])
     visited: set[str] = {shape(f"{site}/")}
     checked = 0
     while queue and checked < PAGES_PER_ROLE:
-        url, depth = queue.popleft()
-        response = page.goto(url)
+        url, depth, source = queue.popleft()
         label = f"{urlsplit(url).path or '/'} ({role})"
+        try:
+            response = page.goto(url)
+        except PlaywrightError as failed:  # one page that does not load spoils no other's report
+            crawl.add(label, [Finding("page did not load", url, str(failed).splitlines()[0])])
+            checked += 1
+            continue
         if response is None or "text/html" not in response.headers.get("content-type", ""):
             continue
         if response.status >= 500 or response.status == 404:
-            crawl.add(label, [Finding(f"HTTP {response.status}", url, "a link leads here")])
+            crawl.add(label, [Finding(f"HTTP {response.status}", url, f"linked from {source}")])
             checked += 1
             continue
-        settled(page)
         checked += 1
-        crawl.add(label, check_page(page))
+        try:
+            settled(page)
+            crawl.add(label, check_page(page))
+        except PlaywrightError as failed:
+            crawl.add(
+                label, [Finding("page could not be checked", url, str(failed).splitlines()[0])]
+            )
+            continue
         if depth == 0:
             found = links(page, site, "header nav, footer, main nav")
         elif depth == 1:
@@ -217,7 +229,7 @@ def crawl_as(page: Page, site: str, role: str, crawl: Crawl) -> None:
         for href in found:
             if shape(href) not in visited:
                 visited.add(shape(href))
-                queue.append((href, depth + 1))
+                queue.append((href, depth + 1, label))
 
 
 def phone(browser: Browser) -> Page:
@@ -229,9 +241,10 @@ def phone(browser: Browser) -> Page:
 
 
 def some_of_everything(school) -> None:
-    """Content for every page to show: an enrolled student, a tutor with hours, a campaign
-    draft and an approved testimonial; the seeded course and its cycles are already there."""
-    ready_tutor(school)
+    """Content for every page to show: an enrolled student with a consultation booked, a tutor
+    with hours, a campaign draft and an approved testimonial; the seeded courses and their
+    cycles are there already."""
+    tutor_id = ready_tutor(school)
     admin = api_login(school, *admin_credentials())
     r = requests.post(
         f"{school.enrollment.url}/api/admin/promo-codes",
@@ -244,6 +257,22 @@ def some_of_everything(school) -> None:
         f"{school.enrollment.url}/api/enrollments",
         headers=student,
         json={"course_slug": COURSE, "promo_code": "CRAWL"},
+    )
+    assert r.status_code == 201, r.text
+    # A consultation booked with the tutor: their dashboard and "My tutoring" link to it.
+    slots = requests.get(
+        f"{school.tutoring.url}/api/tutors/{tutor_id}/slots",
+        params={"kind": "consultation", "tz": "Europe/Berlin"},
+    ).json()
+    r = requests.post(
+        f"{school.tutoring.url}/api/consultations",
+        headers=student,
+        json={
+            "tutor_id": tutor_id,
+            "starts_at": slots[1]["starts_at"],  # the first may pass its notice meanwhile
+            "time_zone": "Europe/Berlin",
+            "intake": intake(),
+        },
     )
     assert r.status_code == 201, r.text
     # A second course, not paid yet: "My enrollments" links to its checkout and the card form.
