@@ -56,7 +56,7 @@ from tests.e2e.test_accessibility_in_browser import ready_tutor, settled
 pytestmark = pytest.mark.browser
 
 COURSE = "usmle-step-1-prep"
-PAGES_PER_ROLE = 25
+PAGES_PER_ROLE = 30
 # Not pages to check: files to download, mail and phone links, the API and static files.
 SKIPPED = re.compile(r"(\.(ics|csv|pdf|json|js|css|svg|png|xml|txt)$)|^/(api|static)/|logout")
 # A path segment that is data rather than a kind of page: ids, tokens, dates, times.
