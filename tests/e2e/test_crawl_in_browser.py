@@ -378,3 +378,18 @@ def test_links_that_differ_in_ids_or_query_values_are_one_page():
     assert shape("http://x/admin/courses/usmle-step-1-prep/cycles/2026-12-07") == (
         "/admin/courses/usmle-step-1-prep/cycles/{}"
     )
+
+
+def test_a_finding_seen_on_many_pages_is_reported_once_with_its_pages():
+    crawl = Crawl()
+    contrast = Finding("axe color-contrast [serious]", "footer a", "2.9:1 — <a>Courses</a>")
+    crawl.add("/ (visitor)", [contrast])
+    crawl.add("/courses (visitor)", [contrast, Finding("HTTP 404", "/gone", "linked from /")])
+    crawl.add("/login (visitor)", [])
+
+    report = crawl.report()
+
+    assert report.startswith("2 distinct finding(s) on 3 page(s) checked at 375 px")
+    assert report.count("color-contrast") == 1
+    assert "on / (visitor), /courses (visitor)" in report
+    assert "at /gone" in report and "linked from /" in report
