@@ -216,3 +216,99 @@ class PageAudit:
             f"{len(self.problems)} finding(s) on {len(self.checked)} page(s) checked:\n\n"
             + "\n\n".join(self.problems)
         )
+
+
+# WCAG 2.5.8 Target Size (Minimum): every pointer target is at least 24 x 24 CSS px, or has room
+# around it (a 24 px circle on its centre touches no other target), or is a link inside a
+# sentence (an inline link among other text), or is a control the browser draws unstyled.
+# A checkbox or radio counts its label's box, which takes the click as well.
+TARGET_MIN = 24
+_SMALL_TARGETS = """
+(min) => {
+  const selector = 'a[href], button, input:not([type=hidden]), select, textarea, summary,'
+    + ' [role=button], [role=link], [role=tab], [role=checkbox], [role=radio]';
+  const visible = (el) => {
+    const r = el.getBoundingClientRect();
+    const s = getComputedStyle(el);
+    return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && s.display !== 'none';
+  };
+  const isBlock = (el) => !['inline', 'contents'].includes(getComputedStyle(el).display);
+  const inSentence = (el) => {
+    if (el.tagName !== 'A' || getComputedStyle(el).display !== 'inline') return false;
+    let block = el.parentElement;
+    while (block && !isBlock(block)) block = block.parentElement;
+    if (!block) return false;
+    const own = (el.textContent || '').replace(/\\s+/g, '');
+    const all = (block.textContent || '').replace(/\\s+/g, '');
+    return all.length > own.length;  // other words share the line box: a link in running text
+  };
+  const box = (el) => {
+    let r = el.getBoundingClientRect();
+    if (el.labels && el.labels.length && ['checkbox', 'radio'].includes(el.type)) {
+      const l = el.labels[0].getBoundingClientRect();
+      if (l.width * l.height > r.width * r.height) r = l;
+    }
+    return r;
+  };
+  const targets = [...document.querySelectorAll(selector)]
+    .filter((el) => !el.disabled && visible(el) && !inSentence(el)
+      && !el.closest('[aria-hidden=true], .skip-link'))
+    .map((el) => ({el, r: box(el)}));
+  const small = (t) => t.r.width < min - 0.5 || t.r.height < min - 0.5;
+  const centre = (r) => [r.left + r.width / 2, r.top + r.height / 2];
+  const distanceToRect = ([x, y], r) => Math.hypot(
+    Math.max(r.left - x, 0, x - r.right), Math.max(r.top - y, 0, y - r.bottom));
+  const found = [];
+  for (const t of targets) {
+    if (!small(t)) continue;
+    const c = centre(t.r);
+    const crowded = targets.some((u) => u !== t && !u.el.contains(t.el) && !t.el.contains(u.el)
+      && (small(u) ? Math.hypot(c[0] - centre(u.r)[0], c[1] - centre(u.r)[1]) < min
+                   : distanceToRect(c, u.r) < min / 2));
+    if (!crowded) continue;
+    const el = t.el;
+    const classes = typeof el.className === 'string' ? el.className.trim() : '';
+    const name = el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
+      + (classes ? '.' + classes.split(/\\s+/).join('.') : '');
+    const html = (el.outerHTML || '').replace(/\\s+/g, ' ').slice(0, 160);
+    found.push({target: name, size: `${Math.round(t.r.width)}x${Math.round(t.r.height)}`, html});
+  }
+  return found;
+}
+"""
+
+
+def small_targets(page: Page) -> list[dict[str, str]]:
+    """Targets under 24 x 24 px with another target within reach (WCAG 2.5.8), as found."""
+    return page.evaluate(_SMALL_TARGETS, TARGET_MIN)
+
+
+def skip_link_problem(page: Page) -> str | None:
+    """Why the page's first Tab does not land on a visible "Skip to content" link, or None.
+
+    The page should be freshly loaded (the focus at the document's start).
+    """
+    page.keyboard.press("Tab")
+    first = page.evaluate(
+        """() => {
+          const el = document.activeElement;
+          if (!el || el.tagName !== 'A') return null;
+          const href = el.getAttribute('href') || '';
+          const r = el.getBoundingClientRect();
+          return {
+            text: el.textContent.trim(),
+            lands: href.startsWith('#') && !!document.getElementById(href.slice(1)),
+            shown: r.width > 0 && r.height > 0 && r.left >= 0 && r.top >= 0
+              && r.right <= window.innerWidth,
+          };
+        }"""
+    )
+    if not first or first["text"] != "Skip to content":
+        return f"the first Tab lands on {focused(page)}, not the 'Skip to content' link"
+    if not first["lands"]:
+        return "the skip link points at no element of the page"
+    if not first["shown"]:
+        return "the skip link stays off screen when it has the focus"
+    if not has_visible_focus(page):
+        return "the skip link shows no visible focus indicator"
+    return None
