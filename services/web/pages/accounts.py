@@ -11,7 +11,9 @@ import contextlib
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from services.web import clients, security
+from services.web.pages import formatting
 from services.web.pages.forms import Form
+from services.web.pages.tutoring_words import COMMON_ZONES
 
 bp = Blueprint("account_pages", __name__)
 
@@ -71,7 +73,9 @@ def register():
             # identity answers alike for a new address and a taken one (the owner is emailed
             # instead), so this page says the same in both cases and signs nobody in.
             try:
-                answer = clients.identity.register(form["email"], form["password"], form["name"])
+                answer = clients.identity.register(
+                    form["email"], form["password"], form["name"], formatting.known_zone()
+                )
             except clients.ServiceError as error:
                 form.take(error)
             else:
@@ -146,11 +150,47 @@ def account():
                 flash("Your name is saved.", "success")
                 return redirect(url_for(".account"))
         status = 422
+    return _account_page(form, status)
+
+
+def _account_page(form: Form, status: int = 200, zone_form: Form | None = None):
     user = clients.identity.me(security.access_token())
     security.update_user(user)
-    if request.method == "GET":
+    if not form.values.get("name") and "name" not in form.errors:
         form.values["name"] = user.get("name") or ""
-    return render_template("account.html", user=user, form=form), status
+    if zone_form is None:
+        zone_form = Form(("time_zone",))
+        zone_form.values["time_zone"] = user.get("time_zone") or ""
+    chosen = user.get("time_zone")
+    zones = sorted(
+        {*COMMON_ZONES, *(z for z in (chosen, formatting.known_zone()) if z)},
+        key=lambda z: (z != "UTC", formatting.zone_label(z), z),
+    )
+    return render_template(
+        "account.html", user=user, form=form, zone_form=zone_form, zones=zones
+    ), status
+
+
+@bp.post("/account/time-zone")
+@security.login_required
+def account_time_zone():
+    """The clock every page and email shows this person's times on; empty: the browser's."""
+    zone_form = Form.posted("time_zone")
+    chosen = zone_form["time_zone"] or None
+    if chosen is not None and formatting.zone_or_none(chosen) is None:
+        zone_form.add("time_zone", "Choose a time zone from the list.")
+    if zone_form.ok:
+        try:
+            user = clients.identity.set_time_zone(security.access_token(), chosen)
+        except clients.ServiceError as error:
+            if error.status == 401:
+                raise
+            zone_form.take(error)
+        else:
+            security.update_user(user)
+            flash("Your time zone is saved.", "success")
+            return redirect(url_for(".account"))
+    return _account_page(Form(("name",)), 422, zone_form)
 
 
 @bp.route("/password-reset", methods=["GET", "POST"])
