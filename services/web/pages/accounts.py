@@ -7,6 +7,7 @@ and keep its tokens in the site's server-side session (services/web/security.py)
 from __future__ import annotations
 
 import contextlib
+import logging
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
@@ -16,6 +17,7 @@ from services.web.pages.forms import Form
 from services.web.pages.tutoring_words import COMMON_ZONES
 
 bp = Blueprint("account_pages", __name__)
+log = logging.getLogger(__name__)
 
 LOGIN_MESSAGES = {
     401: "That email and password don't match an account.",
@@ -115,8 +117,25 @@ def login():
                     form.take(error)
             else:
                 security.sign_in(tokens)
+                _keep_the_browsers_zone(tokens.get("user") or {})
                 return redirect(next_path)
     return render_template("login.html", form=form, next_path=next_path), status
+
+
+def _keep_the_browsers_zone(user: dict) -> None:
+    """An account without a time zone takes the browser's at sign-in, so mail (which has no
+    browser to ask) reaches the person on their clock too. A failure costs only that."""
+    browser = request.cookies.get(formatting.ZONE_COOKIE)
+    if user.get("time_zone") or not formatting.zone_or_none(browser):
+        return
+    try:
+        updated = clients.identity.set_time_zone(
+            security.access_token(), formatting.canonical_zone(browser)
+        )
+    except clients.ServiceError:
+        log.warning("could not keep the browser's time zone on the account", exc_info=True)
+        return
+    security.update_user(updated)
 
 
 @bp.post("/logout")

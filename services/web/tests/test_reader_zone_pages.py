@@ -57,3 +57,11 @@ def test_the_account_page_sets_the_zone_and_refuses_one_that_is_not(client, iden
     assert refused.status_code == 422
     assert "Choose a time zone from the list." in refused.get_data(as_text=True)
     assert saved.status_code == 302
+
+
+def test_an_account_without_a_zone_takes_the_browsers_at_sign_in(client, enrollment_api):
+    client.set_cookie("tz", "Asia/Calcutta")  # an old name: kept as the canonical one
+    sign_in(client)
+    client.set_cookie("tz", "America/New_York")  # the laptop travels; the account stays
+
+    assert HOLD_IN_KOLKATA in client.get("/my/enrollments").get_data(as_text=True)
