@@ -65,3 +65,26 @@ def test_an_account_without_a_zone_takes_the_browsers_at_sign_in(client, enrollm
     client.set_cookie("tz", "America/New_York")  # the laptop travels; the account stays
 
     assert HOLD_IN_KOLKATA in client.get("/my/enrollments").get_data(as_text=True)
+
+
+def test_an_admin_types_a_codes_expiry_on_their_own_clock(client, enrollment_api):
+    sign_in(client, "admin@example.org")
+    client.set_cookie("tz", "America/New_York")
+    form = client.get("/admin/promo-codes").get_data(as_text=True)
+    assert "Expires, New York time (E" in form
+    token = csrf_from(client, "/admin/promo-codes")
+
+    client.post(
+        "/admin/promo-codes",
+        data={
+            "code": "newyear",
+            "kind": "percent",
+            "value": "10",
+            "currency": "USD",
+            "expires_at": "2026-12-31T23:59",
+            "csrf_token": token,
+        },
+    )
+
+    [call] = enrollment_api.calls_to("POST", "/api/admin/promo-codes")
+    assert call.json["expires_at"] == "2027-01-01T04:59:00+00:00"  # 23:59 EST
