@@ -421,7 +421,7 @@ def test_admins_see_every_tutor_with_their_settings(client, tutoring_api):
 
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "Dr Rao" in html and "America/New_York" in html and "No bio yet" in html
+    assert "Dr Rao" in html and "New York time (E" in html and "No bio yet" in html
 
 
 def test_students_cannot_see_the_tutor_list_for_admins(client, tutoring_api):
