@@ -5,7 +5,7 @@ A handler commits once, so an event that means two emails queues both or neither
 
 from __future__ import annotations
 
-from services.email import audiences, progress_mail, service, testimonial_mail
+from services.email import audiences, progress_mail, reader_zones, service, testimonial_mail
 from shared.bus.envelope import Event, load_data
 from shared.bus.handlers import Handlers
 from shared.db import UnitOfWork
@@ -16,6 +16,11 @@ handlers = Handlers("email")
 @handlers.on("user.registered")
 def on_user_registered(event: Event, uow: UnitOfWork) -> None:
     service.welcome(uow, event.id, load_data(event))
+
+
+@handlers.on("user.time_zone_changed")
+def on_user_time_zone_changed(event: Event, uow: UnitOfWork) -> None:
+    reader_zones.time_zone_changed(uow, load_data(event))
 
 
 @handlers.on("user.invited")
@@ -36,7 +41,9 @@ def on_registration_attempted(event: Event, uow: UnitOfWork) -> None:
 @handlers.on("enrollment.activated")
 def on_enrollment_activated(event: Event, uow: UnitOfWork) -> None:
     data = load_data(event)
-    service.enrollment_activated(uow, event.id, data, learn=_enrollment_fact(event.type, data))
+    service.enrollment_activated(
+        uow, event.id, data, learn=_enrollment_fact(event.type, data), paid_at=event.occurred_at
+    )
 
 
 @handlers.on("enrollment.expired")

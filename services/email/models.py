@@ -203,3 +203,16 @@ class OptOut(Base):
     email: Mapped[str] = mapped_column(String(254), primary_key=True)
     kind: Mapped[str] = mapped_column(String(40), primary_key=True)
     created_at: Mapped[datetime]
+
+
+class ReaderZone(Base):
+    """The time zone a person reads their mail in, learned from identity's events
+    (``user.registered``, ``user.time_zone_changed``): times in their mail are on that clock."""
+
+    __tablename__ = "reader_zones"
+
+    email: Mapped[str] = mapped_column(String(254), primary_key=True)
+    """Normalized, as every event addresses the person."""
+    user_id: Mapped[str] = mapped_column(String(36))
+    time_zone: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime]

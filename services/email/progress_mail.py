@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from services.email import opt_outs, service
 from services.email.domain import EXAM_NAMES, Kind
 from services.email.messages import render
-from shared import config
+from shared import clock, config
 from shared.db import UnitOfWork, utcnow
 
 AREA_NAMES = {"hematology-oncology": "Hematology & oncology"}
@@ -321,9 +321,9 @@ def _weekday(day: date) -> str:
 
 
 def _moment(moment: datetime, zone: ZoneInfo) -> str:
-    """``Monday 7 December 2026, 07:00 EST``: the reader's wall clock, with its zone."""
-    local = moment.astimezone(zone)
-    return f"{_weekday(local.date())}, {local:%H:%M} {local:%Z}"
+    """``Monday 7 December 2026, 07:00 New York time (EST)``: the reader's wall clock, named as
+    every page and email names it (shared/clock.py)."""
+    return clock.format_moment_long(moment, zone.key)
 
 
 def _plan_url() -> str:

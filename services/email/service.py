@@ -12,7 +12,7 @@ import secrets
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -20,11 +20,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import Insert, Select, select
 from sqlalchemy.orm import Session
 
-from services.email import domain, suppression, tokens
+from services.email import domain, reader_zones, suppression, tokens
 from services.email.domain import InvalidConfirmation, Kind, SubscriberStatus, SubscriptionNotFound
 from services.email.messages import Attachment, Rendered, format_money, render
 from services.email.models import Delivery, Subscriber, SubscriberTopic, Topic, rate_limits
-from shared import calendar, config, rate_limit
+from shared import calendar, clock, config, rate_limit
 from shared.db import UnitOfWork, insert_with_conflicts, utcnow
 from shared.runtime import Runtime
 
@@ -216,8 +216,16 @@ def unsubscribe(uow: UnitOfWork, manage_token: str) -> dict[str, Any]:
 
 
 def welcome(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None:
+    """The welcome, and (in its commit) the zone the person reads times in, if identity knows it."""
     context = {"name": data["name"]}
-    _queue_once(uow, Kind.WELCOME, data["email"], context, event_id)
+    _queue_once(
+        uow,
+        Kind.WELCOME,
+        data["email"],
+        context,
+        event_id,
+        learn=lambda session: reader_zones.remember(session, data),
+    )
 
 
 def invite(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None:
@@ -225,7 +233,7 @@ def invite(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None:
         "name": data["name"],
         "role": data["role"],
         "link": f"{config.public_url()}/invitation/{data['token']}",
-        "expires_at": _when(data["expires_at"]),
+        "expires_at": _when(data["expires_at"], reader_zones.reader_zone(uow, data["email"])),
     }
     _queue_once(uow, Kind.INVITATION, data["email"], context, event_id)
 
@@ -234,7 +242,7 @@ def password_reset(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None
     context = {
         "name": data["name"],
         "link": f"{config.public_url()}/password-reset/{data['token']}",
-        "expires_at": _when(data["expires_at"]),
+        "expires_at": _when(data["expires_at"], reader_zones.reader_zone(uow, data["email"])),
     }
     _queue_once(uow, Kind.PASSWORD_RESET, data["email"], context, event_id)
 
@@ -250,12 +258,18 @@ def registration_attempted(uow: UnitOfWork, event_id: str, data: dict[str, Any])
 
 
 def enrollment_activated(
-    uow: UnitOfWork, event_id: str, data: dict[str, Any], *, learn: Learn | None = None
+    uow: UnitOfWork,
+    event_id: str,
+    data: dict[str, Any],
+    *,
+    learn: Learn | None = None,
+    paid_at: datetime | None = None,
 ) -> None:
     """The receipt and the course welcome, queued in one commit: both or neither.
 
     A free enrollment (a 100% promotion) has nothing to give a receipt for, so it gets only the
-    welcome.
+    welcome. The receipt says when the payment went through (the event's moment), on the
+    student's clock.
     """
     facts = _enrollment(data)
     dates = {
@@ -275,6 +289,9 @@ def enrollment_activated(
             **dates,
             "amount": format_money(data["amount_minor"], data["currency"]),
             "payment_reference": data["payment_id"],
+            "paid_at": _when(paid_at, reader_zones.reader_zone(uow, data["email"]))
+            if paid_at
+            else None,
         }
     _queue_each(uow, data["email"], event_id, emails, learn=learn)
 
@@ -290,7 +307,7 @@ def waitlist_offered(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> No
         "amount": format_money(data["amount_minor"], data["currency"]),
         "free": data["amount_minor"] == 0,
         "link": f"{config.public_url()}/checkout/{data['enrollment_id']}",
-        "expires_at": _when(data["offer_expires_at"]),
+        "expires_at": _when(data["offer_expires_at"], reader_zones.reader_zone(uow, data["email"])),
     }
     _queue_once(uow, Kind.WAITLIST_OFFER, data["email"], context, event_id)
 
@@ -557,11 +574,12 @@ def session_cancelled(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> N
 
 def session_completed(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None:
     """The lesson note, kept as the tutor wrote it: blank lines part paragraphs, single line
-    breaks stay line breaks. The event has no zone for the student, so the time is in UTC."""
+    breaks stay line breaks. The event has no zone for the student, so the time is on the
+    clock the student's account names (UTC if none)."""
     context = {
         "name": data["student_name"],
         "tutor_name": data["tutor_name"],
-        "held_at": _when(data["starts_at"].astimezone(UTC)),
+        "held_at": _when(data["starts_at"], reader_zones.reader_zone(uow, data["student_email"])),
         "lesson_note": data["lesson_note"].strip(),
         "note_paragraphs": _paragraphs(data["lesson_note"]),
         "tutoring_url": _tutoring_url(),
@@ -622,7 +640,7 @@ def _session(data: dict[str, Any], url: str | None) -> calendar.Meeting:
 def _start_time(data: dict[str, Any], zone: str) -> str:
     """``10:00 EDT``: the reader's wall clock, for a subject line."""
     start = data["starts_at"].astimezone(ZoneInfo(zone))
-    return f"{start:%H:%M} {start:%Z}"
+    return f"{start:%H:%M} {clock.abbreviation(start)}"
 
 
 def _hours(hours: int) -> str:
@@ -661,12 +679,14 @@ def _zone(name: str) -> str:
 
 
 def _meeting_time(data: dict[str, Any], zone: str) -> str:
-    """``Tuesday 10 March 2026, 09:00 to 09:30 EDT (America/New_York)``: the reader's wall clock."""
+    """``Tuesday 10 March 2026, 09:00 to 09:30 New York time (EDT)``: the reader's wall clock,
+    named as every page and email names it (shared/clock.py)."""
     tz = ZoneInfo(zone)
     start = data["starts_at"].astimezone(tz)
     end = data["ends_at"].astimezone(tz)
     ends = f"{end:%H:%M}" if end.date() == start.date() else f"{_day(end.date())}, {end:%H:%M}"
-    return f"{start:%A} {_day(start.date())}, {start:%H:%M} to {ends} {start:%Z} ({zone})"
+    label = clock.zone_label(zone, data["starts_at"])
+    return f"{start:%A} {_day(start.date())}, {start:%H:%M} to {ends} {label}"
 
 
 def _meeting(
@@ -764,8 +784,9 @@ def _queue_to_each(
         uow.commit()
 
 
-def _when(moment: datetime) -> str:
-    return moment.strftime("%d %B %Y, %H:%M UTC")
+def _when(moment: datetime, zone: str = "UTC") -> str:
+    """``Thursday 3 December 2026, 19:00 New York time (EST)``: a moment on the reader's clock."""
+    return clock.format_moment_long(moment, zone)
 
 
 def _day(day: date) -> str:

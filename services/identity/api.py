@@ -42,7 +42,9 @@ def register(body: dict[str, Any]) -> dict[str, Any]:
     email; the owner of an existing account is emailed instead (sign in or reset the password),
     so the answer never tells a stranger whether an address has an account.
     """
-    service.register(_uow(), body["email"], body["password"], body["name"], _client())
+    service.register(
+        _uow(), body["email"], body["password"], body["name"], _client(), body.get("time_zone")
+    )
     return {"status": "check-inbox", "email": domain.normalize_email(body["email"])}
 
 
@@ -61,8 +63,9 @@ def get_me() -> dict[str, Any]:
 @blp.alt_response(401, description="No valid access token.")
 @auth.require(*HUMANS)
 def update_me(body: dict[str, Any]) -> dict[str, Any]:
-    """Change the signed-in person's name."""
-    return service.update_me(_uow(), auth.current_principal(), body.get("name"))
+    """Change the signed-in person's name and/or time zone (null clears the zone)."""
+    changes = {"time_zone": body["time_zone"]} if "time_zone" in body else {}
+    return service.update_me(_uow(), auth.current_principal(), body.get("name"), **changes)
 
 
 # --- sign-in -----------------------------------------------------------------------------------

@@ -23,6 +23,8 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20), index=True)
     status: Mapped[str] = mapped_column(String(20))
     password_hash: Mapped[str | None] = mapped_column(Text)
+    time_zone: Mapped[str | None] = mapped_column(String(64))
+    """The IANA zone the person reads times in (their choice); None: the browser's, else UTC."""
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

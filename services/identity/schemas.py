@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from services.identity import domain
+from shared import clock
 from shared.request_text import one_line
 
 
@@ -36,6 +37,21 @@ def _name(**kwargs: object) -> fields.String:
     )
 
 
+def _time_zone(**kwargs: object) -> fields.String:
+    """An IANA zone name (``America/New_York``); null clears the setting."""
+    return fields.String(
+        allow_none=True,
+        validate=_is_zone,
+        metadata={"description": "IANA time zone, e.g. `America/New_York`; null: not chosen"},
+        **kwargs,
+    )
+
+
+def _is_zone(value: str | None) -> None:
+    if value is not None and not clock.is_zone(value):
+        raise ValidationError("Not a known time zone (an IANA name such as America/New_York).")
+
+
 def _token(**kwargs: object) -> fields.String:
     return fields.String(validate=validate.Length(min=1, max=2000), **kwargs)
 
@@ -48,6 +64,9 @@ class UserSchema(Schema):
     status = fields.String(
         required=True, metadata={"description": "`active`, or `invited` until a password is set"}
     )
+    time_zone = fields.String(
+        allow_none=True, metadata={"description": "IANA zone the person reads times in, or null"}
+    )
     created_at = fields.AwareDateTime(required=True)
 
 
@@ -55,10 +74,12 @@ class RegistrationSchema(Strict):
     email = _email(required=True)
     password = _password(required=True)
     name = _name(required=True)
+    time_zone = _time_zone()
 
 
 class UpdateMeSchema(Strict):
     name = _name()
+    time_zone = _time_zone()
 
 
 class LoginSchema(Strict):

@@ -73,6 +73,7 @@ def user_view(user: User) -> dict[str, Any]:
         "name": user.name,
         "roles": user.roles,
         "status": user.status,
+        "time_zone": user.time_zone,
         "created_at": user.created_at,
     }
 
@@ -125,7 +126,14 @@ def _commit_new_user(uow: UnitOfWork) -> None:
         raise domain.EmailTaken("That email already has an account.", field="email") from exc
 
 
-def register(uow: UnitOfWork, email: str, password: str, name: str, client: str) -> None:
+def register(
+    uow: UnitOfWork,
+    email: str,
+    password: str,
+    name: str,
+    client: str,
+    time_zone: str | None = None,
+) -> None:
     """Create a student account, or tell the owner of an existing one: the caller cannot tell.
 
     A new address gets its account (and, by ``user.registered``, a welcome email); the person
@@ -149,6 +157,7 @@ def register(uow: UnitOfWork, email: str, password: str, name: str, client: str)
                 role="student",
                 status=domain.ACTIVE,
                 password_hash=password_hash,
+                time_zone=time_zone or None,
                 created_at=now,
                 updated_at=now,
             )
@@ -157,10 +166,7 @@ def register(uow: UnitOfWork, email: str, password: str, name: str, client: str)
         ).first()
         if created is not None:
             user = uow.session.get(User, user_id)
-            uow.record(
-                "user.registered",
-                {"user_id": user.id, "email": user.email, "name": user.name, "roles": user.roles},
-            )
+            uow.record("user.registered", _registered(user))
             uow.commit()
         elif _may_mail(uow.session, email, client, "registration"):
             owner = uow.session.scalar(select(User).where(User.email == email))
@@ -280,12 +286,39 @@ def me(uow: UnitOfWork, principal: Principal) -> dict[str, Any]:
         return user_view(_own_user(uow.session, principal))
 
 
-def update_me(uow: UnitOfWork, principal: Principal, name: str | None) -> dict[str, Any]:
+def _registered(user: User) -> dict[str, Any]:
+    return {
+        "user_id": user.id,
+        "email": user.email,
+        "name": user.name,
+        "roles": user.roles,
+        "time_zone": user.time_zone,
+    }
+
+
+_UNSET: Any = object()
+
+
+def update_me(
+    uow: UnitOfWork, principal: Principal, name: str | None, time_zone: str | None = _UNSET
+) -> dict[str, Any]:
+    """Change the person's name and/or time zone (``None`` clears it: the browser's again).
+
+    A changed zone is told by ``user.time_zone_changed``, so services that mail the person
+    (email) print times on their clock.
+    """
     with uow:
         user = _own_user(uow.session, principal)
         if name is not None:
             user.name = name.strip()
             user.updated_at = utcnow()
+        if time_zone is not _UNSET and (time_zone or None) != user.time_zone:
+            user.time_zone = time_zone or None
+            user.updated_at = utcnow()
+            uow.record(
+                "user.time_zone_changed",
+                {"user_id": user.id, "email": user.email, "time_zone": user.time_zone},
+            )
         uow.commit()
         return user_view(user)
 
@@ -383,10 +416,7 @@ def accept_invitation(uow: UnitOfWork, token: str, password: str) -> dict[str, A
         user.password_hash = password_hash
         user.status = domain.ACTIVE
         user.updated_at = utcnow()
-        uow.record(
-            "user.registered",
-            {"user_id": user.id, "email": user.email, "name": user.name, "roles": user.roles},
-        )
+        uow.record("user.registered", _registered(user))
         uow.commit()
         return user_view(user)
 

@@ -144,11 +144,13 @@ class IdentityClient(ServiceClient):
     def __init__(self) -> None:
         super().__init__("identity")
 
-    def register(self, email: str, password: str, name: str) -> dict:
-        """Answers the same whether or not the email already has an account."""
-        return self.call(
-            "POST", "/api/users", json={"email": email, "password": password, "name": name}
-        )
+    def register(self, email: str, password: str, name: str, time_zone: str | None = None) -> dict:
+        """Answers the same whether or not the email already has an account. ``time_zone``: the
+        browser's, kept as the account's until the person chooses another."""
+        body = {"email": email, "password": password, "name": name}
+        if time_zone:
+            body["time_zone"] = time_zone
+        return self.call("POST", "/api/users", json=body)
 
     def login(self, email: str, password: str) -> dict:
         return self.call("POST", "/api/auth/login", json={"email": email, "password": password})
@@ -164,6 +166,10 @@ class IdentityClient(ServiceClient):
 
     def rename(self, token: str, name: str) -> dict:
         return self.call("PATCH", "/api/users/me", json={"name": name}, token=token)
+
+    def set_time_zone(self, token: str, time_zone: str | None) -> dict:
+        """The zone the person reads times in; None: the browser's again."""
+        return self.call("PATCH", "/api/users/me", json={"time_zone": time_zone}, token=token)
 
     def request_password_reset(self, email: str) -> None:
         self.call("POST", "/api/password-resets", json={"email": email})

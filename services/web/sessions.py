@@ -57,6 +57,7 @@ def user_fields(user: dict[str, Any]) -> dict[str, Any]:
         "email": user.get("email"),
         "name": user.get("name"),
         "roles": list(user.get("roles") or []),
+        "time_zone": user.get("time_zone"),
     }
 
 

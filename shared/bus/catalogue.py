@@ -52,7 +52,8 @@ Email = fields.Email
     "user.registered",
     producer="identity",
     description="""
-A person created a student account (or accepted an invitation). The email service welcomes them.
+A person created a student account (or accepted an invitation). The email service welcomes them,
+and keeps ``time_zone`` (the IANA zone they read times in, if known) to print times in their mail.
 """,
 )
 class UserRegistered(EventData):
@@ -60,6 +61,21 @@ class UserRegistered(EventData):
     email = Email(required=True)
     name = fields.String(required=True)
     roles = fields.List(fields.String(validate=validate.OneOf(ROLES)), required=True)
+    time_zone = fields.String(load_default=None, allow_none=True)
+
+
+@event(
+    "user.time_zone_changed",
+    producer="identity",
+    description="""
+A person chose the time zone they read times in on their account (``null``: not chosen any more,
+so UTC in mail). The email service prints times in their mail on that clock.
+""",
+)
+class UserTimeZoneChanged(EventData):
+    user_id = fields.String(required=True)
+    email = Email(required=True)
+    time_zone = fields.String(required=True, allow_none=True)
 
 
 @event(

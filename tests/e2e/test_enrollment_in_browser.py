@@ -12,11 +12,32 @@ import pytest
 import requests
 from playwright.sync_api import Page, expect
 
+from shared import clock
 from tests.e2e.mail import mails_to, wait_for_mail
 
 pytestmark = pytest.mark.browser
 
 PASSWORD = "boards are coming soon"
+NEW_YORK = "America/New_York"
+
+
+@pytest.fixture
+def new_york_page(browser, tmp_path):
+    """A student whose browser is in New York: every time they read is on that clock."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, timezone_id=NEW_YORK)
+    context.set_default_timeout(15000)
+    page = context.new_page()
+    yield page
+    try:
+        page.screenshot(path=str(tmp_path / "last-page.png"), full_page=True)
+    finally:
+        context.close()
+
+
+def hold_on_the_new_york_clock(page: Page) -> str:
+    """The checkout's "Seat held until" as it must read in New York, from the moment it marks."""
+    held = page.locator("dd time[datetime]").first
+    return clock.format_moment(held.get_attribute("datetime"), NEW_YORK)
 
 
 def sign_in_as_new_student(school, page: Page, email: str, name: str) -> None:
@@ -57,16 +78,27 @@ def open_first_cycle_checkout(school, page: Page) -> str:
     return page.url.rsplit("/", 1)[1]
 
 
-def test_student_enrolls_pays_by_card_and_is_enrolled_with_receipt_and_welcome(school, page):
+def test_student_enrolls_pays_by_card_and_is_enrolled_with_receipt_and_welcome(
+    school, new_york_page
+):
+    page = new_york_page
     sign_in_as_new_student(school, page, "rosa@example.com", "Rosa Diaz")
     open_first_cycle_checkout(school, page)
+    held_until = hold_on_the_new_york_clock(page)
+    assert "New York time (E" in held_until
+    expect(page.locator("dd time[datetime]").first).to_have_text(held_until)
 
     fill_card(page, "4242424242424242")
     page.get_by_role("button", name=re.compile("^Pay")).click()
 
     expect(page.get_by_role("heading", name="You're enrolled")).to_be_visible(timeout=30000)
     receipt = wait_for_mail(school.smtp, "rosa@example.com", "receipt")
-    assert "$1,499.00" in receipt.get_body(preferencelist=("plain",)).get_content()
+    receipt_text = receipt.get_body(preferencelist=("plain",)).get_content()
+    assert "$1,499.00" in receipt_text
+    # The account took the browser's zone at sign-in, so the mail is on her clock too.
+    assert re.search(
+        r"Paid on: +\w+day \d+ \w+ \d{4}, \d\d:\d\d New York time \(E[SD]T\)", receipt_text
+    )
     welcome = wait_for_mail(school.smtp, "rosa@example.com", "welcome to usmle step 1 prep")
     assert "Rosa" in welcome.get_body(preferencelist=("plain",)).get_content()
 
@@ -86,9 +118,11 @@ def test_a_card_that_asks_for_3d_secure_is_authenticated_in_the_browser(school, 
     wait_for_mail(school.smtp, "theo@example.com", "receipt")
 
 
-def test_a_declined_card_is_explained_and_the_seat_stays_held(school, page):
+def test_a_declined_card_is_explained_and_the_seat_stays_held(school, new_york_page):
+    page = new_york_page
     sign_in_as_new_student(school, page, "ines@example.com", "Ines Moreau")
     open_first_cycle_checkout(school, page)
+    held_until = hold_on_the_new_york_clock(page)
 
     fill_card(page, "4000000000000002")
     page.get_by_role("button", name=re.compile("^Pay")).click()
@@ -97,5 +131,6 @@ def test_a_declined_card_is_explained_and_the_seat_stays_held(school, page):
     expect(page.get_by_role("button", name=re.compile("^Pay"))).to_be_enabled()
     page.goto(f"{school.site}/my/enrollments")
     expect(page.get_by_text("Pay now").first).to_be_visible()
+    expect(page.get_by_text(f"until {held_until}")).to_be_visible()  # on her New York clock
     subjects = [str(m["Subject"]).lower() for m in mails_to(school.smtp, "ines@example.com")]
     assert not any("receipt" in s for s in subjects), subjects

@@ -234,7 +234,9 @@ def test_the_weekly_digest_arrives_once_with_the_week_and_a_link_per_answer_per_
         for answer in ("done", "partial", "missed"):
             for day in ("2026-11-27", "2026-11-28"):
                 assert f"{PUBLIC_URL}/plan/check/{answer}-{day}" in part
-        assert "Monday 7 December 2026, 07:00 EST" in part  # the reader's wall clock
+        assert (
+            "Monday 7 December 2026, 07:00 New York time (EST)" in part
+        )  # the reader's wall clock
         assert f"{PUBLIC_URL}/tutoring/progress" in part
         assert f"{PUBLIC_URL}/tutoring/plan" in part
     assert unsubscribe_token(message)

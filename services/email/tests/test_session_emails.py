@@ -30,8 +30,8 @@ SESSION_ID = str(uuid.uuid4())
 UID = stable_uid("session", SESSION_ID)
 STUDENT = "ada@example.com"
 TUTOR = "rao@preceptor.test"
-STUDENT_WHEN = "Tuesday 10 March 2026, 10:00 to 11:00 EDT (America/New_York)"
-TUTOR_WHEN = "Tuesday 10 March 2026, 14:00 to 15:00 GMT (Europe/London)"
+STUDENT_WHEN = "Tuesday 10 March 2026, 10:00 to 11:00 New York time (EDT)"
+TUTOR_WHEN = "Tuesday 10 March 2026, 14:00 to 15:00 London time (GMT)"
 ZONES = (
     (STUDENT, "America/New_York", datetime(2026, 3, 10, 10, 0)),
     (TUTOR, "Europe/London", datetime(2026, 3, 10, 14, 0)),
@@ -173,9 +173,9 @@ def test_a_moved_session_says_moved_and_keeps_the_uid_with_a_higher_sequence(
     assert second[TUTOR]["Subject"] == "Session moved: Ada Lovelace"
     for part in (text(second[STUDENT]), html(second[STUDENT])):
         assert "was moved to a new time" in part
-        assert "Thursday 12 March 2026, 11:00 to 12:00 EDT (America/New_York)" in part
+        assert "Thursday 12 March 2026, 11:00 to 12:00 New York time (EDT)" in part
     assert "Your tutoring session with Ada Lovelace was moved" in text(second[TUTOR])
-    assert "Thursday 12 March 2026, 15:00 to 16:00 GMT (Europe/London)" in text(second[TUTOR])
+    assert "Thursday 12 March 2026, 15:00 to 16:00 London time (GMT)" in text(second[TUTOR])
 
     for address, zone, _ in ZONES:
         _, before = calendar_of(first[address], "invite.ics")

@@ -47,6 +47,7 @@ def test_a_student_registers_logs_in_and_reads_their_account(identity):
             "email": "ada@example.com",
             "name": "Ada Lovelace",
             "roles": ["student"],
+            "time_zone": None,
         }
     ]
 
@@ -60,6 +61,62 @@ def test_a_person_changes_their_name(identity):
     assert response.get_json()["name"] == "Ada King"
     me = identity.client.get("/api/users/me", headers=bearer(tokens["access_token"]))
     assert me.get_json()["name"] == "Ada King"
+
+
+def test_a_person_chooses_the_time_zone_they_read_times_in_and_mail_learns_it(identity):
+    tokens = student_tokens(identity)
+    headers = bearer(tokens["access_token"])
+    assert identity.client.get("/api/users/me", headers=headers).get_json()["time_zone"] is None
+
+    chosen = identity.client.patch(
+        "/api/users/me", json={"time_zone": "Asia/Kolkata"}, headers=headers
+    )
+    again = identity.client.patch(
+        "/api/users/me", json={"time_zone": "Asia/Kolkata"}, headers=headers
+    )
+    cleared = identity.client.patch("/api/users/me", json={"time_zone": None}, headers=headers)
+
+    assert chosen.status_code == again.status_code == cleared.status_code == 200
+    assert chosen.get_json()["time_zone"] == "Asia/Kolkata"
+    assert chosen.get_json()["name"] == "Ada Lovelace"  # the name is left as it was
+    assert cleared.get_json()["time_zone"] is None
+    user_id = chosen.get_json()["id"]
+    # One event per change (the repeat changed nothing), so email keeps the person's clock.
+    assert outbox(identity, "user.time_zone_changed") == [
+        {"user_id": user_id, "email": "ada@example.com", "time_zone": "Asia/Kolkata"},
+        {"user_id": user_id, "email": "ada@example.com", "time_zone": None},
+    ]
+
+
+def test_an_unknown_time_zone_is_a_422_naming_the_field_and_changes_nothing(identity):
+    tokens = student_tokens(identity)
+    headers = bearer(tokens["access_token"])
+
+    for zone in ("Mars/Olympus_Mons", "", "America/New York", 42):
+        refused = identity.client.patch("/api/users/me", json={"time_zone": zone}, headers=headers)
+        assert refused.status_code == 422, zone
+        assert refused.headers["Content-Type"].startswith("application/problem+json")
+        assert "time_zone" in refused.get_json()["errors"]
+
+    assert identity.client.get("/api/users/me", headers=headers).get_json()["time_zone"] is None
+    assert outbox(identity, "user.time_zone_changed") == []
+
+
+def test_registration_may_carry_the_browsers_zone(identity):
+    created = identity.client.post(
+        "/api/users",
+        json={
+            "email": "ada@example.com",
+            "password": PASSWORD,
+            "name": "Ada Lovelace",
+            "time_zone": "America/New_York",
+        },
+    )
+
+    assert created.status_code == 202
+    assert login(identity).get_json()["user"]["time_zone"] == "America/New_York"
+    [registered] = outbox(identity, "user.registered")
+    assert registered["time_zone"] == "America/New_York"
 
 
 def test_registering_a_taken_email_answers_as_for_a_new_one_and_mails_the_owner(identity):

@@ -67,6 +67,7 @@ def test_an_invited_tutor_accepts_the_invitation_and_logs_in(identity):
             "email": "tutor@example.com",
             "name": "Tess Tutor",
             "roles": ["tutor"],
+            "time_zone": None,
         }
     ]
 

@@ -7,13 +7,17 @@ and keep its tokens in the site's server-side session (services/web/security.py)
 from __future__ import annotations
 
 import contextlib
+import logging
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from services.web import clients, security
+from services.web.pages import formatting
 from services.web.pages.forms import Form
+from services.web.pages.tutoring_words import COMMON_ZONES
 
 bp = Blueprint("account_pages", __name__)
+log = logging.getLogger(__name__)
 
 LOGIN_MESSAGES = {
     401: "That email and password don't match an account.",
@@ -71,7 +75,9 @@ def register():
             # identity answers alike for a new address and a taken one (the owner is emailed
             # instead), so this page says the same in both cases and signs nobody in.
             try:
-                answer = clients.identity.register(form["email"], form["password"], form["name"])
+                answer = clients.identity.register(
+                    form["email"], form["password"], form["name"], formatting.known_zone()
+                )
             except clients.ServiceError as error:
                 form.take(error)
             else:
@@ -115,8 +121,25 @@ def login():
                     form.take(error)
             else:
                 security.sign_in(tokens)
+                _keep_the_browsers_zone(tokens.get("user") or {})
                 return redirect(next_path)
     return render_template("login.html", form=form, next_path=next_path, reason=reason), status
+
+
+def _keep_the_browsers_zone(user: dict) -> None:
+    """An account without a time zone takes the browser's at sign-in, so mail (which has no
+    browser to ask) reaches the person on their clock too. A failure costs only that."""
+    browser = request.cookies.get(formatting.ZONE_COOKIE)
+    if user.get("time_zone") or not formatting.zone_or_none(browser):
+        return
+    try:
+        updated = clients.identity.set_time_zone(
+            security.access_token(), formatting.canonical_zone(browser)
+        )
+    except clients.ServiceError:
+        log.warning("could not keep the browser's time zone on the account", exc_info=True)
+        return
+    security.update_user(updated)
 
 
 @bp.post("/logout")
@@ -150,11 +173,47 @@ def account():
                 flash("Your name is saved.", "success")
                 return redirect(url_for(".account"))
         status = 422
+    return _account_page(form, status)
+
+
+def _account_page(form: Form, status: int = 200, zone_form: Form | None = None):
     user = clients.identity.me(security.access_token())
     security.update_user(user)
-    if request.method == "GET":
+    if not form.values.get("name") and "name" not in form.errors:
         form.values["name"] = user.get("name") or ""
-    return render_template("account.html", user=user, form=form), status
+    if zone_form is None:
+        zone_form = Form(("time_zone",))
+        zone_form.values["time_zone"] = user.get("time_zone") or ""
+    chosen = user.get("time_zone")
+    zones = sorted(
+        {*COMMON_ZONES, *(z for z in (chosen, formatting.known_zone()) if z)},
+        key=lambda z: (z != "UTC", formatting.zone_label(z), z),
+    )
+    return render_template(
+        "account.html", user=user, form=form, zone_form=zone_form, zones=zones
+    ), status
+
+
+@bp.post("/account/time-zone")
+@security.login_required
+def account_time_zone():
+    """The clock every page and email shows this person's times on; empty: the browser's."""
+    zone_form = Form.posted("time_zone")
+    chosen = zone_form["time_zone"] or None
+    if chosen is not None and formatting.zone_or_none(chosen) is None:
+        zone_form.add("time_zone", "Choose a time zone from the list.")
+    if zone_form.ok:
+        try:
+            user = clients.identity.set_time_zone(security.access_token(), chosen)
+        except clients.ServiceError as error:
+            if error.status == 401:
+                raise
+            zone_form.take(error)
+        else:
+            security.update_user(user)
+            flash("Your time zone is saved.", "success")
+            return redirect(url_for(".account"))
+    return _account_page(Form(("name",)), 422, zone_form)
 
 
 @bp.route("/password-reset", methods=["GET", "POST"])

@@ -250,7 +250,10 @@ def _promo_fields(form: Form) -> dict[str, Any]:
     fields["per_student_limit"] = per_student or 1
     if form["expires_at"]:
         try:
-            expires = datetime.fromisoformat(form["expires_at"]).replace(tzinfo=UTC)
+            # Typed on the admin's own clock, as the list shows it; kept in UTC.
+            where = formatting.zone_or_none(formatting.reader_zone()) or UTC
+            typed = datetime.fromisoformat(form["expires_at"])
+            expires = typed.replace(tzinfo=where).astimezone(UTC)
         except ValueError:
             form.add("expires_at", "Enter a date and time.")
         else:

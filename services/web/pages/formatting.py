@@ -10,12 +10,14 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from importlib import resources
-from zoneinfo import TZPATH, ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import TZPATH
 
-from flask import Flask
+from flask import Flask, g, has_request_context
+
+from shared import clock
 
 ZERO_DECIMAL_CURRENCIES = frozenset(
     {"BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND", "VUV"}
@@ -82,33 +84,24 @@ def _as_date(value: str | date | None) -> date | None:
         return None
 
 
-def format_date(value: str | date | None) -> str:
-    """``2026-01-05`` → ``Mon 5 Jan 2026``; anything unreadable is shown as given."""
+def format_date(value: str | date | None, zone: str | None = None) -> str:
+    """``2026-01-05`` → ``Mon 5 Jan 2026``; anything unreadable is shown as given.
+
+    A date stays the date it is (a cycle's first day is the same day everywhere); a timestamp
+    shown as a day is the day on the reader's clock (or ``zone``'s).
+    """
+    if isinstance(value, datetime) or (isinstance(value, str) and "T" in value[10:11]):
+        _printed_a_time(zone)
+        local = clock.local_time(value, zone if zone is not None else reader_zone())
+        value = local.date() if local is not None else value
     day = _as_date(value)
     if day is None:
         return str(value or "")
     return f"{day:%a} {day.day} {day:%b %Y}"
 
 
-def parse_moment(value: str | datetime | None) -> datetime | None:
-    """An ISO timestamp as an aware datetime (a naive one is taken as UTC, as services keep it)."""
-    if not value:
-        return None
-    try:
-        moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def zone_or_none(name: str | None) -> ZoneInfo | None:
-    """The IANA zone a browser or a profile named, or None if it is not one."""
-    if not name or len(name) > 64:
-        return None
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
+parse_moment = clock.parse_moment
+zone_or_none = clock.zone_or_none
 
 
 @functools.cache
@@ -141,30 +134,74 @@ def canonical_zone(name: str) -> str:
     return "UTC" if canonical in ("Etc/UTC", "UTC") else canonical  # the name pages print
 
 
-def zone_label(name: str | None) -> str:
-    """How every page writes a zone: ``America/New York`` (the IANA name, underscores as spaces)."""
-    return (name or "UTC").replace("_", " ")
+ZONE_COOKIE = "tz"
+"""Set by ``static/timezone.js`` on every page: the browser's zone, so a page opened from a mail
+or typed in knows the reader's clock on its first answer."""
 
 
-def format_datetime(value: str | datetime | None, zone: str = "UTC") -> str:
-    """An ISO timestamp as ``Mon 5 Jan 2026, 14:30 UTC``, or in the reader's own zone.
+def known_zone() -> str | None:
+    """The reader's zone when known, canonical (``Asia/Kolkata``, never ``Asia/Calcutta``): a
+    zone chosen on this page (``?tz=`` or a form's ``tz``), else the account's setting, else the
+    browser's (the ``tz`` cookie). None if none names a real zone."""
+    from flask import request
 
-    The services keep UTC; a person booking a tutor across the world needs their own clock.
-    """
-    moment = parse_moment(value)
-    if moment is None:
-        return str(value or "")
-    where = zone_or_none(zone) or UTC
-    local = moment.astimezone(where)
-    return f"{format_date(local.date())}, {local:%H:%M} {zone_label(zone) if where is not UTC else 'UTC'}"
+    from services.web import security
+
+    if not has_request_context():
+        return None
+    user = security.current_user() or {}
+    for name in (
+        request.args.get("tz"),
+        request.form.get("tz"),
+        user.get("time_zone"),
+        request.cookies.get(ZONE_COOKIE),
+    ):
+        if name and zone_or_none(name):
+            return canonical_zone(name)
+    return None
 
 
-def format_clock(value: str | datetime | None, zone: str = "UTC") -> str:
-    """Only the time of day (``14:30``) in a zone, for lists already grouped by day."""
-    moment = parse_moment(value)
-    if moment is None:
-        return str(value or "")
-    return f"{moment.astimezone(zone_or_none(zone) or UTC):%H:%M}"
+def reader_zone() -> str:
+    """The zone of the person reading this page (see ``known_zone``), else UTC. Every time a
+    page prints follows it unless the page names a zone itself."""
+    return known_zone() or "UTC"
+
+
+def _printed_a_time(zone: str | None) -> None:
+    """Remember that this page shows a time on the reader's clock (no zone named), so the layout
+    loads ``timezone.js`` (which tells the server the browser's zone, and reloads a page drawn
+    in UTC once on the reader's clock). A page that names its zone (a tutor's) has no need."""
+    if zone is None and has_request_context():
+        g.printed_a_time = True
+
+
+def printed_a_time() -> bool:
+    return bool(has_request_context() and g.get("printed_a_time"))
+
+
+def zone_label(name: str | None = None) -> str:
+    """How every page names a zone: ``New York time (EST)`` (shared/clock.py, as emails do);
+    the reader's zone if none is given."""
+    return clock.zone_label(name if name is not None else reader_zone())
+
+
+def format_datetime(value: str | datetime | None, zone: str | None = None) -> str:
+    """An ISO timestamp as ``Mon 5 Jan 2026, 14:30 New York time (EST)``: in the zone given,
+    else the reader's own (services keep UTC; a student across the world needs their clock)."""
+    _printed_a_time(zone)
+    return clock.format_moment(value, zone if zone is not None else reader_zone())
+
+
+def format_datetime_short(value: str | datetime | None, zone: str | None = None) -> str:
+    """``5 Jan 2026, 14:30 EST``: for table cells; the page names the zone once in full."""
+    _printed_a_time(zone)
+    return clock.format_moment_short(value, zone if zone is not None else reader_zone())
+
+
+def format_clock(value: str | datetime | None, zone: str | None = None) -> str:
+    """Only the time of day (``14:30``) in a zone (the reader's if none), for grouped lists."""
+    _printed_a_time(zone)
+    return clock.format_clock(value, zone if zone is not None else reader_zone())
 
 
 def install(app: Flask) -> None:
@@ -176,6 +213,10 @@ def install(app: Flask) -> None:
         major_units=major_units,
         day=format_date,
         moment=format_datetime,
+        short_moment=format_datetime_short,
         clock=format_clock,
         zone=zone_label,
+    )
+    app.jinja_env.globals.update(
+        reader_zone=reader_zone, known_zone=known_zone, printed_a_time=printed_a_time
     )

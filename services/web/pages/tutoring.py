@@ -82,28 +82,9 @@ def tutoring_globals(state: Any) -> None:
     )
 
 
-ZONE_COOKIE = "tz"
-"""Set by ``static/timezone.js``: the browser's zone, so a page opened from a mail or typed in
-knows the reader's clock on its first answer (no UTC form defaults, no ``?tz=UTC`` links)."""
-
-
-def known_zone() -> str | None:
-    """The reader's zone when known: the ``tz`` parameter (a choice or the script's), else the
-    cookie the script left; canonical (``Asia/Kolkata``, never ``Asia/Calcutta``). None if
-    neither names a real zone."""
-    for name in (
-        request.args.get("tz"),
-        request.form.get("tz"),
-        request.cookies.get(ZONE_COOKIE),
-    ):
-        if name and formatting.zone_or_none(name):
-            return formatting.canonical_zone(name)
-    return None
-
-
-def viewer_zone() -> str:
-    """The reader's zone (see ``known_zone``), else UTC."""
-    return known_zone() or "UTC"
+ZONE_COOKIE = formatting.ZONE_COOKIE
+known_zone = formatting.known_zone
+viewer_zone = formatting.reader_zone
 
 
 def zone_choices(zone: str) -> list[str]:

@@ -1,4 +1,4 @@
-/* The reader's time zone for tutoring pages: the browser knows it, the server does not.
+/* The reader's time zone for every page that shows a time: the browser knows it, the server does not.
  *
  * Every page that loads this script leaves the browser's IANA zone in a "tz" cookie, so the
  * next page opened from a mail or a bookmark already answers on the reader's clock. A page

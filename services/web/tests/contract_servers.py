@@ -133,6 +133,7 @@ def _user(email: str, name: str = "Ada Student", roles: list[str] | None = None)
         "email": email,
         "name": name,
         "roles": roles or _roles_of(email),
+        "time_zone": "Asia/Kolkata" if email.startswith("kolkata") else None,
         "created_at": "2026-11-02T09:00:00+00:00",
     }
 
@@ -208,7 +209,7 @@ class IdentityContract(ContractServer):
             user = self._bearer_user()
             if user is None:
                 return problem(401, "Send an access token.")
-            return jsonify({**user, "name": request.get_json()["name"]})
+            return jsonify({**user, **request.get_json()})
 
         @app.post("/api/password-resets")
         def request_reset():

@@ -41,7 +41,7 @@ def test_checkout_page_carries_the_key_the_client_secret_and_the_stripe_js_url(
     assert '<div id="card-element"' in html
     assert "$1,499.00" in html
     assert "Fri 20 Feb 2026, 14:30 UTC" in html  # the hold's expiry
-    assert html.count("<script") == 2  # no inline script
+    assert html.count("<script") == 3  # no inline script (Stripe, checkout.js, timezone.js)
 
 
 def test_checkout_csp_allows_the_stripe_js_origin_and_still_forbids_others(
