@@ -99,33 +99,28 @@ def long_day(day: date) -> str:
 
 def format_moment(value: str | datetime | None, zone: str | None = "UTC") -> str:
     """``Thu 3 Dec 2026, 19:00 New York time (EST)``; anything unreadable is shown as given."""
-    moment = parse_moment(value)
-    if moment is None:
+    local = local_time(value, zone)
+    if local is None:
         return str(value or "")
-    where, name = _zone(zone)
-    local = moment.astimezone(where)
-    return f"{short_day(local.date())}, {local:%H:%M} {zone_label(name, moment)}"
+    return f"{short_day(local.date())}, {local:%H:%M} {zone_label(_zone(zone)[1], local)}"
 
 
 def format_moment_long(value: str | datetime | None, zone: str | None = "UTC") -> str:
     """``Thursday 3 December 2026, 19:00 New York time (EST)``: the email form."""
-    moment = parse_moment(value)
-    if moment is None:
+    local = local_time(value, zone)
+    if local is None:
         return str(value or "")
-    where, name = _zone(zone)
-    local = moment.astimezone(where)
-    return f"{long_day(local.date())}, {local:%H:%M} {zone_label(name, moment)}"
+    return f"{long_day(local.date())}, {local:%H:%M} {zone_label(_zone(zone)[1], local)}"
 
 
 def format_moment_short(value: str | datetime | None, zone: str | None = "UTC") -> str:
     """``3 Dec 2026, 19:00 EST``: for lists and tables, where the label would crowd a column
     (the page says the zone once, in full)."""
-    moment = parse_moment(value)
-    if moment is None:
+    local = local_time(value, zone)
+    if local is None:
         return str(value or "")
-    where, _name = _zone(zone)
-    local = moment.astimezone(where)
-    return f"{local.day} {local:%b %Y}, {local:%H:%M} {abbreviation(local) if where is not UTC else 'UTC'}"
+    letters = "UTC" if _zone(zone)[1] == "UTC" else abbreviation(local)
+    return f"{local.day} {local:%b %Y}, {local:%H:%M} {letters}"
 
 
 def format_clock(value: str | datetime | None, zone: str | None = "UTC") -> str:
