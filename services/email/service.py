@@ -215,9 +215,20 @@ def unsubscribe(uow: UnitOfWork, manage_token: str) -> dict[str, Any]:
 # --- transactional email from events ---------------------------------------------------------
 
 
+_STAFF_AS = {
+    "tutor": "a tutor",
+    "marketing": "a member of the marketing team",
+    "admin": "an administrator",
+}
+
+
 def welcome(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None:
-    """The welcome, and (in its commit) the zone the person reads times in, if identity knows it."""
-    context = {"name": data["name"]}
+    """The welcome, and (in its commit) the zone the person reads times in, if identity knows it.
+
+    Staff who accepted an invitation are not students: their welcome says what they joined as
+    and where to sign in, not which courses to browse.
+    """
+    context = {"name": data["name"], "staff_as": _staff_as(data.get("roles") or [])}
     _queue_once(
         uow,
         Kind.WELCOME,
@@ -226,6 +237,13 @@ def welcome(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None:
         event_id,
         learn=lambda session: reader_zones.remember(session, data),
     )
+
+
+def _staff_as(roles: list[str]) -> str | None:
+    """How a staff welcome names the person's part (None: a student, who gets the student welcome)."""
+    if "student" in roles:
+        return None
+    return next((_STAFF_AS[role] for role in roles if role in _STAFF_AS), None)
 
 
 def invite(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None:

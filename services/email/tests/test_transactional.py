@@ -19,8 +19,8 @@ def publish(svc, event: Event, times: int = 1) -> None:
     publish_events(svc.runtime.broker, event, times=times)
 
 
-def registered(email: str = "ada@example.com") -> Event:
-    data = {"user_id": str(uuid.uuid4()), "email": email, "name": "Ada", "roles": ["student"]}
+def registered(email: str = "ada@example.com", roles: tuple[str, ...] = ("student",)) -> Event:
+    data = {"user_id": str(uuid.uuid4()), "email": email, "name": "Ada", "roles": list(roles)}
     return new_event("user.registered", data, "identity")
 
 
@@ -45,6 +45,19 @@ def test_a_registration_delivered_twice_produces_exactly_one_welcome_email(email
     assert "Preceptor" in html and "style=" in html
     assert "List-Unsubscribe" not in welcome  # transactional mail has nothing to leave
     assert len(deliver()) == 1  # sending again finds nothing due
+
+
+def test_staff_who_accepted_an_invitation_get_a_staff_welcome_not_the_student_one(
+    email_service, deliver
+):
+    publish(email_service, registered("tutor@example.com", roles=("tutor",)))
+    pump(email_service)
+    [welcome] = deliver(1)
+    text = welcome.get_body(("plain",)).get_content()
+    assert "as a tutor is ready" in text and f"{PUBLIC_URL}/login" in text
+    for student_words in ("courses", "studies", "consultation"):
+        assert student_words not in text
+        assert student_words not in welcome.get_body(("html",)).get_content()
 
 
 def test_the_same_event_applied_twice_past_the_inbox_still_queues_one_email(email_service):
