@@ -300,6 +300,7 @@ SIGN_IN_REASONS: tuple[tuple[str, str], ...] = (
     ("/tutoring", "book a tutor"),
     ("/courses", "enroll in a course"),
     ("/account", "see your account"),
+    ("/testimonials/new", "share your experience of Preceptor"),
     ("/admin/payments", "see the payments ledger"),
     ("/admin", "see the admin pages"),
     ("/marketing", "see the marketing pages"),

@@ -7,6 +7,7 @@ the browser: the checkout's "done" page only displays what the webhook → bus p
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -58,20 +59,46 @@ def catalogue():
     return render_template("courses.html", courses=clients.enrollment.courses())
 
 
+CYCLE_START = re.compile(r"\d{4}-\d{2}-\d{2}")
+PROMO_CODE = re.compile(r"[A-Za-z0-9_-]{1,40}")
+"""What a course page link may carry to preselect a cycle and prefill its promo code: a visitor
+sent to sign in before enrolling comes back to the choice they made, and nothing else rides in."""
+
+
+def _carried_choice(cycle: str | None, code: str | None) -> tuple[str | None, str]:
+    """The cycle and promo code a link carries, each kept only if it looks like one."""
+    cycle = (cycle or "").strip()
+    code = (code or "").strip()
+    return (
+        cycle if CYCLE_START.fullmatch(cycle) else None,
+        code.upper() if PROMO_CODE.fullmatch(code) else "",
+    )
+
+
 @bp.get("/courses/<slug>")
 def course(slug: str):
-    return render_course(clients.enrollment.course(slug))
+    found = clients.enrollment.course(slug)
+    cycle, code = _carried_choice(request.args.get("cycle"), request.args.get("code"))
+    if cycle not in {c.get("start") for c in _open_cycles(found)}:
+        return render_course(found)
+    return render_course(found, Form(("promo_code",), {"promo_code": code}), cycle)
 
 
 def _sign_in_first(next_path: str) -> Response:
-    flash("Sign in (or create a free account) to enroll.", "info")
+    """To sign in, and back to ``next_path``; the sign-in page says why (security.sign_in_reason)."""
     return redirect(security.login_url(next_path))
 
 
 @bp.post("/courses/<slug>/enroll")
 def enroll(slug: str):
     if not security.current_user():
-        return _sign_in_first(url_for(".course", slug=slug))
+        cycle, code = _carried_choice(
+            request.form.get("cycle_start"), request.form.get("promo_code")
+        )
+        choice = {"cycle": cycle, "code": code or None}
+        return _sign_in_first(
+            url_for(".course", slug=slug, **{k: v for k, v in choice.items() if v})
+        )
     form = Form.posted("cycle_start", "promo_code")
     form.fields = ("promo_code",)
     try:

@@ -87,8 +87,46 @@ def test_enrolling_while_signed_out_goes_to_sign_in_and_back_to_the_course(clien
     response = enroll(client, {"cycle_start": "2026-03-02"})
 
     assert response.status_code == 302
-    assert response.headers["Location"] == "/login?next=%2Fcourses%2Fusmle-step-1-prep"
+    assert response.headers["Location"] == (
+        "/login?next=%2Fcourses%2Fusmle-step-1-prep%3Fcycle%3D2026-03-02"
+    )
     assert enrollment_api.calls_to("POST", "/api/enrollments") == []
+
+
+def test_signing_in_to_enroll_comes_back_with_the_chosen_cycle_and_typed_code(
+    client, identity_api, enrollment_api
+):
+    sent = enroll(client, {"cycle_start": "2026-04-27", "promo_code": " spring25 "})
+    login_page = client.get(sent.headers["Location"]).get_data(as_text=True)
+    assert login_page.count("sign in to enroll") == 1  # one reason, not two messages
+    assert "Sign in (or create a free account)" not in login_page
+
+    token = csrf_from(client, sent.headers["Location"])
+    back = client.post(
+        sent.headers["Location"],
+        data={"email": "student@example.org", "password": "correct-horse", "csrf_token": token},
+    )
+    assert back.headers["Location"] == f"{STEP1}?cycle=2026-04-27&code=SPRING25"
+
+    html = client.get(back.headers["Location"]).get_data(as_text=True)
+    assert (
+        'id="promo-2026-04-27" name="promo_code" type="text" autocomplete="off" value="SPRING25"'
+        in html
+    )
+    assert 'id="promo-2026-03-02" name="promo_code" type="text" autocomplete="off" value=""' in html
+
+
+def test_a_course_link_carries_only_an_open_cycle_and_a_plain_code(client, enrollment_api):
+    for query in (
+        "cycle=2099-01-01&code=SPRING25",  # no such cycle: nothing preselected
+        "cycle=2026-04-27&code=%3Cscript%3E",  # not a code: the cycle alone
+        "cycle=../../admin&code=X",
+    ):
+        html = client.get(f"{STEP1}?{query}").get_data(as_text=True)
+        assert 'value="SPRING25"' not in html and "<script>" not in html
+        assert 'value="X"' not in html
+    html = client.get(f"{STEP1}?cycle=2026-04-27&code=%3Cscript%3E").get_data(as_text=True)
+    assert 'id="promo-2026-04-27" name="promo_code" type="text" autocomplete="off" value=""' in html
 
 
 def test_a_full_cycle_shows_the_message_on_the_course_page(client, enrollment_api):

@@ -152,6 +152,7 @@ def test_a_visitor_sent_to_sign_in_is_told_why_and_comes_back_to_that_page(
         ("/courses/step-1-prep?cycle=2027-01-04", "Please sign in to enroll in a course."),
         ("/tutoring/tutors/t-1#hours", "Please sign in to book a tutor."),
         ("/tutor/availability", "Please sign in to see your tutor pages."),
+        ("/testimonials/new", "Please sign in to share your experience of Preceptor."),
         ("/somewhere/else", "Please sign in to see that page."),
     ],
 )
