@@ -24,6 +24,21 @@ def test_my_enrollments_lists_each_with_status_dates_and_access_end(client, enro
     assert call.headers["Authorization"] == "Bearer access-1.student@example.org"
 
 
+def test_an_ended_enrollment_shows_no_access_date(client, enrollment_api):
+    for ended in ("refunded", "cancelled", "expired"):
+        record = enrollment_api.add_enrollment(f"enr-{ended}", "student@example.org", ended)
+        record["refunded_minor"] = 149900
+    sign_in(client, "student@example.org")
+
+    html = client.get("/my/enrollments").get_data(as_text=True)
+
+    assert html.count('class="page-card enrollment"') == 5
+    assert html.count("<dt>Access until</dt>") == 2  # the active and the pending one only
+    for ended in ("refunded", "cancelled", "expired"):
+        card = html.split(f'id="enrollment-enr-{ended}"', 1)[1].split("</article>", 1)[0]
+        assert "Access until" not in card
+
+
 def test_an_active_enrollment_can_defer_only_to_later_open_cycles(client, enrollment_api):
     sign_in(client)
 
