@@ -30,6 +30,7 @@ from services.enrollment.models import (
     PromoRedemption,
     WaitlistEntry,
 )
+from shared import clock
 from shared.auth import Principal, ensure_owner
 from shared.db import UnitOfWork, insert_with_conflicts, utcnow
 from shared.errors import DomainError, Forbidden, PaymentsUnavailable
@@ -257,7 +258,7 @@ def _hold_seat(session: Session, course: Course, starts_on: date) -> None:
     )
     if result.rowcount != 1:
         raise domain.CycleFull(
-            f"Every seat of the cycle starting {starts_on.isoformat()} is taken; "
+            f"Every seat of the cycle starting {clock.short_day(starts_on)} is taken; "
             "you can join its waitlist",
             field="cycle_start",
         )
@@ -598,7 +599,8 @@ def _checkout(payments: PaymentsClient, view: dict[str, Any]) -> dict[str, Any]:
         name=view["name"],
         amount_minor=view["amount_minor"],
         currency=view["currency"],
-        description=f"{view['course_title']}, cycle starting {view['cycle_start'].isoformat()}",
+        # Read by people (the admin ledger, Stripe's dashboard): the day as every page writes it.
+        description=f"{view['course_title']}, cycle starting {clock.short_day(view['cycle_start'])}",
     )
     return {k: intent[k] for k in ("client_secret", "publishable_key", "js_url", "payment_id")}
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import requests
 
 from services.enrollment.tests.helpers import STEP_1, payment_event, succeeded
+from services.payments.models import Payment
 from shared.db import utcnow
 
 
@@ -47,6 +48,10 @@ def test_enrolling_holds_a_seat_and_starts_a_checkout_with_the_server_price(worl
     assert (pending["email"], pending["name"]) == ("ada@example.com", "Ada Lovelace")
     payment = world.payments.payment_for(f"enrollment:{body['id']}")
     assert (payment["amount_minor"], payment["currency"]) == (149900, "USD")
+    day = date.fromisoformat(start)
+    with world.payments.service.runtime.db.session() as s:  # what the admin ledger will show
+        described = s.get(Payment, payment["payment_id"]).description
+    assert described == f"USMLE Step 1 Prep, cycle starting {day:%a} {day.day} {day:%b %Y}"
     assert payment["payment_id"] == body["checkout"]["payment_id"]
     # reading it again gives the same checkout (payments answers idempotently per purchase)
     again = world.enrollment_of(body["id"], student)

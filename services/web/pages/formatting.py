@@ -46,6 +46,14 @@ def format_money(minor: int | None, currency: str | None) -> str:
     return f"{text} {code}".strip()
 
 
+def format_money_with_code(minor: int | None, currency: str | None) -> str:
+    """``149900, "USD"`` → ``$1,499.00 USD``: where currencies mix (the ledger), "$" alone is
+    not enough to tell US from Canadian dollars, so the code always follows."""
+    text = format_money(minor, currency)
+    code = (currency or "").upper()
+    return f"{text} {code}" if text and code and not text.endswith(code) else text
+
+
 def major_units(minor: int | None, currency: str | None) -> str:
     """Minor units as the plain number an admin would type back (``149900`` → ``1499.00``)."""
     if minor is None:
@@ -210,6 +218,7 @@ def install(app: Flask) -> None:
     app.jinja_env.add_extension(SkippableExtension)
     app.jinja_env.filters.update(
         money=format_money,
+        money_with_code=format_money_with_code,
         major_units=major_units,
         day=format_date,
         moment=format_datetime,

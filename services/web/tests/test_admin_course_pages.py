@@ -213,14 +213,14 @@ def test_payments_ledger_shows_payments_refunds_and_disputes(client, payments_ap
 
     html = client.get("/admin/payments").get_data(as_text=True)
 
-    assert "Paula Payer" in html and "$1,499.00" in html and "$500.00" in html
+    assert "Paula Payer" in html and "$1,499.00 USD" in html and "$500.00 USD" in html
     assert "pay-9" in html  # the disputed payment
     assert "fraudulent" in html and "$1,299.00" in html
     # who paid and for what, not the purchase's reference; a refund names its payment
     assert "payer@example.org" in html and "enr-1" not in html
     refunds = html.split('<h2 class="h3">Refunds</h2>')[1].split("Disputes")[0]
     assert "USMLE Step 1 Prep" in refunds and "Paula Payer, payer@example.org" in refunds
-    assert "$500.00" in refunds
+    assert "$500.00 USD" in refunds  # the code, not "$" alone: which dollars
     # a signed Stripe event that did not match its payment waits for a person
     assert "evt_flagged_1" in html and "Stripe says 100 usd" in html
     [call] = payments_api.calls_to("GET", "/api/admin/ledger")
@@ -231,3 +231,11 @@ def test_admin_navigation_link_is_only_for_admins(client):
     sign_in(client, "admin@example.org")
 
     assert 'href="/admin/courses">Admin</a>' in client.get("/courses").get_data(as_text=True)
+
+
+def test_money_with_code_names_the_currency_once():
+    from services.web.pages.formatting import format_money_with_code
+
+    assert format_money_with_code(60000, "usd") == "$600.00 USD"
+    assert format_money_with_code(60000, "CHF") == "600.00 CHF"  # no symbol: the code once
+    assert format_money_with_code(None, "USD") == ""
