@@ -149,10 +149,20 @@ def courses():
                 form.take(error, renames=COURSE_RENAMES)
                 status = error.status
             else:
-                flash(f"Course {fields['title']} created.", "success")
+                flash(_created_message(fields), "success")
                 return redirect(url_for(".courses"))
     listing = clients.enrollment.admin_courses(security.access_token())
     return render_template("admin_courses.html", courses=listing, form=form), status
+
+
+def _created_message(fields: dict) -> str:
+    """Say whether students can see the new course: a draft is easy to mistake for a live one."""
+    if fields["published"]:
+        return f"Course {fields['title']} created and published: it is in the catalogue."
+    return (
+        f"Course {fields['title']} created as a draft: students can't see it yet. "
+        "To publish it, open it from the courses list, tick Published and save."
+    )
 
 
 def _admin_course(slug: str) -> dict:

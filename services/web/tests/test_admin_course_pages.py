@@ -79,6 +79,23 @@ def test_creating_a_course_sends_every_field_with_the_price_in_minor_units(clien
         "published": True,
     }
     assert call.headers["Authorization"] == "Bearer access-1.admin@example.org"
+    assert "created and published" in client.get("/admin/courses").get_data(as_text=True)
+
+
+def test_a_course_created_unpublished_is_said_to_be_a_draft_with_how_to_publish(
+    client, enrollment_api
+):
+    sign_in(client, "admin@example.org")
+    token = csrf_from(client, "/admin/courses")
+    draft = {k: v for k, v in COURSE_FORM.items() if k != "published"}
+
+    client.post("/admin/courses", data={**draft, "csrf_token": token})
+
+    [call] = enrollment_api.calls_to("POST", "/api/admin/courses")
+    assert call.json["published"] is False
+    html = client.get("/admin/courses").get_data(as_text=True)
+    assert "USMLE Step 3 Prep created as a draft: students can&#39;t see it yet." in html
+    assert "tick Published and save" in html
 
 
 def test_a_price_with_too_many_decimals_never_reaches_the_service(client, enrollment_api):
