@@ -80,6 +80,21 @@ def test_tutor_pages_fit_a_phone_without_sideways_scrolling(browser, live_site, 
         context.close()
 
 
+@pytest.mark.browser
+def test_small_buttons_are_a_finger_sized_target_on_a_phone(browser, live_site, tutoring_api):
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    try:
+        signed_in(page, live_site, "admin@example.org")
+        page.goto(f"{live_site}/admin/assessment-forms")
+        buttons = page.locator("button.link-button").all()
+        assert buttons  # Deactivate / Activate, one a form
+        for button in buttons:
+            assert button.bounding_box()["height"] >= 24, button.inner_text()
+    finally:
+        context.close()
+
+
 @pytest.mark.parametrize(
     "email, path",
     [
