@@ -33,6 +33,12 @@ def subscribe():
     return render_home(form, chosen, load_topics(), 422)
 
 
+@bp.get("/subscribe")
+def subscribe_form():
+    """The sign-up form lives on the home page: a typed or bookmarked /subscribe goes there."""
+    return redirect(url_for("site.index", _anchor="updates"))
+
+
 @bp.get("/subscribe/check-your-inbox")
 def check_inbox():
     return render_template("check_inbox.html", email=session.get("pending_email"))

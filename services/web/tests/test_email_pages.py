@@ -166,3 +166,12 @@ def test_a_token_reaches_the_service_whole_as_one_path_segment(client, email_api
 
     [call] = [c for c in email_api.calls if c.path.startswith("/api/preferences/")]
     assert call.path == "/api/preferences/tok?x=1&y"
+
+
+def test_opening_subscribe_in_the_browser_goes_to_the_sign_up_form(client, email_api):
+    response = client.get("/subscribe")
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/#updates"
+    html = client.get("/").get_data(as_text=True)
+    assert 'id="updates"' in html and 'action="/subscribe"' in html
