@@ -408,6 +408,27 @@ def consultation(consultation_id: str):
     return render_consultation(consultation_id)
 
 
+@bp.get("/consultations/<consultation_id>/cancel")
+@security.role_required("tutor")
+def cancel_confirm(consultation_id: str):
+    """Ask before calling the consultation off: the student is told by email at once.
+
+    A page of its own (not a script's dialog), so it works without JavaScript too.
+    """
+    consultation = _consultation(consultation_id)
+    back = url_for(".consultation", consultation_id=consultation_id)
+    return render_template(
+        "consultation_cancel.html",
+        consultation=consultation,
+        zone=tutor_zone(my_profile()),
+        other_name=consultation.get("student_name") or "the student",
+        consequence="The student gets an email saying so, and the time is free again.",
+        action_url=url_for(".act", consultation_id=consultation_id, action="cancel"),
+        back_url=back,
+        back_label="Back to the consultation",
+    )
+
+
 @bp.post("/consultations/<consultation_id>/<action>")
 @security.role_required("tutor")
 def act(consultation_id: str, action: str):

@@ -367,6 +367,28 @@ def my_tutoring():
     return render_my_tutoring()
 
 
+@bp.get("/my/tutoring/consultations/<consultation_id>/cancel")
+@security.role_required("student")
+def cancel_confirm(consultation_id: str):
+    """Ask before calling the consultation off: the time goes back to other students.
+
+    A page of its own (not a script's dialog), so it works without JavaScript too.
+    """
+    context = zone_context()
+    consultation = clients.tutoring.consultation(security.access_token(), consultation_id)
+    back = url_for(".my_tutoring", tz=known_zone())
+    return render_template(
+        "consultation_cancel.html",
+        consultation=consultation,
+        other_name=consultation.get("tutor_name") or "your tutor",
+        consequence="The time is freed for other students; you can book another one later.",
+        action_url=url_for(".cancel", consultation_id=consultation_id, tz=known_zone()),
+        back_url=back,
+        back_label="My tutoring",
+        **context,
+    )
+
+
 @bp.post("/my/tutoring/consultations/<consultation_id>/cancel")
 @security.role_required("student")
 def cancel(consultation_id: str):

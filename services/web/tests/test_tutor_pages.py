@@ -170,7 +170,7 @@ def test_consultation_page_shows_the_intake_and_the_actions(client, tutoring_api
     assert "Hematology &amp; oncology" in html
     # Still to come: it can be cancelled, but not yet marked completed or a no-show, nor
     # assessed or planned (tutoring would refuse all four).
-    assert 'action="/tutor/consultations/con-booked/cancel"' in html
+    assert 'href="/tutor/consultations/con-booked/cancel">Cancel…</a>' in html
     for action in ("complete", "no-show", "assessment", "plan"):
         assert f'action="/tutor/consultations/con-booked/{action}"' not in html
     assert "Generate study plan" not in html and "<textarea" not in html
@@ -180,7 +180,7 @@ def test_consultation_page_shows_the_intake_and_the_actions(client, tutoring_api
     begin(tutoring_api.consultations, "con-booked")
     html = client.get("/tutor/consultations/con-booked").get_data(as_text=True)
 
-    for action in ("complete", "no-show", "cancel", "assessment"):
+    for action in ("complete", "no-show", "assessment"):
         assert f'action="/tutor/consultations/con-booked/{action}"' in html
     assert "once it has started" not in html
     assert "Complete and save assessment" in html
@@ -210,6 +210,28 @@ def test_consultation_actions_post_to_tutoring(client, tutoring_api, action):
 
     assert response.headers["Location"] == page
     assert len(tutoring_api.calls_to("POST", f"/api/consultations/con-booked/{action}")) == 1
+
+
+def test_a_tutor_confirms_before_a_consultation_is_cancelled(client, tutoring_api):
+    sign_in(client, TUTOR)
+    page = "/tutor/consultations/con-booked"
+
+    confirm = client.get(f"{page}/cancel")
+
+    html = confirm.get_data(as_text=True)
+    assert confirm.status_code == 200
+    assert "Cancel the consultation with Sam Student?" in html
+    assert "The student gets an email saying so" in html
+    assert f'action="{page}/cancel"' in html and f'href="{page}">No, keep it</a>' in html
+    assert tutoring_api.calls_to("POST", "/api/consultations/con-booked/cancel") == []
+
+    response = post(client, f"{page}/cancel", f"{page}/cancel", {"reason": "Ill"})
+
+    assert response.headers["Location"] == page
+    [call] = tutoring_api.calls_to("POST", "/api/consultations/con-booked/cancel")
+    assert call.json == {"reason": "Ill"}
+    again = client.get(f"{page}/cancel").get_data(as_text=True)
+    assert "can't be cancelled: it is cancelled" in again and "Yes, cancel" not in again
 
 
 TYPED = {"strengths": "Physiology", "weaknesses": "Renal acid-base", "goals": "240+ by June"}
