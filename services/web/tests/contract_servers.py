@@ -1078,6 +1078,7 @@ TUTORS = {
         "session_rate_minor": 12000,
         "currency": "USD",
         "photo_url": None,
+        "horizon_days": 28,
     },
     "user-tina": {
         "id": "user-tina",
@@ -1088,6 +1089,7 @@ TUTORS = {
         "session_rate_minor": 9000,
         "currency": "USD",
         "photo_url": None,
+        "horizon_days": 28,
     },
 }
 

@@ -65,6 +65,8 @@ def test_the_picker_shows_the_first_free_week_and_keeps_the_zone_when_moving(cli
         picker
     )  # one week of times: nowhere to go either way
     assert picker.count('aria-pressed="false" disabled>') == 5  # Wed to Sun have no times
+    # The only week is the last: the page says why nothing later shows (tutoring's horizon).
+    assert "Times open up to 4 weeks ahead; later weeks open as days pass." in picker
     assert 'value="2026-03-02" class="picker-day" aria-pressed="true">' in picker
     assert '<h3 class="slot-date picker-chosen">Mon 2 Mar 2026</h3>' in html
 
