@@ -55,6 +55,10 @@ class PublicTutorSchema(Schema):
     session_rate_minor = fields.Integer(allow_none=True)
     currency = fields.String(required=True)
     photo_url = fields.String(allow_none=True)
+    horizon_days = fields.Integer(
+        required=True,
+        metadata={"description": "How many days ahead the tutor takes bookings."},
+    )
 
 
 class TutorSchema(PublicTutorSchema):
@@ -63,7 +67,6 @@ class TutorSchema(PublicTutorSchema):
     session_minutes = fields.Integer(required=True)
     buffer_minutes = fields.Integer(required=True)
     min_notice_hours = fields.Integer(required=True)
-    horizon_days = fields.Integer(required=True)
     created_at = fields.AwareDateTime(required=True)
 
 

@@ -79,6 +79,7 @@ def public_tutor_view(row: Tutor) -> dict[str, Any]:
         "session_rate_minor": row.session_rate_minor,
         "currency": row.currency,
         "photo_url": row.photo_url,
+        "horizon_days": row.horizon_days,
     }
 
 
@@ -91,7 +92,6 @@ def tutor_view(row: Tutor) -> dict[str, Any]:
         "session_minutes": row.session_minutes,
         "buffer_minutes": row.buffer_minutes,
         "min_notice_hours": row.min_notice_hours,
-        "horizon_days": row.horizon_days,
         "created_at": row.created_at,
     }
 

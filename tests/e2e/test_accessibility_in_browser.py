@@ -124,6 +124,10 @@ def test_tutoring_pages_pass_axe_for_every_role_at_desktop_and_phone_width(schoo
     student.keyboard.press("Enter")  # the form is sent from the keyboard alone
     expect(student.get_by_role("heading", name="Consultation booked")).to_be_visible()
     audit.check(student, "consultation booked (student)")
+    student.goto(f"{school.site}/my/tutoring")
+    student.get_by_role("link", name="Cancel consultation…").click()
+    audit.check(student, "cancel a consultation, asked first (student)")
+    student.get_by_role("link", name="No, keep it").click()
 
     # The tutor: the dashboard, the consultation with its intake, then with the plan grid.
     tutor = person(browser, "America/New_York")
@@ -132,8 +136,12 @@ def test_tutoring_pages_pass_axe_for_every_role_at_desktop_and_phone_width(schoo
     audit.check(tutor, "tutor dashboard (tutor)")
     tutor.get_by_role("row", name=re.compile("Priya Nair")).get_by_role("link").click()
     audit.check(tutor, "consultation, booked (tutor)")
+    tutor.get_by_role("link", name="Cancel…").click()
+    audit.check(tutor, "cancel a consultation, asked first (tutor)")
+    tutor.get_by_role("link", name="No, keep it").click()
     start_meeting(school.tutoring, tutor.url.rstrip("/").rsplit("/", 1)[-1])  # it has begun
     tutor.reload()
+    audit.check(tutor, "consultation, begun (tutor)")
     tutor.get_by_role("button", name="Mark completed").click()
     tutor.get_by_label("Strengths").fill("Strong physiology")
     tutor.get_by_label("Weaknesses").fill("Renal acid-base")

@@ -33,6 +33,7 @@ def test_students_see_only_tutors_who_wrote_a_bio(world: World):
         ("Ten years of Step 1", ["step1", "step2ck"])
     ]
     assert "email" not in listed[0]
+    assert listed[0]["horizon_days"] == 28  # how far ahead its slot picker can reach
     assert world.client.get(f"/api/tutors/{listed[0]['id']}").get_json()["bio"] == listed[0]["bio"]
     assert world.client.get("/api/tutors/nobody").status_code == 404
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from services.web.pages import formatting
 
@@ -26,6 +26,8 @@ class PickerDay:
     date: date
     slots: list[dict] = field(default_factory=list)
     chosen: bool = False
+    later: bool = False
+    """Beyond how far ahead the tutor takes bookings: not open *yet*, rather than no times."""
 
     @property
     def open(self) -> bool:
@@ -41,6 +43,28 @@ class PickerWeek:
     """The Monday before, or None on the first week with times (nothing earlier to show)."""
     next: date | None
     """The Monday after, or None on the last week with times."""
+    horizon: date | None = None
+    """The last day bookings reach on the reader's clock (later days open as days pass)."""
+    horizon_days: int | None = None
+    """How many days ahead the tutor takes bookings, when tutoring says so."""
+
+    @property
+    def horizon_note(self) -> str | None:
+        """On the last week, why later days show no times: bookings open only so far ahead."""
+        if self.next is not None or self.horizon is None:
+            return None
+        if self.horizon_days:
+            weeks, rest = divmod(self.horizon_days, 7)
+            ahead = (
+                f"{weeks} week{'s' if weeks != 1 else ''}"
+                if not rest
+                else f"{self.horizon_days} day{'s' if self.horizon_days != 1 else ''}"
+            )
+            return f"Times open up to {ahead} ahead; later weeks open as days pass."
+        return (
+            f"Times open up to {formatting.format_date(self.horizon)}; "
+            "later days open as days pass."
+        )
 
     @property
     def sunday(self) -> date:
@@ -91,8 +115,27 @@ def slots_by_day(slots: Iterable[dict], zone_name: str) -> dict[date, list[dict]
     return days
 
 
+def horizon_day(
+    days: Iterable[date], zone_name: str, horizon_days: int | None, now: datetime | None = None
+) -> date:
+    """The last day bookings reach on the reader's clock: ``now + horizon_days`` when tutoring
+    says how far ahead it books, else the day of the last open time (never before it)."""
+    last = max(days)
+    if not horizon_days:
+        return last
+    zone = formatting.zone_or_none(zone_name) or UTC
+    reach = ((now or datetime.now(UTC)) + timedelta(days=horizon_days)).astimezone(zone).date()
+    return max(reach, last)
+
+
 def pick_week(
-    slots: Iterable[dict], zone_name: str, week: str | None = None, day: str | None = None
+    slots: Iterable[dict],
+    zone_name: str,
+    week: str | None = None,
+    day: str | None = None,
+    *,
+    horizon_days: int | None = None,
+    now: datetime | None = None,
 ) -> PickerWeek | None:
     """The week to show, or None when there are no times at all.
 
@@ -100,10 +143,13 @@ def pick_week(
     week; else, or when either is unreadable, the first week with a time. A week outside the
     open ones is brought back to the nearest (a link kept from last week still opens).
     The chosen day is the asked one if it has times, else the week's first day with times.
+    Days after the horizon (``horizon_days`` from ``now``, else the last open time) are
+    ``later``: bookings stop some weeks ahead, so the last week ends in days not open yet.
     """
     days = slots_by_day(slots, zone_name)
     if not days:
         return None
+    horizon = horizon_day(days, zone_name, horizon_days, now)
     first, last = _monday(min(days)), _monday(max(days))
     asked_day = _asked_date(day)
     asked = asked_day or _asked_date(week)
@@ -113,7 +159,9 @@ def pick_week(
     chosen = asked_day if asked_day in open_dates else (open_dates[0] if open_dates else None)
     return PickerWeek(
         monday=monday,
-        days=[PickerDay(d, days.get(d, []), d == chosen) for d in dates],
+        days=[PickerDay(d, days.get(d, []), d == chosen, d > horizon) for d in dates],
         previous=monday - timedelta(days=7) if monday > first else None,
         next=monday + timedelta(days=7) if monday < last else None,
+        horizon=horizon,
+        horizon_days=horizon_days,
     )

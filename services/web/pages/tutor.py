@@ -365,14 +365,16 @@ def render_consultation(
     form: Form | None = None,
     plan_problems: list[str] | None = None,
     status: int = 200,
+    typed: bool = False,
 ):
+    """The consultation page; ``typed`` keeps the assessment form (with what the tutor typed)
+    even where the consultation's state would not offer it, so a refusal never loses text."""
     consultation = _consultation(consultation_id)
     plan = None
     if consultation.get("plan_id"):
         plan = clients.tutoring.plan(_token(), consultation["plan_id"])
-    assessment = consultation.get("assessment") or {}
     if form is None:
-        form = Form(ASSESSMENT_FIELDS, {f: assessment.get(f) or "" for f in ASSESSMENT_FIELDS})
+        form = saved_assessment(consultation)
     return render_template(
         "tutor_consultation.html",
         consultation=consultation,
@@ -383,13 +385,48 @@ def render_consultation(
         editable_kinds=EDITABLE_KINDS,
         blocks_text=blocks_text,
         plan_problems=plan_problems or [],
+        typed=typed,
     ), status
+
+
+def saved_assessment(consultation: dict) -> Form:
+    """The assessment form as tutoring last saved it (empty before the first save)."""
+    assessment = consultation.get("assessment") or {}
+    return Form(ASSESSMENT_FIELDS, {f: assessment.get(f) or "" for f in ASSESSMENT_FIELDS})
+
+
+def _refusal_with_saved_assessment(consultation_id: str, error: clients.ServiceError):
+    """The page again with tutoring's refusal, and the assessment as saved (nothing was typed)."""
+    form = saved_assessment(_consultation(consultation_id))
+    form.take(error)
+    return render_consultation(consultation_id, form, status=error.status)
 
 
 @bp.get("/consultations/<consultation_id>")
 @security.role_required("tutor")
 def consultation(consultation_id: str):
     return render_consultation(consultation_id)
+
+
+@bp.get("/consultations/<consultation_id>/cancel")
+@security.role_required("tutor")
+def cancel_confirm(consultation_id: str):
+    """Ask before calling the consultation off: the student is told by email at once.
+
+    A page of its own (not a script's dialog), so it works without JavaScript too.
+    """
+    consultation = _consultation(consultation_id)
+    back = url_for(".consultation", consultation_id=consultation_id)
+    return render_template(
+        "consultation_cancel.html",
+        consultation=consultation,
+        zone=tutor_zone(my_profile()),
+        other_name=consultation.get("student_name") or "the student",
+        consequence="The student gets an email saying so, and the time is free again.",
+        action_url=url_for(".act", consultation_id=consultation_id, action="cancel"),
+        back_url=back,
+        back_label="Back to the consultation",
+    )
 
 
 @bp.post("/consultations/<consultation_id>/<action>")
@@ -402,9 +439,7 @@ def act(consultation_id: str, action: str):
         clients.tutoring.act(_token(), consultation_id, action, body)
     except clients.ServiceError as error:
         _refused(error)
-        form = Form(ASSESSMENT_FIELDS)
-        form.summary.append(error.detail)
-        return render_consultation(consultation_id, form, status=error.status)
+        return _refusal_with_saved_assessment(consultation_id, error)
     flash(ACTIONS[action], "success")
     return redirect(url_for(".consultation", consultation_id=consultation_id))
 
@@ -412,16 +447,27 @@ def act(consultation_id: str, action: str):
 @bp.post("/consultations/<consultation_id>/assessment")
 @security.role_required("tutor")
 def assessment(consultation_id: str):
+    """Save what the tutor wrote; a held consultation still booked is marked completed first.
+
+    Tutoring keeps an assessment only for a completed consultation, and a tutor writes it
+    during or right after the meeting, so the one form does both (the same two calls the
+    buttons make). Whatever tutoring refuses, the page comes back with exactly what was typed.
+    """
     form = Form.posted(*ASSESSMENT_FIELDS)
+    completing = _consultation(consultation_id).get("status") == "booked"
     try:
+        if completing:
+            clients.tutoring.act(_token(), consultation_id, "complete", {})
         clients.tutoring.save_assessment(
             _token(), consultation_id, {f: form[f] for f in ASSESSMENT_FIELDS}
         )
     except clients.ServiceError as error:
         _refused(error)
         form.take(error)
-        return render_consultation(consultation_id, form, status=error.status)
-    flash("Assessment saved.", "success")
+        return render_consultation(consultation_id, form, status=error.status, typed=True)
+    flash(
+        "Marked as completed; assessment saved." if completing else "Assessment saved.", "success"
+    )
     return redirect(url_for(".consultation", consultation_id=consultation_id))
 
 
@@ -432,9 +478,7 @@ def generate_plan(consultation_id: str):
         clients.tutoring.generate_plan(_token(), consultation_id)
     except clients.ServiceError as error:
         _refused(error)
-        form = Form(ASSESSMENT_FIELDS)
-        form.take(error)
-        return render_consultation(consultation_id, form, status=error.status)
+        return _refusal_with_saved_assessment(consultation_id, error)
     flash("Study plan generated. Review it below and adjust any day.", "success")
     return redirect(url_for(".consultation", consultation_id=consultation_id, _anchor="plan"))
 

@@ -162,10 +162,21 @@ def tutors():
     return render_template("tutors.html", tutors=clients.tutoring.tutors())
 
 
-def week_of_slots(slots: list[dict], zone_name: str) -> slot_picker.PickerWeek | None:
-    """The slot picker's week for this page: the ``week`` or ``day`` the reader asked for."""
+def week_of_slots(
+    slots: list[dict], zone_name: str, tutor: dict | None = None
+) -> slot_picker.PickerWeek | None:
+    """The slot picker's week for this page: the ``week`` or ``day`` the reader asked for.
+
+    The tutor's ``horizon_days`` (how far ahead tutoring books) marks the last week's later
+    days as not open yet; without it the last open time stands for the horizon.
+    """
+    horizon = (tutor or {}).get("horizon_days")
     return slot_picker.pick_week(
-        slots, zone_name, request.args.get("week"), request.args.get("day")
+        slots,
+        zone_name,
+        request.args.get("week"),
+        request.args.get("day"),
+        horizon_days=horizon if isinstance(horizon, int) and horizon > 0 else None,
     )
 
 
@@ -218,11 +229,12 @@ def tutor(tutor_id: str):
             sessions = {
                 "credit": credit,
                 "options": package_options(tutor),
-                "week": week_of_slots(slots, context["zone"]),
+                "week": week_of_slots(slots, context["zone"], tutor),
             }
     week = None
     if sessions is None:
-        week = week_of_slots(clients.tutoring.slots(tutor_id, context["zone"]), context["zone"])
+        slots = clients.tutoring.slots(tutor_id, context["zone"])
+        week = week_of_slots(slots, context["zone"], tutor)
     return render_template(
         "tutor.html",
         tutor=tutor,
@@ -365,6 +377,28 @@ def render_my_tutoring(problems: dict[str, str] | None = None, status: int = 200
 @security.role_required("student")
 def my_tutoring():
     return render_my_tutoring()
+
+
+@bp.get("/my/tutoring/consultations/<consultation_id>/cancel")
+@security.role_required("student")
+def cancel_confirm(consultation_id: str):
+    """Ask before calling the consultation off: the time goes back to other students.
+
+    A page of its own (not a script's dialog), so it works without JavaScript too.
+    """
+    context = zone_context()
+    consultation = clients.tutoring.consultation(security.access_token(), consultation_id)
+    back = url_for(".my_tutoring", tz=known_zone())
+    return render_template(
+        "consultation_cancel.html",
+        consultation=consultation,
+        other_name=consultation.get("tutor_name") or "your tutor",
+        consequence="The time is freed for other students; you can book another one later.",
+        action_url=url_for(".cancel", consultation_id=consultation_id, tz=known_zone()),
+        back_url=back,
+        back_label="My tutoring",
+        **context,
+    )
 
 
 @bp.post("/my/tutoring/consultations/<consultation_id>/cancel")

@@ -1078,6 +1078,7 @@ TUTORS = {
         "session_rate_minor": 12000,
         "currency": "USD",
         "photo_url": None,
+        "horizon_days": 28,
     },
     "user-tina": {
         "id": "user-tina",
@@ -1088,6 +1089,7 @@ TUTORS = {
         "session_rate_minor": 9000,
         "currency": "USD",
         "photo_url": None,
+        "horizon_days": 28,
     },
 }
 
@@ -1146,6 +1148,15 @@ def _plan(version: int = 1) -> dict:
 
 SESSION_SLOT_STARTS = ("2026-03-04T15:00:00+00:00", "2026-03-05T16:00:00+00:00")
 """Hour-long session slots: 15:00 UTC is 20:30 in Kolkata."""
+
+
+def _not_completed(record: dict, what: str) -> Response:
+    """tutoring's refusal of an assessment or a plan for a consultation not completed."""
+    return problem(
+        409,
+        f"A {record['status']} consultation has no {what}; complete it first",
+        {"state": [f"A {record['status']} consultation has no {what}; complete it first"]},
+    )
 
 
 _NOT_STARTED = "This {kind} starts later; it can be completed once it has started."
@@ -1516,6 +1527,8 @@ class TutoringContract(ContractServer):
             if refusal:
                 return refusal
             if action == "plan":
+                if record["status"] != "completed":
+                    return _not_completed(record, "study plan")
                 record["plan_id"] = "plan-1"
                 return jsonify(_plan()), 201
             if _not_started(record):
@@ -1528,6 +1541,8 @@ class TutoringContract(ContractServer):
             record, refusal = self._tutors_own(consultation_id)
             if refusal:
                 return refusal
+            if record["status"] != "completed":
+                return _not_completed(record, "assessment")
             record["assessment"] = request.get_json()
             return jsonify(record)
 

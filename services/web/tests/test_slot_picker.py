@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -107,3 +107,49 @@ def test_the_week_is_named_by_its_dates():
     assert (
         pick_week([slot("2027-01-01T10:00:00+00:00")], "UTC").label == "28 Dec 2026 to 3 Jan 2027"
     )
+
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+"""Mon 2 Mar 2026: with bookings 28 days ahead the last day open is Mon 30 Mar."""
+
+
+def test_the_last_weeks_days_beyond_the_horizon_are_not_open_yet_and_it_says_why():
+    slots = [slot("2026-03-04T10:00:00+00:00"), slot("2026-03-30T10:00:00+00:00")]
+
+    first = pick_week(slots, "UTC", horizon_days=28, now=NOW)
+    last = pick_week(slots, "UTC", week="2026-03-30", horizon_days=28, now=NOW)
+
+    assert first.horizon_note is None and not any(d.later for d in first.days)
+    assert last.next is None and last.horizon == date(2026, 3, 30)
+    assert [d.later for d in last.days] == [False] + [True] * 6
+    assert last.horizon_note == "Times open up to 4 weeks ahead; later weeks open as days pass."
+
+
+def test_the_horizon_is_read_on_the_readers_clock():
+    # 28 days after 20:00 UTC on Mon 2 Mar is 01:30 on Tue 31 Mar in Kolkata.
+    slots = [slot("2026-03-30T10:00:00+00:00")]
+    evening = datetime(2026, 3, 2, 20, 0, tzinfo=UTC)
+
+    utc = pick_week(slots, "UTC", horizon_days=28, now=evening)
+    kolkata = pick_week(slots, "Asia/Kolkata", horizon_days=28, now=evening)
+
+    assert [d.later for d in utc.days][:2] == [False, True]
+    assert [d.later for d in kolkata.days][:3] == [False, False, True]
+
+
+def test_without_tutorings_horizon_the_last_open_time_stands_for_it():
+    week = pick_week(SLOTS, "UTC", week="2026-03-23")
+
+    assert week.horizon == date(2026, 3, 23)
+    assert [d.later for d in week.days] == [False] + [True] * 6
+    assert week.horizon_note == ("Times open up to Mon 23 Mar 2026; later days open as days pass.")
+    assert pick_week(SLOTS, "UTC", horizon_days=10, now=NOW).horizon_note is None
+
+
+@pytest.mark.parametrize(
+    ("horizon_days", "ahead"), [(7, "1 week"), (14, "2 weeks"), (10, "10 days")]
+)
+def test_the_horizon_sentence_names_weeks_or_days(horizon_days, ahead):
+    week = pick_week([slot("2026-03-04T10:00:00+00:00")], "UTC", horizon_days=horizon_days, now=NOW)
+
+    assert week.horizon_note == f"Times open up to {ahead} ahead; later weeks open as days pass."

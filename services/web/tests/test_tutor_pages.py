@@ -168,19 +168,25 @@ def test_consultation_page_shows_the_intake_and_the_actions(client, tutoring_api
     assert "Sam Student" in html and "student@example.org" in html
     assert "USMLE Step 1 on Mon 15 Jun 2026" in html
     assert "Hematology &amp; oncology" in html
-    assert "Generate study plan" in html
-    # Still to come: it can be cancelled, but not yet marked completed or a no-show.
-    assert 'action="/tutor/consultations/con-booked/cancel"' in html
-    for action in ("complete", "no-show"):
+    # Still to come: it can be cancelled, but not yet marked completed or a no-show, nor
+    # assessed or planned (tutoring would refuse all four).
+    assert 'href="/tutor/consultations/con-booked/cancel">Cancel…</a>' in html
+    for action in ("complete", "no-show", "assessment", "plan"):
         assert f'action="/tutor/consultations/con-booked/{action}"' not in html
+    assert "Generate study plan" not in html and "<textarea" not in html
     assert "You can mark it completed or a no-show once it has started, at Mon 4 Mar 2030" in html
+    assert "You can write your assessment once the consultation has started, at Mon 4 Mar" in html
 
     begin(tutoring_api.consultations, "con-booked")
     html = client.get("/tutor/consultations/con-booked").get_data(as_text=True)
 
-    for action in ("complete", "no-show", "cancel"):
+    for action in ("complete", "no-show", "assessment"):
         assert f'action="/tutor/consultations/con-booked/{action}"' in html
     assert "once it has started" not in html
+    assert "Complete and save assessment" in html
+    # The plan needs a completed consultation: the page says so instead of offering it.
+    assert 'action="/tutor/consultations/con-booked/plan"' not in html
+    assert "generate the study plan once the consultation is marked completed" in html
 
 
 def test_completing_a_consultation_before_it_starts_shows_tutorings_refusal(client, tutoring_api):
@@ -206,30 +212,110 @@ def test_consultation_actions_post_to_tutoring(client, tutoring_api, action):
     assert len(tutoring_api.calls_to("POST", f"/api/consultations/con-booked/{action}")) == 1
 
 
-def test_assessment_is_put_and_generate_plan_is_posted(client, tutoring_api):
+def test_a_tutor_confirms_before_a_consultation_is_cancelled(client, tutoring_api):
     sign_in(client, TUTOR)
     page = "/tutor/consultations/con-booked"
 
-    post(
-        client,
-        page,
-        f"{page}/assessment",
-        {"strengths": "Physiology", "weaknesses": "Renal acid-base", "goals": "240+"},
-    )
+    confirm = client.get(f"{page}/cancel")
+
+    html = confirm.get_data(as_text=True)
+    assert confirm.status_code == 200
+    assert "Cancel the consultation with Sam Student?" in html
+    assert "The student gets an email saying so" in html
+    assert f'action="{page}/cancel"' in html and f'href="{page}">No, keep it</a>' in html
+    assert tutoring_api.calls_to("POST", "/api/consultations/con-booked/cancel") == []
+
+    response = post(client, f"{page}/cancel", f"{page}/cancel", {"reason": "Ill"})
+
+    assert response.headers["Location"] == page
+    [call] = tutoring_api.calls_to("POST", "/api/consultations/con-booked/cancel")
+    assert call.json == {"reason": "Ill"}
+    again = client.get(f"{page}/cancel").get_data(as_text=True)
+    assert "can't be cancelled: it is cancelled" in again and "Yes, cancel" not in again
+
+
+TYPED = {"strengths": "Physiology", "weaknesses": "Renal acid-base", "goals": "240+ by June"}
+
+
+def test_saving_the_assessment_during_the_meeting_completes_it_then_a_plan_is_posted(
+    client, tutoring_api
+):
+    sign_in(client, TUTOR)
+    begin(tutoring_api.consultations, "con-booked")
+    page = "/tutor/consultations/con-booked"
+
+    saved_response = post(client, page, f"{page}/assessment", TYPED)
+    assert saved_response.headers["Location"] == page
+    assert len(tutoring_api.calls_to("POST", "/api/consultations/con-booked/complete")) == 1
+    assert tutoring_api.consultations["con-booked"]["status"] == "completed"
+    assert "Complete and save assessment" not in client.get(page).get_data(as_text=True)
+
     response = post(client, page, f"{page}/plan")
 
     [saved] = tutoring_api.calls_to("PUT", "/api/consultations/con-booked/assessment")
-    assert saved.json == {
-        "strengths": "Physiology",
-        "weaknesses": "Renal acid-base",
-        "goals": "240+",
-    }
+    assert saved.json == TYPED
     [generated] = tutoring_api.calls_to("POST", "/api/consultations/con-booked/plan")
     assert generated.json == {}
     assert response.headers["Location"] == f"{page}#plan"
     html = client.get(page).get_data(as_text=True)
     assert 'class="plan-day plan-checkpoint"' in html
     assert 'value="Renal acid-base"' not in html and ">Renal acid-base</textarea>" in html
+
+
+def _typed_text_is_back(html: str) -> None:
+    for name, value in TYPED.items():
+        assert f'name="{name}" rows="3">{value}</textarea>' in html
+
+
+def test_an_assessment_posted_before_the_start_is_refused_with_the_typed_text_kept(
+    client, tutoring_api
+):
+    sign_in(client, TUTOR)
+    page = "/tutor/consultations/con-booked"
+    token = csrf_from(client, page)
+    begin(tutoring_api.consultations, "con-booked")
+    client.get(page)  # the form as the tutor saw it during the meeting...
+    tutoring_api.consultations["con-booked"]["starts_at"] = "2030-03-04T14:00:00+00:00"
+
+    response = client.post(f"{page}/assessment", data={**TYPED, "csrf_token": token})
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "it can be completed once it has started" in html
+    assert tutoring_api.calls_to("PUT", "/api/consultations/con-booked/assessment") == []
+    _typed_text_is_back(html)
+
+
+def test_an_assessment_tutoring_refuses_comes_back_with_exactly_what_was_typed(
+    client, tutoring_api
+):
+    sign_in(client, TUTOR)
+    begin(tutoring_api.consultations, "con-booked")
+    page = "/tutor/consultations/con-booked"
+    token = csrf_from(client, page)
+    tutoring_api.consultations["con-booked"]["status"] = "no_show"  # marked in another tab
+
+    response = client.post(f"{page}/assessment", data={**TYPED, "csrf_token": token})
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "A no_show consultation has no assessment; complete it first" in html
+    assert tutoring_api.consultations["con-booked"]["assessment"] is None
+    _typed_text_is_back(html)
+
+
+def test_a_refused_plan_keeps_the_saved_assessment_on_the_page(client, tutoring_api):
+    sign_in(client, TUTOR)
+    page = "/tutor/consultations/con-done"
+    tutoring_api.consultations["con-done"]["assessment"] = dict(TYPED)
+    token = csrf_from(client, page)
+    tutoring_api.consultations["con-done"]["status"] = "booked"  # a stale page
+
+    response = client.post(f"{page}/plan", data={"csrf_token": token})
+
+    assert response.status_code == 409
+    assert "complete it first" in response.get_data(as_text=True)
+    _typed_text_is_back(response.get_data(as_text=True))
 
 
 def test_plan_editor_puts_only_the_changed_days(client, tutoring_api):

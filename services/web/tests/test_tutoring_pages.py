@@ -65,6 +65,8 @@ def test_the_picker_shows_the_first_free_week_and_keeps_the_zone_when_moving(cli
         picker
     )  # one week of times: nowhere to go either way
     assert picker.count('aria-pressed="false" disabled>') == 5  # Wed to Sun have no times
+    # The only week is the last: the page says why nothing later shows (tutoring's horizon).
+    assert "Times open up to 4 weeks ahead; later weeks open as days pass." in picker
     assert 'value="2026-03-02" class="picker-day" aria-pressed="true">' in picker
     assert '<h3 class="slot-date picker-chosen">Mon 2 Mar 2026</h3>' in html
 
@@ -195,7 +197,8 @@ def test_my_tutoring_shows_consultations_plan_timeline_and_calendar(client, tuto
     html = client.get("/my/tutoring?tz=America/New_York").get_data(as_text=True)
 
     assert "Mon 2 Mar 2026, 09:00 New York time (EST)" in html
-    assert 'action="/my/tutoring/consultations/con-booked/cancel?tz=America/New_York"' in html
+    assert 'href="/my/tutoring/consultations/con-booked/cancel?tz=America/New_York"' in html
+    assert 'action="/my/tutoring/consultations/con-booked/cancel' not in html  # asks first
     assert "con-other" not in html
     # The plan: weeks as rows, days coloured by kind, area blocks, warnings.
     assert html.count('class="plan-week" role="row"') == 2  # weeks of 2 Mar and 9 Mar
@@ -218,9 +221,18 @@ def test_my_tutoring_without_a_plan_says_one_is_coming(client, tutoring_api):
     assert "No upcoming consultation." in html
 
 
-def test_cancelling_a_consultation_posts_the_reason(client, tutoring_api):
+def test_cancelling_a_consultation_asks_first_then_posts_the_reason(client, tutoring_api):
     sign_in(client)
-    token = csrf_from(client, "/my/tutoring?tz=UTC")
+    confirm = client.get("/my/tutoring/consultations/con-booked/cancel?tz=America/New_York")
+
+    html = confirm.get_data(as_text=True)
+    assert confirm.status_code == 200
+    assert "Cancel the consultation with Tom Tutor?" in html
+    assert "Mon 4 Mar 2030, 09:00 New York time (EST)" in html
+    assert 'action="/my/tutoring/consultations/con-booked/cancel?tz=America/New_York"' in html
+    assert 'href="/my/tutoring?tz=America/New_York">No, keep it</a>' in html
+    assert tutoring_api.calls_to("POST", "/api/consultations/con-booked/cancel") == []
+    token = csrf_from(client, "/my/tutoring/consultations/con-booked/cancel?tz=UTC")
 
     response = client.post(
         "/my/tutoring/consultations/con-booked/cancel?tz=UTC",
