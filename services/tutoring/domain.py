@@ -21,6 +21,7 @@ from enum import StrEnum
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from shared import clock
 from shared.errors import Conflict, DomainError, NotFound
 
 # --------------------------------------------------------------------------- errors
@@ -549,14 +550,6 @@ _NOT_STARTED: dict[str, type[MeetingNotStarted]] = {
 }
 
 
-def _zone_words(tz: tzinfo) -> str:
-    """``America/New_York`` → ``New York time``; UTC stays ``UTC``."""
-    key = getattr(tz, "key", None) or str(tz)
-    if key in ("UTC", "Etc/UTC"):
-        return "UTC"
-    return key.rsplit("/", 1)[-1].replace("_", " ") + " time"
-
-
 def ensure_meeting_started(
     kind: MeetingKind, action: str, starts_at: datetime, now: datetime, tutor_tz: str | tzinfo
 ) -> None:
@@ -576,10 +569,9 @@ def ensure_meeting_started(
     if now >= starts_at:
         return
     tz = zone(tutor_tz)
-    local = starts_at.astimezone(tz)
-    when = f"{local:%H:%M} on {local:%a} {local.day} {local:%b %Y} ({_zone_words(tz)})"
+    when = clock.format_moment(starts_at, getattr(tz, "key", "UTC"))
     raise _NOT_STARTED[kind](
-        f"This {kind} starts at {when}; it can be {AFTER_START_ACTIONS[action]} once it has "
+        f"This {kind} starts {when}; it can be {AFTER_START_ACTIONS[action]} once it has "
         "started.",
         field="starts_at",
     )

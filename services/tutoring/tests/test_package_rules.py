@@ -76,7 +76,7 @@ def test_a_meeting_outcome_is_refused_before_its_start_and_says_when(kind, actio
 
     assert err.value.status == 409 and err.value.field == "starts_at"
     assert err.value.detail == (
-        f"This {kind} starts at 07:00 on Wed 4 Mar 2026 (New York time); it {says} once it has "
+        f"This {kind} starts Wed 4 Mar 2026, 07:00 New York time (EST); it {says} once it has "
         "started."
     )
     domain.ensure_meeting_started(kind, action, starts_at, starts_at, "America/New_York")
@@ -86,7 +86,7 @@ def test_a_meeting_outcome_is_refused_before_its_start_and_says_when(kind, actio
 def test_a_refusal_for_a_tutor_on_utc_says_utc():
     with pytest.raises(domain.MeetingNotStarted) as err:
         domain.ensure_meeting_started("session", "complete", NOW + timedelta(seconds=1), NOW, "UTC")
-    assert "starts at 12:00 on Mon 2 Mar 2026 (UTC);" in err.value.detail
+    assert "starts Mon 2 Mar 2026, 12:00 UTC;" in err.value.detail
 
 
 def test_only_outcomes_wait_for_the_start():
