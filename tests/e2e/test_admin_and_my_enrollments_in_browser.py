@@ -93,6 +93,9 @@ def test_admin_creates_codes_a_student_uses_them_defers_pays_and_is_refunded_adm
 
     admin.goto(f"{school.site}/admin/courses/usmle-step-1-prep/cycles/{mine['cycle_start']}")
     expect(admin.get_by_text("mei@example.com")).to_be_visible()
+    # The roster's seat count comes from enrollment's real answer (the stand-in once hid that
+    # the page asked for a field the API never sends).
+    expect(admin.get_by_text(re.compile(r"^\d+ of \d+ seats left\.$"))).to_be_visible()
 
     # The one deferral is used and nothing was paid: no Defer, no refund is offered.
     student.goto(f"{school.site}/my/enrollments")

@@ -946,7 +946,7 @@ class EnrollmentContract(ContractServer):
                     "cycle_start": start,
                     "cycle_end": "2026-05-24",
                     "seats_total": 25,
-                    "seats_left": 23,
+                    "seats_taken": 2,  # as enrollment's RosterSchema answers (no seats_left)
                     "enrollments": [
                         {
                             "id": "enr-r1",

@@ -333,6 +333,10 @@ def test_send_now_needs_the_confirmation_box(client, email_api):
 def test_schedule_reads_the_time_on_the_marketers_clock(client, email_api):
     campaign = email_api.add_campaign()
     token = _marketer(client)
+    form = client.get(f"/marketing/campaigns/{campaign['id']}?tz=Asia/Kolkata").get_data(
+        as_text=True
+    )
+    assert "Send at, Kolkata time (IST)" in form and "On your clock: Kolkata time (IST)." in form
     local = (datetime.now(UTC) + timedelta(days=3)).astimezone(ZoneInfo("Asia/Kolkata"))
     typed = local.strftime("%Y-%m-%dT%H:%M")
 
