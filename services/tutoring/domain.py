@@ -571,8 +571,7 @@ def ensure_meeting_started(
     tz = zone(tutor_tz)
     when = clock.format_moment(starts_at, getattr(tz, "key", "UTC"))
     raise _NOT_STARTED[kind](
-        f"This {kind} starts {when}; it can be {AFTER_START_ACTIONS[action]} once it has "
-        "started.",
+        f"This {kind} starts {when}; it can be {AFTER_START_ACTIONS[action]} once it has started.",
         field="starts_at",
     )
 
