@@ -134,8 +134,8 @@ def _setup(url: str, recipients: int) -> None:
 
 def _start_campaign(url: str) -> tuple[str, float]:
     """A new campaign to every subscriber, started (queued); its id and the start's seconds."""
-    from services.email import campaigns
     from services.email.app import make_runtime
+    from services.email.campaigns import use_cases as campaigns
     from shared.bus.broker import Broker
     from shared.config import BusSettings
 
@@ -159,8 +159,8 @@ def _start_campaign(url: str) -> tuple[str, float]:
 
 def send(url: str, campaign_id: str, rate: float) -> dict:
     """The sending worker's part (run in a child process): send the campaign, report."""
-    from services.email import campaign_sending
     from services.email.app import make_runtime
+    from services.email.campaigns import sending as campaign_sending
     from shared.bus.broker import Broker
     from shared.config import BusSettings
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from services.email.api import public, staff
-from services.email.campaign_api import bounces, marketing
+from services.email.campaigns.api import bounces, marketing
 from services.email.models import Base
 from shared import http
 from shared.bus.broker import Broker

@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import Insert, Select, and_, bindparam, exists, func, literal, null, or_, select
 from sqlalchemy.orm import Session
 
-from services.email import campaign_domain
-from services.email.campaign_domain import Audience, AudienceKind, EnrollmentFact
+from services.email.campaigns import domain as campaign_domain
+from services.email.campaigns.domain import Audience, AudienceKind, EnrollmentFact
 from services.email.domain import SubscriberStatus, normalize_email
 from services.email.models import (
     AudienceEnrollment,

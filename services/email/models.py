@@ -88,7 +88,7 @@ class Delivery(Base):
     """The event that caused this email; with ``kind`` unique, so an event never mails twice."""
 
 
-# --- campaigns (campaigns.py, campaign_sending.py) ------------------------------------------
+# --- campaigns (campaigns/use_cases.py, campaigns/sending.py) -----------------------------
 
 
 class AudienceEnrollment(Base):

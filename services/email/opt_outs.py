@@ -20,7 +20,7 @@ from sqlalchemy import func, update
 from sqlalchemy.orm import Session
 
 from services.email import domain, tokens
-from services.email.campaign_domain import SuppressionReason
+from services.email.campaigns.domain import SuppressionReason
 from services.email.domain import OPT_OUT_KINDS, DeliveryStatus, Kind, SubscriberStatus
 from services.email.models import Delivery, OptOut, Suppression
 from shared import config

@@ -15,8 +15,10 @@ from typing import Any
 from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
-from services.email import campaign_domain, campaign_render, domain
-from services.email.campaign_domain import RecipientStatus, SuppressionReason
+from services.email import domain
+from services.email.campaigns import domain as campaign_domain
+from services.email.campaigns import render as campaign_render
+from services.email.campaigns.domain import RecipientStatus, SuppressionReason
 from services.email.domain import SubscriberStatus
 from services.email.models import BounceReport, CampaignRecipient, Subscriber, Suppression
 from shared.db import UnitOfWork, insert_with_conflicts, utcnow

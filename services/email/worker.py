@@ -1,10 +1,11 @@
 """``python -m services.email.worker``: consumer, outbox relay, the delivery loop and the
-campaign send loop (campaign_sending.py)."""
+campaign send loop (campaigns/sending.py)."""
 
 from __future__ import annotations
 
-from services.email import campaign_sending, service
+from services.email import service
 from services.email.app import make_runtime
+from services.email.campaigns import sending as campaign_sending
 from services.email.delivery import Deliveries
 from services.email.handlers import handlers
 from shared.worker import Job, Loop, main

@@ -6,7 +6,7 @@ The kill is placed where a duplicate would come from: the server has the message
 is killed before it hears "250". The other dangerous moment, dying in the middle of DATA before
 the commit, is the second test (the server must drop the unfinished message).
 
-A kill at any other instant is covered by the same argument (campaign_sending.py): before the
+A kill at any other instant is covered by the same argument (campaigns/sending.py): before the
 commit the server never saw the final dot; after it the row is never sent again. The one
 moment not covered is between the commit becoming visible and the write of the final dot (well
 under a millisecond): that person gets nothing rather than two emails. A test that kills as soon
@@ -29,7 +29,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from services.email import campaign_sending
+from services.email.campaigns import sending as campaign_sending
 from services.email.models import Campaign, CampaignRecipient, Subscriber, SubscriberTopic
 from services.email.tests.test_campaigns import add_subscriber, create
 from shared.db import utcnow

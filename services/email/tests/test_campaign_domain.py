@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.email import campaign_domain as d
-from services.email import campaign_render
-from services.email.campaign_domain import CampaignStatus as S
-from services.email.campaign_domain import EnrollmentFact as F
-from services.email.campaign_sending import dot_stuffed
+from services.email.campaigns import domain as d
+from services.email.campaigns import render as campaign_render
+from services.email.campaigns.domain import CampaignStatus as S
+from services.email.campaigns.domain import EnrollmentFact as F
+from services.email.campaigns.sending import dot_stuffed
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 

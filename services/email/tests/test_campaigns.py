@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from services.email import campaign_sending, campaigns
+from services.email.campaigns import sending as campaign_sending
+from services.email.campaigns import use_cases as campaigns
 from services.email.models import CampaignRecipient, Subscriber, SubscriberTopic, Suppression
 from services.email.tests.conftest import PUBLIC_URL, link_in
 from services.email.tests.test_transactional import publish

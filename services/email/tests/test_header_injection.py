@@ -16,7 +16,8 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from services.email import campaign_sending, messages
+from services.email import messages
+from services.email.campaigns import sending as campaign_sending
 from services.email.models import Campaign
 from services.email.tests.test_campaigns import add_subscriber, create, enrollment
 from shared.testing.fixtures import wait_for

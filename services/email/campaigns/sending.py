@@ -66,8 +66,11 @@ from enum import Enum
 
 from sqlalchemy import Connection, Update, and_, bindparam, exists, or_, select, update
 
-from services.email import campaign_domain, campaign_render, campaigns, suppression
-from services.email.campaign_domain import CampaignStatus, RecipientStatus
+from services.email import suppression
+from services.email.campaigns import domain as campaign_domain
+from services.email.campaigns import render as campaign_render
+from services.email.campaigns import use_cases as campaigns
+from services.email.campaigns.domain import CampaignStatus, RecipientStatus
 from services.email.delivery import SMTP_TIMEOUT, _connect
 from services.email.models import Campaign, CampaignRecipient
 from shared import config, metrics

@@ -2,7 +2,7 @@
 
 Starting to send (now, or when a scheduled campaign is due) creates one ``campaign_recipients``
 row per person of the audience with a single INSERT ... SELECT (unique per campaign and
-address); the worker's send loop (campaign_sending.py) mails them. The figures of a campaign
+address); the worker's send loop (campaigns/sending.py) mails them. The figures of a campaign
 are counted from those rows and from the suppression list, so they cannot drift.
 """
 
@@ -15,8 +15,10 @@ from typing import Any
 from sqlalchemy import Select, func, literal, select, update
 from sqlalchemy.orm import Session
 
-from services.email import audiences, campaign_domain, campaign_render
-from services.email.campaign_domain import (
+from services.email import audiences
+from services.email.campaigns import domain as campaign_domain
+from services.email.campaigns import render as campaign_render
+from services.email.campaigns.domain import (
     AudienceKind,
     CampaignNotFound,
     CampaignStatus,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from services.email.campaign_domain import CampaignStatus, RecipientStatus, SuppressionReason
+from services.email.campaigns.domain import CampaignStatus, RecipientStatus, SuppressionReason
 from shared import request_bounds as bounds
 from shared.request_text import one_line
 

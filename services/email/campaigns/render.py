@@ -22,7 +22,8 @@ from functools import cache
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from services.email import campaign_domain, tokens
+from services.email import tokens
+from services.email.campaigns import domain as campaign_domain
 from services.email.messages import (
     _templates,
     build_message,

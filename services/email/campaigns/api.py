@@ -6,8 +6,9 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from services.email import campaign_schemas as schemas
-from services.email import campaigns, suppression
+from services.email import suppression
+from services.email.campaigns import schemas
+from services.email.campaigns import use_cases as campaigns
 from shared import auth, config
 from shared.errors import DomainError, Unauthorized
 from shared.http import BEARER, Blueprint, current_uow
