@@ -451,6 +451,10 @@ def test_dashboard_lists_upcoming_sessions_in_the_tutors_zone(client, tutoring_a
     assert "Mon 4 Mar 2030, 15:00 London time (GMT)" in sessions
     assert 'href="/tutor/sessions/ses-booked">Open</a>' in sessions
     assert "ses-done" not in sessions and "ses-other" not in sessions
+    cancelled = html[html.index('id="cancelled"') :]
+    assert 'href="/tutor/sessions/ses-cancelled">Open</a>' in cancelled
+    assert '<td data-label="Meeting">Session</td>' in cancelled
+    assert "Sat 21 Feb 2026, 15:00 London time (GMT)" in cancelled
 
 
 def test_session_page_offers_cancel_before_and_the_lesson_note_after_the_start(
