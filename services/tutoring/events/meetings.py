@@ -14,6 +14,7 @@ from shared.bus.events import (
     Email,
     NonNegative,
     Positive,
+    command,
     event,
     record,
 )
@@ -178,7 +179,7 @@ class SessionCompleted:
     lesson_note: str
 
 
-@event(
+@command(
     "session.reminder_due",
     producer="tutoring",
     description="""
@@ -186,5 +187,5 @@ A booked session starts in about 24 hours; published once per session (and again
 is moved), whatever the worker restarts.
 """,
 )
-class SessionReminderDue(MeetingFacts):
+class SendSessionReminder(MeetingFacts):
     session_id: str

@@ -19,6 +19,7 @@ from shared.bus.events import (
     Email,
     NonNegative,
     Positive,
+    command,
     event,
     record,
 )
@@ -208,7 +209,7 @@ class PlanResultMissing(StudentAndTutor):
     checkpoint_day: date
 
 
-@event(
+@command(
     "progress.digest_due",
     producer="tutoring",
     description="""
@@ -217,7 +218,7 @@ days still to check (with one-click links), the latest result, the next checkpoi
 student and week; the email service honours the student's opt-out.
 """,
 )
-class ProgressDigestDue:
+class SendProgressDigest:
     plan_id: str
     student_id: str
     student_email: Email
@@ -235,7 +236,7 @@ class ProgressDigestDue:
     links_expire_at: datetime
 
 
-@event(
+@command(
     "progress.tutor_digest_due",
     producer="tutoring",
     description="""
@@ -243,7 +244,7 @@ One weekly email per tutor covering each of their students with a plan: hours do
 results missing, readiness warnings, latest result. Once per tutor and week.
 """,
 )
-class ProgressTutorDigestDue:
+class SendTutorDigest:
     tutor_id: str
     tutor_email: Email
     tutor_name: str
