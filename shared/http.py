@@ -30,6 +30,7 @@ from werkzeug.exceptions import (
 
 from shared import auth, config, context, logs, metrics, request_text
 from shared.auth import BEARER
+from shared.db import UnitOfWork
 from shared.errors import DomainError
 from shared.openapi import PROBLEM, ProblemResponses, ProblemSchema
 from shared.runtime import Runtime
@@ -156,7 +157,10 @@ def create_app(
     raw_body_paths: tuple[str, ...] = (),
     configure: Callable[[Flask], None] | None = None,
 ) -> Flask:
-    """Build a service's Flask app.
+    """Build a service's Flask app from the blueprints it lists.
+
+    The app names every blueprint it serves, ``shared.operations.blp`` included where the
+    service has data and a broker: nothing here knows which services exist or what they serve.
 
     ``raw_body_paths`` lists path prefixes that accept non-JSON bodies (webhooks, RFC 8058
     one-click unsubscribe); everything else under ``/api/`` must send JSON.
@@ -185,10 +189,6 @@ def create_app(
     app.extensions["problem_api"] = api
     for bp in blueprints:
         api.register_blueprint(bp)
-    if runtime.db is not None and runtime.broker is not None:
-        from shared import operations
-
-        api.register_blueprint(operations.blp)
     _install_hooks(app, runtime, raw_body_paths)
     _install_probes(app, runtime)
     if configure:
@@ -378,10 +378,8 @@ def runtime_of(app: Flask) -> Runtime:
     return app.extensions["runtime"]
 
 
-def current_uow():
+def current_uow() -> UnitOfWork:
     """A fresh unit of work of the service handling this request."""
-    from flask import current_app
-
     return runtime_of(current_app).uow()
 
 
