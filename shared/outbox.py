@@ -4,7 +4,7 @@ The outbox holds the events a unit of work committed until the relay has publish
 inbox remembers which events a service's handlers applied, so a redelivered one is skipped.
 The unit of work (``shared.db``), the relay (``shared.bus.relay``), the metrics and the admin
 Operations page all go through this module and none of them names a column: a change to these
-tables is made here, and in the migration helper ``shared.migrations.create_bus_tables``.
+tables is made here, and in the migration helper ``shared.bus_migrations``.
 """
 
 from __future__ import annotations
