@@ -1,7 +1,8 @@
 """``create_app()`` for every service: the API, its OpenAPI spec, health, metrics and errors.
 
-Every failure leaves as ``application/problem+json`` (RFC 9457) naming the offending fields,
-so clients handle one error shape and no endpoint writes its own error handling.
+Every failure leaves as ``application/problem+json`` (RFC 9457, written by ``shared.problems``)
+naming the offending fields, so clients handle one error shape and no endpoint writes its own
+error handling.
 """
 
 from __future__ import annotations
@@ -11,13 +12,10 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from http import HTTPStatus
 from typing import Any
 
 import flask_smorest
 from flask import Flask, Response, current_app, g, jsonify, request
-from flask_smorest import Api
-from flask_smorest.utils import prepare_response
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import (
@@ -30,8 +28,10 @@ from werkzeug.exceptions import (
 
 from shared import auth, config, context, logs, metrics, request_text
 from shared.auth import BEARER
+from shared.db import UnitOfWork
 from shared.errors import DomainError
-from shared.openapi import PROBLEM, ProblemResponses, ProblemSchema
+from shared.openapi import PROBLEM, ProblemResponses
+from shared.problems import ProblemApi, problem
 from shared.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -53,100 +53,6 @@ class Blueprint(flask_smorest.Blueprint):
 __all__ = ["BEARER", "PROBLEM", "create_app", "current_uow", "problem", "runtime_of"]
 
 
-def problem(
-    status: int,
-    title: str,
-    detail: str | None = None,
-    errors: dict[str, Any] | None = None,
-    **extra: Any,
-) -> Response:
-    body: dict[str, Any] = {
-        "type": extra.pop("type", "about:blank"),
-        "title": title,
-        "status": status,
-        "detail": detail or title,
-        "instance": request.path if request else None,
-        "request_id": context.request_id.get(),
-    }
-    if errors:
-        body["errors"] = errors
-    body.update(extra)
-    response = jsonify(body)
-    response.status_code = status
-    response.mimetype = PROBLEM
-    return response
-
-
-def _flatten(messages: Any) -> dict[str, list[str]]:
-    """webargs nests errors by location ({"json": {"email": [...]}}); clients want fields."""
-    flat: dict[str, list[str]] = {}
-
-    def walk(node: Any, prefix: str) -> None:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                walk(value, f"{prefix}.{key}" if prefix else str(key))
-        elif isinstance(node, list) and all(isinstance(m, str) for m in node):
-            flat.setdefault(prefix or "body", []).extend(node)
-        elif isinstance(node, list):
-            for i, value in enumerate(node):
-                walk(value, f"{prefix}[{i}]")
-        else:
-            flat.setdefault(prefix or "body", []).append(str(node))
-
-    if isinstance(messages, dict) and set(messages) <= {
-        "json",
-        "query",
-        "form",
-        "headers",
-        "files",
-        "path",
-        "view_args",
-        "cookies",
-    }:
-        for value in messages.values():
-            walk(value, "")
-    else:
-        walk(messages, "")
-    return flat
-
-
-class ProblemApi(Api):
-    """flask-smorest's Api, answering every HTTP error with problem+json (and saying so).
-
-    No catch-all ``default`` response: every status an operation can answer is documented
-    (the common ones by ``shared.openapi.ProblemResponses``), so a conformance check can tell
-    an undocumented status from a documented one.
-    """
-
-    DEFAULT_ERROR_RESPONSE_NAME = None
-    ERROR_SCHEMA = ProblemSchema
-
-    def _register_responses(self) -> None:
-        """The named responses flask-smorest refers to (e.g. its 422) are problems too."""
-        for status in HTTPStatus:
-            response: dict[str, Any] = {"description": status.phrase}
-            if status >= 400:
-                response["schema"] = self.ERROR_SCHEMA
-            prepare_response(response, self.spec, PROBLEM)
-            self.spec.components.response(status.name, response, lazy=True)
-
-    def handle_http_exception(self, error: HTTPException) -> Response:
-        data = getattr(error, "data", None) or {}
-        messages = data.get("messages")
-        errors = _flatten(messages) if messages else None
-        status = error.code or 500
-        if status == 422 and errors:
-            detail = "Invalid fields: " + ", ".join(sorted(errors))
-        elif status == 400 and errors:
-            detail = "; ".join(m for ms in errors.values() for m in ms)
-        else:
-            detail = error.description
-        response = problem(status, error.name, detail, errors)
-        if status == 405 and hasattr(error, "valid_methods") and error.valid_methods:
-            response.headers["Allow"] = ", ".join(error.valid_methods)
-        return response
-
-
 def create_app(
     runtime: Runtime,
     blueprints: Iterable[Blueprint],
@@ -156,7 +62,10 @@ def create_app(
     raw_body_paths: tuple[str, ...] = (),
     configure: Callable[[Flask], None] | None = None,
 ) -> Flask:
-    """Build a service's Flask app.
+    """Build a service's Flask app from the blueprints it lists.
+
+    The app names every blueprint it serves, ``shared.operations.blp`` included where the
+    service has data and a broker: nothing here knows which services exist or what they serve.
 
     ``raw_body_paths`` lists path prefixes that accept non-JSON bodies (webhooks, RFC 8058
     one-click unsubscribe); everything else under ``/api/`` must send JSON.
@@ -185,10 +94,6 @@ def create_app(
     app.extensions["problem_api"] = api
     for bp in blueprints:
         api.register_blueprint(bp)
-    if runtime.db is not None and runtime.broker is not None:
-        from shared import operations
-
-        api.register_blueprint(operations.blp)
     _install_hooks(app, runtime, raw_body_paths)
     _install_probes(app, runtime)
     if configure:
@@ -378,10 +283,8 @@ def runtime_of(app: Flask) -> Runtime:
     return app.extensions["runtime"]
 
 
-def current_uow():
+def current_uow() -> UnitOfWork:
     """A fresh unit of work of the service handling this request."""
-    from flask import current_app
-
     return runtime_of(current_app).uow()
 
 

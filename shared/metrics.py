@@ -31,7 +31,7 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily, Metric
 
-from shared.config import env
+from shared.config import env, env_int, service_port
 
 HTTP_REQUESTS = Counter(
     "preceptor_http_requests_total",
@@ -97,8 +97,6 @@ class OutboxCollector:
         self.db = db
 
     def collect(self) -> Iterator[Metric]:
-        from shared.bus.relay import outbox_backlog
-
         backlog = GaugeMetricFamily(
             OUTBOX_BACKLOG, "Events waiting in the outbox", labels=["service"]
         )
@@ -106,7 +104,7 @@ class OutboxCollector:
             OUTBOX_OLDEST_AGE, "Age of the oldest unpublished event", labels=["service"]
         )
         try:
-            count, oldest = outbox_backlog(self.db)
+            count, oldest = self.db.outbox_backlog()
         except Exception:  # a scrape must answer even when the database does not
             return
         backlog.add_metric([self.service], count)
@@ -162,8 +160,6 @@ def start_worker_endpoint(service: str, db: Any | None, port: int, host: str) ->
 
 def worker_endpoint_address(service: str) -> tuple[str, int]:
     """``METRICS_HOST``/``METRICS_PORT`` of a worker; the port defaults to its API's + 1000."""
-    from shared import config
-
-    port = config.env_int("METRICS_PORT", config.service_port(service) + 1000)
+    port = env_int("METRICS_PORT", service_port(service) + 1000)
     host = env("METRICS_HOST", env("GUNICORN_HOST", "127.0.0.1"))
     return host, port

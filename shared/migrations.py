@@ -1,7 +1,8 @@
 """Alembic, once per service: each service keeps its migrations in ``services/<name>/migrations``.
 
 Alembic is driven from code (no alembic.ini) so one command migrates any service against any
-URL: the embedded SQLite files, a PostgreSQL database, or a test database.
+URL: the embedded SQLite files, a PostgreSQL database, or a test database. The outbox and inbox
+steps that every service's revisions call are ``shared.bus_migrations``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from alembic.config import Config
 from sqlalchemy import MetaData, text
 
 from shared import config
+from shared.sql import UtcDateTime
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,8 +43,6 @@ def has_migrations(service: str) -> bool:
 
 def _render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
     """Write our UTC timestamp type into migrations as a plain timezone-aware DateTime."""
-    from shared.db import UtcDateTime
-
     if type_ == "type" and isinstance(obj, UtcDateTime):
         return "sa.DateTime(timezone=True)"
     return False

@@ -1,6 +1,6 @@
 """What every service's OpenAPI document says about failures and about who may call.
 
-Every error leaves as ``application/problem+json`` (``shared.http.problem``), so the document
+Every error leaves as ``application/problem+json`` (``shared.problems.problem``), so the document
 says so once, here, for every operation: the ``Problem`` schema, and the problem responses any
 operation can give by its shape (a body can be malformed, too large or of the wrong type; a
 path names something that may not exist; a token may be missing or of the wrong role). An
@@ -31,7 +31,7 @@ ACCESS_KINDS = {
 
 
 class ProblemSchema(Schema):
-    """RFC 9457 problem details, as ``shared.http.problem`` writes them."""
+    """RFC 9457 problem details, as ``shared.problems.problem`` writes them."""
 
     type = fields.String(required=True, metadata={"description": "URI naming the problem."})
     title = fields.String(required=True)

@@ -1,7 +1,7 @@
 """What an operator needs to see of one service: its outbox, its dead letters, its last events.
 
-Every service with data mounts this blueprint (``shared.http.create_app``), so the admin page of
-the site asks each service the same question and nobody reads another service's tables or
+Every service with data lists this blueprint among its own (``services/<name>/app.py``), so the
+admin page of the site asks each service the same question and nobody reads another service's tables or
 queues. Admins only.
 """
 
@@ -14,11 +14,9 @@ import amqp
 import kombu.exceptions
 from flask import current_app
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
-from sqlalchemy import select
 
 from shared import auth
 from shared.bus import dead_letters
-from shared.bus.relay import outbox_backlog
 from shared.errors import Conflict, Unavailable
 from shared.http import BEARER, Blueprint, runtime_of
 
@@ -119,20 +117,14 @@ class SweepBusy(Conflict):
 
 
 def outbox_status(db: Any) -> dict[str, Any]:
-    count, age = outbox_backlog(db)
+    count, age = db.outbox_backlog()
     return {"backlog": count, "oldest_age_seconds": round(age, 3) if age is not None else None}
 
 
 def last_events(db: Any, limit: int) -> list[dict[str, Any]]:
     """The newest rows of the inbox: what this service's handlers applied, newest first."""
-    inbox = db.tables.inbox
     with db.session() as session:
-        rows = session.execute(
-            select(inbox.c.event_id, inbox.c.type, inbox.c.handled_at)
-            .order_by(inbox.c.handled_at.desc(), inbox.c.event_id)
-            .limit(limit)
-        ).all()
-    return [{"id": r.event_id, "type": r.type, "handled_at": r.handled_at} for r in rows]
+        return db.tables.last_handled(session, limit)
 
 
 @blp.route("", methods=["GET"])

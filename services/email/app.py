@@ -7,7 +7,7 @@ from flask import Flask
 from services.email.api import public, staff
 from services.email.campaigns.api import bounces, marketing
 from services.email.models import Base
-from shared import http
+from shared import http, operations
 from shared.bus.broker import Broker
 from shared.runtime import Runtime
 
@@ -21,7 +21,7 @@ def make_runtime(database_url: str | None = None, broker: Broker | None = None) 
 def create_app(runtime: Runtime | None = None) -> Flask:
     return http.create_app(
         runtime or make_runtime(),
-        [public, staff, marketing, bounces],
+        [public, staff, marketing, bounces, operations.blp],
         title="Preceptor email",
         description="Subscriptions with double opt-in, preferences, one-click unsubscribe "
         "(RFC 8058), campaigns with their suppression list, and the record of every email sent.",

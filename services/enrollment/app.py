@@ -6,6 +6,7 @@ from flask import Flask
 
 from services.enrollment.api import admin_blp, blp
 from services.enrollment.models import Base
+from shared import operations
 from shared.bus.broker import Broker
 from shared.http import create_app as create_service_app
 from shared.http import lazy_app
@@ -25,7 +26,7 @@ def make_runtime(database_url: str | None = None, broker: Broker | None = None) 
 def create_app(runtime: Runtime | None = None) -> Flask:
     return create_service_app(
         runtime or make_runtime(),
-        [blp, admin_blp],
+        [blp, admin_blp, operations.blp],
         title="Preceptor enrollment",
         description=DESCRIPTION,
     )

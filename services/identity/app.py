@@ -7,7 +7,7 @@ from flask import Flask
 from services.identity import signing_keys
 from services.identity.api import blp, keys_blp
 from services.identity.models import Base
-from shared import auth
+from shared import auth, operations
 from shared.bus.broker import Broker
 from shared.http import create_app as create_service_app
 from shared.http import lazy_app
@@ -36,7 +36,7 @@ def create_app(runtime: Runtime | None = None) -> Flask:
 
     return create_service_app(
         runtime,
-        [blp, keys_blp],
+        [blp, keys_blp, operations.blp],
         title="Preceptor identity",
         description=DESCRIPTION,
         configure=configure,

@@ -8,6 +8,7 @@ from services.tutoring.api import admin_blp, blp
 from services.tutoring.api_progress import progress_admin_blp, progress_blp
 from services.tutoring.api_tracking import blp as tracking_blp
 from services.tutoring.models import Base
+from shared import operations
 from shared.bus.broker import Broker
 from shared.http import create_app as create_service_app
 from shared.http import lazy_app
@@ -29,7 +30,7 @@ def make_runtime(database_url: str | None = None, broker: Broker | None = None) 
 def create_app(runtime: Runtime | None = None) -> Flask:
     return create_service_app(
         runtime or make_runtime(),
-        [blp, admin_blp, progress_blp, progress_admin_blp, tracking_blp],
+        [blp, admin_blp, progress_blp, progress_admin_blp, tracking_blp, operations.blp],
         title="Preceptor tutoring",
         description=DESCRIPTION,
     )

@@ -37,7 +37,9 @@ from shared.bus.broker import Broker
 from shared.bus.envelope import Event, InvalidEvent, parse_event
 from shared.bus.filesystem import DELIVER_AFTER_HEADER
 from shared.bus.handlers import Handlers
-from shared.db import DuplicateEvent, UowFactory, database_unavailable
+from shared.db import UowFactory
+from shared.outbox import DuplicateEvent
+from shared.sql import database_unavailable
 
 log = logging.getLogger(__name__)
 

@@ -39,6 +39,11 @@ Here instead:
 
 Delivery stays *at least once*: a consumer that applied a message and died before its ack
 gets it again, and the consumer's inbox makes the second delivery harmless (consumer.py).
+
+Above 400 lines on purpose: it is one kombu transport (a channel and its helpers) whose
+guarantees above hold only together (claim, ack, recovery and the owner locks share the same
+folders and names); this docstring is its design, and a split would separate the halves of a
+single protocol.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Wakes a service's outbox relay when PostgreSQL says events were committed to its outbox.
 
 A unit of work that writes events outside a consumer batch issues ``pg_notify`` on the
-service's channel (``shared.db.outbox_channel``) in its own transaction, and PostgreSQL
+service's channel (``shared.outbox.outbox_channel``) in its own transaction, and PostgreSQL
 delivers the notification when the commit makes the rows visible. The listener holds one
 connection of its own, in autocommit mode and outside the SQLAlchemy pool (a pooled connection
 would be handed to someone else, and its LISTEN with it), and sets the relay's wakeup event on
@@ -25,7 +25,9 @@ import psycopg
 from psycopg import sql
 
 from shared.backoff import retry_wait
-from shared.db import POSTGRES_CONNECT_ARGS, Database, outbox_channel
+from shared.db import Database
+from shared.outbox import outbox_channel
+from shared.sql import POSTGRES_CONNECT_ARGS
 
 log = logging.getLogger(__name__)
 

@@ -19,15 +19,16 @@ import json
 import logging
 import threading
 import time
-from datetime import UTC, timedelta
+from datetime import timedelta
 
 from kombu import Connection, Producer
-from sqlalchemy import Select, Update, bindparam, delete, func, select, update
 
 from shared import context, metrics
 from shared.backoff import retry_wait
 from shared.bus.broker import Broker
-from shared.db import Database, utcnow
+from shared.db import Database
+from shared.outbox import RelayStatements
+from shared.sql import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -93,20 +94,6 @@ def _log_published(event_id: str, event_type: str, payload: str) -> None:
         log.debug("event published", extra={"event_id": event_id, "type": event_type})
 
 
-def outbox_backlog(db: Database) -> tuple[int, float | None]:
-    """How many events wait in a service's outbox, and the age in seconds of the oldest."""
-    outbox = db.tables.outbox
-    with db.session() as session:
-        count, oldest = session.execute(
-            select(func.count(), func.min(outbox.c.created_at)).where(
-                outbox.c.published_at.is_(None)
-            )
-        ).one()
-    if oldest is not None and oldest.tzinfo is None:
-        oldest = oldest.replace(tzinfo=UTC)
-    return count, (utcnow() - oldest).total_seconds() if oldest else None
-
-
 class OutboxRelay:
     def __init__(self, service: str, db: Database, broker: Broker, batch_size: int = 200) -> None:
         self.service = service
@@ -118,27 +105,10 @@ class OutboxRelay:
         self._confirms: _BatchConfirms | None = None
 
     @functools.cached_property
-    def _statements(self) -> tuple[Select, Update, Update]:
-        """The relay's three statements, built once (on first use: a service without a
-        database, the site, has a relay that never runs): constructing them for every round
-        cost more than running them, and the relay runs at every notification and after every
-        consumer batch that recorded events (docs/benchmarks.md)."""
-        outbox = self.db.tables.outbox
-        next_batch = (
-            select(outbox.c.id, outbox.c.type, outbox.c.payload)
-            .where(outbox.c.published_at.is_(None))
-            .order_by(outbox.c.created_at, outbox.c.id)
-            .limit(self.batch_size)
-            .with_for_update(skip_locked=True)
-        )
-        batch_ids = outbox.c.id.in_(bindparam("ids", expanding=True))
-        mark_published = update(outbox).where(batch_ids).values(published_at=bindparam("published"))
-        mark_failed = (
-            update(outbox)
-            .where(batch_ids)
-            .values(attempts=outbox.c.attempts + 1, last_error=bindparam("error"))
-        )
-        return next_batch, mark_published, mark_failed
+    def _statements(self) -> RelayStatements:
+        """Built on first use: a service without a database, the site, has a relay that never
+        runs; and once, as building them cost more than running them (docs/benchmarks.md)."""
+        return self.db.tables.relay_statements(self.batch_size)
 
     def _ensure_producer(self) -> Producer:
         if self._producer is None:
@@ -162,9 +132,9 @@ class OutboxRelay:
 
     def relay_once(self) -> int:
         """Publish one batch of unpublished events in order; return how many went out."""
-        next_batch, mark_published, mark_failed = self._statements
+        statements = self._statements
         with self.db.engine.begin() as conn:
-            rows = conn.execute(next_batch).all()
+            rows = conn.execute(statements.next_batch).all()
             if not rows:
                 return 0
             ids = [r.id for r in rows]
@@ -193,10 +163,10 @@ class OutboxRelay:
                 self.close()
                 # Committed below (raising here would roll it back): the backlog shows why.
                 failure = exc
-                conn.execute(mark_failed, {"ids": ids, "error": str(exc)[:2000]})
+                conn.execute(statements.mark_failed, {"ids": ids, "error": str(exc)[:2000]})
             else:
                 failure = None
-                conn.execute(mark_published, {"ids": ids, "published": utcnow()})
+                conn.execute(statements.mark_published, {"ids": ids, "published": utcnow()})
         if failure is not None:
             raise failure
         # Counted once committed: a batch that failed half-way is published again, not twice.
@@ -206,15 +176,11 @@ class OutboxRelay:
 
     def backlog(self) -> tuple[int, float | None]:
         """How many events wait, and the age in seconds of the oldest (for /metrics)."""
-        return outbox_backlog(self.db)
+        return self.db.outbox_backlog()
 
     def purge_published(self) -> int:
-        outbox = self.db.tables.outbox
         with self.db.session() as session, session.begin():
-            result = session.execute(
-                delete(outbox).where(outbox.c.published_at < utcnow() - RETENTION)
-            )
-        return result.rowcount or 0
+            return self.db.tables.purge_published(session, RETENTION)
 
     def run(
         self,

@@ -30,7 +30,7 @@ def backend_pid(db: Database) -> int:
 def test_a_pooled_connection_killed_while_it_rested_is_replaced_before_anyone_uses_it(
     postgres, monkeypatch
 ):
-    monkeypatch.setattr("shared.db.PING_AFTER_IDLE", 0.0)  # every checkout counts as a rest
+    monkeypatch.setattr("shared.sql.PING_AFTER_IDLE", 0.0)  # every checkout counts as a rest
     db = Database(postgres.url.render_as_string(hide_password=False), metadata=sa.MetaData())
     try:
         first = backend_pid(db)
@@ -50,7 +50,7 @@ def test_a_connection_in_steady_use_is_not_pinged(postgres, monkeypatch):
     try:
         for _ in range(20):
             db.ping()
-        monkeypatch.setattr("shared.db.PING_AFTER_IDLE", 0.0)
+        monkeypatch.setattr("shared.sql.PING_AFTER_IDLE", 0.0)
         db.ping()
     finally:
         db.dispose()

@@ -11,7 +11,7 @@ Create Date: 2026-12-02 04:34:58.443473
 
 from collections.abc import Sequence
 
-from alembic import op
+from shared import bus_migrations
 
 # revision identifiers, used by Alembic.
 revision: str = "497388507a9d"
@@ -21,8 +21,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_index(op.f("ix_inbox_handled_at"), "inbox", ["handled_at"], unique=False)
+    bus_migrations.index_inbox_by_handled_at()
 
 
 def downgrade() -> None:
-    op.drop_index(op.f("ix_inbox_handled_at"), table_name="inbox")
+    bus_migrations.drop_inbox_handled_at_index()

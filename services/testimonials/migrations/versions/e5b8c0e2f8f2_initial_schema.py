@@ -11,6 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from shared import bus_migrations
+
 # revision identifiers, used by Alembic.
 revision: str = "e5b8c0e2f8f2"
 down_revision: str | Sequence[str] | None = None
@@ -31,32 +33,7 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_completed_sessions_user_id"), "completed_sessions", ["user_id"], unique=False
     )
-    op.create_table(
-        "inbox",
-        sa.Column("event_id", sa.String(length=36), nullable=False),
-        sa.Column("type", sa.String(length=100), nullable=False),
-        sa.Column("handled_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("event_id", name=op.f("pk_inbox")),
-    )
-    op.create_table(
-        "outbox",
-        sa.Column("id", sa.String(length=36), nullable=False),
-        sa.Column("type", sa.String(length=100), nullable=False),
-        sa.Column("payload", sa.Text(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("attempts", sa.Integer(), server_default="0", nullable=False),
-        sa.Column("last_error", sa.Text(), nullable=True),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
-    )
-    op.create_index(
-        "ix_outbox_unpublished",
-        "outbox",
-        ["created_at"],
-        unique=False,
-        postgresql_where=sa.text("published_at IS NULL"),
-        sqlite_where=sa.text("published_at IS NULL"),
-    )
+    bus_migrations.create_bus_tables()
     op.create_table(
         "programs",
         sa.Column("program", sa.String(length=120), nullable=False),
@@ -183,14 +160,7 @@ def downgrade() -> None:
     op.drop_table("verified_facts")
     op.drop_table("testimonial_requests")
     op.drop_table("programs")
-    op.drop_index(
-        "ix_outbox_unpublished",
-        table_name="outbox",
-        postgresql_where=sa.text("published_at IS NULL"),
-        sqlite_where=sa.text("published_at IS NULL"),
-    )
-    op.drop_table("outbox")
-    op.drop_table("inbox")
+    bus_migrations.drop_bus_tables()
     op.drop_index(op.f("ix_completed_sessions_user_id"), table_name="completed_sessions")
     op.drop_table("completed_sessions")
     # ### end Alembic commands ###
