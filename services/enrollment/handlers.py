@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.enrollment import service
+from services.enrollment.use_cases import payment_events
 from shared.bus.envelope import Event, load_data
 from shared.bus.handlers import Handlers
 from shared.db import UnitOfWork
@@ -12,14 +12,14 @@ handlers = Handlers("enrollment")
 
 @handlers.on("payment.succeeded")
 def on_payment_succeeded(event: Event, uow: UnitOfWork) -> None:
-    service.payment_succeeded(uow, load_data(event))
+    payment_events.payment_succeeded(uow, load_data(event))
 
 
 @handlers.on("payment.failed")
 def on_payment_failed(event: Event, uow: UnitOfWork) -> None:
-    service.payment_failed(uow, load_data(event))
+    payment_events.payment_failed(uow, load_data(event))
 
 
 @handlers.on("payment.refunded")
 def on_payment_refunded(event: Event, uow: UnitOfWork) -> None:
-    service.payment_refunded(uow, load_data(event))
+    payment_events.payment_refunded(uow, load_data(event))

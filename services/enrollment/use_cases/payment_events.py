@@ -1,0 +1,100 @@
+"""Payments' events about enrollments: paid, failed, refunded."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from services.enrollment import domain, loading
+from services.enrollment.lifecycle import activate, enrollment_id_of, facts
+from services.enrollment.models import Enrollment
+from services.enrollment.seats import release_seat
+from shared.db import UnitOfWork, utcnow
+
+log = logging.getLogger(__name__)
+
+LATE_PAYMENT_REFUNDS = uuid.UUID("5b0d3c8e-6f0e-4d51-9a0e-2f8f6f1c7a11")
+"""The namespace of the refund request ids of payments that came too late (uuid5 of the
+payment id): the same payment always asks for the same refund."""
+
+
+def _paid_enrollment(uow: UnitOfWork, data: dict[str, Any]) -> Enrollment | None:
+    """The enrollment a payments event is about (locked), or None if it is not ours."""
+    if data["purchase_kind"] != "enrollment":
+        return None
+    enrollment_id = enrollment_id_of(data["purchase_ref"])
+    row = loading.locked_enrollment(uow.session, enrollment_id) if enrollment_id else None
+    if row is None:
+        log.warning("payment for an unknown enrollment", extra={"ref": data["purchase_ref"]})
+    return row
+
+
+def payment_succeeded(uow: UnitOfWork, data: dict[str, Any]) -> None:
+    """Activate the enrollment; money for a seat already given up goes back (refund.requested)."""
+    now = utcnow()
+    with uow:
+        row = _paid_enrollment(uow, data)
+        if row is None:
+            return
+        course = loading.course(uow.session, row.course_slug, published_only=False)
+        if row.status == domain.PENDING_PAYMENT:
+            # Still pending means the seat is still ours, even if the hold's time has passed.
+            activate(uow, row, course, now, data["payment_id"])
+        elif row.payment_id == data["payment_id"]:
+            return  # this payment was applied already
+        else:
+            # Expired or cancelled (the seat went back, maybe to someone else), or a second
+            # payment for an enrollment already paid: the money goes back.
+            uow.record(
+                "refund.requested",
+                {
+                    # One request per payment, however often its success is announced: payments
+                    # refunds a request id once (a unique key), so a second event is a no-op.
+                    "refund_request_id": str(uuid.uuid5(LATE_PAYMENT_REFUNDS, data["payment_id"])),
+                    "purchase_ref": data["purchase_ref"],
+                    "user_id": data["user_id"],
+                    "amount_minor": data["amount_minor"] or None,
+                    "reason": f"payment arrived for an enrollment that is {row.status}",
+                },
+            )
+            if row.status != domain.ACTIVE:
+                row.last_payment_error = "The payment arrived after the seat was released."
+                row.updated_at = now
+        uow.commit()
+
+
+def payment_failed(uow: UnitOfWork, data: dict[str, Any]) -> None:
+    """The enrollment stays pending (the student may retry until the hold ends); keep the reason."""
+    with uow:
+        row = _paid_enrollment(uow, data)
+        if row is None or row.status != domain.PENDING_PAYMENT:
+            return
+        row.last_payment_error = data["reason"][:1000]
+        row.updated_at = utcnow()
+        uow.commit()
+
+
+def payment_refunded(uow: UnitOfWork, data: dict[str, Any]) -> None:
+    """Money went back: an active enrollment ends and its seat is released (and offered)."""
+    now = utcnow()
+    with uow:
+        row = _paid_enrollment(uow, data)
+        if row is None:
+            return
+        course = loading.course(uow.session, row.course_slug, published_only=False)
+        row.refunded_minor += data["amount_minor"]
+        row.updated_at = now
+        if row.status == domain.ACTIVE:
+            row.status = domain.transition(row.status, domain.REFUND)
+            row.refunded_at = now
+            release_seat(uow, course, row.cycle_start, now)
+            uow.record(
+                "enrollment.refunded",
+                {
+                    **facts(row, course),
+                    "amount_minor": data["amount_minor"],
+                    "currency": row.currency,
+                },
+            )
+        uow.commit()
