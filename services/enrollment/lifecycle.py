@@ -19,19 +19,10 @@ from services.enrollment.loading import rules_of
 from services.enrollment.models import Course, Enrollment, PromoCode, PromoRedemption
 from shared import clock
 from shared.db import UnitOfWork
-from shared.payments_client import PaymentsClient
+from shared.purchases import Checkout, PurchaseKind
 
-PURCHASE_PREFIX = "enrollment:"
-
-
-def purchase_ref(enrollment_id: str) -> str:
-    """How payments names the purchase of an enrollment."""
-    return f"{PURCHASE_PREFIX}{enrollment_id}"
-
-
-def enrollment_id_of(ref: str) -> str | None:
-    """The enrollment a purchase reference names, None if it names something else."""
-    return ref.removeprefix(PURCHASE_PREFIX) if ref.startswith(PURCHASE_PREFIX) else None
+PURCHASE = PurchaseKind("enrollment", "enrollment:")
+"""How payments names an enrollment's purchase (``enrollment:<id>``)."""
 
 
 def facts(row: Enrollment, course: Course) -> dict[str, Any]:
@@ -121,11 +112,10 @@ def forget_redemption(db: Session, row: Enrollment) -> None:
         )
 
 
-def checkout(payments: PaymentsClient, view: dict[str, Any]) -> dict[str, Any]:
-    """The enrollment's PaymentIntent: payments makes it once and hands the same one back."""
-    intent = payments.create_intent(
-        purchase_kind="enrollment",
-        purchase_ref=purchase_ref(view["id"]),
+def checkout_order(view: dict[str, Any]) -> Checkout:
+    """What payments needs to open the checkout of an enrollment (as ``enrollment_view``)."""
+    return Checkout(
+        purchase_id=view["id"],
         user_id=view["student_id"],
         email=view["email"],
         name=view["name"],
@@ -134,4 +124,3 @@ def checkout(payments: PaymentsClient, view: dict[str, Any]) -> dict[str, Any]:
         # Read by people (the admin ledger, Stripe's dashboard): the day as every page writes it.
         description=f"{view['course_title']}, cycle starting {clock.short_day(view['cycle_start'])}",
     )
-    return {k: intent[k] for k in ("client_secret", "publishable_key", "js_url", "payment_id")}

@@ -5,7 +5,6 @@ Nothing here changes a row; each function opens the unit of work only to read.
 
 from __future__ import annotations
 
-from contextlib import suppress
 from datetime import date, datetime
 from typing import Any
 
@@ -13,14 +12,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.enrollment import domain, loading
-from services.enrollment.lifecycle import checkout
+from services.enrollment.lifecycle import PURCHASE, checkout_order
 from services.enrollment.loading import fields_named, rules_of
 from services.enrollment.models import Course, CycleSeats, Enrollment, PromoCode, WaitlistEntry
 from shared.auth import Principal
 from shared.db import UnitOfWork, utcnow
-from shared.errors import DomainError, PaymentsUnavailable
+from shared.errors import DomainError
 from shared.listing import build_each
 from shared.payments_client import PaymentsClient
+from shared.purchases import checkout_for_read
 
 OPEN_CYCLES = 4
 """How many upcoming starts take enrollments (and the catalogue shows)."""
@@ -177,15 +177,20 @@ def get_course(uow: UnitOfWork, slug: str) -> dict[str, Any]:
 def get_enrollment(
     uow: UnitOfWork, payments: PaymentsClient, principal: Principal, enrollment_id: str
 ) -> dict[str, Any]:
-    """One enrollment; a pending one carries its (same) checkout again so the student can pay."""
+    """One enrollment; a pending one carries its checkout again so the student can pay.
+
+    The checkout is the one kept when it was opened: the checkout page and each status poll
+    read enrollment's database only (``shared/purchases.py``).
+    """
     with uow:
         db = uow.session
         row = loading.owned(db, principal, enrollment_id, lock=False)
         view = enrollment_view(row, loading.course(db, row.course_slug, published_only=False))
+        stored = row.stored_checkout()
     if view["status"] == domain.PENDING_PAYMENT:
-        # Without payments the page says "try again"; the enrollment itself stays readable.
-        with suppress(PaymentsUnavailable):
-            view["checkout"] = checkout(payments, view)
+        view["checkout"] = checkout_for_read(
+            uow, loading.locked_enrollment, stored, payments, PURCHASE, checkout_order(view)
+        )
     return view
 
 

@@ -143,11 +143,8 @@ def _check_same_purchase(p: Payment, cmd: dict[str, Any]) -> None:
         )
 
 
-def open_payment(
-    uow: UnitOfWork, gateway: StripeGateway, cmd: dict[str, Any]
-) -> tuple[dict[str, Any], bool]:
-    """The payment of a purchase with its PaymentIntent; True when it was made by this call."""
-    created = False
+def _insert_payment(uow: UnitOfWork, cmd: dict[str, Any]) -> bool:
+    """A purchase's first payment row; False if a racing call inserted it first."""
     with uow:
         now = utcnow()
         uow.session.add(
@@ -169,11 +166,26 @@ def open_payment(
         )
         try:
             uow.commit()
-            created = True
         except IntegrityError:
-            uow.rollback()  # the purchase already has its payment: use that one
+            uow.rollback()  # a racing call made the purchase's payment: use that one
+            return False
+    return True
+
+
+def open_payment(
+    uow: UnitOfWork, gateway: StripeGateway, cmd: dict[str, Any]
+) -> tuple[dict[str, Any], bool]:
+    """The payment of a purchase with its PaymentIntent; True when it was made by this call.
+
+    A purchase asked for again (a retried checkout) finds its payment by one SELECT; only a
+    new one is inserted, and two racing first calls settle on one row by the unique
+    ``purchase_ref`` (the loser's INSERT fails and it uses the winner's).
+    """
+    by_ref = select(Payment).where(Payment.purchase_ref == cmd["purchase_ref"])
     with uow:
-        by_ref = select(Payment).where(Payment.purchase_ref == cmd["purchase_ref"])
+        exists = uow.session.scalar(by_ref.with_only_columns(Payment.id)) is not None
+    created = False if exists else _insert_payment(uow, cmd)
+    with uow:
         p = uow.session.scalar(by_ref)
         _check_same_purchase(p, cmd)
         if p.stripe_payment_intent_id is None:

@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 
 from services.enrollment import domain, loading
 from services.enrollment.lifecycle import (
+    PURCHASE,
     activate,
-    checkout,
+    checkout_order,
     facts,
     forget_redemption,
     new_enrollment,
@@ -32,6 +33,7 @@ from shared.auth import Principal
 from shared.db import UnitOfWork, utcnow
 from shared.errors import Forbidden, PaymentsUnavailable
 from shared.payments_client import PaymentsClient
+from shared.purchases import keep_checkout, open_checkout
 
 
 def enroll(
@@ -45,7 +47,8 @@ def enroll(
     """Hold a seat and price the enrollment, commit it, THEN ask payments for the checkout.
 
     The seat is held before payments is called so no student pays for a seat that is gone;
-    if payments cannot be reached the hold is released at once (503).
+    if payments cannot be reached the hold is released at once (503). The checkout is kept
+    on the enrollment, so the checkout page and its status polls read it without payments.
     """
     if not principal.email or not principal.name:
         raise Forbidden("Only a person's own account can enroll.")
@@ -53,10 +56,11 @@ def enroll(
     if view["status"] != domain.PENDING_PAYMENT:
         return view  # free: active already, nothing to pay
     try:
-        view["checkout"] = checkout(payments, view)
+        view["checkout"] = open_checkout(payments, PURCHASE, checkout_order(view))
     except PaymentsUnavailable:
         cancel_hold(uow, view["id"], "payments unavailable")
         raise
+    keep_checkout(uow, loading.locked_enrollment, view["id"], view["checkout"])
     return view
 
 

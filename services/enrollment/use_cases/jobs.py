@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 
 from services.enrollment import domain, loading
-from services.enrollment.lifecycle import facts, forget_redemption, purchase_ref
+from services.enrollment.lifecycle import PURCHASE, facts, forget_redemption
 from services.enrollment.models import Enrollment
 from services.enrollment.seats import release_seat
 from shared.db import UnitOfWork, utcnow
@@ -71,7 +71,7 @@ def expire_holds(
 
 def _payment_in_flight(payments: PaymentsClient, enrollment_id: str) -> bool:
     try:
-        payment = payments.payment(purchase_ref(enrollment_id))
+        payment = payments.payment(PURCHASE.ref(enrollment_id))
     except PaymentsUnavailable:
         return False
     return payment is not None and payment.get("status") in ("succeeded", "processing")

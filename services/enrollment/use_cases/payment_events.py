@@ -2,39 +2,25 @@
 
 from __future__ import annotations
 
-import logging
 import uuid
 from typing import Any
 
 from services.enrollment import domain, loading
-from services.enrollment.lifecycle import activate, enrollment_id_of, facts
-from services.enrollment.models import Enrollment
+from services.enrollment.lifecycle import PURCHASE, activate, facts
 from services.enrollment.seats import release_seat
 from shared.db import UnitOfWork, utcnow
-
-log = logging.getLogger(__name__)
+from shared.purchases import purchase_paid_for
 
 LATE_PAYMENT_REFUNDS = uuid.UUID("5b0d3c8e-6f0e-4d51-9a0e-2f8f6f1c7a11")
 """The namespace of the refund request ids of payments that came too late (uuid5 of the
 payment id): the same payment always asks for the same refund."""
 
 
-def _paid_enrollment(uow: UnitOfWork, data: dict[str, Any]) -> Enrollment | None:
-    """The enrollment a payments event is about (locked), or None if it is not ours."""
-    if data["purchase_kind"] != "enrollment":
-        return None
-    enrollment_id = enrollment_id_of(data["purchase_ref"])
-    row = loading.locked_enrollment(uow.session, enrollment_id) if enrollment_id else None
-    if row is None:
-        log.warning("payment for an unknown enrollment", extra={"ref": data["purchase_ref"]})
-    return row
-
-
 def payment_succeeded(uow: UnitOfWork, data: dict[str, Any]) -> None:
     """Activate the enrollment; money for a seat already given up goes back (refund.requested)."""
     now = utcnow()
     with uow:
-        row = _paid_enrollment(uow, data)
+        row = purchase_paid_for(uow, loading.locked_enrollment, PURCHASE, data, "succeeded")
         if row is None:
             return
         course = loading.course(uow.session, row.course_slug, published_only=False)
@@ -67,7 +53,7 @@ def payment_succeeded(uow: UnitOfWork, data: dict[str, Any]) -> None:
 def payment_failed(uow: UnitOfWork, data: dict[str, Any]) -> None:
     """The enrollment stays pending (the student may retry until the hold ends); keep the reason."""
     with uow:
-        row = _paid_enrollment(uow, data)
+        row = purchase_paid_for(uow, loading.locked_enrollment, PURCHASE, data, "failed")
         if row is None or row.status != domain.PENDING_PAYMENT:
             return
         row.last_payment_error = data["reason"][:1000]
@@ -79,7 +65,7 @@ def payment_refunded(uow: UnitOfWork, data: dict[str, Any]) -> None:
     """Money went back: an active enrollment ends and its seat is released (and offered)."""
     now = utcnow()
     with uow:
-        row = _paid_enrollment(uow, data)
+        row = purchase_paid_for(uow, loading.locked_enrollment, PURCHASE, data, "refunded")
         if row is None:
             return
         course = loading.course(uow.session, row.course_slug, published_only=False)

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import update
 
 from services.enrollment import domain, loading
-from services.enrollment.lifecycle import purchase_ref
+from services.enrollment.lifecycle import PURCHASE
 from services.enrollment.models import Enrollment
 from services.enrollment.queries import enrollment_view
 from shared.auth import Principal
@@ -52,7 +52,7 @@ def request_refund(
             "refund.requested",
             {
                 "refund_request_id": row.refund_request_id,
-                "purchase_ref": purchase_ref(row.id),
+                "purchase_ref": PURCHASE.ref(row.id),
                 "user_id": row.student_id,
                 "amount_minor": row.amount_minor,
                 "reason": reason or "requested by the student inside the refund window",
