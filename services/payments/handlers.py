@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from services.payments import service
 from services.payments.stripe_gateway import gateway
+from services.payments.use_cases import refunds
 from shared.bus.envelope import Event, load_data
 from shared.bus.handlers import Handlers
 from shared.db import UnitOfWork
@@ -13,4 +13,4 @@ handlers = Handlers("payments")
 
 @handlers.on("refund.requested", outside_effects=True)
 def on_refund_requested(event: Event, uow: UnitOfWork) -> None:
-    service.refund_requested(uow, gateway(), load_data(event))
+    refunds.refund_requested(uow, gateway(), load_data(event))
