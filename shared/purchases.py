@@ -152,17 +152,17 @@ def keep_checkout(
 
 
 def purchase_paid_for(
-    uow: UnitOfWork, load: Loader, kind: PurchaseKind, event: Mapping[str, Any], status: str
+    uow: UnitOfWork, load: Loader, kind: PurchaseKind, event: Any, status: str
 ) -> Row | None:
-    """The purchase a payments event is about, locked, with the status the event leaves
+    """The purchase a payments event (``PaymentFacts``) is about, locked, with the status it leaves
     (``succeeded``, ``failed``, ``refunded``) kept; None if the event is not about one of ours.
     """
-    if event["purchase_kind"] != kind.kind:
+    if event.purchase_kind != kind.kind:
         return None
-    purchase_id = kind.id_of(event["purchase_ref"])
+    purchase_id = kind.id_of(event.purchase_ref)
     row = load(uow.session, purchase_id) if purchase_id else None
     if row is None:
-        log.warning(f"payment for an unknown {kind.kind}", extra={"ref": event["purchase_ref"]})
+        log.warning(f"payment for an unknown {kind.kind}", extra={"ref": event.purchase_ref})
         return None
     row.payment_status = status
     return row

@@ -15,6 +15,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
 from services.enrollment import domain
+from services.enrollment.events import EnrollmentActivated
 from services.enrollment.loading import rules_of
 from services.enrollment.models import Course, Enrollment, PromoCode, PromoRedemption
 from shared import clock
@@ -86,15 +87,14 @@ def activate(
     rules = rules_of(course)
     cycle = domain.cycle(rules, domain.cycle_index_of(rules, row.cycle_start))
     uow.record(
-        "enrollment.activated",
-        {
+        EnrollmentActivated(
             **facts(row, course),
-            "cycle_end": cycle.ends_on,
-            "access_ends_on": row.access_ends_on,
-            "amount_minor": row.amount_minor,
-            "currency": row.currency,
-            "payment_id": payment_id,
-        },
+            cycle_end=cycle.ends_on,
+            access_ends_on=row.access_ends_on,
+            amount_minor=row.amount_minor,
+            currency=row.currency,
+            payment_id=payment_id,
+        )
     )
 
 

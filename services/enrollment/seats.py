@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from services.enrollment import domain
+from services.enrollment.events import WaitlistOffered
 from services.enrollment.lifecycle import facts, new_enrollment
 from services.enrollment.loading import has_live_enrollment, rules_of
 from services.enrollment.models import Course, CycleSeats, WaitlistEntry
@@ -121,12 +122,11 @@ def offer_to_waitlist(uow: UnitOfWork, course: Course, starts_on: date, now: dat
         entry.offered_enrollment_id = row.id
         entry.offered_at = now
         uow.record(
-            "enrollment.waitlist_offered",
-            {
+            WaitlistOffered(
                 **facts(row, course),
-                "offer_expires_at": expires,
-                "amount_minor": row.amount_minor,
-                "currency": row.currency,
-            },
+                offer_expires_at=expires,
+                amount_minor=row.amount_minor,
+                currency=row.currency,
+            )
         )
         return

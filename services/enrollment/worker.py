@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 
 from services.enrollment.app import make_runtime
-from services.enrollment.handlers import handlers
 from services.enrollment.use_cases import jobs as scheduled
 from shared import payments_client
+from shared.bus.handlers import Handlers
 from shared.runtime import Runtime
 from shared.worker import Job, main
 
@@ -39,4 +39,4 @@ jobs = [
 ]
 
 if __name__ == "__main__":
-    main(make_runtime, handlers, jobs)
+    main(make_runtime, Handlers.for_service("enrollment"), jobs)

@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from services.enrollment import domain, loading
+from services.enrollment.events import EnrollmentDeferred
 from services.enrollment.lifecycle import facts
 from services.enrollment.loading import fields_named, rules_of
 from services.enrollment.queries import OPEN_CYCLES, enrollment_view
@@ -48,12 +49,9 @@ def defer(
         row.updated_at = now
         release_seat(uow, course, old_start, now)
         uow.record(
-            "enrollment.deferred",
-            {
-                **facts(row, course),
-                "from_cycle_start": old_start,
-                "access_ends_on": row.access_ends_on,
-            },
+            EnrollmentDeferred(
+                **facts(row, course), from_cycle_start=old_start, access_ends_on=row.access_ends_on
+            )
         )
         uow.commit()
         return enrollment_view(row, course)

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.enrollment import domain, loading
+from services.enrollment.events import EnrollmentCancelled, EnrollmentPending
 from services.enrollment.lifecycle import (
     PURCHASE,
     activate,
@@ -109,13 +110,12 @@ def _hold_and_price(
         with _one_live_enrollment_per_course():
             db.flush()
         uow.record(
-            "enrollment.pending",
-            {
+            EnrollmentPending(
                 **facts(row, course),
-                "amount_minor": row.amount_minor,
-                "currency": row.currency,
-                "hold_expires_at": row.hold_expires_at,
-            },
+                amount_minor=row.amount_minor,
+                currency=row.currency,
+                hold_expires_at=row.hold_expires_at,
+            )
         )
         if price == 0:
             activate(uow, row, course, now, payment_id=None)  # free: no checkout at all
@@ -137,7 +137,7 @@ def cancel_hold(uow: UnitOfWork, enrollment_id: str, reason: str) -> None:
         row.updated_at = now
         forget_redemption(db, row)
         release_seat(uow, course, row.cycle_start, now)
-        uow.record("enrollment.cancelled", {**facts(row, course), "reason": reason})
+        uow.record(EnrollmentCancelled(**facts(row, course), reason=reason))
         uow.commit()
 
 

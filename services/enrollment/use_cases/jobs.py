@@ -13,6 +13,11 @@ from typing import Any
 from sqlalchemy import select
 
 from services.enrollment import domain, loading
+from services.enrollment.events import (
+    EnrollmentAccessExpiring,
+    EnrollmentCompleted,
+    EnrollmentExpired,
+)
 from services.enrollment.lifecycle import PURCHASE, facts, forget_redemption
 from services.enrollment.models import Enrollment
 from services.enrollment.seats import release_seat
@@ -62,7 +67,7 @@ def expire_holds(
             row.status = domain.transition(row.status, domain.EXPIRE_HOLD)
             row.updated_at = now
             forget_redemption(db, row)
-            uow.record("enrollment.expired", facts(row, course))
+            uow.record(EnrollmentExpired(**facts(row, course)))
             release_seat(uow, course, row.cycle_start, now)
             uow.commit()
             expired += 1
@@ -106,8 +111,7 @@ def send_access_notices(uow_factory: UowFactory, now: datetime | None = None) ->
             course = loading.course(db, row.course_slug, published_only=False)
             row.access_notice_sent_at = now
             uow.record(
-                "enrollment.access_expiring",
-                {**facts(row, course), "access_ends_on": row.access_ends_on},
+                EnrollmentAccessExpiring(**facts(row, course), access_ends_on=row.access_ends_on)
             )
             uow.commit()
             sent += 1
@@ -135,10 +139,7 @@ def complete_finished(uow_factory: UowFactory, now: datetime | None = None) -> i
             course = loading.course(db, row.course_slug, published_only=False)
             row.status = domain.transition(row.status, domain.COMPLETE)
             row.updated_at = now
-            uow.record(
-                "enrollment.completed",
-                {**facts(row, course), "access_ends_on": row.access_ends_on},
-            )
+            uow.record(EnrollmentCompleted(**facts(row, course), access_ends_on=row.access_ends_on))
             uow.commit()
             completed += 1
     return completed

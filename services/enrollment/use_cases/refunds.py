@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import update
 
 from services.enrollment import domain, loading
+from services.enrollment.events import RequestRefund
 from services.enrollment.lifecycle import PURCHASE
 from services.enrollment.models import Enrollment
 from services.enrollment.queries import enrollment_view
@@ -49,14 +50,13 @@ def request_refund(
             raise domain.RefundAlreadyRequested("A refund is already on its way")
         db.refresh(row)
         uow.record(
-            "refund.requested",
-            {
-                "refund_request_id": row.refund_request_id,
-                "purchase_ref": PURCHASE.ref(row.id),
-                "user_id": row.student_id,
-                "amount_minor": row.amount_minor,
-                "reason": reason or "requested by the student inside the refund window",
-            },
+            RequestRefund(
+                refund_request_id=row.refund_request_id,
+                purchase_ref=PURCHASE.ref(row.id),
+                user_id=row.student_id,
+                amount_minor=row.amount_minor,
+                reason=reason or "requested by the student inside the refund window",
+            )
         )
         uow.commit()
         return enrollment_view(row, course)
