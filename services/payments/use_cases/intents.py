@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from services.payments import domain
+from services.payments.events import PaymentFailed
 from services.payments.loading import facts, new_id
 from services.payments.models import Customer, Payment
 from services.payments.queries import payment_view
@@ -168,7 +169,7 @@ def pay_with_card(
             p.status = domain.on_failure(p.status) or p.status
             p.failure_reason = reason
             p.updated_at = utcnow()
-            uow.record("payment.failed", {**facts(p), "reason": reason})
+            uow.record(PaymentFailed(**facts(p), reason=reason))
             uow.commit()
             raise domain.CardDeclined(reason, field="card") from exc
         return {"payment_id": p.id, "status": intent.status, "client_secret": p.client_secret}

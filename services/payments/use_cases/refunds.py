@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from services.enrollment.events import RequestRefund
 from services.payments import domain
+from services.payments.events import PaymentRefunded
 from services.payments.loading import facts, new_id
 from services.payments.models import Payment, Refund
 from services.payments.stripe_gateway import StripeGateway, StripeRefused, gateway
@@ -43,13 +44,11 @@ def apply_refund(
     p.updated_at = now
     uow.session.flush()
     uow.record(
-        "payment.refunded",
-        {
-            **facts(p),
-            "amount_minor": amount,
-            "refund_id": stripe_refund_id,
-            "refund_request_id": refund_request_id,
-        },
+        PaymentRefunded(
+            **{**facts(p), "amount_minor": amount},  # this refund's amount, not the payment's
+            refund_id=stripe_refund_id,
+            refund_request_id=refund_request_id,
+        )
     )
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from services.payments import domain
 from services.payments.domain import FLAGGED
+from services.payments.events import PaymentDisputed, PaymentFailed, PaymentSucceeded
 from services.payments.loading import facts, locked_payment, new_id
 from services.payments.models import Dispute, Payment, Refund, StripeEvent
 from services.payments.stripe_gateway import StripeGateway, id_of
@@ -57,9 +58,7 @@ def _on_intent_succeeded(uow: UnitOfWork, intent: dict[str, Any]) -> str:
     p.stripe_charge_id = id_of(intent.get("latest_charge")) or p.stripe_charge_id
     p.failure_reason = None
     p.updated_at = utcnow()
-    uow.record(
-        "payment.succeeded", {**facts(p), "stripe_payment_intent_id": p.stripe_payment_intent_id}
-    )
+    uow.record(PaymentSucceeded(**facts(p), stripe_payment_intent_id=p.stripe_payment_intent_id))
     return "payment succeeded"
 
 
@@ -77,7 +76,7 @@ def _on_intent_failed(uow: UnitOfWork, intent: dict[str, Any]) -> str:
     p.status = new
     p.failure_reason = reason
     p.updated_at = utcnow()
-    uow.record("payment.failed", {**facts(p), "reason": reason})
+    uow.record(PaymentFailed(**facts(p), reason=reason))
     return "payment failed"
 
 
@@ -146,7 +145,7 @@ def _on_dispute_created(uow: UnitOfWork, dispute: dict[str, Any]) -> str:
             created_at=utcnow(),
         )
     )
-    uow.record("payment.disputed", {**facts(p), "reason": reason})
+    uow.record(PaymentDisputed(**facts(p), reason=reason))
     return "dispute recorded"
 
 
