@@ -7,7 +7,14 @@ from typing import Any
 
 from flask import current_app
 
-from services.enrollment import domain, schemas, service
+from services.enrollment import domain, queries, schemas
+from services.enrollment.use_cases import (
+    administration,
+    deferral,
+    enrolling,
+    refunds,
+    waitlist,
+)
 from shared import auth, payments_client, response_cache
 from shared import request_bounds as bounds
 from shared.http import Blueprint, current_uow, runtime_of
@@ -58,7 +65,7 @@ def list_courses() -> list[dict[str, Any]]:
     return response_cache.cached_json(
         "catalogue",
         CATALOGUE_FRESH_SECONDS,
-        lambda: schemas.CourseSchema(many=True).dump(service.list_courses(_uow())),
+        lambda: schemas.CourseSchema(many=True).dump(queries.list_courses(_uow())),
     )
 
 
@@ -68,7 +75,7 @@ def list_courses() -> list[dict[str, Any]]:
 @auth.public()
 def get_course(slug: str) -> dict[str, Any]:
     """One published course and its next open cycles."""
-    return service.get_course(_uow(), slug)
+    return queries.get_course(_uow(), slug)
 
 
 @blp.route("/courses/<slug>/cycles/<start>/waitlist", methods=["POST"])
@@ -81,7 +88,7 @@ def get_course(slug: str) -> dict[str, Any]:
 @auth.require("student")
 def join_waitlist(_body: dict[str, Any], slug: str, start: str) -> dict[str, Any]:
     """Wait for a seat in a full cycle; a freed seat is held for the first in line."""
-    return service.join_waitlist(_uow(), auth.current_principal(), slug, _start(start))
+    return waitlist.join_waitlist(_uow(), auth.current_principal(), slug, _start(start))
 
 
 # --- enrollments ---------------------------------------------------------------------------------
@@ -98,7 +105,7 @@ def join_waitlist(_body: dict[str, Any], slug: str, start: str) -> dict[str, Any
 @auth.require("student")
 def enroll(body: dict[str, Any]) -> dict[str, Any]:
     """Hold a seat in a cycle and start the checkout (a free enrollment is active at once)."""
-    return service.enroll(
+    return enrolling.enroll(
         _uow(),
         _payments(),
         auth.current_principal(),
@@ -114,7 +121,7 @@ def enroll(body: dict[str, Any]) -> dict[str, Any]:
 @auth.require("student", "admin")
 def my_enrollments() -> list[dict[str, Any]]:
     """The signed-in student's enrollments, newest first."""
-    return service.my_enrollments(_uow(), auth.current_principal())
+    return queries.my_enrollments(_uow(), auth.current_principal())
 
 
 @blp.route("/enrollments/<enrollment_id>", methods=["GET"])
@@ -125,7 +132,7 @@ def my_enrollments() -> list[dict[str, Any]]:
 @auth.require("student", "admin")
 def get_enrollment(enrollment_id: str) -> dict[str, Any]:
     """One enrollment (its owner or an admin); a pending one carries its checkout again."""
-    return service.get_enrollment(_uow(), _payments(), auth.current_principal(), enrollment_id)
+    return queries.get_enrollment(_uow(), _payments(), auth.current_principal(), enrollment_id)
 
 
 @blp.route("/enrollments/<enrollment_id>/defer", methods=["POST"])
@@ -138,7 +145,7 @@ def get_enrollment(enrollment_id: str) -> dict[str, Any]:
 @auth.require("student", "admin")
 def defer(body: dict[str, Any], enrollment_id: str) -> dict[str, Any]:
     """Move to a later open cycle (once, free)."""
-    return service.defer(_uow(), auth.current_principal(), enrollment_id, body["cycle_start"])
+    return deferral.defer(_uow(), auth.current_principal(), enrollment_id, body["cycle_start"])
 
 
 @blp.route("/enrollments/<enrollment_id>/refund", methods=["POST"])
@@ -151,7 +158,7 @@ def defer(body: dict[str, Any], enrollment_id: str) -> dict[str, Any]:
 @auth.require("student", "admin")
 def request_refund(body: dict[str, Any], enrollment_id: str) -> dict[str, Any]:
     """Ask for the money back; the enrollment stays active until payments confirms."""
-    return service.request_refund(
+    return refunds.request_refund(
         _uow(), auth.current_principal(), enrollment_id, body.get("reason")
     )
 
@@ -165,7 +172,7 @@ def request_refund(body: dict[str, Any], enrollment_id: str) -> dict[str, Any]:
 @auth.require("admin")
 def admin_courses() -> list[dict[str, Any]]:
     """Every course, published or not."""
-    return service.admin_courses(_uow())
+    return queries.admin_courses(_uow())
 
 
 @admin_blp.route("/courses", methods=["POST"])
@@ -176,7 +183,7 @@ def admin_courses() -> list[dict[str, Any]]:
 @auth.require("admin")
 def create_course(body: dict[str, Any]) -> dict[str, Any]:
     """Create a course (unpublished unless `published` is true)."""
-    created = service.create_course(_uow(), body)
+    created = administration.create_course(_uow(), body)
     response_cache.forget(current_app, "catalogue")
     return created
 
@@ -189,7 +196,7 @@ def create_course(body: dict[str, Any]) -> dict[str, Any]:
 @auth.require("admin")
 def update_course(body: dict[str, Any], slug: str) -> dict[str, Any]:
     """Change a course; a new seat count applies to cycles not yet started."""
-    updated = service.update_course(_uow(), slug, body)
+    updated = administration.update_course(_uow(), slug, body)
     response_cache.forget(current_app, "catalogue")
     return updated
 
@@ -202,7 +209,7 @@ def update_course(body: dict[str, Any], slug: str) -> dict[str, Any]:
 @auth.require("admin")
 def roster(slug: str, start: str) -> dict[str, Any]:
     """Who is enrolled in (and waiting for) one cycle."""
-    return service.roster(_uow(), slug, _start(start))
+    return queries.roster(_uow(), slug, _start(start))
 
 
 @admin_blp.route("/promo-codes", methods=["GET"])
@@ -211,7 +218,7 @@ def roster(slug: str, start: str) -> dict[str, Any]:
 @auth.require("admin")
 def list_promo_codes() -> list[dict[str, Any]]:
     """Every promotion code and how often it was used."""
-    return service.list_promo_codes(_uow())
+    return queries.list_promo_codes(_uow())
 
 
 @admin_blp.route("/promo-codes", methods=["POST"])
@@ -222,4 +229,4 @@ def list_promo_codes() -> list[dict[str, Any]]:
 @auth.require("admin")
 def create_promo_code(body: dict[str, Any]) -> dict[str, Any]:
     """Create a promotion code (percent or amount off)."""
-    return service.create_promo_code(_uow(), body)
+    return administration.create_promo_code(_uow(), body)

@@ -1,9 +1,14 @@
 """Enrollment's rules: courses, their repeating cycles, seats, enrollments, refunds and promos.
 
 Nothing here touches Flask, a database session or the broker, so every rule is testable in
-microseconds; ``service.py`` loads rows, asks these functions, and commits. Concurrency (no
-oversold cycle, one redemption per row) is the database's job; these functions only decide
-whether a single request is allowed given the numbers it is shown.
+microseconds; the use cases (``use_cases/``) load rows, ask these functions, and commit.
+Concurrency (no oversold cycle, one redemption per row) is the database's job (``seats.py``);
+these functions only decide whether a single request is allowed given the numbers it is shown.
+
+Why one module of some 700 lines: it is pure functions and small dataclasses under one banner
+per concept (errors, courses, cycles, access, states, holds, refunds, promotion codes,
+waitlist), most of which call each other (a cycle is computed from a course, a refund window
+from a cycle); the banners are the table of contents, and no part is long on its own.
 
 Dates and times: a cycle's days are calendar ``date`` values; instants (holds, payments,
 promo expiry, "now") are timezone-aware ``datetime`` values, stored in UTC.

@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db import make_base
+from shared.purchases import LocalPayment
 
 Base = make_base()
 
@@ -67,7 +68,7 @@ class CycleSeats(Base):
     taken: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class Enrollment(Base):
+class Enrollment(LocalPayment, Base):
     __tablename__ = "enrollments"
     __table_args__ = (
         # One pending or active enrollment per student and course, even under concurrent requests.

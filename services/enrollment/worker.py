@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from services.enrollment import service
 from services.enrollment.app import make_runtime
+from services.enrollment.use_cases import jobs as scheduled
 from shared import payments_client
 from shared.bus.handlers import Handlers
 from shared.runtime import Runtime
@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 
 def sweep_expired_holds(runtime: Runtime) -> int:
     """Lapsed holds expire and their seats go back (or to the waitlist)."""
-    count = service.expire_holds(runtime.uow, payments_client.for_runtime(runtime))
+    count = scheduled.expire_holds(runtime.uow, payments_client.for_runtime(runtime))
     if count:
         log.info("expired seat holds", extra={"count": count})
     return count
@@ -25,8 +25,8 @@ def sweep_expired_holds(runtime: Runtime) -> int:
 def access_and_completion(runtime: Runtime) -> dict[str, int]:
     """Access-ending notices (once, a week before) and completion once access has ended."""
     counts = {
-        "notices": service.send_access_notices(runtime.uow),
-        "completed": service.complete_finished(runtime.uow),
+        "notices": scheduled.send_access_notices(runtime.uow),
+        "completed": scheduled.complete_finished(runtime.uow),
     }
     if any(counts.values()):
         log.info("access jobs ran", extra=counts)

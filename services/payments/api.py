@@ -6,8 +6,9 @@ from typing import Any
 
 from flask import request
 
-from services.payments import domain, schemas, service
+from services.payments import domain, queries, schemas
 from services.payments.stripe_gateway import gateway
+from services.payments.use_cases import intents, stripe_events
 from shared import auth, metrics
 from shared.http import Blueprint, current_uow
 
@@ -34,7 +35,7 @@ _uow = current_uow
 def create_payment_intent(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
     """The payment (and Stripe PaymentIntent) of a purchase; idempotent per purchase_ref."""
     stripe = gateway()
-    view, created = service.open_payment(_uow(), stripe, body)
+    view, created = intents.open_payment(_uow(), stripe, body)
     view["publishable_key"] = stripe.settings.publishable_key
     view["js_url"] = stripe.settings.js_url
     return view, 201 if created else 200
@@ -49,7 +50,7 @@ def create_payment_intent(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
 @blp.alt_response(409, description="Already paid.")
 @auth.require()
 def pay_with_card(body: dict[str, Any], payment_id: str) -> dict[str, Any]:
-    return service.pay_with_card(
+    return intents.pay_with_card(
         _uow(), gateway(), auth.current_principal(), payment_id, body["token"]
     )
 
@@ -61,7 +62,7 @@ def pay_with_card(body: dict[str, Any], payment_id: str) -> dict[str, Any]:
 @auth.require()
 def payment_by_purchase(purchase_ref: str) -> dict[str, Any]:
     """A purchase's payment, for services, admins and the person who pays."""
-    return service.payment_for_purchase(_uow(), auth.current_principal(), purchase_ref)
+    return queries.payment_for_purchase(_uow(), auth.current_principal(), purchase_ref)
 
 
 @blp.route("/stripe/webhook", methods=["POST"])
@@ -78,7 +79,7 @@ def stripe_webhook() -> dict[str, Any]:
     except ValueError as exc:
         metrics.STRIPE_EVENTS.labels("webhook", "unknown", "rejected").inc()
         raise domain.InvalidWebhook(str(exc), field="Stripe-Signature") from exc
-    applied = service.process_stripe_event(_uow(), stripe, event, "webhook")
+    applied = stripe_events.process_stripe_event(_uow(), stripe, event, "webhook")
     return {"received": True, "duplicate": not applied}
 
 
@@ -90,4 +91,4 @@ def stripe_webhook() -> dict[str, Any]:
 @auth.require("admin")
 def admin_ledger(query: dict[str, Any]) -> dict[str, Any]:
     """Latest payments, refunds and disputes, newest first."""
-    return service.ledger(_uow(), query["limit"])
+    return queries.ledger(_uow(), query["limit"])

@@ -122,3 +122,10 @@ def status_after_refund(amount_minor: int, refunded_minor: int) -> str:
 def add_refund(amount_minor: int, refunded_minor: int, refund_minor: int) -> int:
     """Refunded total after a refund Stripe reports; capped, since a webhook may repeat news."""
     return min(amount_minor, refunded_minor + refund_minor)
+
+
+FLAGGED = "flagged"
+"""How a Stripe event's outcome starts when it was recorded but not applied, because what it
+says does not match our payment (an amount or a currency we never asked for). Operations
+lists them in the ledger (``flagged_events``), logs an error and counts them in
+``preceptor_stripe_events_total{outcome="flagged"}``."""

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from services.payments import service
 from services.payments.app import make_runtime
 from services.payments.stripe_gateway import gateway
+from services.payments.use_cases import stripe_events
 from shared import config
 from shared.bus.handlers import Handlers
 from shared.runtime import Runtime
@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 def reconcile(runtime: Runtime) -> int:
     """Apply Stripe events of the last 3 days that no webhook brought (missed or lost)."""
-    applied = service.reconcile(runtime.uow, gateway())
+    applied = stripe_events.reconcile(runtime.uow, gateway())
     if applied:
         log.info("reconciled stripe events", extra={"applied": applied})
     return applied

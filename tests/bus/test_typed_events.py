@@ -190,7 +190,7 @@ def test_handles_refuses_a_class_that_is_not_a_declared_event():
 def test_the_routing_table_is_found_beside_the_use_cases():
     payments = Handlers.for_service("payments")
     assert payments.event_types == ["refund.requested"]
-    assert payments.use_case("refund.requested") == "services.payments.service:refund"
+    assert payments.use_case("refund.requested") == "services.payments.use_cases.refunds:refund"
     assert payments.has_outside_effects("refund.requested")
     assert Handlers.for_service("identity").event_types == []
 

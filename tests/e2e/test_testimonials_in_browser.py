@@ -15,7 +15,7 @@ import pytest
 import requests
 from playwright.sync_api import Page, expect
 
-from services.enrollment import service as enrollment_service
+from services.enrollment.use_cases import jobs as enrollment_jobs
 from shared.db import utcnow
 from shared.testing.fixtures import wait_for
 from tests.e2e.mail import link, wait_for_mail
@@ -77,7 +77,7 @@ def test_a_student_who_finished_a_course_shares_a_story_marketing_features_on_th
 
     # The access period ends (enrollment's daily job, run with the clock a year on).
     wait_for(
-        lambda: enrollment_service.complete_finished(
+        lambda: enrollment_jobs.complete_finished(
             school.enrollment.runtime.uow, now=utcnow() + timedelta(days=400)
         ),
         message="enrollment to complete the access period",

@@ -6,7 +6,9 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 
 import requests
+import sqlalchemy as sa
 
+from services.enrollment.models import Enrollment
 from services.enrollment.tests.helpers import STEP_1, payment_event, succeeded
 from services.payments.models import Payment
 from shared.db import utcnow
@@ -145,3 +147,42 @@ def test_when_payments_is_unreachable_the_hold_is_released_and_the_answer_is_503
     assert cancelled["reason"] == "payments unavailable"
     monkeypatch.setenv("PAYMENTS_URL", world.payments.url)
     assert world.enroll(student).status_code == 201  # nothing left behind blocks a retry
+
+
+def test_reading_a_pending_enrollment_needs_no_payments_call(world, monkeypatch):
+    """The checkout page and each status poll read enrollment alone (issue 14, point 3)."""
+    student = world.student()
+    enrollment = world.enroll(student).get_json()
+    monkeypatch.setenv("PAYMENTS_URL", "http://127.0.0.1:9")  # payments is gone from here on
+    again = world.enrollment_of(enrollment["id"], student)
+    assert again["status"] == "pending_payment"
+    assert again["checkout"] == enrollment["checkout"]
+
+
+def test_an_enrollment_without_a_kept_checkout_asks_payments_once_and_keeps_it(world, monkeypatch):
+    """A pending enrollment from before the checkout was kept locally still reads its checkout."""
+    student = world.student()
+    enrollment = world.enroll(student).get_json()
+    with world.enrollment.runtime.db.session() as s:
+        s.execute(
+            sa.update(Enrollment)
+            .where(Enrollment.id == enrollment["id"])
+            .values(checkout_client_secret=None, checkout_payment_id=None)
+        )
+        s.commit()
+    assert world.enrollment_of(enrollment["id"], student)["checkout"] == enrollment["checkout"]
+    monkeypatch.setenv("PAYMENTS_URL", "http://127.0.0.1:9")
+    assert world.enrollment_of(enrollment["id"], student)["checkout"] == enrollment["checkout"]
+
+
+def test_payments_events_leave_the_payment_status_on_the_enrollment(world):
+    student = world.student()
+    enrollment = world.enroll(student).get_json()
+    world.publish(payment_event("payment.failed", enrollment, reason="Your card was declined."))
+    world.enrollment_of(enrollment["id"], student)
+    with world.enrollment.runtime.db.session() as s:
+        assert s.get(Enrollment, enrollment["id"]).payment_status == "failed"
+    world.publish(succeeded(enrollment))
+    assert world.enrollment_of(enrollment["id"], student)["status"] == "active"
+    with world.enrollment.runtime.db.session() as s:
+        assert s.get(Enrollment, enrollment["id"]).payment_status == "succeeded"

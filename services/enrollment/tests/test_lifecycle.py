@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from services.enrollment import service, worker
+from services.enrollment import worker
 from services.enrollment.tests.helpers import STEP_1, payment_event, succeeded
+from services.enrollment.use_cases import jobs
 from shared.db import utcnow
 
 
@@ -217,14 +218,14 @@ def test_access_notice_and_completion_are_sent_once(world):
     notice_time = utcnow().replace(
         year=access_ends.year, month=access_ends.month, day=access_ends.day
     ) - timedelta(days=3)
-    assert service.send_access_notices(uow, now=notice_time - timedelta(days=10)) == 0
-    assert service.send_access_notices(uow, now=notice_time) == 1
-    assert service.send_access_notices(uow, now=notice_time + timedelta(days=1)) == 0
+    assert jobs.send_access_notices(uow, now=notice_time - timedelta(days=10)) == 0
+    assert jobs.send_access_notices(uow, now=notice_time) == 1
+    assert jobs.send_access_notices(uow, now=notice_time + timedelta(days=1)) == 0
     [notice] = world.events("enrollment.access_expiring")
     assert notice["access_ends_on"] == enrollment["access_ends_on"]
-    assert service.complete_finished(uow, now=notice_time) == 0
-    assert service.complete_finished(uow, now=notice_time + timedelta(days=3)) == 1
-    assert service.complete_finished(uow, now=notice_time + timedelta(days=4)) == 0
+    assert jobs.complete_finished(uow, now=notice_time) == 0
+    assert jobs.complete_finished(uow, now=notice_time + timedelta(days=3)) == 1
+    assert jobs.complete_finished(uow, now=notice_time + timedelta(days=4)) == 0
     assert len(world.events("enrollment.completed")) == 1
     assert world.enrollment_of(enrollment["id"], student)["status"] == "completed"
     # the worker's hourly job runs both with today's date: nothing is due today
