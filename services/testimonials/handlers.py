@@ -6,7 +6,7 @@ badge), and when to ask for a story.
 
 from __future__ import annotations
 
-from services.testimonials import service
+from services.testimonials.use_cases import learning
 from shared.bus.envelope import Event, load_data
 from shared.bus.handlers import Handlers
 from shared.db import UnitOfWork
@@ -17,22 +17,22 @@ handlers = Handlers("testimonials")
 @handlers.on("enrollment.activated")
 def on_enrollment_activated(event: Event, uow: UnitOfWork) -> None:
     """The course becomes a program; the student a verified author of it."""
-    service.enrollment_activated(uow, load_data(event))
+    learning.enrollment_activated(uow, load_data(event))
 
 
 @handlers.on("enrollment.completed")
 def on_enrollment_completed(event: Event, uow: UnitOfWork) -> None:
     """Verified, and asked once for a testimonial about the course."""
-    service.enrollment_completed(uow, load_data(event))
+    learning.enrollment_completed(uow, load_data(event))
 
 
 @handlers.on("consultation.completed")
 def on_consultation_completed(event: Event, uow: UnitOfWork) -> None:
     """A verified tutoring student."""
-    service.consultation_completed(uow, load_data(event))
+    learning.consultation_completed(uow, load_data(event))
 
 
 @handlers.on("session.completed")
 def on_session_completed(event: Event, uow: UnitOfWork) -> None:
     """Counted once; the Nth completed session asks (once) for a testimonial about tutoring."""
-    service.session_completed(uow, load_data(event))
+    learning.session_completed(uow, load_data(event))

@@ -10,15 +10,16 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from services.email import delivery, domain, service
+from services.email import delivery, domain
 from services.email.delivery import Deliveries, send_all_due, send_due
 from services.email.models import Delivery
+from services.email.use_cases import accounts
 from shared.db import utcnow
 
 
 def queue_welcome(svc, email: str = "ada@example.com") -> str:
     event_id = f"{email}-registered"
-    service.welcome(svc.runtime.uow(), event_id, {"name": "Ada", "email": email})
+    accounts.welcome(svc.runtime.uow(), event_id, {"name": "Ada", "email": email})
     return event_id
 
 

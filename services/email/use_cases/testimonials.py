@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.email import service
+from services.email import compose
 from services.email.domain import Kind
 from shared import config
 from shared.db import UnitOfWork
@@ -22,9 +22,9 @@ def testimonial_requested(uow: UnitOfWork, event_id: str, data: dict[str, Any]) 
         "program_label": data["program_label"],
         "tutoring": data["program"] == "tutoring",
         "link": f"{config.public_url()}/testimonials/new/{data['token']}",
-        "expires_on": service._day(data["expires_at"].date()),
+        "expires_on": compose.day(data["expires_at"].date()),
     }
-    service._queue_once(uow, Kind.TESTIMONIAL_REQUEST, data["email"], context, event_id)
+    compose.queue_once(uow, Kind.TESTIMONIAL_REQUEST, data["email"], context, event_id)
 
 
 def testimonial_approved(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None:
@@ -34,4 +34,4 @@ def testimonial_approved(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -
         "program_label": data["program_label"],
         "wall_url": f"{config.public_url()}/testimonials",
     }
-    service._queue_once(uow, Kind.TESTIMONIAL_THANKS, data["email"], context, event_id)
+    compose.queue_once(uow, Kind.TESTIMONIAL_THANKS, data["email"], context, event_id)

@@ -21,7 +21,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from services.email import opt_outs, service
+from services.email import compose, opt_outs
 from services.email.domain import EXAM_NAMES, Kind
 from services.email.messages import render
 from shared import clock, config
@@ -45,13 +45,13 @@ MINUS = "\u2212"
 def progress_digest(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None:
     """The student's week: hours, the days still to check with one link per answer, the latest
     result, the next checkpoint, and the way to their progress page."""
-    zone = ZoneInfo(service._zone(data["student_timezone"]))
+    zone = ZoneInfo(compose.zone(data["student_timezone"]))
     planned, done = data["planned_hours"], data["done_hours"]
     context = {
         "name": data["student_name"],
         "headline": f"{_number(done)} of {_hours(planned)} done" if planned else "a rest week",
-        "week_start": service._day(data["week_start"]),
-        "week_end": service._day(data["week_end"]),
+        "week_start": compose.day(data["week_start"]),
+        "week_end": compose.day(data["week_end"]),
         "planned_hours": _hours(planned),
         "done_hours": _hours(done),
         "missed_hours": _hours(data["missed_hours"]),
@@ -59,7 +59,7 @@ def progress_digest(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> Non
         "links_expire": _moment(data["links_expire_at"], zone),
         "latest_result": _latest(data["latest_result"]),
         "next_checkpoint": _weekday(data["next_checkpoint"]) if data["next_checkpoint"] else None,
-        "exam_date": service._day(data["exam_date"]),
+        "exam_date": compose.day(data["exam_date"]),
         "progress_url": f"{config.public_url()}/tutoring/progress",
         "plan_url": _plan_url(),
         "unsubscribe_url": opt_outs.unsubscribe_url(Kind.PROGRESS_DIGEST, data["student_email"]),
@@ -75,8 +75,8 @@ def tutor_digest(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None:
     students = sorted(data["students"], key=_needs_attention_first)
     context = {
         "name": data["tutor_name"],
-        "week_start": service._day(data["week_start"]),
-        "week_end": service._day(data["week_end"]),
+        "week_start": compose.day(data["week_start"]),
+        "week_end": compose.day(data["week_end"]),
         "students": [_student_week(s) for s in students],
         "dashboard_url": f"{config.public_url()}/tutor",
         "unsubscribe_url": opt_outs.unsubscribe_url(
@@ -99,7 +99,7 @@ def result_missing(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None
         "record_url": f"{config.public_url()}/tutoring/plan/results/new",
         "plan_url": _plan_url(),
     }
-    service._queue_once(uow, Kind.RESULT_MISSING, data["student_email"], context, event_id)
+    compose.queue_once(uow, Kind.RESULT_MISSING, data["student_email"], context, event_id)
 
 
 def revision_proposed(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None:
@@ -126,7 +126,7 @@ def revision_proposed(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> N
             render(Kind.REVISION_PROPOSED_TUTOR, tutor),
         )
     if emails:
-        service._queue_to_each(uow, event_id, emails)
+        compose.queue_to_each(uow, event_id, emails)
 
 
 def readiness_warning(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None:
@@ -136,7 +136,7 @@ def readiness_warning(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> N
         "student_name": data["student_name"],
         "tutor_name": data["tutor_name"],
         "exam": EXAM_NAMES.get(data["exam"], data["exam"]),
-        "exam_date": service._day(data["exam_date"]),
+        "exam_date": compose.day(data["exam_date"]),
         "weeks_left": _weeks(data["weeks_left"]),
         "latest": [_score_facts(s) for s in data["latest"]],
         "later_exam_date": (_weekday(data["later_exam_date"]) if data["later_exam_date"] else None),
@@ -145,7 +145,7 @@ def readiness_warning(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> N
         **facts,
         "name": data["student_name"],
         "enrollments_url": f"{config.public_url()}/my/enrollments",
-        "book_url": service._tutoring_url(),
+        "book_url": compose.tutoring_url(),
         "progress_url": f"{config.public_url()}/tutoring/progress",
     }
     tutor = {
@@ -153,7 +153,7 @@ def readiness_warning(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> N
         "name": data["tutor_name"],
         "progress_url": _tutor_progress_url(data["plan_id"]),
     }
-    service._queue_to_each(
+    compose.queue_to_each(
         uow,
         event_id,
         {
@@ -180,11 +180,9 @@ def _queue_unless_opted_out(
     click in the instant between the two can let one more digest through."""
     email = render(kind, context)
     with uow:
-        session = uow.session
-        if not opt_outs.opted_out(session, kind, to):
-            service._queue_rows(
-                session, [service._delivery_row(kind, to, email, event_id, utcnow())]
-            )
+        db = uow.session
+        if not opt_outs.opted_out(db, kind, to):
+            compose.queue_rows(db, [compose.delivery_row(kind, to, email, event_id, utcnow())])
         uow.commit()  # also when nothing is queued: the event was handled, by mailing no one
 
 
@@ -206,7 +204,7 @@ def _latest(result: Mapping[str, Any] | None) -> dict[str, str] | None:
     return {
         "form_name": result["form_name"],
         "score": _score(result["score"], result["scale"]),
-        "taken_on": service._day(result["taken_on"]),
+        "taken_on": compose.day(result["taken_on"]),
     }
 
 
@@ -277,7 +275,7 @@ def _score_facts(facts: Mapping[str, Any]) -> dict[str, str]:
         "form_name": facts["form_name"],
         "score": _score(facts["score"], facts["scale"]),
         "passing": _score(passing, facts["scale"]) if passing is not None else "none",
-        "taken_on": service._day(facts["taken_on"]),
+        "taken_on": compose.day(facts["taken_on"]),
     }
 
 
@@ -317,7 +315,7 @@ def _weeks(weeks: int) -> str:
 
 def _weekday(day: date) -> str:
     """``Monday 7 December 2026``: a plan's days are read by their weekday."""
-    return f"{day:%A} {service._day(day)}"
+    return f"{day:%A} {compose.day(day)}"
 
 
 def _moment(moment: datetime, zone: ZoneInfo) -> str:
