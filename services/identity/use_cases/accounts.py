@@ -7,7 +7,6 @@ import uuid
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.identity import domain, limits
@@ -125,10 +124,3 @@ def ensure_first_admin(db: Session, email: str, password: str) -> bool:
     )
     db.flush()
     return True
-
-
-def commit_new_user(uow: UnitOfWork) -> None:
-    try:
-        uow.commit()
-    except IntegrityError as exc:
-        raise domain.EmailTaken("That email already has an account.", field="email") from exc

@@ -12,7 +12,7 @@ from services.identity import domain
 from services.identity.links import new_link, use_link
 from services.identity.models import User
 from services.identity.queries import user_view
-from services.identity.use_cases.accounts import commit_new_user, registered
+from services.identity.use_cases.accounts import registered
 from shared.db import UnitOfWork, utcnow
 
 
@@ -48,7 +48,7 @@ def invite_user(uow: UnitOfWork, email: str, name: str, role: str) -> tuple[dict
                 "expires_at": expires_at,
             },
         )
-        commit_new_user(uow)
+        _commit_new_user(uow)
         return user_view(user), token
 
 
@@ -62,3 +62,10 @@ def accept_invitation(uow: UnitOfWork, token: str, password: str) -> dict[str, A
         uow.record("user.registered", registered(user))
         uow.commit()
         return user_view(user)
+
+
+def _commit_new_user(uow: UnitOfWork) -> None:
+    try:
+        uow.commit()
+    except IntegrityError as exc:
+        raise domain.EmailTaken("That email already has an account.", field="email") from exc
