@@ -7,8 +7,8 @@ from datetime import datetime
 
 from services.tutoring import service
 from services.tutoring.app import make_runtime
-from services.tutoring.handlers import handlers
 from services.tutoring.use_cases import notices
+from shared.bus.handlers import Handlers
 from shared.runtime import Runtime
 from shared.worker import Job, main
 
@@ -42,4 +42,4 @@ jobs: list[Job] = [
 ]
 
 if __name__ == "__main__":
-    main(make_runtime, handlers, jobs)
+    main(make_runtime, Handlers.for_service("tutoring"), jobs)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.identity import domain, limits
+from services.identity.events import RegistrationAttempted, UserRegistered, UserTimeZoneChanged
 from services.identity.loaders import own_user, user_by_email
 from services.identity.models import User
 from services.identity.queries import user_view
@@ -57,25 +58,22 @@ def register(
         ).first()
         if created is not None:
             user = uow.session.get(User, user_id)
-            uow.record("user.registered", registered(user))
+            uow.record(registered(user))
             uow.commit()
         elif limits.may_mail(uow.session, email, client, "registration"):
             owner = user_by_email(uow.session, email)
-            uow.record(
-                "user.registration_attempted",
-                {"user_id": owner.id, "email": owner.email, "name": owner.name},
-            )
+            uow.record(RegistrationAttempted(user_id=owner.id, email=owner.email, name=owner.name))
             uow.commit()
 
 
-def registered(user: User) -> dict[str, Any]:
-    return {
-        "user_id": user.id,
-        "email": user.email,
-        "name": user.name,
-        "roles": user.roles,
-        "time_zone": user.time_zone,
-    }
+def registered(user: User) -> UserRegistered:
+    return UserRegistered(
+        user_id=user.id,
+        email=user.email,
+        name=user.name,
+        roles=list(user.roles),
+        time_zone=user.time_zone,
+    )
 
 
 _UNSET: Any = object()
@@ -98,8 +96,7 @@ def update_me(
             user.time_zone = time_zone or None
             user.updated_at = utcnow()
             uow.record(
-                "user.time_zone_changed",
-                {"user_id": user.id, "email": user.email, "time_zone": user.time_zone},
+                UserTimeZoneChanged(user_id=user.id, email=user.email, time_zone=user.time_zone)
             )
         uow.commit()
         return user_view(user)

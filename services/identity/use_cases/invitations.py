@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from services.identity import domain
+from services.identity.events import UserInvited
 from services.identity.links import new_link, use_link
 from services.identity.models import User
 from services.identity.queries import user_view
@@ -38,15 +39,14 @@ def invite_user(uow: UnitOfWork, email: str, name: str, role: str) -> tuple[dict
             raise domain.EmailTaken("That email already has an account.", field="email") from exc
         token, expires_at = new_link(uow.session, domain.INVITATION, user.id, domain.INVITATION_TTL)
         uow.record(
-            "user.invited",
-            {
-                "user_id": user.id,
-                "email": user.email,
-                "name": user.name,
-                "role": role,
-                "token": token,
-                "expires_at": expires_at,
-            },
+            UserInvited(
+                user_id=user.id,
+                email=user.email,
+                name=user.name,
+                role=role,
+                token=token,
+                expires_at=expires_at,
+            )
         )
         _commit_new_user(uow)
         return user_view(user), token
@@ -59,7 +59,7 @@ def accept_invitation(uow: UnitOfWork, token: str, password: str) -> dict[str, A
         user.password_hash = password_hash
         user.status = domain.ACTIVE
         user.updated_at = utcnow()
-        uow.record("user.registered", registered(user))
+        uow.record(registered(user))
         uow.commit()
         return user_view(user)
 

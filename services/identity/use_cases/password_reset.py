@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import update
 
 from services.identity import domain, limits
+from services.identity.events import PasswordResetRequested
 from services.identity.links import new_link, use_link
 from services.identity.loaders import user_by_email
 from services.identity.models import LinkToken, RefreshToken, rate_limits
@@ -32,14 +33,13 @@ def request_password_reset(uow: UnitOfWork, email: str, client: str) -> None:
             uow.session, domain.PASSWORD_RESET, user.id, domain.PASSWORD_RESET_TTL
         )
         uow.record(
-            "user.password_reset_requested",
-            {
-                "user_id": user.id,
-                "email": user.email,
-                "name": user.name,
-                "token": token,
-                "expires_at": expires_at,
-            },
+            PasswordResetRequested(
+                user_id=user.id,
+                email=user.email,
+                name=user.name,
+                token=token,
+                expires_at=expires_at,
+            )
         )
         uow.commit()
 
