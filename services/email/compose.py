@@ -24,6 +24,7 @@ from services.email import domain
 from services.email.domain import Kind
 from services.email.messages import Attachment, Rendered, render
 from services.email.models import Delivery
+from services.tutoring.events import MeetingFacts
 from shared import calendar, clock, config
 from shared.db import UnitOfWork, insert_with_conflicts, utcnow
 
@@ -45,8 +46,8 @@ def day(day: date) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
-def zones(data: dict[str, Any]) -> tuple[str, str]:
-    return zone(data["student_timezone"]), zone(data["tutor_timezone"])
+def zones(event: MeetingFacts) -> tuple[str, str]:
+    return zone(event.student_timezone), zone(event.tutor_timezone)
 
 
 def zone(name: str) -> str:
@@ -59,19 +60,19 @@ def zone(name: str) -> str:
         return "UTC"
 
 
-def meeting_time(data: dict[str, Any], zone: str) -> str:
+def meeting_time(event: MeetingFacts, zone: str) -> str:
     """``Tuesday 10 March 2026, 09:00 to 09:30 New York time (EDT)``: the reader's wall clock,
     named as every page and email names it (shared/clock.py)."""
     tz = ZoneInfo(zone)
-    start = data["starts_at"].astimezone(tz)
-    end = data["ends_at"].astimezone(tz)
+    start = event.starts_at.astimezone(tz)
+    end = event.ends_at.astimezone(tz)
     ends = f"{end:%H:%M}" if end.date() == start.date() else f"{day(end.date())}, {end:%H:%M}"
-    label = clock.zone_label(zone, data["starts_at"])
+    label = clock.zone_label(zone, event.starts_at)
     return f"{start:%A} {day(start.date())}, {start:%H:%M} to {ends} {label}"
 
 
 def meeting(
-    data: dict[str, Any],
+    event: MeetingFacts,
     url: str | None,
     *,
     what: str = "consultation",
@@ -80,16 +81,16 @@ def meeting(
     """The calendar entry: the tutor organises, the student attends; UID and SEQUENCE are
     tutoring's, so the invite, any reschedule and the cancellation land on one entry."""
     return calendar.Meeting(
-        uid=data["ics_uid"],
-        sequence=data["ics_sequence"],
-        starts_at=data["starts_at"],
-        ends_at=data["ends_at"],
-        summary=f"Preceptor {what}: {data['student_name']} with {data['tutor_name']}",
+        uid=event.ics_uid,
+        sequence=event.ics_sequence,
+        starts_at=event.starts_at,
+        ends_at=event.ends_at,
+        summary=f"Preceptor {what}: {event.student_name} with {event.tutor_name}",
         description=description,
-        organizer_email=data["tutor_email"],
-        organizer_name=data["tutor_name"],
-        attendee_email=data["student_email"],
-        attendee_name=data["student_name"],
+        organizer_email=event.tutor_email,
+        organizer_name=event.tutor_name,
+        attendee_email=event.student_email,
+        attendee_name=event.student_name,
         url=url,
     )
 
@@ -118,29 +119,27 @@ def queue_once(
     kind: Kind,
     to: str,
     context: dict[str, Any],
-    event_id: str,
     *,
     learn: Learn | None = None,
 ) -> None:
-    queue_each(uow, to, event_id, {kind: context}, learn=learn)
+    """Queue one email for the event being handled (``uow.handling``)."""
+    queue_each(uow, to, {kind: context}, learn=learn)
 
 
 def queue_each(
     uow: UnitOfWork,
     to: str,
-    event_id: str,
     emails: dict[Kind, dict[str, Any]],
     *,
     learn: Learn | None = None,
 ) -> None:
     """Queue one email per kind for an event in a single commit (a handler commits once)."""
     rendered = {kind: (to, render(kind, context)) for kind, context in emails.items()}
-    queue_to_each(uow, event_id, rendered, learn=learn)
+    queue_to_each(uow, rendered, learn=learn)
 
 
 def queue_to_each(
     uow: UnitOfWork,
-    event_id: str,
     emails: dict[Kind, tuple[str, Rendered]],
     *,
     learn: Learn | None = None,
@@ -155,7 +154,10 @@ def queue_to_each(
         now = utcnow()
         queue_rows(
             uow.session,
-            [delivery_row(kind, to, email, event_id, now) for kind, (to, email) in emails.items()],
+            [
+                delivery_row(kind, to, email, uow.handling.id, now)
+                for kind, (to, email) in emails.items()
+            ],
         )
         uow.commit()
 

@@ -3,11 +3,16 @@ note to an address's owner that someone tried to register with it."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from services.email import compose, reader_zones
 from services.email.domain import Kind
+from services.identity.events import (
+    PasswordResetRequested,
+    RegistrationAttempted,
+    UserInvited,
+    UserRegistered,
+)
 from shared import config
+from shared.bus.handlers import handles
 from shared.db import UnitOfWork
 
 _STAFF_AS = {
@@ -17,20 +22,20 @@ _STAFF_AS = {
 }
 
 
-def welcome(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None:
+@handles(UserRegistered)
+def welcome(uow: UnitOfWork, event: UserRegistered) -> None:
     """The welcome, and (in its commit) the zone the person reads times in, if identity knows it.
 
     Staff who accepted an invitation are not students: their welcome says what they joined as
     and where to sign in, not which courses to browse.
     """
-    context = {"name": data["name"], "staff_as": _staff_as(data.get("roles") or [])}
+    context = {"name": event.name, "staff_as": _staff_as(event.roles or [])}
     compose.queue_once(
         uow,
         Kind.WELCOME,
-        data["email"],
+        event.email,
         context,
-        event_id,
-        learn=lambda db: reader_zones.remember(db, data),
+        learn=lambda db: reader_zones.remember(db, event),
     )
 
 
@@ -41,34 +46,33 @@ def _staff_as(roles: list[str]) -> str | None:
     return next((_STAFF_AS[role] for role in roles if role in _STAFF_AS), None)
 
 
-def invite(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None:
+@handles(UserInvited)
+def invite(uow: UnitOfWork, event: UserInvited) -> None:
     context = {
-        "name": data["name"],
-        "role": data["role"],
-        "link": f"{config.public_url()}/invitation/{data['token']}",
-        "expires_at": compose.when(
-            data["expires_at"], reader_zones.reader_zone(uow, data["email"])
-        ),
+        "name": event.name,
+        "role": event.role,
+        "link": f"{config.public_url()}/invitation/{event.token}",
+        "expires_at": compose.when(event.expires_at, reader_zones.reader_zone(uow, event.email)),
     }
-    compose.queue_once(uow, Kind.INVITATION, data["email"], context, event_id)
+    compose.queue_once(uow, Kind.INVITATION, event.email, context)
 
 
-def password_reset(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None:
+@handles(PasswordResetRequested)
+def password_reset(uow: UnitOfWork, event: PasswordResetRequested) -> None:
     context = {
-        "name": data["name"],
-        "link": f"{config.public_url()}/password-reset/{data['token']}",
-        "expires_at": compose.when(
-            data["expires_at"], reader_zones.reader_zone(uow, data["email"])
-        ),
+        "name": event.name,
+        "link": f"{config.public_url()}/password-reset/{event.token}",
+        "expires_at": compose.when(event.expires_at, reader_zones.reader_zone(uow, event.email)),
     }
-    compose.queue_once(uow, Kind.PASSWORD_RESET, data["email"], context, event_id)
+    compose.queue_once(uow, Kind.PASSWORD_RESET, event.email, context)
 
 
-def registration_attempted(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None:
+@handles(RegistrationAttempted)
+def registration_attempted(uow: UnitOfWork, event: RegistrationAttempted) -> None:
     """Someone registered with the owner's address: point the owner to sign-in and reset."""
     context = {
-        "name": data["name"],
+        "name": event.name,
         "login_link": f"{config.public_url()}/login",
         "reset_link": f"{config.public_url()}/password-reset",
     }
-    compose.queue_once(uow, Kind.REGISTRATION_ATTEMPTED, data["email"], context, event_id)
+    compose.queue_once(uow, Kind.REGISTRATION_ATTEMPTED, event.email, context)

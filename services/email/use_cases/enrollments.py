@@ -3,109 +3,134 @@ waitlist offer, a refund, access about to end, and a deferral."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from services.email import compose, reader_zones
+from services.email import audiences, compose, reader_zones
 from services.email.compose import Learn
 from services.email.domain import Kind
 from services.email.messages import format_money
+from services.enrollment.events import (
+    EnrollmentAccessExpiring,
+    EnrollmentActivated,
+    EnrollmentCancelled,
+    EnrollmentCompleted,
+    EnrollmentDeferred,
+    EnrollmentExpired,
+    EnrollmentFacts,
+    EnrollmentRefunded,
+    WaitlistOffered,
+)
 from shared import config
+from shared.bus.handlers import handles
 from shared.db import UnitOfWork
 
 
-def enrollment_activated(
-    uow: UnitOfWork,
-    event_id: str,
-    data: dict[str, Any],
-    *,
-    learn: Learn | None = None,
-    paid_at: datetime | None = None,
-) -> None:
+@handles(EnrollmentActivated)
+def enrollment_activated(uow: UnitOfWork, event: EnrollmentActivated) -> None:
     """The receipt and the course welcome, queued in one commit: both or neither.
 
     A free enrollment (a 100% promotion) has nothing to give a receipt for, so it gets only the
     welcome. The receipt says when the payment went through (the event's moment), on the
     student's clock.
     """
-    facts = _enrollment(data)
+    facts = _enrollment(event)
     dates = {
-        "cycle_end": compose.day(data["cycle_end"]),
-        "access_ends_on": compose.day(data["access_ends_on"]),
+        "cycle_end": compose.day(event.cycle_end),
+        "access_ends_on": compose.day(event.access_ends_on),
     }
     emails = {
         Kind.COURSE_WELCOME: {
             **facts,
             **dates,
-            "course_url": _course_url(data["course_slug"]),
+            "course_url": _course_url(event.course_slug),
         },
     }
-    if data["amount_minor"] > 0:
+    if event.amount_minor > 0:
         emails[Kind.ENROLLMENT_RECEIPT] = {
             **facts,
             **dates,
-            "amount": format_money(data["amount_minor"], data["currency"]),
-            "payment_reference": data["payment_id"],
-            "paid_at": compose.when(paid_at, reader_zones.reader_zone(uow, data["email"]))
-            if paid_at
-            else None,
+            "amount": format_money(event.amount_minor, event.currency),
+            "payment_reference": event.payment_id,
+            "paid_at": compose.when(
+                uow.handling.occurred_at, reader_zones.reader_zone(uow, event.email)
+            ),
         }
-    compose.queue_each(uow, data["email"], event_id, emails, learn=learn)
+    compose.queue_each(uow, event.email, emails, learn=_audience_fact(event))
 
 
-def enrollment_expired(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None:
-    context = {**_enrollment(data), "course_url": _course_url(data["course_slug"])}
-    compose.queue_once(uow, Kind.SEAT_HOLD_EXPIRED, data["email"], context, event_id)
+@handles(EnrollmentExpired)
+def enrollment_expired(uow: UnitOfWork, event: EnrollmentExpired) -> None:
+    context = {**_enrollment(event), "course_url": _course_url(event.course_slug)}
+    compose.queue_once(uow, Kind.SEAT_HOLD_EXPIRED, event.email, context)
 
 
-def waitlist_offered(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None:
+@handles(WaitlistOffered)
+def waitlist_offered(uow: UnitOfWork, event: WaitlistOffered) -> None:
     context = {
-        **_enrollment(data),
-        "amount": format_money(data["amount_minor"], data["currency"]),
-        "free": data["amount_minor"] == 0,
-        "link": f"{config.public_url()}/checkout/{data['enrollment_id']}",
+        **_enrollment(event),
+        "amount": format_money(event.amount_minor, event.currency),
+        "free": event.amount_minor == 0,
+        "link": f"{config.public_url()}/checkout/{event.enrollment_id}",
         "expires_at": compose.when(
-            data["offer_expires_at"], reader_zones.reader_zone(uow, data["email"])
+            event.offer_expires_at, reader_zones.reader_zone(uow, event.email)
         ),
     }
-    compose.queue_once(uow, Kind.WAITLIST_OFFER, data["email"], context, event_id)
+    compose.queue_once(uow, Kind.WAITLIST_OFFER, event.email, context)
 
 
-def enrollment_refunded(
-    uow: UnitOfWork, event_id: str, data: dict[str, Any], *, learn: Learn | None = None
-) -> None:
+@handles(EnrollmentRefunded)
+def enrollment_refunded(uow: UnitOfWork, event: EnrollmentRefunded) -> None:
     context = {
-        **_enrollment(data),
-        "amount": format_money(data["amount_minor"], data["currency"]),
-        "course_url": _course_url(data["course_slug"]),
+        **_enrollment(event),
+        "amount": format_money(event.amount_minor, event.currency),
+        "course_url": _course_url(event.course_slug),
     }
-    compose.queue_once(uow, Kind.REFUND_CONFIRMATION, data["email"], context, event_id, learn=learn)
+    compose.queue_once(
+        uow, Kind.REFUND_CONFIRMATION, event.email, context, learn=_audience_fact(event)
+    )
 
 
-def access_expiring(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None:
-    context = {**_enrollment(data), "access_ends_on": compose.day(data["access_ends_on"])}
-    compose.queue_once(uow, Kind.ACCESS_EXPIRING, data["email"], context, event_id)
+@handles(EnrollmentAccessExpiring)
+def access_expiring(uow: UnitOfWork, event: EnrollmentAccessExpiring) -> None:
+    context = {**_enrollment(event), "access_ends_on": compose.day(event.access_ends_on)}
+    compose.queue_once(uow, Kind.ACCESS_EXPIRING, event.email, context)
 
 
-def enrollment_deferred(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None:
+@handles(EnrollmentDeferred)
+def enrollment_deferred(uow: UnitOfWork, event: EnrollmentDeferred) -> None:
     context = {
-        **_enrollment(data),
-        "from_cycle_start": compose.day(data["from_cycle_start"]),
-        "access_ends_on": compose.day(data["access_ends_on"]),
+        **_enrollment(event),
+        "from_cycle_start": compose.day(event.from_cycle_start),
+        "access_ends_on": compose.day(event.access_ends_on),
     }
-    compose.queue_once(uow, Kind.ENROLLMENT_DEFERRED, data["email"], context, event_id)
+    compose.queue_once(uow, Kind.ENROLLMENT_DEFERRED, event.email, context)
 
 
-def _enrollment(data: dict[str, Any]) -> dict[str, Any]:
+def _enrollment(event: EnrollmentFacts) -> dict[str, Any]:
     """What every enrollment email says: who, which course, which cycle, and where to look."""
     return {
-        "name": data["name"],
-        "course_title": data["course_title"],
-        "cycle_start": compose.day(data["cycle_start"]),
-        "enrollment_id": data["enrollment_id"],
+        "name": event.name,
+        "course_title": event.course_title,
+        "cycle_start": compose.day(event.cycle_start),
+        "enrollment_id": event.enrollment_id,
         "enrollments_url": f"{config.public_url()}/my/enrollments",
     }
 
 
 def _course_url(slug: str) -> str:
     return f"{config.public_url()}/courses/{slug}"
+
+
+# --- audience facts (campaigns) ----------------------------------------------------------------
+
+
+@handles(EnrollmentCompleted)
+@handles(EnrollmentCancelled)
+def enrollment_ended(uow: UnitOfWork, event: EnrollmentCompleted | EnrollmentCancelled) -> None:
+    """No email: what the event teaches the audiences, in a commit of its own."""
+    audiences.learn(uow, _audience_fact(event))
+
+
+def _audience_fact(event: EnrollmentFacts) -> Learn:
+    """The student's place in the audiences, written in the handler's one commit."""
+    return lambda db: audiences.learn_enrollment(db, event.type, event)

@@ -7,31 +7,33 @@ and sent by the delivery loop.
 
 from __future__ import annotations
 
-from typing import Any
-
 from services.email import compose
 from services.email.domain import Kind
+from services.testimonials.events import TestimonialApproved, TestimonialRequested
 from shared import config
+from shared.bus.handlers import handles
 from shared.db import UnitOfWork
 
 
-def testimonial_requested(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None:
+@handles(TestimonialRequested)
+def testimonial_requested(uow: UnitOfWork, event: TestimonialRequested) -> None:
     """Ask for the story with the link ``PUBLIC_URL/testimonials/new/<token>``."""
     context = {
-        "name": data["name"],
-        "program_label": data["program_label"],
-        "tutoring": data["program"] == "tutoring",
-        "link": f"{config.public_url()}/testimonials/new/{data['token']}",
-        "expires_on": compose.day(data["expires_at"].date()),
+        "name": event.name,
+        "program_label": event.program_label,
+        "tutoring": event.program == "tutoring",
+        "link": f"{config.public_url()}/testimonials/new/{event.token}",
+        "expires_on": compose.day(event.expires_at.date()),
     }
-    compose.queue_once(uow, Kind.TESTIMONIAL_REQUEST, data["email"], context, event_id)
+    compose.queue_once(uow, Kind.TESTIMONIAL_REQUEST, event.email, context)
 
 
-def testimonial_approved(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None:
+@handles(TestimonialApproved)
+def testimonial_approved(uow: UnitOfWork, event: TestimonialApproved) -> None:
     """Thank the author and show them where their story is: ``PUBLIC_URL/testimonials``."""
     context = {
-        "display_name": data["display_name"],
-        "program_label": data["program_label"],
+        "display_name": event.display_name,
+        "program_label": event.program_label,
         "wall_url": f"{config.public_url()}/testimonials",
     }
-    compose.queue_once(uow, Kind.TESTIMONIAL_THANKS, data["email"], context, event_id)
+    compose.queue_once(uow, Kind.TESTIMONIAL_THANKS, event.email, context)

@@ -11,45 +11,57 @@ import re
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from services.email import compose, domain, reader_zones
-from services.email.compose import Learn
+from services.email import audiences, compose, domain, reader_zones
 from services.email.domain import Kind
 from services.email.messages import format_money, render
+from services.tutoring.events import (
+    ConsultationBooked,
+    ConsultationCancelled,
+    ConsultationCompleted,
+    MeetingFacts,
+    PackagePurchased,
+    SessionBooked,
+    SessionCancelled,
+    SessionCompleted,
+    SessionReminderDue,
+    StudyPlanPublished,
+)
 from shared import calendar, clock, config
+from shared.bus.handlers import handles
 from shared.db import UnitOfWork
 
 # --- tutoring: consultations and study plans ----------------------------------------------
 
 
-def consultation_booked(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None:
+@handles(ConsultationBooked)
+def consultation_booked(uow: UnitOfWork, event: ConsultationBooked) -> None:
     """Both people get a confirmation with a METHOD:REQUEST invite, each in their own zone.
 
     One commit queues both, so the student is never told of a meeting the tutor does not know.
     """
-    student_zone, tutor_zone = compose.zones(data)
+    student_zone, tutor_zone = compose.zones(event)
     tutoring_url = compose.tutoring_url()
-    consultation_url = _consultation_url(data["consultation_id"])
+    consultation_url = _consultation_url(event.consultation_id)
     student = {
-        "name": data["student_name"],
-        "tutor_name": data["tutor_name"],
-        "when": compose.meeting_time(data, student_zone),
+        "name": event.student_name,
+        "tutor_name": event.tutor_name,
+        "when": compose.meeting_time(event, student_zone),
         "tutoring_url": tutoring_url,
     }
     tutor = {
-        "name": data["tutor_name"],
-        "student_name": data["student_name"],
-        "student_email": data["student_email"],
-        "when": compose.meeting_time(data, tutor_zone),
+        "name": event.tutor_name,
+        "student_name": event.student_name,
+        "student_email": event.student_email,
+        "when": compose.meeting_time(event, tutor_zone),
         "consultation_url": consultation_url,
     }
-    student_meeting = compose.meeting(data, tutoring_url)
-    tutor_meeting = compose.meeting(data, consultation_url)
+    student_meeting = compose.meeting(event, tutoring_url)
+    tutor_meeting = compose.meeting(event, consultation_url)
     compose.queue_to_each(
         uow,
-        event_id,
         {
             Kind.CONSULTATION_BOOKED_STUDENT: (
-                data["student_email"],
+                event.student_email,
                 render(
                     Kind.CONSULTATION_BOOKED_STUDENT,
                     student,
@@ -57,7 +69,7 @@ def consultation_booked(uow: UnitOfWork, event_id: str, data: dict[str, Any]) ->
                 ),
             ),
             Kind.CONSULTATION_BOOKED_TUTOR: (
-                data["tutor_email"],
+                event.tutor_email,
                 render(
                     Kind.CONSULTATION_BOOKED_TUTOR,
                     tutor,
@@ -68,35 +80,35 @@ def consultation_booked(uow: UnitOfWork, event_id: str, data: dict[str, Any]) ->
     )
 
 
-def consultation_cancelled(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None:
+@handles(ConsultationCancelled)
+def consultation_cancelled(uow: UnitOfWork, event: ConsultationCancelled) -> None:
     """Both people learn who cancelled; the METHOD:CANCEL (same UID, the event's sequence,
     which tutoring already bumped) removes the entry the invite made in their calendars."""
-    student_zone, tutor_zone = compose.zones(data)
-    by_student = data["cancelled_by"] == "student"
-    shared_facts = {"reason": data["reason"].strip()}
+    student_zone, tutor_zone = compose.zones(event)
+    by_student = event.cancelled_by == "student"
+    shared_facts = {"reason": event.reason.strip()}
     student = {
         **shared_facts,
-        "name": data["student_name"],
-        "tutor_name": data["tutor_name"],
-        "when": compose.meeting_time(data, student_zone),
+        "name": event.student_name,
+        "tutor_name": event.tutor_name,
+        "when": compose.meeting_time(event, student_zone),
         "by_you": by_student,
         "tutoring_url": compose.tutoring_url(),
     }
     tutor = {
         **shared_facts,
-        "name": data["tutor_name"],
-        "student_name": data["student_name"],
-        "when": compose.meeting_time(data, tutor_zone),
+        "name": event.tutor_name,
+        "student_name": event.student_name,
+        "when": compose.meeting_time(event, tutor_zone),
         "by_you": not by_student,
-        "consultation_url": _consultation_url(data["consultation_id"]),
+        "consultation_url": _consultation_url(event.consultation_id),
     }
-    meeting = compose.meeting(data, None)
+    meeting = compose.meeting(event, None)
     compose.queue_to_each(
         uow,
-        event_id,
         {
             Kind.CONSULTATION_CANCELLED_STUDENT: (
-                data["student_email"],
+                event.student_email,
                 render(
                     Kind.CONSULTATION_CANCELLED_STUDENT,
                     student,
@@ -104,7 +116,7 @@ def consultation_cancelled(uow: UnitOfWork, event_id: str, data: dict[str, Any])
                 ),
             ),
             Kind.CONSULTATION_CANCELLED_TUTOR: (
-                data["tutor_email"],
+                event.tutor_email,
                 render(
                     Kind.CONSULTATION_CANCELLED_TUTOR,
                     tutor,
@@ -115,126 +127,135 @@ def consultation_cancelled(uow: UnitOfWork, event_id: str, data: dict[str, Any])
     )
 
 
-def consultation_completed(
-    uow: UnitOfWork, event_id: str, data: dict[str, Any], *, learn: Learn | None = None
-) -> None:
+@handles(ConsultationCompleted)
+def consultation_completed(uow: UnitOfWork, event: ConsultationCompleted) -> None:
     context = {
-        "name": data["student_name"],
-        "tutor_name": data["tutor_name"],
+        "name": event.student_name,
+        "tutor_name": event.tutor_name,
         "tutoring_url": compose.tutoring_url(),
     }
     compose.queue_once(
-        uow, Kind.CONSULTATION_COMPLETED, data["student_email"], context, event_id, learn=learn
+        uow,
+        Kind.CONSULTATION_COMPLETED,
+        event.student_email,
+        context,
+        learn=lambda db: audiences.learn_consultation(db, event),
     )
 
 
-def study_plan_published(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None:
+@handles(StudyPlanPublished)
+def study_plan_published(uow: UnitOfWork, event: StudyPlanPublished) -> None:
     context = {
-        "name": data["student_name"],
-        "tutor_name": data["tutor_name"],
-        "version": data["version"],
-        "exam": domain.exam_name(data["exam"]),
-        "exam_date": compose.day(data["exam_date"]),
+        "name": event.student_name,
+        "tutor_name": event.tutor_name,
+        "version": event.version,
+        "exam": domain.exam_name(event.exam),
+        "exam_date": compose.day(event.exam_date),
         "tutoring_url": compose.tutoring_url(),
     }
-    compose.queue_once(uow, Kind.STUDY_PLAN_PUBLISHED, data["student_email"], context, event_id)
+    compose.queue_once(uow, Kind.STUDY_PLAN_PUBLISHED, event.student_email, context)
 
 
 # --- tutoring: packages and paid sessions ------------------------------------------------
 
 
-def package_purchased(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None:
+@handles(PackagePurchased)
+def package_purchased(uow: UnitOfWork, event: PackagePurchased) -> None:
     """The receipt is also the student's news that the hours are there to book, so it goes
     out even for a package that cost nothing."""
-    hours = data["hours"]
+    hours = event.hours
     context = {
-        "name": data["student_name"],
-        "tutor_name": data["tutor_name"],
+        "name": event.student_name,
+        "tutor_name": event.tutor_name,
         "hours": hours,
         "hours_label": _hours(hours),
-        "amount": format_money(data["amount_minor"], data["currency"]),
-        "package_id": data["package_id"],
+        "amount": format_money(event.amount_minor, event.currency),
+        "package_id": event.package_id,
         "tutoring_url": compose.tutoring_url(),
     }
-    compose.queue_once(uow, Kind.PACKAGE_RECEIPT, data["student_email"], context, event_id)
+    compose.queue_once(uow, Kind.PACKAGE_RECEIPT, event.student_email, context)
 
 
-def session_booked(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None:
+@handles(SessionBooked)
+def session_booked(uow: UnitOfWork, event: SessionBooked) -> None:
     """Both people get a METHOD:REQUEST in their own zone. A move is the same UID with the
     higher sequence tutoring sent, so calendars shift the entry rather than add another."""
-    moved = data["rescheduled"]
-    student_zone, tutor_zone = compose.zones(data)
+    moved = event.rescheduled
+    student_zone, tutor_zone = compose.zones(event)
     student = {
-        **_session_people(data),
-        "name": data["student_name"],
-        "when": compose.meeting_time(data, student_zone),
+        **_session_people(event),
+        "name": event.student_name,
+        "when": compose.meeting_time(event, student_zone),
         "moved": moved,
         "change": "was moved" if moved else "is booked",
         "tutoring_url": compose.tutoring_url(),
     }
     tutor = {
-        **_session_people(data),
-        "name": data["tutor_name"],
-        "when": compose.meeting_time(data, tutor_zone),
+        **_session_people(event),
+        "name": event.tutor_name,
+        "when": compose.meeting_time(event, tutor_zone),
         "moved": moved,
         "change": "moved" if moved else "booked",
         "tutor_url": _tutor_url(),
     }
     compose.queue_to_each(
         uow,
-        event_id,
         {
             Kind.SESSION_BOOKED_STUDENT: (
-                data["student_email"],
+                event.student_email,
                 render(
                     Kind.SESSION_BOOKED_STUDENT,
                     student,
-                    (compose.invite(_session_meeting(data, compose.tutoring_url()), student_zone),),
+                    (
+                        compose.invite(
+                            _session_meeting(event, compose.tutoring_url()), student_zone
+                        ),
+                    ),
                 ),
             ),
             Kind.SESSION_BOOKED_TUTOR: (
-                data["tutor_email"],
+                event.tutor_email,
                 render(
                     Kind.SESSION_BOOKED_TUTOR,
                     tutor,
-                    (compose.invite(_session_meeting(data, _tutor_url()), tutor_zone),),
+                    (compose.invite(_session_meeting(event, _tutor_url()), tutor_zone),),
                 ),
             ),
         },
     )
 
 
-def session_cancelled(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None:
+@handles(SessionCancelled)
+def session_cancelled(uow: UnitOfWork, event: SessionCancelled) -> None:
     """Both learn who cancelled, with a METHOD:CANCEL for the entry; the student also learns
     whether the hour came back or was forfeited by a late cancellation."""
-    student_zone, tutor_zone = compose.zones(data)
-    by_student = data["cancelled_by"] == "student"
+    student_zone, tutor_zone = compose.zones(event)
+    by_student = event.cancelled_by == "student"
     facts = {
-        **_session_people(data),
-        "reason": data["reason"].strip(),
-        "credit_returned": data["credit_returned"],
+        **_session_people(event),
+        "reason": event.reason.strip(),
+        "credit_returned": event.credit_returned,
     }
     student = {
         **facts,
-        "name": data["student_name"],
-        "when": compose.meeting_time(data, student_zone),
+        "name": event.student_name,
+        "when": compose.meeting_time(event, student_zone),
         "by_you": by_student,
         "tutoring_url": compose.tutoring_url(),
     }
     tutor = {
         **facts,
-        "name": data["tutor_name"],
-        "when": compose.meeting_time(data, tutor_zone),
+        "name": event.tutor_name,
+        "when": compose.meeting_time(event, tutor_zone),
         "by_you": not by_student,
         "tutor_url": _tutor_url(),
     }
-    meeting = _session_meeting(data, None)
+    meeting = _session_meeting(event, None)
     compose.queue_to_each(
         uow,
-        event_id,
         {
             Kind.SESSION_CANCELLED_STUDENT: (
-                data["student_email"],
+                event.student_email,
                 render(
                     Kind.SESSION_CANCELLED_STUDENT,
                     student,
@@ -242,7 +263,7 @@ def session_cancelled(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> N
                 ),
             ),
             Kind.SESSION_CANCELLED_TUTOR: (
-                data["tutor_email"],
+                event.tutor_email,
                 render(
                     Kind.SESSION_CANCELLED_TUTOR,
                     tutor,
@@ -253,78 +274,83 @@ def session_cancelled(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> N
     )
 
 
-def session_completed(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None:
+@handles(SessionCompleted)
+def session_completed(uow: UnitOfWork, event: SessionCompleted) -> None:
     """The lesson note, kept as the tutor wrote it: blank lines part paragraphs, single line
     breaks stay line breaks. The event has no zone for the student, so the time is on the
     clock the student's account names (UTC if none)."""
     context = {
-        "name": data["student_name"],
-        "tutor_name": data["tutor_name"],
+        "name": event.student_name,
+        "tutor_name": event.tutor_name,
         "held_at": compose.when(
-            data["starts_at"], reader_zones.reader_zone(uow, data["student_email"])
+            event.starts_at, reader_zones.reader_zone(uow, event.student_email)
         ),
-        "lesson_note": data["lesson_note"].strip(),
-        "note_paragraphs": _paragraphs(data["lesson_note"]),
+        "lesson_note": event.lesson_note.strip(),
+        "note_paragraphs": _paragraphs(event.lesson_note),
         "tutoring_url": compose.tutoring_url(),
     }
-    compose.queue_once(uow, Kind.SESSION_LESSON_NOTE, data["student_email"], context, event_id)
+    compose.queue_once(uow, Kind.SESSION_LESSON_NOTE, event.student_email, context)
 
 
-def session_reminder_due(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None:
+@handles(SessionReminderDue)
+def session_reminder_due(uow: UnitOfWork, event: SessionReminderDue) -> None:
     """The day-before reminder carries the invite again (same UID and sequence), so someone
     who missed or deleted the first one can still add the session to their calendar."""
-    student_zone, tutor_zone = compose.zones(data)
+    student_zone, tutor_zone = compose.zones(event)
     student = {
-        **_session_people(data),
-        "name": data["student_name"],
-        "when": compose.meeting_time(data, student_zone),
-        "start_time": _start_time(data, student_zone),
+        **_session_people(event),
+        "name": event.student_name,
+        "when": compose.meeting_time(event, student_zone),
+        "start_time": _start_time(event, student_zone),
         "tutoring_url": compose.tutoring_url(),
     }
     tutor = {
-        **_session_people(data),
-        "name": data["tutor_name"],
-        "when": compose.meeting_time(data, tutor_zone),
-        "start_time": _start_time(data, tutor_zone),
+        **_session_people(event),
+        "name": event.tutor_name,
+        "when": compose.meeting_time(event, tutor_zone),
+        "start_time": _start_time(event, tutor_zone),
         "tutor_url": _tutor_url(),
     }
     compose.queue_to_each(
         uow,
-        event_id,
         {
             Kind.SESSION_REMINDER_STUDENT: (
-                data["student_email"],
+                event.student_email,
                 render(
                     Kind.SESSION_REMINDER_STUDENT,
                     student,
-                    (compose.invite(_session_meeting(data, compose.tutoring_url()), student_zone),),
+                    (
+                        compose.invite(
+                            _session_meeting(event, compose.tutoring_url()), student_zone
+                        ),
+                    ),
                 ),
             ),
             Kind.SESSION_REMINDER_TUTOR: (
-                data["tutor_email"],
+                event.tutor_email,
                 render(
                     Kind.SESSION_REMINDER_TUTOR,
                     tutor,
-                    (compose.invite(_session_meeting(data, _tutor_url()), tutor_zone),),
+                    (compose.invite(_session_meeting(event, _tutor_url()), tutor_zone),),
                 ),
             ),
         },
     )
 
 
-def _session_people(data: dict[str, Any]) -> dict[str, Any]:
-    return {"tutor_name": data["tutor_name"], "student_name": data["student_name"]}
+def _session_people(event: MeetingFacts) -> dict[str, Any]:
+    return {"tutor_name": event.tutor_name, "student_name": event.student_name}
 
 
-def _session_meeting(data: dict[str, Any], url: str | None) -> calendar.Meeting:
+def _session_meeting(event: MeetingFacts, url: str | None) -> calendar.Meeting:
     return compose.meeting(
-        data, url, what="tutoring session", description="1:1 USMLE tutoring session."
+        event, url, what="tutoring session", description="1:1 USMLE tutoring session."
     )
 
 
-def _start_time(data: dict[str, Any], zone: str) -> str:
+def _start_time(event: MeetingFacts, zone: str) -> str:
     """``10:00 EDT``: the reader's wall clock, for a subject line."""
-    start = data["starts_at"].astimezone(ZoneInfo(zone))
+    start = event.starts_at.astimezone(ZoneInfo(zone))
     return f"{start:%H:%M} {clock.abbreviation(start)}"
 
 

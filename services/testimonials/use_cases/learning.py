@@ -4,15 +4,15 @@ real student of what (the verified badge), and when to ask, once, for a story.""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from services.enrollment.events import EnrollmentActivated, EnrollmentCompleted
 from services.testimonials import domain, tokens
+from services.testimonials.events import TestimonialRequested
 from services.testimonials.models import (
     CompletedSession,
     Program,
@@ -21,7 +21,9 @@ from services.testimonials.models import (
     VerifiedFact,
 )
 from services.testimonials.queries import program_labels
+from services.tutoring.events import ConsultationCompleted, SessionCompleted
 from shared import config
+from shared.bus.handlers import handles
 from shared.db import UnitOfWork, utcnow
 
 
@@ -32,66 +34,71 @@ def request_threshold() -> int:
     )
 
 
-def enrollment_activated(uow: UnitOfWork, data: Mapping[str, Any]) -> None:
+@handles(EnrollmentActivated)
+def enrollment_activated(uow: UnitOfWork, event: EnrollmentActivated) -> None:
     """A paid (or free) seat: the course is a program, and the student a verified author of it."""
-    program = domain.course_program(data["course_slug"])
+    program = domain.course_program(event.course_slug)
     with uow:
-        _learn_program(uow.session, program, data["course_title"])
-        _learn_fact(uow.session, data["student_id"], program, "enrollment.activated")
+        _learn_program(uow.session, program, event.course_title)
+        _learn_fact(uow.session, event.student_id, program, "enrollment.activated")
         uow.commit()
 
 
-def enrollment_completed(uow: UnitOfWork, data: Mapping[str, Any]) -> None:
+@handles(EnrollmentCompleted)
+def enrollment_completed(uow: UnitOfWork, event: EnrollmentCompleted) -> None:
     """The course is over: verified, and asked once for their story about it."""
-    program = domain.course_program(data["course_slug"])
+    program = domain.course_program(event.course_slug)
     with uow:
-        _learn_program(uow.session, program, data["course_title"])
-        _learn_fact(uow.session, data["student_id"], program, "enrollment.completed")
+        _learn_program(uow.session, program, event.course_title)
+        _learn_fact(uow.session, event.student_id, program, "enrollment.completed")
         _ask_once(
             uow,
-            user_id=data["student_id"],
-            email=data["email"],
-            name=data["name"],
+            user_id=event.student_id,
+            email=event.email,
+            name=event.name,
             program=program,
             trigger="enrollment.completed",
         )
         uow.commit()
 
 
-def consultation_completed(uow: UnitOfWork, data: Mapping[str, Any]) -> None:
+@handles(ConsultationCompleted)
+def consultation_completed(uow: UnitOfWork, event: ConsultationCompleted) -> None:
+    """A verified tutoring student."""
     with uow:
-        _learn_fact(uow.session, data["student_id"], domain.TUTORING, "consultation.completed")
+        _learn_fact(uow.session, event.student_id, domain.TUTORING, "consultation.completed")
         uow.commit()
 
 
+@handles(SessionCompleted)
 def session_completed(
-    uow: UnitOfWork, data: Mapping[str, Any], threshold: int | None = None
+    uow: UnitOfWork, event: SessionCompleted, threshold: int | None = None
 ) -> None:
     """A tutoring db counted once; at the Nth the student is asked (once) about tutoring."""
     threshold = request_threshold() if threshold is None else threshold
     with uow:
         db = uow.session
-        _learn_fact(db, data["student_id"], domain.TUTORING, "session.completed")
-        if db.get(CompletedSession, data["session_id"]) is None:
+        _learn_fact(db, event.student_id, domain.TUTORING, "session.completed")
+        if db.get(CompletedSession, event.session_id) is None:
             _insert_once(
                 db,
                 CompletedSession(
-                    session_id=data["session_id"],
-                    user_id=data["student_id"],
+                    session_id=event.session_id,
+                    user_id=event.student_id,
                     completed_at=utcnow(),
                 ),
             )
         count = db.scalar(
             select(func.count())
             .select_from(CompletedSession)
-            .where(CompletedSession.user_id == data["student_id"])
+            .where(CompletedSession.user_id == event.student_id)
         )
         if domain.request_due_after_sessions(count, threshold):
             _ask_once(
                 uow,
-                user_id=data["student_id"],
-                email=data["student_email"],
-                name=data["student_name"],
+                user_id=event.student_id,
+                email=event.student_email,
+                name=event.student_name,
                 program=domain.TUTORING,
                 trigger="session.completed",
             )
@@ -164,15 +171,14 @@ def _ask_once(
     if not _insert_once(db, row):
         return  # asked a moment ago by a concurrent handler: once is once
     uow.record(
-        "testimonial.requested",
-        {
-            "request_id": row.id,
-            "user_id": user_id,
-            "email": email,
-            "name": name,
-            "program": program,
-            "program_label": domain.program_label(program, program_labels(db)),
-            "token": tokens.request_token(row.id),
-            "expires_at": row.expires_at,
-        },
+        TestimonialRequested(
+            request_id=row.id,
+            user_id=user_id,
+            email=email,
+            name=name,
+            program=program,
+            program_label=domain.program_label(program, program_labels(db)),
+            token=tokens.request_token(row.id),
+            expires_at=row.expires_at,
+        )
     )

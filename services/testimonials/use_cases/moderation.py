@@ -9,6 +9,11 @@ from sqlalchemy import select
 
 from services.testimonials import domain
 from services.testimonials.domain import Status
+from services.testimonials.events import (
+    TestimonialApproved,
+    TestimonialFeatured,
+    TestimonialRejected,
+)
 from services.testimonials.loaders import load_testimonial
 from services.testimonials.models import Revision, Testimonial
 from services.testimonials.queries import (
@@ -36,16 +41,15 @@ def approve(uow: UnitOfWork, testimonial_id: str) -> dict[str, Any]:
         row.featured, row.position = False, None
         labels = program_labels(db)
         uow.record(
-            "testimonial.approved",
-            {
-                "testimonial_id": row.id,
-                "user_id": row.user_id,
-                "email": row.email,
-                "display_name": row.display_name,
-                "program": row.program,
-                "program_label": domain.program_label(row.program, labels),
-                "verified": row.verified,
-            },
+            TestimonialApproved(
+                testimonial_id=row.id,
+                user_id=row.user_id,
+                email=row.email,
+                display_name=row.display_name,
+                program=row.program,
+                program_label=domain.program_label(row.program, labels),
+                verified=row.verified,
+            )
         )
         view = full_record(db, row)
         uow.commit()
@@ -67,10 +71,7 @@ def reject(
         row.rejection_note = (note or "").strip() or None
         row.moderated_at = row.updated_at = now
         row.featured, row.position = False, None
-        uow.record(
-            "testimonial.rejected",
-            {"testimonial_id": row.id, "user_id": row.user_id, "reason": reason},
-        )
+        uow.record(TestimonialRejected(testimonial_id=row.id, user_id=row.user_id, reason=reason))
         view = full_record(db, row)
         uow.commit()
     return view
@@ -126,7 +127,7 @@ def set_featured(uow: UnitOfWork, testimonial_id: str, featured: bool) -> dict[s
         if row.featured != featured:
             row.featured = featured
             row.updated_at = utcnow()
-            uow.record("testimonial.featured", {"testimonial_id": row.id, "featured": featured})
+            uow.record(TestimonialFeatured(testimonial_id=row.id, featured=featured))
         view = full_record(db, row)
         uow.commit()
     return view

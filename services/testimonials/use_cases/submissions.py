@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from services.testimonials import domain
 from services.testimonials.domain import Status
+from services.testimonials.events import TestimonialSubmitted
 from services.testimonials.loaders import request_of
 from services.testimonials.models import Program, Testimonial, TestimonialRequest, VerifiedFact
 from shared.auth import Principal
@@ -72,17 +73,16 @@ def submit(uow: UnitOfWork, principal: Principal | None, body: Mapping[str, Any]
         )
         db.add(row)
         uow.record(
-            "testimonial.submitted",
-            {
-                "testimonial_id": row.id,
-                "user_id": row.user_id,
-                "display_name": row.display_name,
-                "program": row.program,
-                "rating": row.rating,
-                "consent": row.consent,
-                "verified": row.verified,
-                "author_role": row.author_role,
-            },
+            TestimonialSubmitted(
+                testimonial_id=row.id,
+                user_id=row.user_id,
+                display_name=row.display_name,
+                program=row.program,
+                rating=row.rating,
+                consent=row.consent,
+                verified=row.verified,
+                author_role=row.author_role,
+            )
         )
         answer = {
             "id": row.id,
