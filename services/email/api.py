@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.email import opt_outs, schemas, service
+from services.email import opt_outs, queries, schemas
+from services.email.use_cases import subscriptions
 from shared import auth, client_address
 from shared.http import Blueprint, current_uow
 
@@ -30,7 +31,7 @@ _uow = current_uow
 @auth.public()
 def topics() -> Any:
     """The topics a person can subscribe to."""
-    return service.list_topics(_uow())
+    return queries.list_topics(_uow())
 
 
 @public.route("/subscriptions", methods=["POST"])
@@ -44,7 +45,7 @@ def subscribe(body: dict[str, Any]) -> Any:
     The answer is the same in every case, so it does not reveal who subscribes, nor whether
     too many confirmations were asked for this address or by this client (then none is sent).
     """
-    address = service.subscribe(
+    address = subscriptions.subscribe(
         _uow(), body["email"], body["topics"], body.get("name"), client_address.of_request()
     )
     return {"status": "pending", "email": address}
@@ -57,7 +58,7 @@ def subscribe(body: dict[str, Any]) -> Any:
 @auth.public()
 def confirm(body: dict[str, Any]) -> Any:
     """Confirm a subscription with the token from the confirmation email."""
-    return service.confirm_subscription(_uow(), body["token"])
+    return subscriptions.confirm_subscription(_uow(), body["token"])
 
 
 @public.route("/preferences/<string:manage_token>", methods=["GET"])
@@ -70,7 +71,7 @@ def get_preferences(manage_token: str) -> Any:
     digest = opt_outs.read_token(manage_token)
     if digest is not None:
         return opt_outs.preferences(_uow(), *digest)
-    return service.preferences(_uow(), manage_token)
+    return subscriptions.preferences(_uow(), manage_token)
 
 
 @public.route("/preferences/<string:manage_token>", methods=["PUT"])
@@ -80,7 +81,7 @@ def get_preferences(manage_token: str) -> Any:
 @auth.public()
 def put_preferences(body: dict[str, Any], manage_token: str) -> Any:
     """Replace a subscriber's topics (a weekly digest's link has none: 404)."""
-    return service.change_topics(_uow(), manage_token, body["topics"])
+    return subscriptions.change_topics(_uow(), manage_token, body["topics"])
 
 
 @public.route("/unsubscribe/<string:manage_token>", methods=["POST"])
@@ -95,7 +96,7 @@ def unsubscribe(manage_token: str) -> Any:
     digest = opt_outs.read_token(manage_token)
     if digest is not None:
         return opt_outs.opt_out(_uow(), *digest)
-    return service.unsubscribe(_uow(), manage_token)
+    return subscriptions.unsubscribe(_uow(), manage_token)
 
 
 @staff.route("/deliveries", methods=["GET"])
@@ -104,7 +105,7 @@ def unsubscribe(manage_token: str) -> Any:
 @auth.require("marketing", "admin")
 def deliveries(query: dict[str, Any]) -> Any:
     """Recent emails, newest first, optionally of one status."""
-    return service.recent_deliveries(_uow(), query.get("status"), query["limit"])
+    return queries.recent_deliveries(_uow(), query.get("status"), query["limit"])
 
 
 @staff.route("/subscribers", methods=["GET"])
@@ -113,4 +114,4 @@ def deliveries(query: dict[str, Any]) -> Any:
 @auth.require("marketing", "admin")
 def subscribers(query: dict[str, Any]) -> Any:
     """Subscribers with their status and topics, newest first."""
-    return service.list_subscribers(_uow(), query.get("status"), query["limit"])
+    return queries.list_subscribers(_uow(), query.get("status"), query["limit"])

@@ -28,6 +28,8 @@ from services.email.models import (
     Suppression,
     Topic,
 )
+from services.enrollment.events import EnrollmentFacts
+from services.tutoring.events import ConsultationCompleted
 from shared.db import UnitOfWork, insert_with_conflicts, utcnow
 
 # --- learning facts from events (called by handlers, inside the handler's unit of work) ------
@@ -51,14 +53,14 @@ def _record_fact(dialect: str) -> Insert:
     )
 
 
-def learn_enrollment(session: Session, event_type: str, data: dict[str, Any]) -> None:
+def learn_enrollment(session: Session, event_type: str, enrollment: EnrollmentFacts) -> None:
     """Record what an enrollment event says about the student's place in the audiences.
 
     An existing row is locked while its new status is decided, so two events about one
     enrollment (they are not ordered) cannot both decide from the same old status. The first
     two, when there is no row yet, are settled by the upsert: the later commit's status stays.
     """
-    params = {"enrollment_id": data["enrollment_id"]}
+    params = {"enrollment_id": enrollment.enrollment_id}
     current = session.execute(_CURRENT_FACT, params).scalar()
     status = campaign_domain.enrollment_fact_after(
         EnrollmentFact(current) if current is not None else None, event_type
@@ -67,11 +69,11 @@ def learn_enrollment(session: Session, event_type: str, data: dict[str, Any]) ->
         _record_fact(session.get_bind().dialect.name),
         {
             **params,
-            "student_id": data["student_id"],
-            "email": normalize_email(data["email"]),
-            "name": data["name"],
-            "course_slug": data["course_slug"],
-            "course_title": data["course_title"],
+            "student_id": enrollment.student_id,
+            "email": normalize_email(enrollment.email),
+            "name": enrollment.name,
+            "course_slug": enrollment.course_slug,
+            "course_title": enrollment.course_title,
             "status": status.value,
             "updated_at": utcnow(),
         },
@@ -85,16 +87,16 @@ def learn(uow: UnitOfWork, facts: Callable[[Session], None]) -> None:
         uow.commit()
 
 
-def learn_consultation(session: Session, data: dict[str, Any]) -> None:
+def learn_consultation(session: Session, consultation: ConsultationCompleted) -> None:
     """A student with a completed consultation joins ``students:consulted``."""
     values = {
-        "email": normalize_email(data["student_email"]),
-        "name": data["student_name"],
+        "email": normalize_email(consultation.student_email),
+        "name": consultation.student_name,
         "consulted_at": utcnow(),
     }
     session.execute(
         insert_with_conflicts(session, ConsultedStudent.__table__)
-        .values(student_id=data["student_id"], **values)
+        .values(student_id=consultation.student_id, **values)
         .on_conflict_do_update(index_elements=["student_id"], set_=values)
     )
 

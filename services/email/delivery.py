@@ -17,6 +17,12 @@ whenever a sender is free while more are due. So a receipt is on its way millise
 the event that queued it is committed, and a burst (fifty students paying at once get a
 receipt and a welcome each) goes out over several connections side by side instead of in
 batches one after the other (docs/benchmarks.md).
+
+**Why one module (over ~400 lines).** Claiming, sending and the loop are one mechanism whose
+guarantees (at least once, no lock held over SMTP, a stuck row claimed again) hold only
+together: the claim statement, the sender that marks a row sent or failed, and the loop that
+hands rows to free senders are read against each other. Opening a connection lives apart
+(smtp.py), shared with the campaign loop.
 """
 
 from __future__ import annotations
@@ -27,7 +33,6 @@ import json
 import logging
 import queue
 import smtplib
-import socket
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -36,6 +41,7 @@ from datetime import datetime
 from sqlalchemy import Connection, Row, Update, and_, bindparam, or_, select, update
 
 from services.email import domain
+from services.email import smtp as smtp_connection
 from services.email.domain import DeliveryStatus
 from services.email.messages import (
     attachments_from_json,
@@ -54,7 +60,6 @@ from shared.runtime import Runtime
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 50
-SMTP_TIMEOUT = 10
 SENDERS = 4
 """Emails on their way at once in one worker, each over its own SMTP connection: a burst then
 waits on the database's and the server's answers in parallel rather than one after another."""
@@ -244,7 +249,7 @@ class Sender:
             except (OSError, smtplib.SMTPException):
                 self._drop_smtp()
         if self._smtp is None:
-            self._smtp = _connect(self.settings)
+            self._smtp = smtp_connection.connect(self.settings)
         self._smtp_used_at = time.monotonic()
         return self._smtp
 
@@ -294,22 +299,6 @@ class Sender:
         if attachments or needs_smtputf8(delivery.to_address, self.envelope_from):
             return build_message(delivery_id=delivery.id, attachments=attachments, **fields)
         return wire_message(message_id=message_id(delivery.id), **fields)
-
-
-def _connect(settings: SmtpSettings) -> smtplib.SMTP:
-    smtp = smtplib.SMTP(settings.host, settings.port, timeout=SMTP_TIMEOUT)
-    try:
-        # Commands are small writes each waiting for a reply: without TCP_NODELAY, Nagle's
-        # algorithm may hold one until the server's delayed ACK (tens of milliseconds).
-        smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        if settings.starttls:
-            smtp.starttls()
-        if settings.user:
-            smtp.login(settings.user, settings.password)
-    except BaseException:
-        smtp.close()
-        raise
-    return smtp
 
 
 def _permanent(exc: smtplib.SMTPRecipientsRefused | smtplib.SMTPSenderRefused) -> bool:

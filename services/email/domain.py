@@ -71,7 +71,7 @@ class Kind(StrEnum):
     TESTIMONIAL_THANKS = "testimonial_thanks"
     CAMPAIGN_TEST = "campaign_test"
     """A campaign's test send to marketing: transactional delivery, the campaign's own body."""
-    # The assessment → plan loop (progress_mail.py).
+    # The assessment → plan loop (use_cases/progress.py).
     PROGRESS_DIGEST = "progress_digest"
     TUTOR_PROGRESS_DIGEST = "tutor_progress_digest"
     RESULT_MISSING = "result_missing"

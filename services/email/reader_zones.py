@@ -8,23 +8,23 @@ itself (tutoring's ``student_timezone``) is more current and wins.
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.email.domain import normalize_email
 from services.email.models import ReaderZone
+from services.identity.events import UserRegistered, UserTimeZoneChanged
 from shared import clock
+from shared.bus.handlers import handles
 from shared.db import UnitOfWork, insert_with_conflicts, utcnow
 
 
-def remember(session: Session, data: dict[str, Any]) -> None:
+def remember(session: Session, person: UserRegistered | UserTimeZoneChanged) -> None:
     """Keep the zone an identity event names for the person (None: not chosen)."""
-    zone = data.get("time_zone")
+    zone = person.time_zone
     values = {
-        "email": normalize_email(data["email"]),
-        "user_id": data.get("user_id") or "",
+        "email": normalize_email(person.email),
+        "user_id": person.user_id or "",
         "time_zone": zone if clock.is_zone(zone) else None,
         "updated_at": utcnow(),
     }
@@ -41,9 +41,10 @@ def remember(session: Session, data: dict[str, Any]) -> None:
     )
 
 
-def time_zone_changed(uow: UnitOfWork, data: dict[str, Any]) -> None:
+@handles(UserTimeZoneChanged)
+def time_zone_changed(uow: UnitOfWork, event: UserTimeZoneChanged) -> None:
     with uow:
-        remember(uow.session, data)
+        remember(uow.session, event)
         uow.commit()
 
 

@@ -6,7 +6,8 @@ from typing import Any
 
 from flask import current_app
 
-from services.identity import domain, schemas, service, signing_keys
+from services.identity import domain, queries, schemas, signing_keys
+from services.identity.use_cases import accounts, invitations, password_reset, sign_in
 from shared import auth, client_address
 from shared.http import Blueprint, current_uow, runtime_of
 
@@ -42,7 +43,7 @@ def register(body: dict[str, Any]) -> dict[str, Any]:
     email; the owner of an existing account is emailed instead (sign in or reset the password),
     so the answer never tells a stranger whether an address has an account.
     """
-    service.register(
+    accounts.register(
         _uow(), body["email"], body["password"], body["name"], _client(), body.get("time_zone")
     )
     return {"status": "check-inbox", "email": domain.normalize_email(body["email"])}
@@ -54,7 +55,7 @@ def register(body: dict[str, Any]) -> dict[str, Any]:
 @auth.require(*HUMANS)
 def get_me() -> dict[str, Any]:
     """The signed-in person's account."""
-    return service.me(_uow(), auth.current_principal())
+    return queries.me(_uow(), auth.current_principal())
 
 
 @blp.route("/users/me", methods=["PATCH"])
@@ -65,7 +66,7 @@ def get_me() -> dict[str, Any]:
 def update_me(body: dict[str, Any]) -> dict[str, Any]:
     """Change the signed-in person's name and/or time zone (null clears the zone)."""
     changes = {"time_zone": body["time_zone"]} if "time_zone" in body else {}
-    return service.update_me(_uow(), auth.current_principal(), body.get("name"), **changes)
+    return accounts.update_me(_uow(), auth.current_principal(), body.get("name"), **changes)
 
 
 # --- sign-in -----------------------------------------------------------------------------------
@@ -80,7 +81,7 @@ def update_me(body: dict[str, Any]) -> dict[str, Any]:
 @auth.public()
 def login(body: dict[str, Any]) -> dict[str, Any]:
     """Exchange email and password for an access token and a refresh token."""
-    return service.login(_uow(), body["email"], body["password"], _client())
+    return sign_in.login(_uow(), body["email"], body["password"], _client())
 
 
 @blp.route("/auth/refresh", methods=["POST"])
@@ -90,7 +91,7 @@ def login(body: dict[str, Any]) -> dict[str, Any]:
 @auth.public()
 def refresh(body: dict[str, Any]) -> dict[str, Any]:
     """New tokens for a refresh token, which stops working (rotation)."""
-    return service.refresh(_uow(), body["refresh_token"])
+    return sign_in.refresh(_uow(), body["refresh_token"])
 
 
 @blp.route("/auth/logout", methods=["POST"])
@@ -99,7 +100,7 @@ def refresh(body: dict[str, Any]) -> dict[str, Any]:
 @auth.public()
 def logout(body: dict[str, Any]) -> None:
     """Revoke a refresh token (repeating it is harmless)."""
-    service.logout(_uow(), body["refresh_token"])
+    sign_in.logout(_uow(), body["refresh_token"])
 
 
 @blp.route("/auth/service-token", methods=["POST"])
@@ -109,7 +110,7 @@ def logout(body: dict[str, Any]) -> None:
 @auth.shared_secret()
 def service_token(body: dict[str, Any]) -> dict[str, Any]:
     """An access token a service presents when it calls another service on its own behalf."""
-    return service.service_token(_uow(), body["service"], body["secret"])
+    return sign_in.service_token(_uow(), body["service"], body["secret"])
 
 
 # --- emailed links -----------------------------------------------------------------------------
@@ -122,7 +123,7 @@ def service_token(body: dict[str, Any]) -> dict[str, Any]:
 def request_password_reset(body: dict[str, Any]) -> dict[str, Any]:
     """Email a reset link if the account exists; the answer is the same either way, and when
     too many were asked for the address or by this client (then nothing is sent)."""
-    service.request_password_reset(_uow(), body["email"], _client())
+    password_reset.request_password_reset(_uow(), body["email"], _client())
     return {"status": "sent"}
 
 
@@ -136,7 +137,7 @@ def complete_password_reset(body: dict[str, Any]) -> dict[str, Any]:
 
     The answer is the account, so the site can end its own sessions of it on every device.
     """
-    return service.complete_password_reset(_uow(), body["token"], body["password"])
+    return password_reset.complete_password_reset(_uow(), body["token"], body["password"])
 
 
 @blp.route("/invitations/accept", methods=["POST"])
@@ -146,7 +147,7 @@ def complete_password_reset(body: dict[str, Any]) -> dict[str, Any]:
 @auth.public()
 def accept_invitation(body: dict[str, Any]) -> dict[str, Any]:
     """Choose the password of an invited account."""
-    return service.accept_invitation(_uow(), body["token"], body["password"])
+    return invitations.accept_invitation(_uow(), body["token"], body["password"])
 
 
 # --- administration ----------------------------------------------------------------------------
@@ -160,7 +161,7 @@ def accept_invitation(body: dict[str, Any]) -> dict[str, Any]:
 @auth.require("admin")
 def list_users(query: dict[str, Any]) -> list[dict[str, Any]]:
     """Every account, optionally of one role."""
-    return service.list_users(_uow(), query.get("role"))
+    return queries.list_users(_uow(), query.get("role"))
 
 
 @blp.route("/admin/users", methods=["POST"])
@@ -172,7 +173,7 @@ def list_users(query: dict[str, Any]) -> list[dict[str, Any]]:
 @auth.require("admin")
 def invite_user(body: dict[str, Any]) -> dict[str, Any]:
     """Create a tutor, marketing or admin account and email its invitation."""
-    user, _token = service.invite_user(_uow(), body["email"], body["name"], body["role"])
+    user, _token = invitations.invite_user(_uow(), body["email"], body["name"], body["role"])
     return user
 
 

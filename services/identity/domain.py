@@ -1,7 +1,7 @@
 """Identity's rules: who may sign in, how secrets are kept, and when a token is still good.
 
 Nothing here touches Flask, a database session or the broker, so every rule is testable in
-microseconds; ``service.py`` loads rows, asks these functions, and commits.
+microseconds; the use cases (``use_cases/``) load rows, ask these functions, and commit.
 """
 
 from __future__ import annotations

@@ -5,14 +5,14 @@ from __future__ import annotations
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
-from services.identity import service
+from services.identity.use_cases import accounts
 from shared import config
 
 
 def run(connection: Connection) -> None:
     session = Session(bind=connection)
     try:
-        service.ensure_first_admin(
+        accounts.ensure_first_admin(
             session,
             config.env("ADMIN_EMAIL", "admin@preceptor.localhost"),
             config.admin_password(),

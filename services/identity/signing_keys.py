@@ -1,7 +1,7 @@
 """Identity's signing keys: the one that signs access tokens, their rotation, re-encryption
 under a new SECRET_KEY, and the JWKS every other service verifies tokens with.
 
-Apart from the account use cases (service.py) because every token use case needs a signer
+Apart from the account use cases (use_cases/) because every token use case needs a signer
 first, and the keys have their own life: made on first use, rotated by an admin, re-encrypted
 hourly by the worker.
 """

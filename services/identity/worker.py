@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import logging
 
-from services.identity import service, signing_keys
+from services.identity import signing_keys
 from services.identity.app import make_runtime
+from services.identity.use_cases import housekeeping
 from shared.bus.handlers import Handlers
 from shared.runtime import Runtime
 from shared.worker import Job, main
@@ -15,7 +16,7 @@ log = logging.getLogger(__name__)
 
 
 def purge_expired(runtime: Runtime) -> dict[str, int]:
-    counts = service.purge_expired(runtime.uow())
+    counts = housekeeping.purge_expired(runtime.uow())
     if any(counts.values()):
         log.info("purged expired identity rows", extra=counts)
     return counts

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.testimonials import schemas, service
+from services.testimonials import queries, schemas
+from services.testimonials.use_cases import moderation, submissions
 from shared import auth
 from shared.http import Blueprint, current_uow
 
@@ -36,7 +37,7 @@ STAFF = ("marketing", "admin")
 @auth.public()
 def programs() -> list[dict[str, str]]:
     """What a testimonial can be about: 1:1 tutoring and every course heard of."""
-    return service.programs(_uow())
+    return queries.programs(_uow())
 
 
 @blp.route("/consent", methods=["GET"])
@@ -44,7 +45,7 @@ def programs() -> list[dict[str, str]]:
 @auth.public()
 def consent() -> dict[str, str]:
     """The consent to publish, word for word as the form shows it and the service stores it."""
-    return service.consent_terms()
+    return queries.consent_terms()
 
 
 @blp.route("/testimonials", methods=["GET"])
@@ -54,7 +55,7 @@ def consent() -> dict[str, str]:
 def wall(query: dict[str, Any]) -> list[dict[str, Any]]:
     """The public wall: approved, consented testimonials; featured first, then marketing's
     order, then the newest approval."""
-    return service.public_wall(_uow(), query.get("program"), query["limit"])
+    return queries.public_wall(_uow(), query.get("program"), query["limit"])
 
 
 @blp.route("/testimonials", methods=["POST"])
@@ -70,7 +71,7 @@ def submit(body: dict[str, Any]) -> dict[str, Any]:
     Without `consent` it is kept as private feedback and never shown anywhere public.
     """
     principal = None if body.get("request_token") else auth.current_principal(optional=True)
-    return service.submit(_uow(), principal, body)
+    return submissions.submit(_uow(), principal, body)
 
 
 @blp.route("/testimonials/mine", methods=["GET"])
@@ -79,7 +80,7 @@ def submit(body: dict[str, Any]) -> dict[str, Any]:
 @auth.require()
 def mine() -> list[dict[str, Any]]:
     """The caller's own testimonials and where each stands."""
-    return service.my_testimonials(_uow(), auth.current_principal())
+    return queries.my_testimonials(_uow(), auth.current_principal())
 
 
 @blp.route("/testimonial-requests/<token>", methods=["GET"])
@@ -89,7 +90,7 @@ def mine() -> list[dict[str, Any]]:
 @auth.public()
 def request_link(token: str) -> dict[str, Any]:
     """Who an emailed request link is for and which program it asks about."""
-    return service.request_link(_uow(), token)
+    return queries.request_link(_uow(), token)
 
 
 # --- staff ---------------------------------------------------------------------------------------
@@ -103,7 +104,7 @@ def request_link(token: str) -> dict[str, Any]:
 @auth.require(*STAFF)
 def moderation_queue(query: dict[str, Any]) -> list[dict[str, Any]]:
     """Testimonials with everything about them, newest first (optionally of one status)."""
-    return service.moderation_queue(_uow(), query.get("status"), query["limit"])
+    return queries.moderation_queue(_uow(), query.get("status"), query["limit"])
 
 
 @admin_blp.route("/testimonials/wall-order", methods=["PUT"])
@@ -114,7 +115,7 @@ def moderation_queue(query: dict[str, Any]) -> list[dict[str, Any]]:
 @auth.require(*STAFF)
 def wall_order(body: dict[str, Any]) -> list[dict[str, Any]]:
     """Order the wall: the listed testimonials first, in that order; the others follow."""
-    return service.set_wall_order(_uow(), body["ids"])
+    return moderation.set_wall_order(_uow(), body["ids"])
 
 
 @admin_blp.route("/testimonials/<testimonial_id>", methods=["GET"])
@@ -124,7 +125,7 @@ def wall_order(body: dict[str, Any]) -> list[dict[str, Any]]:
 @auth.require(*STAFF)
 def get_testimonial(testimonial_id: str) -> dict[str, Any]:
     """One testimonial with the author's original text and every edit."""
-    return service.get_testimonial(_uow(), testimonial_id)
+    return queries.get_testimonial(_uow(), testimonial_id)
 
 
 @admin_blp.route("/testimonials/<testimonial_id>", methods=["PUT"])
@@ -136,7 +137,7 @@ def get_testimonial(testimonial_id: str) -> dict[str, Any]:
 @auth.require(*STAFF)
 def edit(body: dict[str, Any], testimonial_id: str) -> dict[str, Any]:
     """Correct the name shown or the story, saying why; the original and the revision stay."""
-    return service.edit(_uow(), auth.current_principal(), testimonial_id, body)
+    return moderation.edit(_uow(), auth.current_principal(), testimonial_id, body)
 
 
 @admin_blp.route("/testimonials/<testimonial_id>/approve", methods=["POST"])
@@ -147,7 +148,7 @@ def edit(body: dict[str, Any], testimonial_id: str) -> dict[str, Any]:
 @auth.require(*STAFF)
 def approve(testimonial_id: str) -> dict[str, Any]:
     """Put it on the public wall."""
-    return service.approve(_uow(), testimonial_id)
+    return moderation.approve(_uow(), testimonial_id)
 
 
 @admin_blp.route("/testimonials/<testimonial_id>/reject", methods=["POST"])
@@ -159,7 +160,7 @@ def approve(testimonial_id: str) -> dict[str, Any]:
 @auth.require(*STAFF)
 def reject(body: dict[str, Any], testimonial_id: str) -> dict[str, Any]:
     """Refuse it (or take an approved one down) for a listed reason — never the rating."""
-    return service.reject(_uow(), testimonial_id, body["reason"], body.get("note"))
+    return moderation.reject(_uow(), testimonial_id, body["reason"], body.get("note"))
 
 
 @admin_blp.route("/testimonials/<testimonial_id>/feature", methods=["POST"])
@@ -169,7 +170,7 @@ def reject(body: dict[str, Any], testimonial_id: str) -> dict[str, Any]:
 @auth.require(*STAFF)
 def feature(testimonial_id: str) -> dict[str, Any]:
     """Show it first on the wall."""
-    return service.set_featured(_uow(), testimonial_id, True)
+    return moderation.set_featured(_uow(), testimonial_id, True)
 
 
 @admin_blp.route("/testimonials/<testimonial_id>/unfeature", methods=["POST"])
@@ -179,4 +180,4 @@ def feature(testimonial_id: str) -> dict[str, Any]:
 @auth.require(*STAFF)
 def unfeature(testimonial_id: str) -> dict[str, Any]:
     """Stop featuring it; it keeps its place among the others."""
-    return service.set_featured(_uow(), testimonial_id, False)
+    return moderation.set_featured(_uow(), testimonial_id, False)

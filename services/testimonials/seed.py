@@ -1,6 +1,6 @@
 """1:1 tutoring is always a program; written after every migration if it is missing (idempotent).
 
-Courses become programs when enrollment's events name them (see ``service.learn_course``).
+Courses become programs when enrollment's events name them (see ``use_cases/learning.py``).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from services.identity import service as identity_service
+from services.identity.use_cases import invitations
 from shared import config
 from shared.auth import ROLES
 from shared.testing.fixtures import ServiceUnderTest
@@ -44,8 +44,8 @@ def _person(identity: ServiceUnderTest, role: str) -> dict[str, str]:
         assert r.status_code == 202, r.get_json()
     else:
         uow = identity.runtime.uow
-        _user, token = identity_service.invite_user(uow(), email, f"{role.title()} Staff", role)
-        identity_service.accept_invitation(uow(), token, PASSWORD)
+        _user, token = invitations.invite_user(uow(), email, f"{role.title()} Staff", role)
+        invitations.accept_invitation(uow(), token, PASSWORD)
     return _login(identity, email)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Select, func, literal, select, update
 from sqlalchemy.orm import Session
 
-from services.email import audiences
+from services.email import audiences, compose
 from services.email.campaigns import domain as campaign_domain
 from services.email.campaigns import render as campaign_render
 from services.email.campaigns.domain import (
@@ -226,8 +226,6 @@ def preview(uow: UnitOfWork, campaign_id: str) -> dict[str, Any]:
 
 def test_send(uow: UnitOfWork, campaign_id: str, to: str) -> dict[str, Any]:
     """A test to one address through the transactional delivery loop, subject "[Test] ..."."""
-    from services.email.service import _queue
-
     with uow:
         session = uow.session
         campaign = _campaign(session, campaign_id)
@@ -235,7 +233,7 @@ def test_send(uow: UnitOfWork, campaign_id: str, to: str) -> dict[str, Any]:
         compiled = campaign_render.template(campaign.subject, campaign.body_markdown)
         mail = campaign_render.personal(compiled, campaign.id, to, name, course)
         email = Rendered(f"[Test] {mail.subject}", mail.text, mail.html, mail.headers)
-        _queue(session, Kind.CAMPAIGN_TEST, to, email)
+        compose.queue(session, Kind.CAMPAIGN_TEST, to, email)
         uow.commit()
     return {"to": to}
 

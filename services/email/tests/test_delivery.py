@@ -10,16 +10,20 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from services.email import delivery, domain, service
+from services.email import delivery, domain
 from services.email.delivery import Deliveries, send_all_due, send_due
 from services.email.models import Delivery
+from services.email.tests.conftest import past_the_inbox
+from services.email.tests.test_transactional import registered
+from services.email.use_cases import accounts
+from shared.bus.envelope import typed
 from shared.db import utcnow
 
 
 def queue_welcome(svc, email: str = "ada@example.com") -> str:
-    event_id = f"{email}-registered"
-    service.welcome(svc.runtime.uow(), event_id, {"name": "Ada", "email": email})
-    return event_id
+    event = registered(email)
+    accounts.welcome(past_the_inbox(svc, event), typed(event))
+    return event.id
 
 
 def the_delivery(svc) -> Delivery:

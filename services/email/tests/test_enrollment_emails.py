@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from services.email import service
-from services.email.tests.conftest import PUBLIC_URL, link_in
+from services.email.tests.conftest import PUBLIC_URL, link_in, past_the_inbox
 from services.email.tests.test_transactional import deliveries, publish
-from shared.bus.envelope import Event, load_data, new_event
+from services.email.use_cases import enrollments
+from shared.bus.envelope import Event, new_event, typed
 from shared.testing.fixtures import pump
 
 ENROLLMENT_ID = str(uuid.uuid4())
@@ -119,7 +119,7 @@ def test_an_activation_delivered_twice_sends_the_receipt_and_the_welcome_once(
 def test_an_activation_applied_twice_past_the_inbox_still_queues_two_emails(email_service):
     event = activated()
     for _ in range(2):  # as if the inbox had failed: the (event_id, kind) constraint holds
-        service.enrollment_activated(email_service.runtime.uow(), event.id, load_data(event))
+        enrollments.enrollment_activated(past_the_inbox(email_service, event), typed(event))
     assert sorted(r.kind for r in deliveries(email_service)) == [
         "course_welcome",
         "enrollment_receipt",

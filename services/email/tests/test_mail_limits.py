@@ -107,8 +107,8 @@ def test_a_registration_with_a_taken_address_mails_its_owner_the_ways_back_in(
 
 
 def test_the_worker_forgets_confirmation_counters_past_their_window(email_service, monkeypatch):
-    from services.email import service
     from services.email.models import rate_limits
+    from services.email.use_cases import subscriptions
 
     monkeypatch.setenv("MAIL_REQUEST_WINDOW", "60")
     email_service.client.post(
@@ -116,6 +116,8 @@ def test_the_worker_forgets_confirmation_counters_past_their_window(email_servic
     )
     with email_service.runtime.db.session() as s, s.begin():
         s.execute(sa.update(rate_limits).values(window_start=0.0, next_at=0.0))
-    assert service.purge_rate_limits(email_service.runtime) == 2  # the address's and the client's
+    assert (
+        subscriptions.purge_rate_limits(email_service.runtime) == 2
+    )  # the address's and the client's
     with email_service.runtime.db.session() as s:
         assert s.scalar(sa.select(sa.func.count()).select_from(rate_limits)) == 0

@@ -13,8 +13,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from services.email import service
-from services.email.tests.conftest import PUBLIC_URL, link_in
+from services.email.tests.conftest import PUBLIC_URL, link_in, past_the_inbox
 from services.email.tests.test_enrollment_emails import html, text
 from services.email.tests.test_transactional import deliveries, publish
 from services.email.tests.test_tutoring_emails import (
@@ -22,7 +21,8 @@ from services.email.tests.test_tutoring_emails import (
     by_recipient,
     calendar_of,
 )
-from shared.bus.envelope import Event, load_data, new_event
+from services.email.use_cases import tutoring
+from shared.bus.envelope import Event, new_event, typed
 from shared.calendar import stable_uid
 from shared.testing.fixtures import pump
 
@@ -196,7 +196,7 @@ def test_a_booking_delivered_twice_mails_each_person_once(email_service, deliver
 def test_a_booking_applied_twice_past_the_inbox_still_queues_two_emails(email_service):
     event = booked()
     for _ in range(2):  # as if the inbox had failed: the (event_id, kind) constraint holds
-        service.session_booked(email_service.runtime.uow(), event.id, load_data(event))
+        tutoring.session_booked(past_the_inbox(email_service, event), typed(event))
     assert len(deliveries(email_service)) == 2
 
 

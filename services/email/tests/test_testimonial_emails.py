@@ -11,11 +11,11 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from services.email import testimonial_mail
-from services.email.tests.conftest import PUBLIC_URL, link_in
+from services.email.tests.conftest import PUBLIC_URL, link_in, past_the_inbox
 from services.email.tests.test_enrollment_emails import html, text
 from services.email.tests.test_transactional import deliveries, publish
-from shared.bus.envelope import Event, load_data, new_event
+from services.email.use_cases import testimonials
+from shared.bus.envelope import Event, new_event, typed
 from shared.testing.fixtures import pump
 
 STUDENT = "ada@example.com"
@@ -98,11 +98,11 @@ def test_an_approval_thanks_the_author_with_a_link_to_the_wall(email_service, de
 
 def test_the_same_event_applied_twice_past_the_inbox_still_queues_one_email(email_service):
     for event, use_case in (
-        (requested(), testimonial_mail.testimonial_requested),
-        (approved(), testimonial_mail.testimonial_approved),
+        (requested(), testimonials.testimonial_requested),
+        (approved(), testimonials.testimonial_approved),
     ):
         for _ in range(2):
-            use_case(email_service.runtime.uow(), event.id, load_data(event))
+            use_case(past_the_inbox(email_service, event), typed(event))
     assert sorted(d.kind for d in deliveries(email_service)) == [
         "testimonial_request",
         "testimonial_thanks",

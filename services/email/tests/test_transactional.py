@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
-from services.email import service
 from services.email.models import Delivery
-from services.email.tests.conftest import PUBLIC_URL, link_in
-from shared.bus.envelope import Event, new_event
+from services.email.tests.conftest import PUBLIC_URL, link_in, past_the_inbox
+from services.email.use_cases import accounts
+from shared.bus.envelope import Event, new_event, typed
 from shared.testing.fixtures import publish_events, pump
 
 
@@ -63,7 +63,7 @@ def test_staff_who_accepted_an_invitation_get_a_staff_welcome_not_the_student_on
 def test_the_same_event_applied_twice_past_the_inbox_still_queues_one_email(email_service):
     event = registered()
     for _ in range(2):  # as if the inbox had failed: the (event_id, kind) constraint holds
-        service.welcome(email_service.runtime.uow(), event.id, event.data)
+        accounts.welcome(past_the_inbox(email_service, event), typed(event))
     assert len(deliveries(email_service)) == 1
 
 

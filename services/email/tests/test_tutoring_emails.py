@@ -16,11 +16,11 @@ from typing import Any
 
 from icalendar import Calendar
 
-from services.email import service
-from services.email.tests.conftest import PUBLIC_URL, link_in
+from services.email.tests.conftest import PUBLIC_URL, link_in, past_the_inbox
 from services.email.tests.test_enrollment_emails import html, text
 from services.email.tests.test_transactional import deliveries, publish
-from shared.bus.envelope import Event, load_data, new_event
+from services.email.use_cases import tutoring
+from shared.bus.envelope import Event, new_event, typed
 from shared.calendar import stable_uid
 from shared.testing.fixtures import pump
 
@@ -153,7 +153,7 @@ def test_a_booking_delivered_twice_mails_each_person_once(email_service, deliver
 def test_a_booking_applied_twice_past_the_inbox_still_queues_two_emails(email_service):
     event = booked()
     for _ in range(2):  # as if the inbox had failed: the (event_id, kind) constraint holds
-        service.consultation_booked(email_service.runtime.uow(), event.id, load_data(event))
+        tutoring.consultation_booked(past_the_inbox(email_service, event), typed(event))
     assert len(deliveries(email_service)) == 2
 
 
@@ -280,7 +280,7 @@ def test_a_revised_study_plan_says_which_version_is_ready(email_service, deliver
 
 def test_an_unknown_time_zone_falls_back_to_utc_instead_of_losing_the_emails(email_service):
     event = booked(student_timezone="Mars/Olympus_Mons")
-    service.consultation_booked(email_service.runtime.uow(), event.id, load_data(event))
+    tutoring.consultation_booked(past_the_inbox(email_service, event), typed(event))
     rows = {r.kind: r for r in deliveries(email_service)}
     student = rows["consultation_booked_student"]
     assert "Tuesday 10 March 2026, 14:00 to 14:45 UTC" in student.text_body

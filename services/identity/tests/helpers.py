@@ -6,8 +6,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from services.identity import service
 from services.identity.models import User
+from services.identity.use_cases import invitations
 from shared.testing.fixtures import ServiceUnderTest
 
 PASSWORD = "correct horse battery"
@@ -41,8 +41,8 @@ def student_tokens(identity: ServiceUnderTest, email: str = "ada@example.com") -
 
 def admin_token(identity: ServiceUnderTest, email: str = "root@example.com") -> str:
     """An admin signed in through the invitation flow (the seeded admin's password is random)."""
-    _user, token = service.invite_user(identity.runtime.uow(), email, "Root Admin", "admin")
-    service.accept_invitation(identity.runtime.uow(), token, PASSWORD)
+    _user, token = invitations.invite_user(identity.runtime.uow(), email, "Root Admin", "admin")
+    invitations.accept_invitation(identity.runtime.uow(), token, PASSWORD)
     response = login(identity, email=email)
     assert response.status_code == 200
     return response.get_json()["access_token"]

@@ -12,8 +12,8 @@ from datetime import timedelta
 import pytest
 import requests
 
-from services.identity import service
 from services.identity.tests.helpers import PASSWORD, login, outbox, register
+from services.identity.use_cases import sign_in
 from shared import client_address, migrations
 from shared.bus.broker import Broker
 from shared.db import utcnow
@@ -108,7 +108,7 @@ def test_failures_on_one_account_bring_growing_capped_delays_never_a_lock(identi
     monkeypatch.setenv("LOGIN_CLIENT_RATE_LIMIT", "3")
     monkeypatch.setenv("LOGIN_DELAY_MAX", "5")
     clock = Clock()
-    monkeypatch.setattr(service, "utcnow", clock)
+    monkeypatch.setattr(sign_in, "utcnow", clock)
     register(identity)
     addresses = iter(f"203.0.113.{n}" for n in range(1, 200))
 

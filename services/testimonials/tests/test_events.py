@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from services.testimonials import models, service, tokens
+from services.testimonials import models, tokens
 from services.testimonials.tests.conftest import World
+from services.testimonials.use_cases import learning
+from shared.bus.envelope import typed
 
 
 def test_an_activated_enrollment_makes_the_course_a_program_with_its_title(world: World):
@@ -96,7 +98,7 @@ def test_the_same_session_counted_twice_past_the_inbox_counts_once(world: World)
     ada = world.student()
     event = world.tutoring_event("session.completed", ada)
     for _ in range(3):  # as if the inbox had failed: the session id is the key
-        service.session_completed(world.svc.runtime.uow(), event.data, 2)
+        learning.session_completed(world.svc.runtime.uow(), typed(event), 2)
     with world.svc.runtime.db.session() as s:
         assert s.scalar(sa.select(sa.func.count()).select_from(models.CompletedSession)) == 1
     assert world.requested() == []
@@ -104,7 +106,7 @@ def test_the_same_session_counted_twice_past_the_inbox_counts_once(world: World)
 
 def test_asking_twice_past_the_inbox_still_records_one_request(world: World):
     ada = world.student()
-    data = world.enrollment_event("enrollment.completed", ada).data
+    event = typed(world.enrollment_event("enrollment.completed", ada))
     for _ in range(2):
-        service.enrollment_completed(world.svc.runtime.uow(), data)
+        learning.enrollment_completed(world.svc.runtime.uow(), event)
     assert len(world.requested()) == 1

@@ -16,15 +16,26 @@ moment, when the digest's check links expire, is shown on the reader's wall cloc
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from services.email import opt_outs, service
+from services.email import compose, opt_outs
 from services.email.domain import EXAM_NAMES, Kind
 from services.email.messages import render
+from services.tutoring.events import (
+    DayToCheck,
+    LatestResult,
+    PlanResultMissing,
+    ProgressDigestDue,
+    ProgressTutorDigestDue,
+    ReadinessWarning,
+    ScoreFacts,
+    StudentWeek,
+    StudyPlanRevisionProposed,
+)
 from shared import clock, config
+from shared.bus.handlers import handles
 from shared.db import UnitOfWork, utcnow
 
 AREA_NAMES = {"hematology-oncology": "Hematology & oncology"}
@@ -42,127 +53,129 @@ MINUS = "\u2212"
 # --- the weekly digests (opt-out) ------------------------------------------------------------
 
 
-def progress_digest(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None:
+@handles(ProgressDigestDue)
+def progress_digest(uow: UnitOfWork, event: ProgressDigestDue) -> None:
     """The student's week: hours, the days still to check with one link per answer, the latest
     result, the next checkpoint, and the way to their progress page."""
-    zone = ZoneInfo(service._zone(data["student_timezone"]))
-    planned, done = data["planned_hours"], data["done_hours"]
+    zone = ZoneInfo(compose.zone(event.student_timezone))
+    planned, done = event.planned_hours, event.done_hours
     context = {
-        "name": data["student_name"],
+        "name": event.student_name,
         "headline": f"{_number(done)} of {_hours(planned)} done" if planned else "a rest week",
-        "week_start": service._day(data["week_start"]),
-        "week_end": service._day(data["week_end"]),
+        "week_start": compose.day(event.week_start),
+        "week_end": compose.day(event.week_end),
         "planned_hours": _hours(planned),
         "done_hours": _hours(done),
-        "missed_hours": _hours(data["missed_hours"]),
-        "to_check": [_day_to_check(day) for day in data["to_check"]],
-        "links_expire": _moment(data["links_expire_at"], zone),
-        "latest_result": _latest(data["latest_result"]),
-        "next_checkpoint": _weekday(data["next_checkpoint"]) if data["next_checkpoint"] else None,
-        "exam_date": service._day(data["exam_date"]),
+        "missed_hours": _hours(event.missed_hours),
+        "to_check": [_day_to_check(day) for day in event.to_check],
+        "links_expire": _moment(event.links_expire_at, zone),
+        "latest_result": _latest(event.latest_result),
+        "next_checkpoint": _weekday(event.next_checkpoint) if event.next_checkpoint else None,
+        "exam_date": compose.day(event.exam_date),
         "progress_url": f"{config.public_url()}/tutoring/progress",
         "plan_url": _plan_url(),
-        "unsubscribe_url": opt_outs.unsubscribe_url(Kind.PROGRESS_DIGEST, data["student_email"]),
+        "unsubscribe_url": opt_outs.unsubscribe_url(Kind.PROGRESS_DIGEST, event.student_email),
     }
-    _queue_unless_opted_out(uow, Kind.PROGRESS_DIGEST, data["student_email"], context, event_id)
+    _queue_unless_opted_out(uow, Kind.PROGRESS_DIGEST, event.student_email, context)
 
 
-def tutor_digest(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None:
+@handles(ProgressTutorDigestDue)
+def tutor_digest(uow: UnitOfWork, event: ProgressTutorDigestDue) -> None:
     """One email per tutor with a row per student, those who need a look first. A week with
     no student to report (the worker sends none) would be an empty email: none is queued."""
-    if not data["students"]:
+    if not event.students:
         return
-    students = sorted(data["students"], key=_needs_attention_first)
+    students = sorted(event.students, key=_needs_attention_first)
     context = {
-        "name": data["tutor_name"],
-        "week_start": service._day(data["week_start"]),
-        "week_end": service._day(data["week_end"]),
+        "name": event.tutor_name,
+        "week_start": compose.day(event.week_start),
+        "week_end": compose.day(event.week_end),
         "students": [_student_week(s) for s in students],
         "dashboard_url": f"{config.public_url()}/tutor",
-        "unsubscribe_url": opt_outs.unsubscribe_url(
-            Kind.TUTOR_PROGRESS_DIGEST, data["tutor_email"]
-        ),
+        "unsubscribe_url": opt_outs.unsubscribe_url(Kind.TUTOR_PROGRESS_DIGEST, event.tutor_email),
     }
-    _queue_unless_opted_out(uow, Kind.TUTOR_PROGRESS_DIGEST, data["tutor_email"], context, event_id)
+    _queue_unless_opted_out(uow, Kind.TUTOR_PROGRESS_DIGEST, event.tutor_email, context)
 
 
 # --- notices (transactional) -----------------------------------------------------------------
 
 
-def result_missing(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None:
+@handles(PlanResultMissing)
+def result_missing(uow: UnitOfWork, event: PlanResultMissing) -> None:
     """A checkpoint passed without a result: ask the student to record it (the tutor sees it
     on their dashboard, so only the student is mailed)."""
     context = {
-        "name": data["student_name"],
-        "tutor_name": data["tutor_name"],
-        "checkpoint_day": _weekday(data["checkpoint_day"]),
+        "name": event.student_name,
+        "tutor_name": event.tutor_name,
+        "checkpoint_day": _weekday(event.checkpoint_day),
         "record_url": f"{config.public_url()}/tutoring/plan/results/new",
         "plan_url": _plan_url(),
     }
-    service._queue_once(uow, Kind.RESULT_MISSING, data["student_email"], context, event_id)
+    compose.queue_once(uow, Kind.RESULT_MISSING, event.student_email, context)
 
 
-def revision_proposed(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None:
+@handles(StudyPlanRevisionProposed)
+def revision_proposed(uow: UnitOfWork, event: StudyPlanRevisionProposed) -> None:
     """A proposed plan version. The student hears of a catch-up (recovery) plan, which the
     worker proposes for them, and of any proposal that waits on them; the tutor of one that
     waits on them. No one is mailed about their own proposal: they are on the page."""
-    proposer, accepter = data["proposed_role"], data["accepter_role"]
-    facts = _proposal(data)
+    proposer, accepter = event.proposed_role, event.accepter_role
+    facts = _proposal(event)
     emails: dict[Kind, tuple[str, Any]] = {}
-    if data["kind"] == "recovery" or (accepter == "student" and proposer != "student"):
-        student = {**facts, "name": data["student_name"], "plan_url": _plan_url()}
+    if event.kind == "recovery" or (accepter == "student" and proposer != "student"):
+        student = {**facts, "name": event.student_name, "plan_url": _plan_url()}
         emails[Kind.REVISION_PROPOSED_STUDENT] = (
-            data["student_email"],
+            event.student_email,
             render(Kind.REVISION_PROPOSED_STUDENT, student),
         )
     if accepter == "tutor" and proposer != "tutor":
         tutor = {
             **facts,
-            "name": data["tutor_name"],
-            "progress_url": _tutor_progress_url(data["plan_id"]),
+            "name": event.tutor_name,
+            "progress_url": _tutor_progress_url(event.plan_id),
         }
         emails[Kind.REVISION_PROPOSED_TUTOR] = (
-            data["tutor_email"],
+            event.tutor_email,
             render(Kind.REVISION_PROPOSED_TUTOR, tutor),
         )
     if emails:
-        service._queue_to_each(uow, event_id, emails)
+        compose.queue_to_each(uow, emails)
 
 
-def readiness_warning(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> None:
+@handles(ReadinessWarning)
+def readiness_warning(uow: UnitOfWork, event: ReadinessWarning) -> None:
     """Two results below passing with the exam near: the student and the tutor each get the
     options (a later exam date that fits, a deferral, a session), in one commit."""
     facts = {
-        "student_name": data["student_name"],
-        "tutor_name": data["tutor_name"],
-        "exam": EXAM_NAMES.get(data["exam"], data["exam"]),
-        "exam_date": service._day(data["exam_date"]),
-        "weeks_left": _weeks(data["weeks_left"]),
-        "latest": [_score_facts(s) for s in data["latest"]],
-        "later_exam_date": (_weekday(data["later_exam_date"]) if data["later_exam_date"] else None),
+        "student_name": event.student_name,
+        "tutor_name": event.tutor_name,
+        "exam": EXAM_NAMES.get(event.exam, event.exam),
+        "exam_date": compose.day(event.exam_date),
+        "weeks_left": _weeks(event.weeks_left),
+        "latest": [_score_facts(s) for s in event.latest],
+        "later_exam_date": (_weekday(event.later_exam_date) if event.later_exam_date else None),
     }
     student = {
         **facts,
-        "name": data["student_name"],
+        "name": event.student_name,
         "enrollments_url": f"{config.public_url()}/my/enrollments",
-        "book_url": service._tutoring_url(),
+        "book_url": compose.tutoring_url(),
         "progress_url": f"{config.public_url()}/tutoring/progress",
     }
     tutor = {
         **facts,
-        "name": data["tutor_name"],
-        "progress_url": _tutor_progress_url(data["plan_id"]),
+        "name": event.tutor_name,
+        "progress_url": _tutor_progress_url(event.plan_id),
     }
-    service._queue_to_each(
+    compose.queue_to_each(
         uow,
-        event_id,
         {
             Kind.READINESS_WARNING_STUDENT: (
-                data["student_email"],
+                event.student_email,
                 render(Kind.READINESS_WARNING_STUDENT, student),
             ),
             Kind.READINESS_WARNING_TUTOR: (
-                data["tutor_email"],
+                event.tutor_email,
                 render(Kind.READINESS_WARNING_TUTOR, tutor),
             ),
         },
@@ -172,90 +185,88 @@ def readiness_warning(uow: UnitOfWork, event_id: str, data: dict[str, Any]) -> N
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def _queue_unless_opted_out(
-    uow: UnitOfWork, kind: Kind, to: str, context: dict[str, Any], event_id: str
-) -> None:
+def _queue_unless_opted_out(uow: UnitOfWork, kind: Kind, to: str, context: dict[str, Any]) -> None:
     """Queue an opt-out kind unless the address left it: the check and the insert are one
     transaction, and opting out withdraws what is still queued (opt_outs.opt_out), so only a
     click in the instant between the two can let one more digest through."""
     email = render(kind, context)
     with uow:
-        session = uow.session
-        if not opt_outs.opted_out(session, kind, to):
-            service._queue_rows(
-                session, [service._delivery_row(kind, to, email, event_id, utcnow())]
+        db = uow.session
+        if not opt_outs.opted_out(db, kind, to):
+            compose.queue_rows(
+                db, [compose.delivery_row(kind, to, email, uow.handling.id, utcnow())]
             )
         uow.commit()  # also when nothing is queued: the event was handled, by mailing no one
 
 
-def _day_to_check(day: Mapping[str, Any]) -> dict[str, Any]:
+def _day_to_check(day: DayToCheck) -> dict[str, Any]:
     link = f"{config.public_url()}/plan/check"
     return {
-        "day": _weekday(day["day"]),
-        "kind": DAY_KIND_NAMES.get(day["kind"], day["kind"].replace("_", " ").capitalize()),
-        "hours": _hours(day["hours"]),
-        "done_url": f"{link}/{day['done']}",
-        "partial_url": f"{link}/{day['partial']}",
-        "missed_url": f"{link}/{day['missed']}",
+        "day": _weekday(day.day),
+        "kind": DAY_KIND_NAMES.get(day.kind, day.kind.replace("_", " ").capitalize()),
+        "hours": _hours(day.hours),
+        "done_url": f"{link}/{day.done}",
+        "partial_url": f"{link}/{day.partial}",
+        "missed_url": f"{link}/{day.missed}",
     }
 
 
-def _latest(result: Mapping[str, Any] | None) -> dict[str, str] | None:
+def _latest(result: LatestResult | None) -> dict[str, str] | None:
     if result is None:
         return None
     return {
-        "form_name": result["form_name"],
-        "score": _score(result["score"], result["scale"]),
-        "taken_on": service._day(result["taken_on"]),
+        "form_name": result.form_name,
+        "score": _score(result.score, result.scale),
+        "taken_on": compose.day(result.taken_on),
     }
 
 
-def _needs_attention_first(student: Mapping[str, Any]) -> tuple:
+def _needs_attention_first(student: StudentWeek) -> tuple:
     return (
-        not student["readiness_warning"],
-        -student["results_missing"],
-        -student["missed_hours"],
-        student["student_name"].casefold(),
+        not student.readiness_warning,
+        -student.results_missing,
+        -student.missed_hours,
+        student.student_name.casefold(),
     )
 
 
-def _student_week(student: Mapping[str, Any]) -> dict[str, Any]:
-    planned = student["planned_hours"]
+def _student_week(student: StudentWeek) -> dict[str, Any]:
+    planned = student.planned_hours
     return {
-        "name": student["student_name"],
-        "hours": f"{_number(student['done_hours'])} of {_number(planned)}" if planned else "rest",
-        "missed": _number(student["missed_hours"]),
-        "results_missing": student["results_missing"],
-        "readiness_warning": student["readiness_warning"],
-        "latest_result": _latest(student["latest_result"]),
-        "progress_url": _tutor_progress_url(student["plan_id"]),
+        "name": student.student_name,
+        "hours": f"{_number(student.done_hours)} of {_number(planned)}" if planned else "rest",
+        "missed": _number(student.missed_hours),
+        "results_missing": student.results_missing,
+        "readiness_warning": student.readiness_warning,
+        "latest_result": _latest(student.latest_result),
+        "progress_url": _tutor_progress_url(student.plan_id),
     }
 
 
-def _proposal(data: Mapping[str, Any]) -> dict[str, Any]:
+def _proposal(event: StudyPlanRevisionProposed) -> dict[str, Any]:
     """What both people read of a proposal: who proposed what, and the hours per area."""
     proposed_by = {
         "system": "Preceptor",
-        "student": data["student_name"],
-        "tutor": data["tutor_name"],
-    }[data["proposed_role"]]
-    name = PROPOSAL_NAMES[data["kind"]]
-    before, after = data["hours_before"], data["hours_after"]
+        "student": event.student_name,
+        "tutor": event.tutor_name,
+    }[event.proposed_role]
+    name = PROPOSAL_NAMES[event.kind]
+    before, after = event.hours_before, event.hours_after
     areas = sorted(set(before) | set(after), key=_area)
     return {
-        "student_name": data["student_name"],
-        "tutor_name": data["tutor_name"],
-        "recovery": data["kind"] == "recovery",
+        "student_name": event.student_name,
+        "tutor_name": event.tutor_name,
+        "recovery": event.kind == "recovery",
         "proposal_name": name,
         "proposal_title": name[0].upper() + name[1:],
         "proposed_by": proposed_by,
-        "by_system": data["proposed_role"] == "system",
-        "tutor_accepts": data["accepter_role"] == "tutor",
-        "base_version": data["base_version"],
-        "fits": data["fits"],
-        "message": data["message"].strip(),
+        "by_system": event.proposed_role == "system",
+        "tutor_accepts": event.accepter_role == "tutor",
+        "base_version": event.base_version,
+        "fits": event.fits,
+        "message": event.message.strip(),
         "suggested_exam_date": (
-            _weekday(data["suggested_exam_date"]) if data["suggested_exam_date"] else None
+            _weekday(event.suggested_exam_date) if event.suggested_exam_date else None
         ),
         "areas": [
             {
@@ -266,18 +277,18 @@ def _proposal(data: Mapping[str, Any]) -> dict[str, Any]:
             }
             for area in areas
         ]
-        if data["fits"]
+        if event.fits
         else [],
     }
 
 
-def _score_facts(facts: Mapping[str, Any]) -> dict[str, str]:
-    passing = facts["passing_score"]
+def _score_facts(facts: ScoreFacts) -> dict[str, str]:
+    passing = facts.passing_score
     return {
-        "form_name": facts["form_name"],
-        "score": _score(facts["score"], facts["scale"]),
-        "passing": _score(passing, facts["scale"]) if passing is not None else "none",
-        "taken_on": service._day(facts["taken_on"]),
+        "form_name": facts.form_name,
+        "score": _score(facts.score, facts.scale),
+        "passing": _score(passing, facts.scale) if passing is not None else "none",
+        "taken_on": compose.day(facts.taken_on),
     }
 
 
@@ -317,7 +328,7 @@ def _weeks(weeks: int) -> str:
 
 def _weekday(day: date) -> str:
     """``Monday 7 December 2026``: a plan's days are read by their weekday."""
-    return f"{day:%A} {service._day(day)}"
+    return f"{day:%A} {compose.day(day)}"
 
 
 def _moment(moment: datetime, zone: ZoneInfo) -> str:
