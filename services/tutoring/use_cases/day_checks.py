@@ -21,13 +21,13 @@ from sqlalchemy.orm import Session
 
 from services.tutoring import study_plan
 from services.tutoring.labels import day_text
-from services.tutoring.models import PlanDayCheck, StudyPlanRow
-from services.tutoring.use_cases.plan_access import (
+from services.tutoring.loading import (
     PlanInHand,
     in_hand,
     load_plan,
     require_student,
 )
+from services.tutoring.models import PlanDayCheck, StudyPlanRow
 from shared import config
 from shared.auth import Principal
 from shared.bus.progress_events import DAY_STATUSES

@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.tutoring import domain, plan_revision, progress, study_plan
+from services.tutoring.loading import PlanInHand, in_hand
 from services.tutoring.models import (
     AssessmentForm,
     AssessmentResult,
@@ -34,7 +35,6 @@ from services.tutoring.models import (
     Tutor,
 )
 from services.tutoring.use_cases import day_checks, proposals
-from services.tutoring.use_cases.plan_access import PlanInHand, in_hand
 from shared import config
 from shared.db import UnitOfWork, insert_with_conflicts, utcnow
 

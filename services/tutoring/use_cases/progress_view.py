@@ -15,15 +15,15 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from services.tutoring import progress
+from services.tutoring import loading, progress
+from services.tutoring.loading import PlanInHand
 from services.tutoring.models import (
     AssessmentForm,
     PlanDayCheck,
     PlanProposal,
     StudyPlanRow,
 )
-from services.tutoring.use_cases import plan_access, reset
-from services.tutoring.use_cases.plan_access import PlanInHand
+from services.tutoring.use_cases import reset
 from services.tutoring.use_cases.results import (
     Pair,
     plan_results,
@@ -238,7 +238,7 @@ def _progress_of(session: Session, hand: PlanInHand) -> dict[str, Any]:
 def plan_progress(uow: UnitOfWork, principal: Principal, plan_id: str) -> dict[str, Any]:
     """The progress page's data (the plan's student, its tutor or an admin)."""
     with uow:
-        hand = plan_access.load_plan(uow.session, principal, plan_id)
+        hand = loading.load_plan(uow.session, principal, plan_id)
         return _progress_of(uow.session, hand)
 
 
@@ -263,7 +263,7 @@ def tutor_dashboard(uow: UnitOfWork, principal: Principal) -> list[dict[str, Any
         )
         found = []
         for row in rows:
-            hand = plan_access.in_hand(session, row)
+            hand = loading.in_hand(session, row)
             today = hand.student_today()
             pairs = plan_results(session, row.id)
             readiness = readiness_facts(hand, pairs, today, look_for_later=False)

@@ -24,14 +24,16 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from services.tutoring import plan_revision, service, study_plan
-from services.tutoring.models import AssessmentResult, PlanProposal
-from services.tutoring.use_cases import day_checks
-from services.tutoring.use_cases.plan_access import (
+from services.tutoring import plan_revision, study_plan
+from services.tutoring.loading import (
     PlanInHand,
     load_plan,
     require_student_or_tutor,
 )
+from services.tutoring.models import AssessmentResult, PlanProposal
+from services.tutoring.queries import plan_view
+from services.tutoring.use_cases import day_checks
+from services.tutoring.use_cases.study_plans import publish_version
 from shared.auth import Principal
 from shared.db import UnitOfWork, utcnow
 from shared.errors import Conflict, DomainError, Forbidden, NotFound
@@ -287,9 +289,7 @@ def accept(uow: UnitOfWork, principal: Principal, plan_id: str, proposal_id: str
             )
         )
         from_version = plan.row.latest_version
-        version = service._publish_version(
-            uow, plan.row, from_version + 1, study_plan.from_dict(row.body)
-        )
+        version = publish_version(uow, plan.row, from_version + 1, study_plan.from_dict(row.body))
         uow.record(
             "study_plan.rebalanced",
             {
@@ -310,7 +310,7 @@ def accept(uow: UnitOfWork, principal: Principal, plan_id: str, proposal_id: str
         # scores to weigh by) that still holds, so it is made again from the new version in
         # this transaction rather than dropped.
         remake_open(uow, dataclasses.replace(plan, version=version), others)
-        view = service._plan_view(plan.row, version)
+        view = plan_view(plan.row, version)
         uow.commit()
         return view
 

@@ -9,8 +9,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from services.tutoring import domain, service
+from services.tutoring import domain
 from services.tutoring.models import Consultation, Reflection, Tutor
+from services.tutoring.queries import consultation_view
 from services.tutoring.use_cases.reset import REFLECTION_QUESTIONS
 from shared.auth import Principal
 from shared.db import UnitOfWork, utcnow
@@ -55,6 +56,6 @@ def write_reflection(
         reflection.answers = cleaned
         reflection.updated_at = now
         session.flush()
-        view = service.consultation_view(row, session.get(Tutor, row.tutor_id))
+        view = consultation_view(row, session.get(Tutor, row.tutor_id))
         uow.commit()
         return view

@@ -17,11 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from services.tutoring import domain, progress
+from services.tutoring import domain, loading, progress
 from services.tutoring.labels import area_label, day_text, exam_label
+from services.tutoring.loading import PlanInHand
 from services.tutoring.models import AssessmentForm, AssessmentResult, ProgressNotice
-from services.tutoring.use_cases import plan_access, reset
-from services.tutoring.use_cases.plan_access import PlanInHand
+from services.tutoring.use_cases import reset
 from shared import config
 from shared.auth import Principal
 from shared.db import UnitOfWork, utcnow
@@ -248,8 +248,8 @@ def record_result(
     """The student or their tutor records a result; the events tell email and the site."""
     with uow:
         session = uow.session
-        hand = plan_access.load_plan(session, principal, plan_id, lock=True)
-        plan_access.require_student_or_tutor(principal, hand, "record a result")
+        hand = loading.load_plan(session, principal, plan_id, lock=True)
+        loading.require_student_or_tutor(principal, hand, "record a result")
         form = _usable_form(session, body["form_id"], hand.row.exam)
         check_result(hand, form, body)
         role = hand.role_of(principal)
@@ -293,14 +293,14 @@ def record_result(
 
 def list_results(uow: UnitOfWork, principal: Principal, plan_id: str) -> list[dict[str, Any]]:
     with uow:
-        hand = plan_access.load_plan(uow.session, principal, plan_id)
+        hand = loading.load_plan(uow.session, principal, plan_id)
         return [result_view(r, f) for r, f in plan_results(uow.session, hand.row.id)]
 
 
 def delete_result(uow: UnitOfWork, principal: Principal, plan_id: str, result_id: str) -> None:
     """Take a mistyped result back: whoever recorded it, or the plan's tutor."""
     with uow:
-        hand = plan_access.load_plan(uow.session, principal, plan_id, lock=True)
+        hand = loading.load_plan(uow.session, principal, plan_id, lock=True)
         row = uow.session.get(AssessmentResult, result_id)
         if row is None or row.plan_id != hand.row.id:
             raise ResultNotFound(f"This plan has no result {result_id!r}")
@@ -325,8 +325,8 @@ def set_target(
 ) -> None:
     """The student's own goal on a scale (``None`` goes back to the forms' default)."""
     with uow:
-        hand = plan_access.load_plan(uow.session, principal, plan_id, lock=True)
-        plan_access.require_student_or_tutor(principal, hand, "set a target")
+        hand = loading.load_plan(uow.session, principal, plan_id, lock=True)
+        loading.require_student_or_tutor(principal, hand, "set a target")
         if scale == "pass_fail":
             raise InvalidTarget("A pass/fail result has no target score", field="scale")
         span = scale_range(uow.session, hand.row.exam, scale)
