@@ -1,7 +1,8 @@
 """When a tutor can be booked: weekly windows, date overrides, time off, and the slots left.
 
-The slot helpers (``offered_slot``, ``hold``, ``flush_booking``) are shared by consultations
-and sessions, which both hold their time with one ``tutor_bookings`` row (see ``models``).
+The booking helpers (``offered_slot``, ``hold``, ``release``, ``flush_booking``,
+``meeting_facts``) are shared by consultations and sessions, which both hold their time with
+one ``tutor_bookings`` row (see ``models``) and tell of it with the same facts.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.tutoring import domain, loading
-from services.tutoring.models import TimeOff, Tutor, TutorBooking
+from services.tutoring.models import Consultation, TimeOff, Tutor, TutorBooking, TutoringSession
 from services.tutoring.queries import availability_view
+from shared import calendar
 from shared.auth import Principal
 from shared.db import UnitOfWork, utcnow
 from shared.errors import NotFound
@@ -186,6 +188,26 @@ def hold(db: Session, kind: str, row: Any) -> None:
 def release(db: Session, ref_id: str) -> None:
     """Free a cancelled meeting's time at once."""
     db.execute(delete(TutorBooking).where(TutorBooking.ref_id == ref_id))
+
+
+def meeting_facts(kind: str, row: Consultation | TutoringSession, tutor: Tutor) -> dict[str, Any]:
+    """What a meeting's events say (``consultation.booked``, ``session.cancelled``, a reminder…):
+    both people, the time, and the ICS ids a calendar updates the meeting by."""
+    return {
+        f"{kind}_id": row.id,
+        "student_id": row.student_id,
+        "student_email": row.student_email,
+        "student_name": row.student_name,
+        "student_timezone": row.student_time_zone,
+        "tutor_id": tutor.id,
+        "tutor_email": tutor.email,
+        "tutor_name": tutor.name,
+        "tutor_timezone": tutor.time_zone,
+        "starts_at": row.starts_at,
+        "ends_at": row.ends_at,
+        "ics_uid": calendar.stable_uid(kind, row.id),
+        "ics_sequence": row.ics_sequence,
+    }
 
 
 def is_violation(err: IntegrityError, name: str) -> bool:

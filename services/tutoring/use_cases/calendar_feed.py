@@ -63,29 +63,18 @@ def feed(uow: UnitOfWork, token: str) -> bytes:
 
 
 def _consultations(db: Session, rows: list[Consultation]) -> list[calendar.Meeting]:
-    meetings = []
-    for row in rows:
-        if row.status not in (
-            domain.ConsultationState.BOOKED,
-            domain.ConsultationState.COMPLETED,
-        ):
-            continue
-        tutor = db.get(Tutor, row.tutor_id)
-        meetings.append(
-            calendar.Meeting(
-                uid=calendar.stable_uid("consultation", row.id),
-                sequence=row.ics_sequence,
-                starts_at=row.starts_at,
-                ends_at=row.ends_at,
-                summary=f"Consultation with {tutor.name}",
-                description="Your free initial consultation",
-                organizer_email=tutor.email,
-                organizer_name=tutor.name,
-                attendee_email=row.student_email,
-                attendee_name=row.student_name,
-            )
+    held = (domain.ConsultationState.BOOKED, domain.ConsultationState.COMPLETED)
+    return [
+        _meeting(
+            "consultation",
+            row,
+            db.get(Tutor, row.tutor_id),
+            "Consultation with {}",
+            "Your free initial consultation",
         )
-    return meetings
+        for row in rows
+        if row.status in held
+    ]
 
 
 def _sessions(db: Session, student_id: str) -> list[calendar.Meeting]:
@@ -97,24 +86,34 @@ def _sessions(db: Session, student_id: str) -> list[calendar.Meeting]:
         )
         .order_by(TutoringSession.starts_at)
     ).all()
-    meetings = []
-    for row in rows:
-        tutor = db.get(Tutor, row.tutor_id)
-        meetings.append(
-            calendar.Meeting(
-                uid=calendar.stable_uid("session", row.id),
-                sequence=row.ics_sequence,
-                starts_at=row.starts_at,
-                ends_at=row.ends_at,
-                summary=f"Tutoring session with {tutor.name}",
-                description="Your 1:1 tutoring session",
-                organizer_email=tutor.email,
-                organizer_name=tutor.name,
-                attendee_email=row.student_email,
-                attendee_name=row.student_name,
-            )
+    return [
+        _meeting(
+            "session",
+            row,
+            db.get(Tutor, row.tutor_id),
+            "Tutoring session with {}",
+            "Your 1:1 tutoring session",
         )
-    return meetings
+        for row in rows
+    ]
+
+
+def _meeting(
+    kind: str, row: Consultation | TutoringSession, tutor: Tutor, summary: str, description: str
+) -> calendar.Meeting:
+    """One meeting in the feed, the tutor organising and the student attending."""
+    return calendar.Meeting(
+        uid=calendar.stable_uid(kind, row.id),
+        sequence=row.ics_sequence,
+        starts_at=row.starts_at,
+        ends_at=row.ends_at,
+        summary=summary.format(tutor.name),
+        description=description,
+        organizer_email=tutor.email,
+        organizer_name=tutor.name,
+        attendee_email=row.student_email,
+        attendee_name=row.student_name,
+    )
 
 
 def _plan_days(db: Session, student_id: str) -> list[calendar.AllDayItem]:

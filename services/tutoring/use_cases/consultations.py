@@ -15,10 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from services.tutoring import domain, loading
-from services.tutoring.models import Consultation, Tutor
+from services.tutoring.models import Consultation
 from services.tutoring.queries import consultation_view
 from services.tutoring.use_cases import availability
-from shared import calendar
 from shared.auth import Principal
 from shared.db import UnitOfWork, utcnow
 from shared.errors import Forbidden
@@ -84,7 +83,7 @@ def book_consultation(
             if availability.is_violation(err, "uq_consultations_one_open_per_student"):
                 domain.ensure_no_open_consultation(["booked"])
             raise
-        uow.record("consultation.booked", meeting_facts(row, tutor))
+        uow.record("consultation.booked", availability.meeting_facts("consultation", row, tutor))
         view = consultation_view(row, tutor)
         uow.commit()
         return view
@@ -109,7 +108,11 @@ def cancel_consultation(
         availability.release(uow.session, row.id)
         uow.record(
             "consultation.cancelled",
-            {**meeting_facts(row, tutor), "cancelled_by": by, "reason": reason},
+            {
+                **availability.meeting_facts("consultation", row, tutor),
+                "cancelled_by": by,
+                "reason": reason,
+            },
         )
         view = consultation_view(row, tutor)
         uow.commit()
@@ -166,22 +169,3 @@ def record_assessment(
         view = consultation_view(row, tutor)
         uow.commit()
         return view
-
-
-def meeting_facts(row: Consultation, tutor: Tutor) -> dict[str, Any]:
-    """What ``consultation.booked`` / ``.cancelled`` say: both people, the time, the ICS ids."""
-    return {
-        "consultation_id": row.id,
-        "student_id": row.student_id,
-        "student_email": row.student_email,
-        "student_name": row.student_name,
-        "student_timezone": row.student_time_zone,
-        "tutor_id": tutor.id,
-        "tutor_email": tutor.email,
-        "tutor_name": tutor.name,
-        "tutor_timezone": tutor.time_zone,
-        "starts_at": row.starts_at,
-        "ends_at": row.ends_at,
-        "ics_uid": calendar.stable_uid("consultation", row.id),
-        "ics_sequence": row.ics_sequence,
-    }

@@ -17,7 +17,6 @@ from services.tutoring import domain, loading
 from services.tutoring.models import Consultation, Credits, Tutor, TutorBooking, TutoringSession
 from services.tutoring.queries import session_view
 from services.tutoring.use_cases import availability
-from shared import calendar
 from shared.auth import Principal
 from shared.db import UnitOfWork, utcnow
 from shared.errors import Forbidden
@@ -53,7 +52,10 @@ def book_session(
         db.add(row)
         availability.hold(db, "session", row)
         availability.flush_booking(db)
-        uow.record("session.booked", {**session_facts(row, tutor), "rescheduled": False})
+        uow.record(
+            "session.booked",
+            {**availability.meeting_facts("session", row, tutor), "rescheduled": False},
+        )
         view = session_view(row, tutor)
         uow.commit()
         return view
@@ -81,7 +83,7 @@ def cancel_session(
         uow.record(
             "session.cancelled",
             {
-                **session_facts(row, tutor),
+                **availability.meeting_facts("session", row, tutor),
                 "cancelled_by": by,
                 "credit_returned": outcome.credit_returned,
                 "reason": reason,
@@ -116,7 +118,10 @@ def reschedule_session(
         row.ics_sequence += 1
         row.updated_at = now
         availability.flush_booking(db)
-        uow.record("session.booked", {**session_facts(row, tutor), "rescheduled": True})
+        uow.record(
+            "session.booked",
+            {**availability.meeting_facts("session", row, tutor), "rescheduled": True},
+        )
         view = session_view(row, tutor)
         uow.commit()
         return view
@@ -152,25 +157,6 @@ def complete_session(
         view = session_view(row, tutor)
         uow.commit()
         return view
-
-
-def session_facts(row: TutoringSession, tutor: Tutor) -> dict[str, Any]:
-    """What ``session.*`` events say: both people, the time, the ICS ids."""
-    return {
-        "session_id": row.id,
-        "student_id": row.student_id,
-        "student_email": row.student_email,
-        "student_name": row.student_name,
-        "student_timezone": row.student_time_zone,
-        "tutor_id": tutor.id,
-        "tutor_email": tutor.email,
-        "tutor_name": tutor.name,
-        "tutor_timezone": tutor.time_zone,
-        "starts_at": row.starts_at,
-        "ends_at": row.ends_at,
-        "ics_uid": calendar.stable_uid("session", row.id),
-        "ics_sequence": row.ics_sequence,
-    }
 
 
 def _ensure_consulted(db: Session, principal: Principal, tutor: Tutor) -> None:
