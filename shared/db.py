@@ -356,9 +356,11 @@ class UnitOfWork:
             self.session = None
             self._savepoint = None
 
-    def record(self, type_: str, data: dict[str, Any]) -> Event:
-        """Note an event this use case causes; it is validated now and written on commit."""
-        evt = new_event(type_, data, self.producer)
+    def record(self, event: Any, data: dict[str, Any] | None = None) -> Event:
+        """Note an event this use case causes (a typed event, shared/bus/events.py); it is
+        validated now and written on commit. ``record("type", {...})`` is the older form, kept
+        while services move to typed events."""
+        evt = new_event(event, data, self.producer)
         self._events.append(evt)
         return evt
 

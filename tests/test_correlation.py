@@ -115,7 +115,9 @@ def test_an_event_a_consumer_records_carries_the_flow_and_names_its_cause(servic
 
 
 def test_each_run_of_a_scheduled_job_is_a_flow_of_its_own(services):
-    from services.testimonials.handlers import handlers
+    from shared.bus.handlers import Handlers
+
+    handlers = Handlers.for_service("testimonials")
     from shared.worker import Job, Worker
 
     testimonials = services("testimonials")

@@ -16,8 +16,8 @@ from pathlib import Path
 import requests
 
 from services.email import delivery
-from services.testimonials.handlers import handlers as testimonial_handlers
 from shared.bus.envelope import new_event
+from shared.bus.handlers import Handlers
 from shared.testing.fixtures import free_port, pump, wait_for
 from shared.testing.observe import sample
 from shared.worker import Worker
@@ -96,7 +96,7 @@ def test_a_worker_serves_its_metrics_on_metrics_port(services, monkeypatch):
     port = free_port()
     monkeypatch.setenv("METRICS_PORT", str(port))
     monkeypatch.setenv("METRICS_HOST", "127.0.0.1")
-    worker = Worker(svc.runtime, testimonial_handlers)
+    worker = Worker(svc.runtime, Handlers.for_service("testimonials"))
     server = worker.start_metrics_endpoint()
     try:
         assert server.server_port == port
@@ -116,7 +116,9 @@ def test_a_worker_serves_its_metrics_on_metrics_port(services, monkeypatch):
 def test_metrics_port_zero_turns_the_worker_endpoint_off(services, monkeypatch):
     monkeypatch.setenv("METRICS_PORT", "0")
     assert (
-        Worker(services("testimonials").runtime, testimonial_handlers).start_metrics_endpoint()
+        Worker(
+            services("testimonials").runtime, Handlers.for_service("testimonials")
+        ).start_metrics_endpoint()
         is None
     )
 

@@ -14,16 +14,18 @@ import pytest
 import sqlalchemy as sa
 from prometheus_client import REGISTRY
 
-from services.testimonials.handlers import handlers
 from services.testimonials.models import VerifiedFact
 from shared.bus.broker import Broker
 from shared.bus.envelope import Event, new_event
+from shared.bus.handlers import Handlers
 from shared.runtime import Runtime
 from shared.testing.fixtures import ServiceUnderTest, publish_events, pump, wait_for
 from shared.testing.observe import Issuer
 
 OPERATIONS = "/api/admin/operations"
 REPLAY = f"{OPERATIONS}/dead-letters/replay"
+
+handlers = Handlers.for_service("testimonials")
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from services.email import service
 from services.email.app import make_runtime
 from services.email.campaigns import sending as campaign_sending
 from services.email.delivery import Deliveries
-from services.email.handlers import handlers
+from shared.bus.handlers import Handlers
 from shared.worker import Job, Loop, main
 
 jobs = [
@@ -17,4 +17,4 @@ jobs = [
 ]
 
 if __name__ == "__main__":
-    main(make_runtime, handlers, jobs)
+    main(make_runtime, Handlers.for_service("email"), jobs)

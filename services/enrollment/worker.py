@@ -6,8 +6,8 @@ import logging
 
 from services.enrollment import service
 from services.enrollment.app import make_runtime
-from services.enrollment.handlers import handlers
 from shared import payments_client
+from shared.bus.handlers import Handlers
 from shared.runtime import Runtime
 from shared.worker import Job, main
 
@@ -39,4 +39,4 @@ jobs = [
 ]
 
 if __name__ == "__main__":
-    main(make_runtime, handlers, jobs)
+    main(make_runtime, Handlers.for_service("enrollment"), jobs)

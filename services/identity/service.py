@@ -16,6 +16,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.identity import domain
+from services.identity.events import (
+    PasswordResetRequested,
+    RegistrationAttempted,
+    UserInvited,
+    UserRegistered,
+    UserTimeZoneChanged,
+)
 from services.identity.models import LinkToken, RefreshToken, User, rate_limits
 from services.identity.signing_keys import Signer, access_ttl, active_signer
 from shared import config, rate_limit
@@ -166,14 +173,11 @@ def register(
         ).first()
         if created is not None:
             user = uow.session.get(User, user_id)
-            uow.record("user.registered", _registered(user))
+            uow.record(_registered(user))
             uow.commit()
         elif _may_mail(uow.session, email, client, "registration"):
             owner = uow.session.scalar(select(User).where(User.email == email))
-            uow.record(
-                "user.registration_attempted",
-                {"user_id": owner.id, "email": owner.email, "name": owner.name},
-            )
+            uow.record(RegistrationAttempted(user_id=owner.id, email=owner.email, name=owner.name))
             uow.commit()
 
 
@@ -286,14 +290,14 @@ def me(uow: UnitOfWork, principal: Principal) -> dict[str, Any]:
         return user_view(_own_user(uow.session, principal))
 
 
-def _registered(user: User) -> dict[str, Any]:
-    return {
-        "user_id": user.id,
-        "email": user.email,
-        "name": user.name,
-        "roles": user.roles,
-        "time_zone": user.time_zone,
-    }
+def _registered(user: User) -> UserRegistered:
+    return UserRegistered(
+        user_id=user.id,
+        email=user.email,
+        name=user.name,
+        roles=list(user.roles),
+        time_zone=user.time_zone,
+    )
 
 
 _UNSET: Any = object()
@@ -316,8 +320,7 @@ def update_me(
             user.time_zone = time_zone or None
             user.updated_at = utcnow()
             uow.record(
-                "user.time_zone_changed",
-                {"user_id": user.id, "email": user.email, "time_zone": user.time_zone},
+                UserTimeZoneChanged(user_id=user.id, email=user.email, time_zone=user.time_zone)
             )
         uow.commit()
         return user_view(user)
@@ -395,15 +398,14 @@ def invite_user(uow: UnitOfWork, email: str, name: str, role: str) -> tuple[dict
             uow.session, domain.INVITATION, user.id, domain.INVITATION_TTL
         )
         uow.record(
-            "user.invited",
-            {
-                "user_id": user.id,
-                "email": user.email,
-                "name": user.name,
-                "role": role,
-                "token": token,
-                "expires_at": expires_at,
-            },
+            UserInvited(
+                user_id=user.id,
+                email=user.email,
+                name=user.name,
+                role=role,
+                token=token,
+                expires_at=expires_at,
+            )
         )
         _commit_new_user(uow)
         return user_view(user), token
@@ -416,7 +418,7 @@ def accept_invitation(uow: UnitOfWork, token: str, password: str) -> dict[str, A
         user.password_hash = password_hash
         user.status = domain.ACTIVE
         user.updated_at = utcnow()
-        uow.record("user.registered", _registered(user))
+        uow.record(_registered(user))
         uow.commit()
         return user_view(user)
 
@@ -449,14 +451,13 @@ def request_password_reset(uow: UnitOfWork, email: str, client: str) -> None:
             uow.session, domain.PASSWORD_RESET, user.id, domain.PASSWORD_RESET_TTL
         )
         uow.record(
-            "user.password_reset_requested",
-            {
-                "user_id": user.id,
-                "email": user.email,
-                "name": user.name,
-                "token": token,
-                "expires_at": expires_at,
-            },
+            PasswordResetRequested(
+                user_id=user.id,
+                email=user.email,
+                name=user.name,
+                token=token,
+                expires_at=expires_at,
+            )
         )
         uow.commit()
 

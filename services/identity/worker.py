@@ -7,7 +7,7 @@ import logging
 
 from services.identity import service, signing_keys
 from services.identity.app import make_runtime
-from services.identity.handlers import handlers
+from shared.bus.handlers import Handlers
 from shared.runtime import Runtime
 from shared.worker import Job, main
 
@@ -36,4 +36,4 @@ jobs = [
 ]
 
 if __name__ == "__main__":
-    main(make_runtime, handlers, jobs)
+    main(make_runtime, Handlers.for_service("identity"), jobs)

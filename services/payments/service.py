@@ -17,11 +17,13 @@ from sqlalchemy import Insert, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from services.enrollment.events import RequestRefund
 from services.payments import domain
 from services.payments.models import Customer, Dispute, Payment, Refund, StripeEvent
-from services.payments.stripe_gateway import StripeGateway, StripeRefused, id_of
+from services.payments.stripe_gateway import StripeGateway, StripeRefused, gateway, id_of
 from shared import context, metrics
 from shared.auth import Principal
+from shared.bus.handlers import handles
 from shared.db import UnitOfWork, insert_with_conflicts, utcnow
 
 log = logging.getLogger(__name__)
@@ -614,22 +616,27 @@ def reconcile(uow_factory: Any, gateway: StripeGateway, now: datetime | None = N
 # --- refunds we are asked for ----------------------------------------------------------------
 
 
-def refund_requested(uow: UnitOfWork, gateway: StripeGateway, data: dict[str, Any]) -> str:
+@handles(RequestRefund, outside_effects=True)
+def refund(uow: UnitOfWork, command: RequestRefund, stripe: StripeGateway | None = None) -> str:
     """Refund a purchase through Stripe at most once per request, never beyond what was paid.
+
+    Outside effects: the Stripe refund is made inside the handler, so the consumer commits this
+    command on its own right after it (shared/bus/handlers.py), not in a batch.
 
     A request we refuse by rule (nothing paid, more than is left) is recorded as a refused
     refund with its reason — it is an answer, not a failure to retry, so it is not
     dead-lettered and nothing is published. An unknown purchase raises (retried, then
     dead-lettered): the request cannot be answered at all.
     """
-    request_id = data["refund_request_id"]
+    request_id = command.refund_request_id
+    stripe = stripe or gateway()
     with uow:
         s = uow.session
         p = s.scalar(
-            select(Payment).where(Payment.purchase_ref == data["purchase_ref"]).with_for_update()
+            select(Payment).where(Payment.purchase_ref == command.purchase_ref).with_for_update()
         )
         if p is None:
-            raise domain.PaymentNotFound(f"No payment for purchase {data['purchase_ref']}.")
+            raise domain.PaymentNotFound(f"No payment for purchase {command.purchase_ref}.")
         if s.scalar(select(Refund).where(Refund.refund_request_id == request_id)) is not None:
             uow.commit()
             return "already handled"
@@ -638,21 +645,21 @@ def refund_requested(uow: UnitOfWork, gateway: StripeGateway, data: dict[str, An
             id=_new_id(),
             payment_id=p.id,
             refund_request_id=request_id,
-            amount_minor=data.get("amount_minor") or 0,
+            amount_minor=command.amount_minor or 0,
             status="pending",
-            reason=data.get("reason"),
+            reason=command.reason,
             created_at=now,
         )
         s.add(row)
         try:
             amount = domain.refund_amount(
-                p.status, p.amount_minor, p.refunded_minor, data.get("amount_minor")
+                p.status, p.amount_minor, p.refunded_minor, command.amount_minor
             )
-            refund = gateway.refund(
+            refund = stripe.refund(
                 payment_intent=p.stripe_payment_intent_id,
                 amount_minor=amount,
                 refund_request_id=request_id,
-                reason=data.get("reason") or "",
+                reason=command.reason or "",
             )
         except (domain.RefundRefused, StripeRefused) as exc:
             row.status = domain.REFUND_REFUSED

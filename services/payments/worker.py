@@ -6,9 +6,9 @@ import logging
 
 from services.payments import service
 from services.payments.app import make_runtime
-from services.payments.handlers import handlers
 from services.payments.stripe_gateway import gateway
 from shared import config
+from shared.bus.handlers import Handlers
 from shared.runtime import Runtime
 from shared.worker import Job, main
 
@@ -37,4 +37,4 @@ def keep_local_webhook(runtime: Runtime) -> None:
 jobs = [Job("local-webhook", 300, keep_local_webhook), Job("reconcile", 60, reconcile)]
 
 if __name__ == "__main__":
-    main(make_runtime, handlers, jobs)
+    main(make_runtime, Handlers.for_service("payments"), jobs)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from services.testimonials.app import make_runtime
-from services.testimonials.handlers import handlers
+from shared.bus.handlers import Handlers
 from shared.worker import Job, main
 
 jobs: list[Job] = []
 
 if __name__ == "__main__":
-    main(make_runtime, handlers, jobs)
+    main(make_runtime, Handlers.for_service("testimonials"), jobs)

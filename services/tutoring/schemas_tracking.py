@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from services.tutoring.events.progress import DAY_STATUSES, PROPOSAL_KINDS, PROPOSER_ROLES
 from services.tutoring.schemas import PlanDaySchema, Strict
-from shared.bus.progress_events import DAY_STATUSES, PROPOSAL_KINDS, PROPOSER_ROLES
 from shared.request_text import one_line
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from services.tutoring.app import make_runtime
-from services.tutoring.handlers import handlers
 from services.tutoring.use_cases import notices, reminders
+from shared.bus.handlers import Handlers
 from shared.runtime import Runtime
 from shared.worker import Job, main
 
@@ -41,4 +41,4 @@ jobs: list[Job] = [
 ]
 
 if __name__ == "__main__":
-    main(make_runtime, handlers, jobs)
+    main(make_runtime, Handlers.for_service("tutoring"), jobs)

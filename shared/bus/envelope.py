@@ -1,8 +1,7 @@
-"""The envelope every event travels in (DESIGN.md §3), and its validation against the catalogue."""
+"""The envelope every event travels in (docs/architecture.md), and its validation against the catalogue."""
 
 from __future__ import annotations
 
-import copy
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -12,7 +11,8 @@ from typing import Any
 from marshmallow import EXCLUDE, Schema, ValidationError, fields
 
 from shared import context
-from shared.bus.catalogue import CATALOGUE
+from shared.bus import catalogue
+from shared.bus.events import as_dict, is_event
 
 
 class InvalidEvent(ValueError):
@@ -41,7 +41,7 @@ def _data_schema(type_: str, unknown: str | None = None) -> Schema:
     """One schema instance per event type (and unknown-field rule), shared by every call:
     building a marshmallow schema deep-copies its fields, which cost more than loading the
     data (docs/benchmarks.md). Loading and dumping keep no state on the instance."""
-    schema = CATALOGUE[type_].schema
+    schema = catalogue.load()[type_].schema
     return schema() if unknown is None else schema(unknown=unknown)
 
 
@@ -55,9 +55,9 @@ class Event:
     occurred_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     correlation_id: str = field(default_factory=context.current_correlation_id)
     causation_id: str | None = field(default_factory=context.causation_id.get)
-    loaded: dict[str, Any] | None = field(default=None, compare=False, repr=False)
-    """The data as Python values, kept from the validation ``parse_event`` did anyway, so
-    ``load_data`` does not load it a second time."""
+    loaded: Any = field(default=None, compare=False, repr=False)
+    """The data as its typed event (shared/bus/events.py), kept from the validation
+    ``parse_event`` did anyway, so handlers do not load it a second time."""
 
     def to_json(self) -> str:
         return json.dumps(
@@ -75,25 +75,31 @@ class Event:
         )
 
 
-def new_event(type_: str, data: dict[str, Any], producer: str) -> Event:
-    """Build an event, refusing it unless the catalogue knows the type and the data fits.
+def new_event(event: Any, data: dict[str, Any] | None = None, producer: str = "") -> Event:
+    """Build the envelope of a typed event (or of a type name and its data, the older form),
+    refusing it unless the catalogue knows the type and the data fits.
 
     Data is dumped through the type's schema (so datetimes become ISO strings) and then
     validated strictly: an unknown field is a producer bug, not a forward-compatible extra.
     """
-    spec = CATALOGUE.get(type_)
+    if is_event(event):
+        type_, payload = type(event).type, event
+    else:
+        type_, payload = event, data or {}
+    spec = catalogue.spec(type_)
     if spec is None:
-        raise InvalidEvent(f"unknown event type {type_!r}: add it to shared/bus/catalogue.py")
+        raise InvalidEvent(f"unknown event type {type_!r}: declare it in its producer's events.py")
     schema = _data_schema(type_)
-    extra = set(data) - set(schema.fields)
-    if extra:
-        raise InvalidEvent(f"{type_}: fields not in the catalogue: {sorted(extra)}")
+    if not is_event(payload):
+        extra = set(payload) - set(schema.fields)
+        if extra:
+            raise InvalidEvent(f"{type_}: fields not in the catalogue: {sorted(extra)}")
     try:
-        dumped = schema.dump(data)
-        schema.load(dumped)
+        dumped = schema.dump(payload)
+        loaded = schema.load(dumped)
     except (ValidationError, ValueError, TypeError, AttributeError) as exc:
         raise InvalidEvent(f"{type_}: {_messages(exc)}") from exc
-    return Event(type=type_, data=dumped, producer=producer, version=spec.version)
+    return Event(type=type_, data=dumped, producer=producer, version=spec.version, loaded=loaded)
 
 
 def parse_event(body: bytes | str) -> Event:
@@ -106,7 +112,7 @@ def parse_event(body: bytes | str) -> Event:
         env = _envelope.load(raw)
     except (ValueError, ValidationError, RecursionError) as exc:
         raise InvalidEvent(f"malformed envelope: {_messages(exc)}") from exc
-    spec = CATALOGUE.get(env["type"])
+    spec = catalogue.spec(env["type"])
     if spec is None:
         raise InvalidEvent(f"unknown event type {env['type']!r}")
     try:
@@ -126,11 +132,16 @@ def parse_event(body: bytes | str) -> Event:
     )
 
 
-def load_data(event: Event) -> dict[str, Any]:
-    """The event's data as Python values (datetimes, not strings), for handlers."""
+def typed(event: Event) -> Any:
+    """The event's data as its typed class (frozen: handlers share it safely)."""
     if event.loaded is not None:
-        return copy.deepcopy(event.loaded)  # each handler its own copy, to change at will
+        return event.loaded
     return _data_schema(event.type, EXCLUDE).load(event.data)
+
+
+def load_data(event: Event) -> dict[str, Any]:
+    """The event's data as plain Python values (datetimes, not strings): a copy of its own."""
+    return as_dict(typed(event))
 
 
 def _messages(exc: Exception) -> Any:

@@ -1,18 +1,44 @@
-"""The handler registry: which event types a service reacts to, and with which function.
+"""The handler registry: which event types a service reacts to, and with which use case.
 
-The registry is data: the worker binds the service's queue to exactly ``registry.event_types``
-and ``docs/events.md`` lists the consumers from it, so bindings can never drift from code.
+A use case that reacts to an event says so where it is written (``@handles(PaymentSucceeded)``
+on ``def activate(uow, event)``); ``Handlers.for_service`` finds them by importing the
+service's modules. The registry is data: the worker binds the service's queue to exactly
+``registry.event_types`` and ``docs/events.md`` prints the routing table from it, so bindings
+can never drift from code, and no file of one-line forwards stands between event and use case.
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Callable
+from functools import cache
+from typing import Any, TypeVar
 
-from shared.bus.catalogue import CATALOGUE
-from shared.bus.envelope import Event
+from shared.bus import catalogue
+from shared.bus.envelope import Event, typed
 from shared.db import UnitOfWork
 
 Handler = Callable[[Event, UnitOfWork], None]
+UseCase = TypeVar("UseCase", bound=Callable[..., Any])
+
+_NOT_SCANNED = {"tests", "migrations", "worker", "app", "seed", "conftest"}
+"""Modules of a service that never hold handlers: scanning them would start apps or tests."""
+
+
+def handles(event_class: type, *, outside_effects: bool = False) -> Callable[[UseCase], UseCase]:
+    """Mark ``fn(uow, event)`` as its service's handler of ``event_class`` (a typed event).
+
+    ``outside_effects``: see ``Handlers.on``.
+    """
+    if getattr(event_class, "type", None) not in catalogue.CATALOGUE:
+        raise ValueError(f"{event_class!r} is not a declared event (shared/bus/events.py)")
+
+    def mark(fn: UseCase) -> UseCase:
+        fn.__handles__ = (*getattr(fn, "__handles__", ()), (event_class, outside_effects))  # type: ignore[attr-defined]
+        return fn
+
+    return mark
 
 
 class Handlers:
@@ -33,7 +59,7 @@ class Handlers:
         the time between the outside effect and the commit recording it stays as short as
         it can be.
         """
-        if event_type not in CATALOGUE:
+        if catalogue.spec(event_type) is None:
             raise ValueError(f"{self.service}: no event type {event_type!r} in the catalogue")
 
         def register(fn: Handler) -> Handler:
@@ -58,3 +84,54 @@ class Handlers:
 
     def items(self) -> list[tuple[str, Handler]]:
         return sorted(self._by_type.items())
+
+    @classmethod
+    def for_service(cls, service: str) -> Handlers:
+        """The registry of ``services.<service>``: every ``@handles`` use case in its modules."""
+        return _discover(service)
+
+    def add_use_case(
+        self, event_class: type, fn: Callable[..., None], outside_effects: bool
+    ) -> None:
+        """Register ``fn(uow, event)`` for ``event_class``; the consumer hands it the typed data."""
+
+        def handle(event: Event, uow: UnitOfWork) -> None:
+            fn(uow, typed(event))
+
+        handle.use_case = fn  # type: ignore[attr-defined]
+        self.on(event_class.type, outside_effects=outside_effects)(handle)  # type: ignore[attr-defined]
+
+    def use_case(self, event_type: str) -> str:
+        """``module:function`` of the code that handles ``event_type``, for the routing table."""
+        fn = self._by_type[event_type]
+        fn = getattr(fn, "use_case", fn)
+        return f"{fn.__module__}:{fn.__qualname__}"
+
+
+@cache
+def _discover(service: str) -> Handlers:
+    found = Handlers(service)
+    package = importlib.import_module(f"services.{service}")
+    for module in _modules(package):
+        for value in list(vars(module).values()):
+            if callable(value) and getattr(value, "__module__", None) == module.__name__:
+                for event_class, outside_effects in getattr(value, "__handles__", ()):
+                    found.add_use_case(event_class, value, outside_effects)
+        legacy = getattr(module, "handlers", None)
+        if module.__name__.endswith(".handlers") and isinstance(legacy, Handlers):
+            for event_type, fn in legacy.items():
+                found.on(event_type, outside_effects=legacy.has_outside_effects(event_type))(fn)
+    return found
+
+
+def _modules(package: Any) -> list[Any]:
+    """Every module of ``package`` and its subpackages, except the ones that hold no handlers."""
+    modules = []
+    for info in pkgutil.iter_modules(package.__path__, f"{package.__name__}."):
+        if info.name.rsplit(".", 1)[1] in _NOT_SCANNED:
+            continue
+        module = importlib.import_module(info.name)
+        modules.append(module)
+        if info.ispkg:
+            modules += _modules(module)
+    return modules

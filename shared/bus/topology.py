@@ -20,7 +20,6 @@ behaviour the queue arguments leave open, never one that contradicts them:
 
 from __future__ import annotations
 
-import importlib
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -30,6 +29,7 @@ from kombu import Queue
 
 from shared import config
 from shared.bus.broker import Broker
+from shared.bus.handlers import Handlers
 from shared.config import BusSettings
 
 VHOST = "/"
@@ -58,10 +58,7 @@ def consumed_event_types() -> dict[str, list[str]]:
     """
     consumers = {}
     for service in config.SERVICES:
-        try:
-            handlers = importlib.import_module(f"services.{service}.handlers").handlers
-        except ModuleNotFoundError:
-            continue
+        handlers = Handlers.for_service(service)
         if handlers.event_types:
             consumers[service] = list(handlers.event_types)
     return consumers

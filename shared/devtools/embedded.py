@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from shared import config, context, logs
+from shared.bus.handlers import Handlers
 from shared.worker import Worker, run_together
 
 WORKER_SERVICES = tuple(
@@ -69,7 +70,7 @@ def workers() -> list[Worker]:
     built = []
     for service in WORKER_SERVICES:
         module = importlib.import_module(f"services.{service}.worker")
-        built.append(Worker(module.make_runtime(), module.handlers, module.jobs))
+        built.append(Worker(module.make_runtime(), Handlers.for_service(service), module.jobs))
     return built
 
 

@@ -25,6 +25,7 @@ from shared import migrations
 from shared.bus.broker import Broker
 from shared.bus.consumer import EventConsumer
 from shared.bus.envelope import Event
+from shared.bus.handlers import Handlers
 from shared.bus.relay import OutboxRelay
 from shared.config import BusSettings
 from shared.runtime import Runtime
@@ -265,7 +266,7 @@ class ServiceUnderTest:
     def start_worker(self) -> Worker:
         """Run the service's real worker (consumer, relay, jobs) in background threads."""
         module = importlib.import_module(f"services.{self.name}.worker")
-        handlers = importlib.import_module(f"services.{self.name}.handlers").handlers
+        handlers = Handlers.for_service(self.name)
         self.worker = Worker(self.runtime, handlers, getattr(module, "jobs", []))
         if self.consumer is not None:
             # The harness's own consumer would sit on prefetched messages nobody polls.
@@ -301,12 +302,9 @@ def build_service(name: str, database_url: str | None, broker: Broker) -> Servic
     runtime = app_module.make_runtime(database_url=database_url, broker=broker)
     app = app_module.create_app(runtime)
     consumer = None
-    try:
-        handlers = importlib.import_module(f"services.{name}.handlers").handlers
-        if handlers.event_types:
-            consumer = EventConsumer(name, handlers, runtime.uow, broker, prefetch=20)
-    except ModuleNotFoundError:
-        pass
+    handlers = Handlers.for_service(name)
+    if handlers.event_types:
+        consumer = EventConsumer(name, handlers, runtime.uow, broker, prefetch=20)
     return ServiceUnderTest(name, runtime, app, consumer, OutboxRelay(name, runtime.db, broker))
 
 

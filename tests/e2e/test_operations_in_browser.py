@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 from prometheus_client import REGISTRY
 
-from services.testimonials.handlers import handlers as testimonial_handlers
 from services.testimonials.models import VerifiedFact
+from shared.bus.handlers import Handlers
 from shared.testing.fixtures import wait_for
 from tests.e2e.people import admin_credentials, register_student, sign_in
 from tests.e2e.test_testimonials_in_browser import enrolled_free, scholarship
@@ -51,8 +51,10 @@ def test_an_admin_sees_a_dead_letter_and_replays_it(school, browser, monkeypatch
     def outage(event, uow):
         raise RuntimeError("moderation store unavailable")
 
-    working = testimonial_handlers.get("enrollment.activated")
-    monkeypatch.setitem(testimonial_handlers._by_type, "enrollment.activated", outage)
+    working = Handlers.for_service("testimonials").get("enrollment.activated")
+    monkeypatch.setitem(
+        Handlers.for_service("testimonials")._by_type, "enrollment.activated", outage
+    )
     before = dead_lettered()
     scholarship(school, "OPSRIDE")
     student = register_student(school, "ines@example.com", "Ines Duarte")
@@ -60,7 +62,9 @@ def test_an_admin_sees_a_dead_letter_and_replays_it(school, browser, monkeypatch
     event_id = activated_event_id(school, enrollment["id"])
     wait_for(lambda: dead_lettered() > before, timeout=30, message="the event to be dead-lettered")
     # The outage is over (not monkeypatch.undo(): that would undo the school's settings too).
-    monkeypatch.setitem(testimonial_handlers._by_type, "enrollment.activated", working)
+    monkeypatch.setitem(
+        Handlers.for_service("testimonials")._by_type, "enrollment.activated", working
+    )
 
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.set_default_timeout(15000)

@@ -20,6 +20,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from services.tutoring import study_plan
+from services.tutoring.events.progress import DAY_STATUSES
 from services.tutoring.labels import day_text
 from services.tutoring.loading import (
     PlanInHand,
@@ -30,7 +31,6 @@ from services.tutoring.loading import (
 from services.tutoring.models import PlanDayCheck, StudyPlanRow
 from shared import config
 from shared.auth import Principal
-from shared.bus.progress_events import DAY_STATUSES
 from shared.db import UnitOfWork, insert_with_conflicts, utcnow
 from shared.errors import DomainError, NotFound
 from shared.link_signing import link_serializer

@@ -16,10 +16,12 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from services.payments.events import PaymentFacts, PaymentRefunded, PaymentSucceeded
 from services.tutoring import domain, loading
 from services.tutoring.models import Package, Tutor
 from services.tutoring.queries import package_view
 from shared.auth import Principal
+from shared.bus.handlers import handles
 from shared.db import UnitOfWork, utcnow
 from shared.errors import Forbidden, PaymentsUnavailable
 from shared.payments_client import PaymentsClient
@@ -89,19 +91,21 @@ def get_package(
     return view
 
 
-def payment_succeeded(uow: UnitOfWork, data: Mapping[str, Any]) -> None:
-    """The package is paid: its hours go on the student's balance with that tutor."""
+@handles(PaymentSucceeded)
+def payment_succeeded(uow: UnitOfWork, event: PaymentSucceeded) -> None:
+    """The package is paid: its hours go on the student's balance with that tutor (payments
+    for other purchase kinds are ignored)."""
     with uow:
-        row = _paid_package(uow.session, data)
+        row = _paid_package(uow.session, event)
         if row is None:
             return
         if row.status in ("paid", "refunded"):
-            if row.payment_id != data["payment_id"]:
+            if row.payment_id != event.payment_id:
                 log.warning("a second payment for a paid package", extra={"package": row.id})
             uow.commit()
             return
         now = utcnow()
-        row.status, row.payment_id, row.updated_at = "paid", data["payment_id"], now
+        row.status, row.payment_id, row.updated_at = "paid", event.payment_id, now
         ledger = loading.ledger(uow.session, row.student_id, row.tutor_id)
         ledger.purchased += row.hours
         ledger.updated_at = now
@@ -123,15 +127,16 @@ def payment_succeeded(uow: UnitOfWork, data: Mapping[str, Any]) -> None:
         uow.commit()
 
 
-def payment_refunded(uow: UnitOfWork, data: Mapping[str, Any]) -> None:
+@handles(PaymentRefunded)
+def payment_refunded(uow: UnitOfWork, event: PaymentRefunded) -> None:
     """Money for a package went back: the hours it covers leave the balance, unused ones only."""
     with uow:
-        row = _paid_package(uow.session, data)
+        row = _paid_package(uow.session, event)
         if row is None or row.status not in ("paid", "refunded"):
             uow.commit()
             return
         now = utcnow()
-        row.refunded_minor += data["amount_minor"]
+        row.refunded_minor += event.amount_minor
         covered = domain.hours_refunded(row.hours, row.amount_minor, row.refunded_minor)
         newly = covered - row.refunded_hours
         row.refunded_hours = covered
@@ -175,11 +180,11 @@ def _cancel_unpaid(uow: UnitOfWork, package_id: str) -> None:
         uow.commit()
 
 
-def _paid_package(db: Session, data: Mapping[str, Any]) -> Package | None:
+def _paid_package(db: Session, event: PaymentFacts) -> Package | None:
     """The package a payments event is about (locked), or None if it is not ours."""
-    if data["purchase_kind"] != PURCHASE_KIND:
+    if event.purchase_kind != PURCHASE_KIND:
         return None
-    ref = data["purchase_ref"]
+    ref = event.purchase_ref
     package_id = ref.removeprefix(PURCHASE_PREFIX) if ref.startswith(PURCHASE_PREFIX) else None
     row = None
     if package_id:

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from services.identity.events import UserRegistered
 from services.tutoring import domain, loading
 from services.tutoring.models import Tutor
 from services.tutoring.queries import tutor_view
 from shared.auth import Principal
+from shared.bus.handlers import handles
 from shared.db import UnitOfWork, utcnow
 
 PROFILE_FIELDS = (
@@ -27,16 +29,19 @@ PROFILE_FIELDS = (
 SLOT_KINDS = ("consultation", "session")
 
 
-def tutor_registered(uow: UnitOfWork, data: Mapping[str, Any]) -> None:
-    """Identity made a tutor account (an invitation was accepted): open their profile."""
-    if "tutor" not in data["roles"]:
+@handles(UserRegistered)
+def tutor_registered(uow: UnitOfWork, event: UserRegistered) -> None:
+    """Identity made a tutor account (an invitation was accepted): open their profile.
+
+    Other roles are ignored."""
+    if "tutor" not in event.roles:
         return
     with uow:
-        row = uow.session.get(Tutor, data["user_id"])
+        row = uow.session.get(Tutor, event.user_id)
         if row is None:
-            loading.insert_tutor(uow.session, data["user_id"], data["name"], data["email"])
+            loading.insert_tutor(uow.session, event.user_id, event.name, event.email)
         else:
-            row.name, row.email = data["name"], data["email"]
+            row.name, row.email = event.name, event.email
         uow.commit()
 
 
