@@ -1,4 +1,10 @@
-"""Tutoring's HTTP API: request in, use case, response out."""
+"""Tutoring's HTTP API: request in, use case, response out.
+
+Over 400 lines on purpose: one blueprint whose thirty-odd routes are each a decorator stack
+(schema, responses, role) and a one-line call to a use case, in the order of the site's pages;
+split, the routes of one page would sit in two files. The progress and tracking routes are
+already apart (``api_progress``, ``api_tracking``).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,16 @@ from typing import Any
 
 from flask import Response, current_app
 
-from services.tutoring import schemas, service
+from services.tutoring import queries, schemas
+from services.tutoring.use_cases import (
+    availability,
+    consultations,
+    packages,
+    sessions,
+    study_plans,
+    tutors,
+)
+from services.tutoring.use_cases import calendar_feed as feeds
 from shared import auth, calendar, config, payments_client
 from shared.http import Blueprint, current_uow, runtime_of
 
@@ -38,7 +53,7 @@ def _payments() -> payments_client.PaymentsClient:
 @auth.public()
 def list_tutors() -> list[dict[str, Any]]:
     """Tutors students can choose from (those who wrote a bio)."""
-    return service.public_tutors(_uow())
+    return queries.public_tutors(_uow())
 
 
 @blp.route("/tutors/me", methods=["GET"])
@@ -48,7 +63,7 @@ def list_tutors() -> list[dict[str, Any]]:
 @auth.require("tutor")
 def my_profile() -> dict[str, Any]:
     """The signed-in tutor's profile and booking settings."""
-    return service.my_profile(_uow(), auth.current_principal())
+    return tutors.my_profile(_uow(), auth.current_principal())
 
 
 @blp.route("/tutors/me", methods=["PUT"])
@@ -60,7 +75,7 @@ def my_profile() -> dict[str, Any]:
 @auth.require("tutor")
 def update_profile(body: dict[str, Any]) -> dict[str, Any]:
     """Edit bio, exams, time zone, rate, photo and booking settings (fields left out stay)."""
-    return service.update_profile(_uow(), auth.current_principal(), body)
+    return tutors.update_profile(_uow(), auth.current_principal(), body)
 
 
 @blp.route("/tutors/me/availability", methods=["GET"])
@@ -69,7 +84,7 @@ def update_profile(body: dict[str, Any]) -> dict[str, Any]:
 @auth.require("tutor")
 def my_availability() -> dict[str, Any]:
     """Weekly windows and date overrides (wall clock, the tutor's zone) and time off."""
-    return service.my_availability(_uow(), auth.current_principal())
+    return availability.my_availability(_uow(), auth.current_principal())
 
 
 @blp.route("/tutors/me/availability", methods=["PUT"])
@@ -80,7 +95,7 @@ def my_availability() -> dict[str, Any]:
 @auth.require("tutor")
 def set_availability(body: dict[str, Any]) -> dict[str, Any]:
     """Replace the weekly windows and date overrides as a whole."""
-    return service.set_availability(
+    return availability.set_availability(
         _uow(), auth.current_principal(), body["weekly"], body["overrides"]
     )
 
@@ -93,7 +108,7 @@ def set_availability(body: dict[str, Any]) -> dict[str, Any]:
 @auth.require("tutor")
 def add_time_off(body: dict[str, Any]) -> dict[str, Any]:
     """Block a stretch of time (holiday, conference): no slots are offered in it."""
-    return service.add_time_off(
+    return availability.add_time_off(
         _uow(), auth.current_principal(), body["starts_at"], body["ends_at"]
     )
 
@@ -105,7 +120,7 @@ def add_time_off(body: dict[str, Any]) -> dict[str, Any]:
 @auth.require("tutor")
 def remove_time_off(time_off_id: str) -> None:
     """Take a stretch of time off back."""
-    service.remove_time_off(_uow(), auth.current_principal(), time_off_id)
+    availability.remove_time_off(_uow(), auth.current_principal(), time_off_id)
 
 
 @blp.route("/tutors/<tutor_id>", methods=["GET"])
@@ -114,7 +129,7 @@ def remove_time_off(time_off_id: str) -> None:
 @auth.public()
 def get_tutor(tutor_id: str) -> dict[str, Any]:
     """One tutor's public profile."""
-    return service.public_tutor(_uow(), tutor_id)
+    return queries.public_tutor(_uow(), tutor_id)
 
 
 @blp.route("/tutors/<tutor_id>/slots", methods=["GET"])
@@ -125,7 +140,7 @@ def get_tutor(tutor_id: str) -> dict[str, Any]:
 @auth.public()
 def slots(query: dict[str, Any], tutor_id: str) -> list[dict[str, Any]]:
     """Bookable starts, in UTC and on the viewer's clock (`tz`)."""
-    return service.slots(_uow(), tutor_id, query["kind"], query.get("tz"))
+    return availability.slots(_uow(), tutor_id, query["kind"], query.get("tz"))
 
 
 @admin_blp.route("/tutors", methods=["GET"])
@@ -134,7 +149,7 @@ def slots(query: dict[str, Any], tutor_id: str) -> list[dict[str, Any]]:
 @auth.require("admin")
 def admin_tutors() -> list[dict[str, Any]]:
     """Every tutor, with or without a bio."""
-    return service.all_tutors(_uow())
+    return queries.all_tutors(_uow())
 
 
 # --- consultations -------------------------------------------------------------------------------
@@ -150,7 +165,7 @@ def admin_tutors() -> list[dict[str, Any]]:
 @auth.require("student")
 def book_consultation(body: dict[str, Any]) -> dict[str, Any]:
     """Book the free initial consultation in one of the tutor's slots, with the intake form."""
-    return service.book_consultation(
+    return consultations.book_consultation(
         _uow(),
         auth.current_principal(),
         body["tutor_id"],
@@ -166,7 +181,7 @@ def book_consultation(body: dict[str, Any]) -> dict[str, Any]:
 @auth.require()
 def my_consultations() -> list[dict[str, Any]]:
     """My consultations, as their student or their tutor, latest first."""
-    return service.my_consultations(_uow(), auth.current_principal())
+    return queries.my_consultations(_uow(), auth.current_principal())
 
 
 @blp.route("/consultations/<consultation_id>", methods=["GET"])
@@ -176,7 +191,7 @@ def my_consultations() -> list[dict[str, Any]]:
 @auth.require()
 def get_consultation(consultation_id: str) -> dict[str, Any]:
     """One consultation (its student, its tutor or an admin)."""
-    return service.get_consultation(_uow(), auth.current_principal(), consultation_id)
+    return queries.get_consultation(_uow(), auth.current_principal(), consultation_id)
 
 
 @blp.route("/consultations/<consultation_id>/cancel", methods=["POST"])
@@ -187,7 +202,7 @@ def get_consultation(consultation_id: str) -> dict[str, Any]:
 @auth.require()
 def cancel_consultation(body: dict[str, Any], consultation_id: str) -> dict[str, Any]:
     """Call it off (the student or the tutor); the slot is free again."""
-    return service.cancel_consultation(
+    return consultations.cancel_consultation(
         _uow(), auth.current_principal(), consultation_id, body["reason"]
     )
 
@@ -200,7 +215,7 @@ def cancel_consultation(body: dict[str, Any], consultation_id: str) -> dict[str,
 @auth.require("tutor")
 def complete_consultation(_body: dict[str, Any], consultation_id: str) -> dict[str, Any]:
     """The tutor held it."""
-    return service.finish_consultation(
+    return consultations.finish_consultation(
         _uow(), auth.current_principal(), consultation_id, "complete"
     )
 
@@ -213,7 +228,7 @@ def complete_consultation(_body: dict[str, Any], consultation_id: str) -> dict[s
 @auth.require("tutor")
 def no_show(_body: dict[str, Any], consultation_id: str) -> dict[str, Any]:
     """The student did not come."""
-    return service.finish_consultation(
+    return consultations.finish_consultation(
         _uow(), auth.current_principal(), consultation_id, "mark_no_show"
     )
 
@@ -226,7 +241,7 @@ def no_show(_body: dict[str, Any], consultation_id: str) -> dict[str, Any]:
 @auth.require("tutor")
 def record_assessment(body: dict[str, Any], consultation_id: str) -> dict[str, Any]:
     """Record (or revise) strengths, weaknesses and goals."""
-    return service.record_assessment(_uow(), auth.current_principal(), consultation_id, body)
+    return consultations.record_assessment(_uow(), auth.current_principal(), consultation_id, body)
 
 
 # --- study plans ---------------------------------------------------------------------------------
@@ -242,7 +257,7 @@ def record_assessment(body: dict[str, Any], consultation_id: str) -> dict[str, A
 def create_plan(body: dict[str, Any], consultation_id: str) -> dict[str, Any]:
     """Generate version 1 of the student's study plan from the intake."""
     areas = body.pop("areas", None)
-    return service.create_plan(_uow(), auth.current_principal(), consultation_id, areas, body)
+    return study_plans.create_plan(_uow(), auth.current_principal(), consultation_id, areas, body)
 
 
 @blp.route("/plans/mine", methods=["GET"])
@@ -250,7 +265,7 @@ def create_plan(body: dict[str, Any], consultation_id: str) -> dict[str, Any]:
 @auth.require("student")
 def my_plans() -> list[dict[str, Any]]:
     """My study plans (latest version of each), newest first."""
-    return service.my_plans(_uow(), auth.current_principal())
+    return queries.my_plans(_uow(), auth.current_principal())
 
 
 @blp.route("/plans/<plan_id>", methods=["GET"])
@@ -260,7 +275,7 @@ def my_plans() -> list[dict[str, Any]]:
 @auth.require()
 def get_plan(plan_id: str) -> dict[str, Any]:
     """The latest version of a plan (its student, its tutor or an admin)."""
-    return service.get_plan(_uow(), auth.current_principal(), plan_id)
+    return queries.get_plan(_uow(), auth.current_principal(), plan_id)
 
 
 @blp.route("/plans/<plan_id>", methods=["PUT"])
@@ -271,7 +286,7 @@ def get_plan(plan_id: str) -> dict[str, Any]:
 @auth.require("tutor")
 def edit_plan(body: dict[str, Any], plan_id: str) -> dict[str, Any]:
     """Change some days; the result is published as a new version."""
-    return service.edit_plan(_uow(), auth.current_principal(), plan_id, body["changes"])
+    return study_plans.edit_plan(_uow(), auth.current_principal(), plan_id, body["changes"])
 
 
 # --- packages and credits ------------------------------------------------------------------------
@@ -288,7 +303,7 @@ def edit_plan(body: dict[str, Any], plan_id: str) -> dict[str, Any]:
 @auth.require("student")
 def buy_package(body: dict[str, Any]) -> dict[str, Any]:
     """Buy hours of sessions with a tutor; pay with the returned checkout."""
-    return service.buy_package(
+    return packages.buy_package(
         _uow(), _payments(), auth.current_principal(), body["tutor_id"], body["hours"]
     )
 
@@ -299,7 +314,7 @@ def buy_package(body: dict[str, Any]) -> dict[str, Any]:
 @auth.require("student")
 def my_packages() -> list[dict[str, Any]]:
     """My packages, newest first."""
-    return service.my_packages(_uow(), auth.current_principal())
+    return queries.my_packages(_uow(), auth.current_principal())
 
 
 @blp.route("/packages/<package_id>", methods=["GET"])
@@ -309,7 +324,7 @@ def my_packages() -> list[dict[str, Any]]:
 @auth.require()
 def get_package(package_id: str) -> dict[str, Any]:
     """One package (its buyer or an admin); a pending one carries its checkout again."""
-    return service.get_package(_uow(), _payments(), auth.current_principal(), package_id)
+    return packages.get_package(_uow(), _payments(), auth.current_principal(), package_id)
 
 
 @blp.route("/credits", methods=["GET"])
@@ -318,7 +333,7 @@ def get_package(package_id: str) -> dict[str, Any]:
 @auth.require("student")
 def my_credits() -> list[dict[str, Any]]:
     """My hours left, per tutor."""
-    return service.my_credits(_uow(), auth.current_principal())
+    return queries.my_credits(_uow(), auth.current_principal())
 
 
 # --- sessions ------------------------------------------------------------------------------------
@@ -336,7 +351,7 @@ def my_credits() -> list[dict[str, Any]]:
 @auth.require("student")
 def book_session(body: dict[str, Any]) -> dict[str, Any]:
     """Book a paid session in one of the tutor's session slots; it uses one hour of credit."""
-    return service.book_session(
+    return sessions.book_session(
         _uow(), auth.current_principal(), body["tutor_id"], body["starts_at"], body["time_zone"]
     )
 
@@ -347,7 +362,7 @@ def book_session(body: dict[str, Any]) -> dict[str, Any]:
 @auth.require()
 def my_sessions() -> list[dict[str, Any]]:
     """My sessions, as their student or their tutor, latest first."""
-    return service.my_sessions(_uow(), auth.current_principal())
+    return queries.my_sessions(_uow(), auth.current_principal())
 
 
 @blp.route("/sessions/<session_id>", methods=["GET"])
@@ -357,7 +372,7 @@ def my_sessions() -> list[dict[str, Any]]:
 @auth.require()
 def get_session(session_id: str) -> dict[str, Any]:
     """One session (its student or its tutor)."""
-    return service.get_session(_uow(), auth.current_principal(), session_id)
+    return queries.get_session(_uow(), auth.current_principal(), session_id)
 
 
 @blp.route("/sessions/<session_id>/cancel", methods=["POST"])
@@ -368,7 +383,7 @@ def get_session(session_id: str) -> dict[str, Any]:
 @auth.require()
 def cancel_session(body: dict[str, Any], session_id: str) -> dict[str, Any]:
     """Call it off: the hour comes back if the tutor cancels or the student does in time."""
-    return service.cancel_session(_uow(), auth.current_principal(), session_id, body["reason"])
+    return sessions.cancel_session(_uow(), auth.current_principal(), session_id, body["reason"])
 
 
 @blp.route("/sessions/<session_id>/reschedule", methods=["POST"])
@@ -380,7 +395,7 @@ def cancel_session(body: dict[str, Any], session_id: str) -> dict[str, Any]:
 @auth.require("student")
 def reschedule_session(body: dict[str, Any], session_id: str) -> dict[str, Any]:
     """Move it to another session slot (up to the cut-off, at most twice)."""
-    return service.reschedule_session(
+    return sessions.reschedule_session(
         _uow(), auth.current_principal(), session_id, body["starts_at"]
     )
 
@@ -393,7 +408,7 @@ def reschedule_session(body: dict[str, Any], session_id: str) -> dict[str, Any]:
 @auth.require("tutor")
 def complete_session(body: dict[str, Any], session_id: str) -> dict[str, Any]:
     """The tutor held it and writes the lesson note (emailed to the student)."""
-    return service.complete_session(
+    return sessions.complete_session(
         _uow(), auth.current_principal(), session_id, body["lesson_note"]
     )
 
@@ -410,7 +425,7 @@ def my_calendar() -> dict[str, str]:
     It is on the site (``PUBLIC_URL``), the one address calendar apps can reach; the site
     hands the request to ``/api/calendar/<token>.ics`` here.
     """
-    token = service.calendar_token(_uow(), auth.current_principal())
+    token = feeds.calendar_token(_uow(), auth.current_principal())
     return {"url": f"{config.public_url()}/calendar/{token}.ics"}
 
 
@@ -420,4 +435,4 @@ def my_calendar() -> dict[str, str]:
 @auth.public()
 def calendar_feed(token: str) -> Response:
     """The student's feed for a calendar app to subscribe to (the token is the secret)."""
-    return Response(service.feed(_uow(), token), content_type=calendar.FEED_CONTENT_TYPE)
+    return Response(feeds.feed(_uow(), token), content_type=calendar.FEED_CONTENT_TYPE)

@@ -6,6 +6,9 @@ they check off are evidence. This module turns that evidence into a *proposal* (
 is pure (no Flask, database or broker), like :mod:`services.tutoring.study_plan`, whose
 values, half-hour unit and rounding it reuses.
 
+Over 400 lines on purpose: :func:`rebalance` and the recovery share the numbered rules below
+and the helpers that keep a day's shape; each rule is one step of the same walk over the days.
+
 Rules of :func:`rebalance` (tests in ``tests/test_plan_revision.py``):
 
 1. **The past stays.** Days before ``start`` (tomorrow) are kept exactly.

@@ -1,4 +1,10 @@
-"""Request and response bodies of tutoring's HTTP API (the contract the site builds on)."""
+"""Request and response bodies of tutoring's HTTP API (the contract the site builds on).
+
+Over 400 lines on purpose: this is the whole contract of ``api``'s routes, one schema per body
+in the same order as the routes, so a route and its bodies are found at the same place in both
+files; the progress and tracking bodies are already apart (``schemas_progress``,
+``schemas_tracking``).
+"""
 
 from __future__ import annotations
 

@@ -3,8 +3,12 @@
 The product's backbone (DESIGN §1) is the advice given to a student who failed Step 1: rest,
 find what went wrong, get help, reset with a *realistic* plan, leave free days for the
 unexpected, and check progress with regular assessments. This module turns that advice into
-rules. It is pure (no Flask, database or broker): ``service.py`` stores each plan as JSON via
-:func:`to_dict` and keeps the versions; a plan here is an immutable value.
+rules. It is pure (no Flask, database or broker): ``use_cases/study_plans.py`` stores each plan
+as JSON via :func:`to_dict` and keeps the versions; a plan here is an immutable value.
+
+Over 400 lines on purpose: the numbered rules below are one algorithm (each step feeds the
+next: the budget, the days, the blocks, the checkpoints, the review stretch), and the plan's
+values and its JSON form belong with it; split, a rule and its step would sit in two files.
 
 Rules of :func:`generate_plan` (each one is a test in ``tests/test_study_plan.py``):
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from services.tutoring import service
 from services.tutoring.app import make_runtime
-from services.tutoring.use_cases import notices
+from services.tutoring.use_cases import notices, reminders
 from shared.bus.handlers import Handlers
 from shared.runtime import Runtime
 from shared.worker import Job, main
@@ -15,7 +14,7 @@ from shared.worker import Job, main
 
 def send_reminders(runtime: Runtime) -> int:
     """Every minute: ``session.reminder_due`` for sessions starting within 24 hours, once each."""
-    return service.send_reminders(runtime.uow())
+    return reminders.send_reminders(runtime.uow())
 
 
 def result_missing(runtime: Runtime, now: datetime | None = None) -> int:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from services.tutoring import service, worker
+from services.tutoring import worker
 from services.tutoring.app import make_runtime
 from services.tutoring.tests.helpers import World
+from services.tutoring.use_cases import reminders
 
 
 def run_reminders_job(world: World) -> None:
@@ -41,8 +42,8 @@ def test_a_moved_session_is_reminded_again_for_its_new_time(paid_world: World):
     session = world.session(student, tutor_id, hours_ahead=30)
     starts = datetime.fromisoformat(session["starts_at"])
     later = starts - timedelta(hours=12)
-    assert service.send_reminders(world.tutoring.runtime.uow(), now=later) == 1
-    assert service.send_reminders(world.tutoring.runtime.uow(), now=later) == 0
+    assert reminders.send_reminders(world.tutoring.runtime.uow(), now=later) == 1
+    assert reminders.send_reminders(world.tutoring.runtime.uow(), now=later) == 0
     moved_to = world.slot_after(tutor_id, 40)
     r = world.client.post(
         f"/api/sessions/{session['id']}/reschedule", json={"starts_at": moved_to}, headers=student
@@ -50,8 +51,8 @@ def test_a_moved_session_is_reminded_again_for_its_new_time(paid_world: World):
     assert r.status_code == 200, r.get_json()
     new_start = datetime.fromisoformat(moved_to)
     before_new = new_start - timedelta(hours=12)
-    assert service.send_reminders(world.tutoring.runtime.uow(), now=before_new) == 1
-    assert service.send_reminders(world.tutoring.runtime.uow(), now=before_new) == 0
+    assert reminders.send_reminders(world.tutoring.runtime.uow(), now=before_new) == 1
+    assert reminders.send_reminders(world.tutoring.runtime.uow(), now=before_new) == 0
     first, second = world.events("session.reminder_due")
     assert datetime.fromisoformat(first["starts_at"]) == starts
     assert datetime.fromisoformat(second["starts_at"]) == new_start

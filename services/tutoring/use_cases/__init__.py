@@ -1,4 +1,5 @@
-"""Tutoring's use cases, one module per thing people do (the assessment → plan loop first).
+"""Tutoring's use cases, one module per thing people do.
 
-The older use cases still live in ``services/tutoring/service.py``; issue 14 moves them here.
+The read side is ``services/tutoring/queries.py``; the loaders and ownership checks every
+use case shares are ``services/tutoring/loading.py``.
 """

@@ -101,10 +101,10 @@ def slug(name: str) -> str:
     return text[:56].strip("-") or "form"
 
 
-def _free_id(session: Session, name: str) -> str:
+def _free_id(db: Session, name: str) -> str:
     base = slug(name)
     candidate, n = base, 1
-    while session.get(AssessmentForm, candidate) is not None:
+    while db.get(AssessmentForm, candidate) is not None:
         n += 1
         candidate = f"{base}-{n}"
     return candidate
@@ -146,19 +146,19 @@ def check_form(values: Mapping[str, Any]) -> None:
             raise InvalidForm(f"On a pass/fail form the {what} is 0 (fail) or 1 (pass)", field=name)
 
 
-def _name_taken(session: Session, name: str, but: str | None = None) -> bool:
+def _name_taken(db: Session, name: str, but: str | None = None) -> bool:
     query = select(AssessmentForm.id).where(AssessmentForm.name == name)
     if but is not None:
         query = query.where(AssessmentForm.id != but)
-    return session.scalar(query) is not None
+    return db.scalar(query) is not None
 
 
-def _flush_unique(session: Session, name: str) -> None:
+def _flush_unique(db: Session, name: str) -> None:
     """Write now: the unique id and name decide a race between two admins (the check above
     only gives the common case a clear message)."""
     try:
-        with session.begin_nested():
-            session.flush()
+        with db.begin_nested():
+            db.flush()
     except IntegrityError as exc:
         raise FormTaken(f"There already is a form with that id or the name {name!r}") from exc
 
@@ -182,20 +182,20 @@ def create_form(uow: UnitOfWork, body: Mapping[str, Any]) -> dict[str, Any]:
         raise InvalidForm("A form needs a name", field="name")
     check_form(values)
     with uow:
-        session = uow.session
-        if body.get("id") and session.get(AssessmentForm, body["id"]) is not None:
+        db = uow.session
+        if body.get("id") and db.get(AssessmentForm, body["id"]) is not None:
             raise FormTaken(f"There already is a form {body['id']!r}", field="id")
-        if _name_taken(session, values["name"]):
+        if _name_taken(db, values["name"]):
             raise FormTaken(f"There already is a form named {values['name']!r}", field="name")
         now = utcnow()
         row = AssessmentForm(
-            id=body.get("id") or _free_id(session, values["name"]),
+            id=body.get("id") or _free_id(db, values["name"]),
             created_at=now,
             updated_at=now,
             **values,
         )
-        session.add(row)
-        _flush_unique(session, values["name"])
+        db.add(row)
+        _flush_unique(db, values["name"])
         view = form_view(row)
         uow.commit()
         return view
@@ -204,8 +204,8 @@ def create_form(uow: UnitOfWork, body: Mapping[str, Any]) -> dict[str, Any]:
 def update_form(uow: UnitOfWork, form_id: str, changes: Mapping[str, Any]) -> dict[str, Any]:
     """Change some fields; the scale (and exam) stay as they are once results use the form."""
     with uow:
-        session = uow.session
-        row = session.scalar(
+        db = uow.session
+        row = db.scalar(
             select(AssessmentForm).where(AssessmentForm.id == form_id).with_for_update()
         )
         if row is None:
@@ -223,18 +223,18 @@ def update_form(uow: UnitOfWork, form_id: str, changes: Mapping[str, Any]) -> di
             values["scale_max"] = changes.get("scale_max", high)
         check_form(values)
         changed = [n for n in FROZEN_WITH_RESULTS if values[n] != getattr(row, n)]
-        if changed and session.scalar(select(exists().where(AssessmentResult.form_id == row.id))):
+        if changed and db.scalar(select(exists().where(AssessmentResult.form_id == row.id))):
             raise FormInUse(
                 "Results were recorded on this form, so its scale and exam stay as they are; "
                 "add a new form instead",
                 field=changed[0],
             )
-        if values["name"] != row.name and _name_taken(session, values["name"], but=row.id):
+        if values["name"] != row.name and _name_taken(db, values["name"], but=row.id):
             raise FormTaken(f"There already is a form named {values['name']!r}", field="name")
         for name, value in values.items():
             setattr(row, name, value)
         row.updated_at = utcnow()
-        _flush_unique(session, values["name"])
+        _flush_unique(db, values["name"])
         view = form_view(row)
         uow.commit()
         return view

@@ -22,13 +22,13 @@ from sqlalchemy.orm import Session
 from services.tutoring import study_plan
 from services.tutoring.events.progress import DAY_STATUSES
 from services.tutoring.labels import day_text
-from services.tutoring.models import PlanDayCheck, StudyPlanRow
-from services.tutoring.use_cases.plan_access import (
+from services.tutoring.loading import (
     PlanInHand,
     in_hand,
     load_plan,
     require_student,
 )
+from services.tutoring.models import PlanDayCheck, StudyPlanRow
 from shared import config
 from shared.auth import Principal
 from shared.db import UnitOfWork, insert_with_conflicts, utcnow
@@ -228,8 +228,8 @@ def _linked_plan(uow: UnitOfWork, link: CheckLink) -> PlanInHand:
     return in_hand(uow.session, row)
 
 
-def _link_view(session: Session, plan: PlanInHand, link: CheckLink) -> dict[str, Any]:
-    current = session.get(PlanDayCheck, (plan.row.id, link.day))
+def _link_view(db: Session, plan: PlanInHand, link: CheckLink) -> dict[str, Any]:
+    current = db.get(PlanDayCheck, (plan.row.id, link.day))
     return {
         "plan_id": plan.row.id,
         "day": link.day,
@@ -264,14 +264,14 @@ def use_check_link(uow: UnitOfWork, token: str) -> dict[str, Any]:
 
 
 def checks_of(
-    session: Session, plan_id: str, first: date | None = None, last: date | None = None
+    db: Session, plan_id: str, first: date | None = None, last: date | None = None
 ) -> list[PlanDayCheck]:
     query = select(PlanDayCheck).where(PlanDayCheck.plan_id == plan_id)
     if first is not None:
         query = query.where(PlanDayCheck.day >= first)
     if last is not None:
         query = query.where(PlanDayCheck.day <= last)
-    return list(session.scalars(query.order_by(PlanDayCheck.day)))
+    return list(db.scalars(query.order_by(PlanDayCheck.day)))
 
 
 @dataclass(frozen=True)

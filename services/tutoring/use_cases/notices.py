@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.tutoring import domain, plan_revision, progress, study_plan
+from services.tutoring.loading import PlanInHand, in_hand
 from services.tutoring.models import (
     AssessmentForm,
     AssessmentResult,
@@ -34,7 +35,6 @@ from services.tutoring.models import (
     Tutor,
 )
 from services.tutoring.use_cases import day_checks, proposals
-from services.tutoring.use_cases.plan_access import PlanInHand, in_hand
 from shared import config
 from shared.db import UnitOfWork, insert_with_conflicts, utcnow
 
@@ -50,7 +50,7 @@ RESULT_AFTER_DAYS = 1
 """A result taken from three days before a checkpoint to the day after it counts for it."""
 
 
-def claim(session: Session, key: str, now: datetime) -> bool:
+def claim(db: Session, key: str, now: datetime) -> bool:
     """Take a notice's key in the current transaction; False when it is someone else's.
 
     One ``INSERT ... ON CONFLICT DO NOTHING`` on the primary key: a second worker claiming
@@ -58,8 +58,8 @@ def claim(session: Session, key: str, now: datetime) -> bool:
     database's to settle, not a look-up before the insert).
     """
     table = ProgressNotice.__table__
-    inserted = session.execute(
-        insert_with_conflicts(session, table)
+    inserted = db.execute(
+        insert_with_conflicts(db, table)
         .values(key=key, created_at=now)
         .on_conflict_do_nothing(index_elements=["key"])
         .returning(table.c.key)
@@ -107,10 +107,10 @@ def _load(uow: UnitOfWork, plan_id: str, *, lock: bool = False) -> PlanInHand | 
 # --- results -------------------------------------------------------------------------------------
 
 
-def results_of(session: Session, plan_id: str) -> list[tuple[AssessmentResult, AssessmentForm]]:
+def results_of(db: Session, plan_id: str) -> list[tuple[AssessmentResult, AssessmentForm]]:
     """The plan's results with their forms, newest first."""
     return list(
-        session.execute(
+        db.execute(
             select(AssessmentResult, AssessmentForm)
             .join(AssessmentForm, AssessmentForm.id == AssessmentResult.form_id)
             .where(AssessmentResult.plan_id == plan_id)
@@ -186,8 +186,8 @@ def send_result_missing(uow: UnitOfWork, now: datetime | None = None) -> int:
 # --- recovery ------------------------------------------------------------------------------------
 
 
-def _last_recovery(session: Session, plan_id: str) -> PlanProposal | None:
-    return session.scalar(
+def _last_recovery(db: Session, plan_id: str) -> PlanProposal | None:
+    return db.scalar(
         select(PlanProposal)
         .where(PlanProposal.plan_id == plan_id, PlanProposal.kind == "recovery")
         .order_by(PlanProposal.created_at.desc())

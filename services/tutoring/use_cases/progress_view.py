@@ -15,15 +15,15 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from services.tutoring import progress
+from services.tutoring import loading, progress
+from services.tutoring.loading import PlanInHand
 from services.tutoring.models import (
     AssessmentForm,
     PlanDayCheck,
     PlanProposal,
     StudyPlanRow,
 )
-from services.tutoring.use_cases import plan_access, reset
-from services.tutoring.use_cases.plan_access import PlanInHand
+from services.tutoring.use_cases import reset
 from services.tutoring.use_cases.results import (
     Pair,
     plan_results,
@@ -80,7 +80,7 @@ def half_hours(hours: float) -> float:
     return math.floor(hours * 2 + 0.5) / 2
 
 
-def adherence(session: Session, hand: PlanInHand, today: date) -> dict[str, Any]:
+def adherence(db: Session, hand: PlanInHand, today: date) -> dict[str, Any]:
     """The last seven days (before today): hours planned, done, missed and not yet checked.
 
     The figures add up: ``planned_hours = done_hours + missed_hours + unchecked_hours``. A day
@@ -93,7 +93,7 @@ def adherence(session: Session, hand: PlanInHand, today: date) -> dict[str, Any]
     since = today - timedelta(days=ADHERENCE_DAYS)
     checks = {
         c.day: c
-        for c in session.scalars(
+        for c in db.scalars(
             select(PlanDayCheck).where(
                 PlanDayCheck.plan_id == hand.row.id,
                 PlanDayCheck.day >= since,
@@ -143,9 +143,9 @@ def _point(pair: Pair) -> dict[str, Any]:
     }
 
 
-def _exam_forms(session: Session, exam: str) -> list[AssessmentForm]:
+def _exam_forms(db: Session, exam: str) -> list[AssessmentForm]:
     return list(
-        session.scalars(
+        db.scalars(
             select(AssessmentForm)
             .where(AssessmentForm.exam == exam, AssessmentForm.official.is_(False))
             .order_by(AssessmentForm.name)
@@ -153,12 +153,12 @@ def _exam_forms(session: Session, exam: str) -> list[AssessmentForm]:
     )
 
 
-def series(session: Session, hand: PlanInHand, pairs: Sequence[Pair]) -> list[dict[str, Any]]:
+def series(db: Session, hand: PlanInHand, pairs: Sequence[Pair]) -> list[dict[str, Any]]:
     """One chart per scale that has a result or a target: the points, the passing line and
     target (those of the newest result's form, else of the exam's forms; the student's own
     target first), and the trend estimate to the exam date."""
     targets = hand.row.targets or {}
-    forms = _exam_forms(session, hand.row.exam)
+    forms = _exam_forms(db, hand.row.exam)
     charts = []
     for scale in CHARTED_SCALES:
         own = [p for p in pairs if p[1].scale == scale]
@@ -210,9 +210,9 @@ def area_changes(pairs: Iterable[Pair]) -> list[dict[str, Any]]:
 # --- views ---------------------------------------------------------------------------------------
 
 
-def _progress_of(session: Session, hand: PlanInHand) -> dict[str, Any]:
+def _progress_of(db: Session, hand: PlanInHand) -> dict[str, Any]:
     today = hand.student_today()
-    pairs = plan_results(session, hand.row.id)
+    pairs = plan_results(db, hand.row.id)
     people = hand.people()
     return {
         "plan_id": hand.row.id,
@@ -224,12 +224,12 @@ def _progress_of(session: Session, hand: PlanInHand) -> dict[str, Any]:
         "exam_date": hand.row.exam_date,
         "version": hand.row.latest_version,
         "today": today,
-        "series": series(session, hand, pairs),
+        "series": series(db, hand, pairs),
         "areas": area_changes(pairs),
         "results": [result_view(r, f) for r, f in pairs],
         "missing_checkpoints": missing_checkpoints(hand, pairs, today),
         "readiness": readiness_facts(hand, pairs, today),
-        "adherence": adherence(session, hand, today),
+        "adherence": adherence(db, hand, today),
         "estimate_method": estimate_method(),
         "reset_advised": reset.reset_advice(pairs),
     }
@@ -238,21 +238,21 @@ def _progress_of(session: Session, hand: PlanInHand) -> dict[str, Any]:
 def plan_progress(uow: UnitOfWork, principal: Principal, plan_id: str) -> dict[str, Any]:
     """The progress page's data (the plan's student, its tutor or an admin)."""
     with uow:
-        hand = plan_access.load_plan(uow.session, principal, plan_id)
+        hand = loading.load_plan(uow.session, principal, plan_id)
         return _progress_of(uow.session, hand)
 
 
 def tutor_dashboard(uow: UnitOfWork, principal: Principal) -> list[dict[str, Any]]:
     """One row per plan of the tutor's students, newest plan first: what needs the tutor."""
     with uow:
-        session = uow.session
-        rows = session.scalars(
+        db = uow.session
+        rows = db.scalars(
             select(StudyPlanRow)
             .where(StudyPlanRow.tutor_id == principal.user_id)
             .order_by(StudyPlanRow.created_at.desc(), StudyPlanRow.id)
         ).all()
         open_counts = dict(
-            session.execute(
+            db.execute(
                 select(PlanProposal.plan_id, func.count())
                 .where(
                     PlanProposal.plan_id.in_([r.id for r in rows]),
@@ -263,9 +263,9 @@ def tutor_dashboard(uow: UnitOfWork, principal: Principal) -> list[dict[str, Any
         )
         found = []
         for row in rows:
-            hand = plan_access.in_hand(session, row)
+            hand = loading.in_hand(db, row)
             today = hand.student_today()
-            pairs = plan_results(session, row.id)
+            pairs = plan_results(db, row.id)
             readiness = readiness_facts(hand, pairs, today, look_for_later=False)
             advised = reset.reset_advice(pairs)
             missing = missing_checkpoints(hand, pairs, today)
@@ -281,7 +281,7 @@ def tutor_dashboard(uow: UnitOfWork, principal: Principal) -> list[dict[str, Any
                     "readiness_warning": readiness["warning"],
                     "open_proposals": int(open_counts.get(row.id, 0)),
                     "latest_result": result_view(*pairs[-1]) if pairs else None,
-                    "missed_hours_7d": adherence(session, hand, today)["missed_hours"],
+                    "missed_hours_7d": adherence(db, hand, today)["missed_hours"],
                     # A failed official attempt: the student needs a new consultation and a
                     # reset plan, which is the tutor's to make.
                     "reset_advised": advised,

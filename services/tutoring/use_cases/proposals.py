@@ -24,14 +24,16 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from services.tutoring import plan_revision, service, study_plan
-from services.tutoring.models import AssessmentResult, PlanProposal
-from services.tutoring.use_cases import day_checks
-from services.tutoring.use_cases.plan_access import (
+from services.tutoring import plan_revision, study_plan
+from services.tutoring.loading import (
     PlanInHand,
     load_plan,
     require_student_or_tutor,
 )
+from services.tutoring.models import AssessmentResult, PlanProposal
+from services.tutoring.queries import plan_view
+from services.tutoring.use_cases import day_checks
+from services.tutoring.use_cases.study_plans import publish_version
 from shared.auth import Principal
 from shared.db import UnitOfWork, utcnow
 from shared.errors import Conflict, DomainError, Forbidden, NotFound
@@ -69,10 +71,10 @@ def _accepter_id(plan: PlanInHand, role: str) -> str:
     return plan.row.tutor_id if role == "tutor" else plan.row.student_id
 
 
-def latest_area_scores(session: Session, plan_id: str, areas: set[str]) -> dict[str, float]:
+def latest_area_scores(db: Session, plan_id: str, areas: set[str]) -> dict[str, float]:
     """Each plan area's newest per-area score (by the day taken, then by when recorded):
     a rebalance answers the student's standing now, not their average."""
-    results = session.scalars(
+    results = db.scalars(
         select(AssessmentResult)
         .where(AssessmentResult.plan_id == plan_id)
         .order_by(AssessmentResult.taken_on.desc(), AssessmentResult.created_at.desc())
@@ -194,8 +196,8 @@ def proposal_view(row: PlanProposal, plan: PlanInHand, principal: Principal) -> 
     }
 
 
-def _proposal(session: Session, plan: PlanInHand, proposal_id: str) -> PlanProposal:
-    row = session.scalar(
+def _proposal(db: Session, plan: PlanInHand, proposal_id: str) -> PlanProposal:
+    row = db.scalar(
         select(PlanProposal).where(
             PlanProposal.id == proposal_id, PlanProposal.plan_id == plan.row.id
         )
@@ -287,9 +289,7 @@ def accept(uow: UnitOfWork, principal: Principal, plan_id: str, proposal_id: str
             )
         )
         from_version = plan.row.latest_version
-        version = service._publish_version(
-            uow, plan.row, from_version + 1, study_plan.from_dict(row.body)
-        )
+        version = publish_version(uow, plan.row, from_version + 1, study_plan.from_dict(row.body))
         uow.record(
             "study_plan.rebalanced",
             {
@@ -310,7 +310,7 @@ def accept(uow: UnitOfWork, principal: Principal, plan_id: str, proposal_id: str
         # scores to weigh by) that still holds, so it is made again from the new version in
         # this transaction rather than dropped.
         remake_open(uow, dataclasses.replace(plan, version=version), others)
-        view = service._plan_view(plan.row, version)
+        view = plan_view(plan.row, version)
         uow.commit()
         return view
 
@@ -353,7 +353,7 @@ def remake_open(uow: UnitOfWork, plan: PlanInHand, stale: list[PlanProposal]) ->
         )
 
 
-def _missed_by_day(session: Session, plan: PlanInHand, summary: dict) -> dict[date, float]:
+def _missed_by_day(db: Session, plan: PlanInHand, summary: dict) -> dict[date, float]:
     """The recovery's missed hours per day: as stored, or (older proposals) counted again
     from the checks of the seven days up to its ``through`` day."""
     if "missed_by_day" in summary:
@@ -362,7 +362,7 @@ def _missed_by_day(session: Session, plan: PlanInHand, summary: dict) -> dict[da
         return {}
     through = date.fromisoformat(summary["through"])
     first = through - timedelta(days=6)
-    checks = day_checks.checks_of(session, plan.row.id, first, through)
+    checks = day_checks.checks_of(db, plan.row.id, first, through)
     return day_checks.adherence(plan.plan, checks, first, through).missed_by_day
 
 

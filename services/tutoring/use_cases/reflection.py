@@ -9,8 +9,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from services.tutoring import domain, service
+from services.tutoring import domain
 from services.tutoring.models import Consultation, Reflection, Tutor
+from services.tutoring.queries import consultation_view
 from services.tutoring.use_cases.reset import REFLECTION_QUESTIONS
 from shared.auth import Principal
 from shared.db import UnitOfWork, utcnow
@@ -30,10 +31,10 @@ def write_reflection(
     if not any(cleaned.values()):
         raise InvalidReflection("Answer at least one question", field=REFLECTION_QUESTIONS[0])
     with uow:
-        session = uow.session
+        db = uow.session
         # The consultation row is locked first: two saves of one reflection run one after the
         # other, so the second finds the first's row instead of colliding on its key.
-        row = session.scalar(
+        row = db.scalar(
             select(Consultation).where(Consultation.id == consultation_id).with_for_update()
         )
         if row is None:
@@ -46,15 +47,15 @@ def write_reflection(
                 field="state",
             )
         now = utcnow()
-        reflection = session.get(Reflection, row.id)
+        reflection = db.get(Reflection, row.id)
         if reflection is None:
             reflection = Reflection(
                 consultation_id=row.id, student_id=row.student_id, answers={}, created_at=now
             )
-            session.add(reflection)
+            db.add(reflection)
         reflection.answers = cleaned
         reflection.updated_at = now
-        session.flush()
-        view = service.consultation_view(row, session.get(Tutor, row.tutor_id))
+        db.flush()
+        view = consultation_view(row, db.get(Tutor, row.tutor_id))
         uow.commit()
         return view

@@ -47,10 +47,10 @@ def plan_settings(chosen: Mapping[str, Any], is_reset: bool) -> study_plan.PlanS
     return study_plan.PlanSettings(**chosen)
 
 
-def failed_officially(session: Session, student_id: str) -> bool:
+def failed_officially(db: Session, student_id: str) -> bool:
     """Whether the student has recorded an official attempt below its passing mark."""
     return bool(
-        session.scalar(
+        db.scalar(
             select(
                 exists().where(
                     AssessmentResult.student_id == student_id,
@@ -68,9 +68,9 @@ def attempted_before(consultation: Consultation) -> bool:
     return int((consultation.intake or {}).get("attempts") or 0) >= 1
 
 
-def is_reset(session: Session, consultation: Consultation) -> bool:
+def is_reset(db: Session, consultation: Consultation) -> bool:
     """A reset plan: the student sat the exam before (intake) or failed it officially."""
-    return attempted_before(consultation) or failed_officially(session, consultation.student_id)
+    return attempted_before(consultation) or failed_officially(db, consultation.student_id)
 
 
 def reset_advice(
@@ -110,9 +110,9 @@ def plan_extras(row: StudyPlanRow, version: StudyPlanVersion) -> dict[str, Any]:
     before these were stored fall back to the first planned day and the intake's hours."""
     days = version.body.get("days") or []
     weekly = row.weekly_hours
-    session = object_session(row)
-    if weekly is None and session is not None:
-        consultation = session.get(Consultation, row.consultation_id)
+    db = object_session(row)
+    if weekly is None and db is not None:
+        consultation = db.get(Consultation, row.consultation_id)
         weekly = (consultation.intake or {}).get("weekly_hours") if consultation else None
     return {
         "reset": bool(row.reset),
@@ -134,6 +134,6 @@ def reflection_view(row: Reflection | None) -> dict[str, Any] | None:
 
 def consultation_extras(row: Consultation) -> dict[str, Any]:
     """``reflection`` and ``reflection_asked`` for the consultation view."""
-    session = object_session(row)
-    reflection = session.get(Reflection, row.id) if session is not None else None
+    db = object_session(row)
+    reflection = db.get(Reflection, row.id) if db is not None else None
     return {"reflection": reflection_view(reflection), "reflection_asked": attempted_before(row)}

@@ -17,11 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from services.tutoring import domain, progress
+from services.tutoring import domain, loading, progress
 from services.tutoring.labels import area_label, day_text, exam_label
+from services.tutoring.loading import PlanInHand
 from services.tutoring.models import AssessmentForm, AssessmentResult, ProgressNotice
-from services.tutoring.use_cases import plan_access, reset
-from services.tutoring.use_cases.plan_access import PlanInHand
+from services.tutoring.use_cases import reset
 from shared import config
 from shared.auth import Principal
 from shared.db import UnitOfWork, utcnow
@@ -82,9 +82,9 @@ def result_view(row: AssessmentResult, form: AssessmentForm) -> dict[str, Any]:
     }
 
 
-def plan_results(session: Session, plan_id: str) -> list[Pair]:
+def plan_results(db: Session, plan_id: str) -> list[Pair]:
     """The plan's results with their forms, oldest first (taken, then recorded)."""
-    rows = session.execute(
+    rows = db.execute(
         select(AssessmentResult, AssessmentForm)
         .join(AssessmentForm, AssessmentForm.id == AssessmentResult.form_id)
         .where(AssessmentResult.plan_id == plan_id)
@@ -153,8 +153,8 @@ def _later_exam_date(hand: PlanInHand, today: date, weeks: int) -> date | None:
 # --- writes --------------------------------------------------------------------------------------
 
 
-def _usable_form(session: Session, form_id: str, exam: str) -> AssessmentForm:
-    form = session.get(AssessmentForm, form_id)
+def _usable_form(db: Session, form_id: str, exam: str) -> AssessmentForm:
+    form = db.get(AssessmentForm, form_id)
     if form is None or not form.active:
         raise InvalidResult(f"There is no assessment form {form_id!r} to record", field="form_id")
     if form.exam != exam:
@@ -208,13 +208,13 @@ def check_result(hand: PlanInHand, form: AssessmentForm, body: Mapping[str, Any]
             )
 
 
-def _first_notice(session: Session, key: str) -> bool:
+def _first_notice(db: Session, key: str) -> bool:
     """Claim a once-only notice. The key is the primary key, inserted in the transaction that
     records the event: two requests (or a retry) cannot both send it."""
     try:
-        with session.begin_nested():
-            session.add(ProgressNotice(key=key, created_at=utcnow()))
-            session.flush()
+        with db.begin_nested():
+            db.add(ProgressNotice(key=key, created_at=utcnow()))
+            db.flush()
     except IntegrityError:
         return False
     return True
@@ -247,10 +247,10 @@ def record_result(
 ) -> dict[str, Any]:
     """The student or their tutor records a result; the events tell email and the site."""
     with uow:
-        session = uow.session
-        hand = plan_access.load_plan(session, principal, plan_id, lock=True)
-        plan_access.require_student_or_tutor(principal, hand, "record a result")
-        form = _usable_form(session, body["form_id"], hand.row.exam)
+        db = uow.session
+        hand = loading.load_plan(db, principal, plan_id, lock=True)
+        loading.require_student_or_tutor(principal, hand, "record a result")
+        form = _usable_form(db, body["form_id"], hand.row.exam)
         check_result(hand, form, body)
         role = hand.role_of(principal)
         row = AssessmentResult(
@@ -266,8 +266,8 @@ def record_result(
             recorded_role=role,
             created_at=utcnow(),
         )
-        session.add(row)
-        session.flush()
+        db.add(row)
+        db.flush()
         uow.record(
             "assessment_result.recorded",
             {
@@ -293,14 +293,14 @@ def record_result(
 
 def list_results(uow: UnitOfWork, principal: Principal, plan_id: str) -> list[dict[str, Any]]:
     with uow:
-        hand = plan_access.load_plan(uow.session, principal, plan_id)
+        hand = loading.load_plan(uow.session, principal, plan_id)
         return [result_view(r, f) for r, f in plan_results(uow.session, hand.row.id)]
 
 
 def delete_result(uow: UnitOfWork, principal: Principal, plan_id: str, result_id: str) -> None:
     """Take a mistyped result back: whoever recorded it, or the plan's tutor."""
     with uow:
-        hand = plan_access.load_plan(uow.session, principal, plan_id, lock=True)
+        hand = loading.load_plan(uow.session, principal, plan_id, lock=True)
         row = uow.session.get(AssessmentResult, result_id)
         if row is None or row.plan_id != hand.row.id:
             raise ResultNotFound(f"This plan has no result {result_id!r}")
@@ -310,9 +310,9 @@ def delete_result(uow: UnitOfWork, principal: Principal, plan_id: str, result_id
         uow.commit()
 
 
-def scale_range(session: Session, exam: str, scale: str) -> tuple[float, float] | None:
+def scale_range(db: Session, exam: str, scale: str) -> tuple[float, float] | None:
     """What the exam's forms on a scale span (None: the exam has no form on it)."""
-    forms = session.scalars(
+    forms = db.scalars(
         select(AssessmentForm).where(AssessmentForm.exam == exam, AssessmentForm.scale == scale)
     ).all()
     if not forms:
@@ -325,8 +325,8 @@ def set_target(
 ) -> None:
     """The student's own goal on a scale (``None`` goes back to the forms' default)."""
     with uow:
-        hand = plan_access.load_plan(uow.session, principal, plan_id, lock=True)
-        plan_access.require_student_or_tutor(principal, hand, "set a target")
+        hand = loading.load_plan(uow.session, principal, plan_id, lock=True)
+        loading.require_student_or_tutor(principal, hand, "set a target")
         if scale == "pass_fail":
             raise InvalidTarget("A pass/fail result has no target score", field="scale")
         span = scale_range(uow.session, hand.row.exam, scale)

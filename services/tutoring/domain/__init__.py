@@ -1,0 +1,172 @@
+"""Tutoring's rules: availability and bookable slots, the intake form, consultations, sessions.
+
+Nothing here touches Flask, a database session or the broker, so every rule is testable in
+microseconds; the use cases (``services/tutoring/use_cases``) load rows, ask these functions,
+and commit. No double-booked slot is the database's job (a unique constraint / row lock);
+:func:`bookable_slots` only says which starts are worth offering given the bookings it is shown.
+
+Times: instants (bookings, time off, "now", slots) are timezone-aware ``datetime`` values and
+every instant this package returns is in UTC. A tutor's weekly windows and date overrides are
+wall-clock ``time`` values in the tutor's own IANA zone, because that is how a person thinks
+about "Mondays 09:00-12:00": the wall-clock time stays put across a DST change and its UTC
+instant moves.
+
+One module per concept (errors, zones, availability, intake, meetings, packages); every public
+name is re-exported here, so ``domain.X`` reads the same wherever it is used.
+"""
+
+from __future__ import annotations
+
+from services.tutoring.domain.availability import (
+    Busy,
+    DateOverride,
+    Slot,
+    SlotRules,
+    TimeOff,
+    WeeklyWindow,
+    bookable_slots,
+)
+from services.tutoring.domain.errors import (
+    ConsultationAlreadyOpen,
+    ConsultationFirst,
+    ConsultationNotFound,
+    ConsultationNotStarted,
+    InvalidAvailability,
+    InvalidIntake,
+    InvalidPackage,
+    InvalidSlotRules,
+    InvalidTimeOff,
+    InvalidTimeZone,
+    InvalidTransition,
+    MeetingNotStarted,
+    NoCredit,
+    PackageNotFound,
+    PlanAlreadyExists,
+    PlanNotFound,
+    RescheduleLimitReached,
+    SessionAlreadyStarted,
+    SessionNotBooked,
+    SessionNotFound,
+    SessionNotStarted,
+    SlotNotOffered,
+    SlotTaken,
+    TooLateToReschedule,
+    TutorNotFound,
+)
+from services.tutoring.domain.intake import (
+    EXAM_HORIZON_YEARS,
+    EXAMS,
+    KNOWN_AREAS,
+    MAX_ATTEMPTS,
+    MAX_WEEKLY_HOURS,
+    MIN_WEEKLY_HOURS,
+    Intake,
+    validate_intake,
+)
+from services.tutoring.domain.meetings import (
+    AFTER_START_ACTIONS,
+    CONSULTATION_ACTIONS,
+    CONSULTATION_TRANSITIONS,
+    DEFAULT_CUTOFF_HOURS,
+    DEFAULT_RESCHEDULE_LIMIT,
+    OPEN_CONSULTATION_STATES,
+    CancellationOutcome,
+    ConsultationAction,
+    ConsultationState,
+    MeetingKind,
+    SessionState,
+    cancellation_outcome,
+    check_reschedule,
+    consultation_transition,
+    credits_after_refund,
+    ensure_meeting_started,
+    ensure_no_open_consultation,
+    ensure_session_booked,
+    ensure_session_started,
+    reminder_due,
+)
+from services.tutoring.domain.packages import (
+    PACKAGE_DISCOUNT_PERCENT,
+    PACKAGE_HOURS,
+    hours_refunded,
+    package_price,
+)
+from services.tutoring.domain.zones import (
+    check_wall_time,
+    check_window,
+    is_int,
+    require_aware,
+    zone,
+)
+
+__all__ = [
+    "AFTER_START_ACTIONS",
+    "CONSULTATION_ACTIONS",
+    "CONSULTATION_TRANSITIONS",
+    "DEFAULT_CUTOFF_HOURS",
+    "DEFAULT_RESCHEDULE_LIMIT",
+    "EXAMS",
+    "EXAM_HORIZON_YEARS",
+    "KNOWN_AREAS",
+    "MAX_ATTEMPTS",
+    "MAX_WEEKLY_HOURS",
+    "MIN_WEEKLY_HOURS",
+    "OPEN_CONSULTATION_STATES",
+    "PACKAGE_DISCOUNT_PERCENT",
+    "PACKAGE_HOURS",
+    "Busy",
+    "CancellationOutcome",
+    "ConsultationAction",
+    "ConsultationAlreadyOpen",
+    "ConsultationFirst",
+    "ConsultationNotFound",
+    "ConsultationNotStarted",
+    "ConsultationState",
+    "DateOverride",
+    "Intake",
+    "InvalidAvailability",
+    "InvalidIntake",
+    "InvalidPackage",
+    "InvalidSlotRules",
+    "InvalidTimeOff",
+    "InvalidTimeZone",
+    "InvalidTransition",
+    "MeetingKind",
+    "MeetingNotStarted",
+    "NoCredit",
+    "PackageNotFound",
+    "PlanAlreadyExists",
+    "PlanNotFound",
+    "RescheduleLimitReached",
+    "SessionAlreadyStarted",
+    "SessionNotBooked",
+    "SessionNotFound",
+    "SessionNotStarted",
+    "SessionState",
+    "Slot",
+    "SlotNotOffered",
+    "SlotRules",
+    "SlotTaken",
+    "TimeOff",
+    "TooLateToReschedule",
+    "TutorNotFound",
+    "WeeklyWindow",
+    "bookable_slots",
+    "cancellation_outcome",
+    "check_reschedule",
+    "check_wall_time",
+    "check_window",
+    "consultation_transition",
+    "credits_after_refund",
+    "ensure_meeting_started",
+    "ensure_no_open_consultation",
+    "ensure_session_booked",
+    "ensure_session_started",
+    "hours_refunded",
+    "is_int",
+    "package_price",
+    "reminder_due",
+    "require_aware",
+    "validate_intake",
+    "zone",
+]
