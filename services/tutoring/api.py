@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Response, current_app
 
-from services.tutoring import schemas, service
+from services.tutoring import labels, schemas, service
 from shared import auth, calendar, config, payments_client
 from shared.http import Blueprint, current_uow, runtime_of
 
@@ -31,6 +31,14 @@ def _payments() -> payments_client.PaymentsClient:
 
 
 # --- tutors --------------------------------------------------------------------------------------
+
+
+@blp.route("/exams", methods=["GET"])
+@blp.response(200, schemas.ExamSchema(many=True))
+@auth.public()
+def list_exams() -> list[dict[str, Any]]:
+    """The exams tutors prepare for, each with the areas an intake or a plan may name."""
+    return labels.exam_catalogue()
 
 
 @blp.route("/tutors", methods=["GET"])

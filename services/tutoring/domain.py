@@ -598,6 +598,18 @@ def _cutoff(starts_at: datetime, now: datetime, cutoff_hours: int) -> datetime:
     return starts_at - timedelta(hours=cutoff_hours)
 
 
+def free_cancellation_until(
+    starts_at: datetime, cutoff_hours: int = DEFAULT_CUTOFF_HOURS
+) -> datetime:
+    """The last moment a student may cancel or move a session and keep the hour.
+
+    Published with each session (``can_cancel_until``) so pages warn from the same line that
+    :func:`cancellation_outcome` and :func:`check_reschedule` apply.
+    """
+    _require_aware(starts_at, "starts_at")
+    return starts_at - timedelta(hours=cutoff_hours)
+
+
 def cancellation_outcome(
     starts_at: datetime,
     now: datetime,
@@ -683,6 +695,25 @@ def package_price(rate_minor: int | None, hours: int) -> int:
     if rate_minor is None or not _is_int(rate_minor) or rate_minor <= 0:
         raise InvalidPackage("This tutor has not set a session rate yet", field="tutor_id")
     return rate_minor * hours * (100 - PACKAGE_DISCOUNT_PERCENT[hours]) // 100
+
+
+def package_options(rate_minor: int | None) -> list[dict[str, int]]:
+    """Every package a student can buy at this hourly rate, priced, for the page that sells them.
+
+    The site shows these as they are (it computes no price, discount or list of sizes); a tutor
+    without a rate sells nothing yet, so the list is empty rather than free.
+    """
+    if rate_minor is None or not _is_int(rate_minor) or rate_minor <= 0:
+        return []
+    return [
+        {
+            "hours": hours,
+            "amount_minor": package_price(rate_minor, hours),
+            "full_minor": rate_minor * hours,
+            "discount_percent": PACKAGE_DISCOUNT_PERCENT[hours],
+        }
+        for hours in PACKAGE_HOURS
+    ]
 
 
 def hours_refunded(hours: int, amount_minor: int, refunded_minor: int) -> int:
