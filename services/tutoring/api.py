@@ -291,6 +291,7 @@ def edit_plan(body: dict[str, Any], plan_id: str) -> dict[str, Any]:
 @blp.alt_response(401, description="No valid access token.")
 @blp.alt_response(403, description="Not a student.")
 @blp.alt_response(404, description="No such tutor (`tutor_id`).")
+@blp.alt_response(409, description="No completed consultation with this tutor yet.")
 @blp.alt_response(422, description="Hours not 1, 5 or 10, or the tutor has no session rate.")
 @blp.alt_response(503, description="Payments is unreachable; the package was cancelled.")
 @auth.require("student")
