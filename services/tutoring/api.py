@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Response, current_app
 
-from services.tutoring import queries, schemas
+from services.tutoring import labels, queries, schemas
 from services.tutoring.use_cases import (
     availability,
     consultations,
@@ -46,6 +46,14 @@ def _payments() -> payments_client.PaymentsClient:
 
 
 # --- tutors --------------------------------------------------------------------------------------
+
+
+@blp.route("/exams", methods=["GET"])
+@blp.response(200, schemas.ExamSchema(many=True))
+@auth.public()
+def list_exams() -> list[dict[str, Any]]:
+    """The exams tutors prepare for, each with the areas an intake or a plan may name."""
+    return labels.exam_catalogue()
 
 
 @blp.route("/tutors", methods=["GET"])
@@ -298,6 +306,7 @@ def edit_plan(body: dict[str, Any], plan_id: str) -> dict[str, Any]:
 @blp.alt_response(401, description="No valid access token.")
 @blp.alt_response(403, description="Not a student.")
 @blp.alt_response(404, description="No such tutor (`tutor_id`).")
+@blp.alt_response(409, description="No completed consultation with this tutor yet.")
 @blp.alt_response(422, description="Hours not 1, 5 or 10, or the tutor has no session rate.")
 @blp.alt_response(503, description="Payments is unreachable; the package was cancelled.")
 @auth.require("student")

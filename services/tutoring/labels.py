@@ -8,6 +8,7 @@ content outlines do. One place, so a proposal, a validation message and an email
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from services.tutoring.domain import EXAMS, KNOWN_AREAS
 
@@ -29,6 +30,15 @@ def area_label(area: str) -> str:
 def exam_label(exam: str) -> str:
     """``step1`` → ``USMLE Step 1``."""
     return EXAM_LABELS.get(exam, exam)
+
+
+def exam_catalogue() -> list[dict[str, Any]]:
+    """The exams students prepare for, each with the areas an intake, plan or result may name.
+
+    Published (``GET /api/exams``) so the site lists and labels them from here, not from a copy.
+    """
+    areas = [{"slug": area, "label": area_label(area)} for area in KNOWN_AREAS]
+    return [{"slug": exam, "label": exam_label(exam), "areas": areas} for exam in EXAMS]
 
 
 def day_text(on: date, *, year: bool = False) -> str:

@@ -41,6 +41,7 @@ def public_tutor_view(row: Tutor) -> dict[str, Any]:
         "currency": row.currency,
         "photo_url": row.photo_url,
         "horizon_days": row.horizon_days,
+        "package_options": domain.package_options(row.session_rate_minor),
     }
 
 
@@ -156,6 +157,7 @@ def session_view(row: TutoringSession, tutor: Tutor) -> dict[str, Any]:
         "ends_at": row.ends_at,
         "reschedules": row.reschedules,
         "reschedules_left": max(0, domain.DEFAULT_RESCHEDULE_LIMIT - row.reschedules),
+        "can_cancel_until": domain.free_cancellation_until(row.starts_at),
         "cancelled_by": row.cancelled_by,
         "cancel_reason": row.cancel_reason,
         "credit_returned": row.credit_returned,

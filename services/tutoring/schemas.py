@@ -52,6 +52,26 @@ class WallTime(fields.Time):
 # --- tutors --------------------------------------------------------------------------------------
 
 
+class AreaSchema(Schema):
+    slug = fields.String(required=True)
+    label = fields.String(required=True)
+
+
+class ExamSchema(AreaSchema):
+    areas = fields.List(fields.Nested(AreaSchema), required=True)
+
+
+class PackageOptionSchema(Schema):
+    hours = fields.Integer(required=True)
+    amount_minor = fields.Integer(
+        required=True, metadata={"description": "What the package costs, discount included."}
+    )
+    full_minor = fields.Integer(
+        required=True, metadata={"description": "The same hours at the hourly rate."}
+    )
+    discount_percent = fields.Integer(required=True)
+
+
 class PublicTutorSchema(Schema):
     id = fields.String(required=True)
     name = fields.String(required=True)
@@ -64,6 +84,11 @@ class PublicTutorSchema(Schema):
     horizon_days = fields.Integer(
         required=True,
         metadata={"description": "How many days ahead the tutor takes bookings."},
+    )
+    package_options = fields.List(
+        fields.Nested(PackageOptionSchema),
+        required=True,
+        metadata={"description": "The packages of hours on sale, priced; none without a rate."},
     )
 
 
@@ -443,6 +468,10 @@ class SessionSchema(Schema):
     ends_at = fields.AwareDateTime(required=True)
     reschedules = fields.Integer(required=True)
     reschedules_left = fields.Integer(required=True)
+    can_cancel_until = fields.AwareDateTime(
+        required=True,
+        metadata={"description": "Until then the student may cancel or move it and keep the hour."},
+    )
     cancelled_by = fields.String(allow_none=True)
     cancel_reason = fields.String(allow_none=True)
     credit_returned = fields.Boolean(allow_none=True)

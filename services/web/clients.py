@@ -374,6 +374,10 @@ class TutoringClient(ProgressCalls, ServiceClient):
     def __init__(self) -> None:
         super().__init__("tutoring")
 
+    def exams(self) -> list[dict]:
+        """The exams tutoring prepares for, each with its areas (slugs and labels)."""
+        return self.call("GET", "/api/exams")
+
     def tutors(self) -> list[dict]:
         return self.call("GET", "/api/tutors")
 

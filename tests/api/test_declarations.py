@@ -10,21 +10,8 @@ from __future__ import annotations
 import pytest
 
 from shared.runtime import Runtime
+from shared.testing.openapi import spec_of
 from tests.api.access import API_SERVICES, declaration_problems, operations
-
-
-def spec_of(service: str) -> dict:
-    """The service's OpenAPI document, from an app that opens no database (specs need none).
-
-    Stand-ins for the database and the broker, never used to write a document, make the app
-    mount what a service with data has (the operations API) as in production.
-    """
-    import importlib
-
-    app_module = importlib.import_module(f"services.{service}.app")
-    stand_in = object() if service != "web" else None
-    runtime = Runtime(service=service, db=stand_in, broker=stand_in)  # type: ignore[arg-type]
-    return app_module.create_app(runtime).test_client().get("/openapi.json").get_json()
 
 
 @pytest.mark.parametrize("service", API_SERVICES)

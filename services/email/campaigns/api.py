@@ -128,6 +128,7 @@ def send_now(campaign_id: str) -> Any:
 
 @marketing.route("/campaigns/<string:campaign_id>/pause", methods=["POST"])
 @marketing.response(200, schemas.CampaignSchema)
+@marketing.alt_response(409, description="Only a campaign that is sending can be paused.")
 @auth.require(*STAFF)
 def pause(campaign_id: str) -> Any:
     return campaigns.pause(_uow(), campaign_id)
@@ -135,6 +136,7 @@ def pause(campaign_id: str) -> Any:
 
 @marketing.route("/campaigns/<string:campaign_id>/resume", methods=["POST"])
 @marketing.response(200, schemas.CampaignSchema)
+@marketing.alt_response(409, description="Only a paused campaign can be resumed.")
 @auth.require(*STAFF)
 def resume(campaign_id: str) -> Any:
     return campaigns.resume(_uow(), campaign_id)
@@ -142,6 +144,7 @@ def resume(campaign_id: str) -> Any:
 
 @marketing.route("/campaigns/<string:campaign_id>/cancel", methods=["POST"])
 @marketing.response(200, schemas.CampaignSchema)
+@marketing.alt_response(409, description="The campaign already went or was cancelled.")
 @auth.require(*STAFF)
 def cancel(campaign_id: str) -> Any:
     return campaigns.cancel(_uow(), campaign_id)

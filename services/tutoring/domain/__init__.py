@@ -83,12 +83,14 @@ from services.tutoring.domain.meetings import (
     ensure_no_open_consultation,
     ensure_session_booked,
     ensure_session_started,
+    free_cancellation_until,
     reminder_due,
 )
 from services.tutoring.domain.packages import (
     PACKAGE_DISCOUNT_PERCENT,
     PACKAGE_HOURS,
     hours_refunded,
+    package_options,
     package_price,
 )
 from services.tutoring.domain.zones import (
@@ -162,8 +164,10 @@ __all__ = [
     "ensure_no_open_consultation",
     "ensure_session_booked",
     "ensure_session_started",
+    "free_cancellation_until",
     "hours_refunded",
     "is_int",
+    "package_options",
     "package_price",
     "reminder_due",
     "require_aware",

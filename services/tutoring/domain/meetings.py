@@ -175,6 +175,18 @@ def _cutoff(starts_at: datetime, now: datetime, cutoff_hours: int) -> datetime:
     return starts_at - timedelta(hours=cutoff_hours)
 
 
+def free_cancellation_until(
+    starts_at: datetime, cutoff_hours: int = DEFAULT_CUTOFF_HOURS
+) -> datetime:
+    """The last moment a student may cancel or move a session and keep the hour.
+
+    Published with each session (``can_cancel_until``) so pages warn from the same line that
+    :func:`cancellation_outcome` and :func:`check_reschedule` apply.
+    """
+    require_aware(starts_at, "starts_at")
+    return starts_at - timedelta(hours=cutoff_hours)
+
+
 def cancellation_outcome(
     starts_at: datetime,
     now: datetime,

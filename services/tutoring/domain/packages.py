@@ -29,6 +29,25 @@ def package_price(rate_minor: int | None, hours: int) -> int:
     return rate_minor * hours * (100 - PACKAGE_DISCOUNT_PERCENT[hours]) // 100
 
 
+def package_options(rate_minor: int | None) -> list[dict[str, int]]:
+    """Every package a student can buy at this hourly rate, priced, for the page that sells them.
+
+    The site shows these as they are (it computes no price, discount or list of sizes); a tutor
+    without a rate sells nothing yet, so the list is empty rather than free.
+    """
+    if rate_minor is None or not is_int(rate_minor) or rate_minor <= 0:
+        return []
+    return [
+        {
+            "hours": hours,
+            "amount_minor": package_price(rate_minor, hours),
+            "full_minor": rate_minor * hours,
+            "discount_percent": PACKAGE_DISCOUNT_PERCENT[hours],
+        }
+        for hours in PACKAGE_HOURS
+    ]
+
+
 def hours_refunded(hours: int, amount_minor: int, refunded_minor: int) -> int:
     """How many of a package's hours its refunds so far pay back (rounded up, at most all).
 

@@ -101,3 +101,20 @@ def test_a_reminder_is_due_within_24_hours_once_per_start_time():
     assert domain.reminder_due(soon, soon - timedelta(hours=1), NOW)  # moved: a new reminder
     assert not domain.reminder_due(NOW + timedelta(hours=25), None, NOW)
     assert not domain.reminder_due(NOW - timedelta(minutes=1), None, NOW)
+
+
+def test_the_packages_on_sale_are_priced_for_the_page_and_none_without_a_rate():
+    assert domain.package_options(8000) == [
+        {"hours": 1, "amount_minor": 8000, "full_minor": 8000, "discount_percent": 0},
+        {"hours": 5, "amount_minor": 40000, "full_minor": 40000, "discount_percent": 0},
+        {"hours": 10, "amount_minor": 72000, "full_minor": 80000, "discount_percent": 10},
+    ]
+    assert domain.package_options(None) == domain.package_options(0) == []
+
+
+def test_a_session_can_be_cancelled_free_until_the_cutoff_that_cancelling_applies():
+    starts_at = NOW + timedelta(hours=30)
+    until = domain.free_cancellation_until(starts_at)
+    assert until == starts_at - timedelta(hours=24)
+    assert not domain.cancellation_outcome(starts_at, until - timedelta(seconds=1), "student").late
+    assert domain.cancellation_outcome(starts_at, until, "student").late

@@ -227,3 +227,14 @@ def test_a_booked_session_appears_in_the_students_calendar_feed(paid_world: Worl
     feed = world.client.get("/api" + urlsplit(url).path).get_data(as_text=True)
     assert f"UID:session-{session['id']}@preceptor" in feed
     assert "Tutoring session with Tess Tutor" in feed
+
+
+def test_a_session_says_until_when_its_student_may_cancel_and_keep_the_hour(paid_world: World):
+    world = paid_world
+    tutor, tutor_id = world.session_tutor()
+    student = world.ready_student(tutor, tutor_id)
+    booked = world.session(student, tutor_id, hours_ahead=48)
+    starts_at = datetime.fromisoformat(booked["starts_at"])
+    assert datetime.fromisoformat(booked["can_cancel_until"]) == starts_at - timedelta(hours=24)
+    listed = world.client.get("/api/sessions", headers=student).get_json()
+    assert [s["can_cancel_until"] for s in listed] == [booked["can_cancel_until"]]

@@ -115,3 +115,29 @@ def test_slots_refuse_an_unknown_viewer_zone(world: World):
     _headers, tutor_id = world.available_tutor()
     r = world.client.get(f"/api/tutors/{tutor_id}/slots?tz=Nowhere/Land")
     assert r.status_code == 422 and "tz" in r.get_json()["errors"]
+
+
+def test_a_tutor_with_a_rate_lists_the_packages_on_sale_with_their_prices(world: World):
+    headers = world.tutor()
+    profile = {"bio": "Renal, mostly", "exams": ["step1"], "session_rate_minor": 10000}
+    assert world.client.put("/api/tutors/me", json=profile, headers=headers).status_code == 200
+    (listed,) = world.client.get("/api/tutors").get_json()
+    assert [
+        (o["hours"], o["amount_minor"], o["discount_percent"]) for o in listed["package_options"]
+    ] == [
+        (1, 10000, 0),
+        (5, 50000, 0),
+        (10, 90000, 10),
+    ]
+    world.client.put("/api/tutors/me", json={"session_rate_minor": None}, headers=headers)
+    assert world.client.get(f"/api/tutors/{listed['id']}").get_json()["package_options"] == []
+
+
+def test_the_exams_and_their_areas_are_published_with_their_labels(world: World):
+    exams = world.client.get("/api/exams").get_json()
+    assert [(e["slug"], e["label"]) for e in exams] == [
+        ("step1", "USMLE Step 1"),
+        ("step2ck", "USMLE Step 2 CK"),
+    ]
+    areas = {a["slug"]: a["label"] for a in exams[0]["areas"]}
+    assert areas["hematology-oncology"] == "Hematology & oncology" and len(areas) == 22

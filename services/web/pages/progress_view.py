@@ -184,11 +184,12 @@ def proposal_rows(proposal: dict) -> dict[str, list[dict]]:
 
 
 _ISO_DAY = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
-_AREA_SLUG = re.compile(
-    r"(?<![\w-])("
-    + "|".join(re.escape(a) for a in sorted(AREAS, key=len, reverse=True))
-    + r")(?![\w-])"
-)
+
+
+def _area_slugs() -> re.Pattern[str]:
+    """Any area slug tutoring knows, as a whole word (longest first, so no prefix wins)."""
+    names = "|".join(re.escape(a) for a in sorted(AREAS, key=len, reverse=True))
+    return re.compile(r"(?<![\w-])(" + names + r")(?![\w-])") if names else re.compile(r"(?!)")
 
 
 def readable(message: str | None) -> str:
@@ -196,7 +197,7 @@ def readable(message: str | None) -> str:
     "hematology-oncology"), and dates as the pages write them ("Fri 4 Dec 2026"). The hours
     themselves are in the before → after table built from ``hours_before``/``hours_after``."""
     text = _ISO_DAY.sub(lambda m: formatting.format_date(m.group(0)), message or "")
-    return _AREA_SLUG.sub(lambda m: AREAS[m.group(1)], text)
+    return _area_slugs().sub(lambda m: AREAS[m.group(1)], text)
 
 
 def open_proposals(proposals: list[dict]) -> list[dict]:

@@ -305,15 +305,13 @@ def blocks_text(blocks: list[dict] | None) -> str:
     )
 
 
-LABEL_TO_AREA = {label.lower(): slug for slug, label in AREAS.items()}
-
-
 def parse_blocks(text: str) -> list[dict] | None:
     """What a tutor typed (``Anatomy 2, renal 1.5h``) as blocks, or None if it can't be read.
 
     Names that are not areas (the checkpoint's "Self-assessment") pass through as typed; the
     service decides whether they are allowed.
     """
+    label_to_area = {label.lower(): slug for slug, label in AREAS.items()}
     blocks = []
     for part in (p.strip() for p in text.split(",")):
         if not part:
@@ -326,7 +324,7 @@ def parse_blocks(text: str) -> list[dict] | None:
         name = name.strip()
         if not name or hours <= 0:
             return None
-        area = LABEL_TO_AREA.get(name.lower()) or (name.lower() if name.lower() in AREAS else name)
+        area = label_to_area.get(name.lower()) or (name.lower() if name.lower() in AREAS else name)
         blocks.append({"area": area, "hours": hours})
     return blocks
 

@@ -32,14 +32,6 @@ from shared.calendar import FEED_CONTENT_TYPE
 bp = Blueprint("tutoring_pages", __name__)
 
 
-PACKAGE_HOURS = (1, 5, 10)
-BULK_HOURS = 10
-BULK_DISCOUNT_PERCENT = 10
-"""Ten hours bought at once cost 10% less; the tutoring service charges, this only shows it."""
-
-CANCEL_CUTOFF = timedelta(hours=24)
-"""A student who cancels later than this before the session forfeits the hour."""
-
 INTAKE_FIELDS = ("exam", "exam_date", "attempts", "weekly_hours", "weak_areas")
 INTAKE_RENAMES = {f"intake.{name}": name for name in INTAKE_FIELDS}
 
@@ -180,24 +172,18 @@ def week_of_slots(
     )
 
 
-def package_price(rate_minor: int | None, hours: int) -> int:
-    """What ``hours`` cost at the tutor's rate, in minor units (never through a float)."""
-    total = int(rate_minor or 0) * hours
-    if hours >= BULK_HOURS:
-        total = total * (100 - BULK_DISCOUNT_PERCENT) // 100
-    return total
+def best_deal(options: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The package with the largest discount tutoring offers, to mention beside the choices."""
+    discounted = [o for o in options if o.get("discount_percent")]
+    return max(discounted, key=lambda o: o["discount_percent"]) if discounted else None
 
 
-def package_options(tutor: dict) -> list[dict[str, Any]]:
-    rate = tutor.get("session_rate_minor")
-    return [
-        {
-            "hours": hours,
-            "amount_minor": package_price(rate, hours),
-            "full_minor": int(rate or 0) * hours,
-        }
-        for hours in PACKAGE_HOURS
-    ]
+def choose_hours_message(options: list[dict[str, Any]]) -> str:
+    """``Choose 1, 5 or 10 hours.``: the sizes tutoring sells, as a sentence."""
+    sizes = [str(o["hours"]) for o in options]
+    if len(sizes) > 1:
+        sizes = [", ".join(sizes[:-1]) + " or " + sizes[-1]]
+    return f"Choose {sizes[0] if sizes else 'a number of'} hours."
 
 
 def hours_with(token: str, tutor_id: str) -> int:
@@ -226,9 +212,11 @@ def tutor(tutor_id: str):
         if consulted(token, tutor_id):
             credit = hours_with(token, tutor_id)
             slots = clients.tutoring.slots(tutor_id, context["zone"], kind="session")
+            options = tutor.get("package_options") or []
             sessions = {
                 "credit": credit,
-                "options": package_options(tutor),
+                "options": options,
+                "deal": best_deal(options),
                 "week": week_of_slots(slots, context["zone"], tutor),
             }
     week = None
@@ -240,7 +228,6 @@ def tutor(tutor_id: str):
         tutor=tutor,
         week=week,
         sessions=sessions,
-        discount=BULK_DISCOUNT_PERCENT,
         **context,
     )
 
@@ -349,9 +336,10 @@ def my_plan(token: str) -> dict | None:
 
 
 def inside_cutoff(session: dict, now: datetime | None = None) -> bool:
-    """Whether cancelling this session now would forfeit the hour (less than 24 h to go)."""
-    start = formatting.parse_moment(session.get("starts_at"))
-    return start is not None and start - (now or datetime.now(UTC)) < CANCEL_CUTOFF
+    """Whether cancelling this session now would forfeit the hour: tutoring says until when
+    it is free (``can_cancel_until``); a session without that moment is treated as late."""
+    until = formatting.parse_moment(session.get("can_cancel_until"))
+    return until is None or (now or datetime.now(UTC)) >= until
 
 
 def render_my_tutoring(problems: dict[str, str] | None = None, status: int = 200):
@@ -428,8 +416,9 @@ def _package(package_id: str) -> dict:
 @security.role_required("student")
 def buy_hours(tutor_id: str):
     hours = request.form.get("hours", "")
-    if not hours.isdigit() or int(hours) not in PACKAGE_HOURS:
-        flash("Choose 1, 5 or 10 hours.", "error")
+    options = clients.tutoring.tutor(tutor_id).get("package_options") or []
+    if not hours.isdigit() or int(hours) not in {o["hours"] for o in options}:
+        flash(choose_hours_message(options), "error")
         return redirect(url_for(".tutor", tutor_id=tutor_id, tz=known_zone(), _anchor="hours"))
     try:
         package = clients.tutoring.buy_package(security.access_token(), tutor_id, int(hours))

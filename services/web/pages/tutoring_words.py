@@ -1,38 +1,83 @@
 """What tutoring calls things, and what people read: exams, areas, kinds of day, statuses.
 
+The exams and areas come from tutoring (it decides which exist); the rest are words for
+states and kinds the pages show.
+
 Shared by the student's and the tutor's pages (kept apart from pages/tutoring.py, which is
 about its routes).
 """
 
 from __future__ import annotations
 
-EXAMS = (("step1", "USMLE Step 1"), ("step2ck", "USMLE Step 2 CK"))
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
-AREAS = {
-    "anatomy": "Anatomy",
-    "biochemistry": "Biochemistry",
-    "microbiology": "Microbiology",
-    "immunology": "Immunology",
-    "pathology": "Pathology",
-    "pharmacology": "Pharmacology",
-    "physiology": "Physiology",
-    "behavioral-science": "Behavioral science",
-    "biostatistics": "Biostatistics",
-    "cardiovascular": "Cardiovascular",
-    "renal": "Renal",
-    "respiratory": "Respiratory",
-    "gastrointestinal": "Gastrointestinal",
-    "endocrine": "Endocrine",
-    "reproductive": "Reproductive",
-    "musculoskeletal": "Musculoskeletal",
-    "neurology": "Neurology",
-    "psychiatry": "Psychiatry",
-    "hematology-oncology": "Hematology & oncology",
-    "dermatology": "Dermatology",
-    "ethics": "Ethics",
-    "genetics": "Genetics",
-}
-"""Every weak area the intake offers, as the tutoring service names it (slug) and as people read it."""
+from services.web import clients
+
+
+class _Catalogue:
+    """The exams and areas as tutoring publishes them (``GET /api/exams``), kept for a while.
+
+    Tutoring owns which exams and areas exist and what they are called; the site reads them
+    and keeps the answer ten minutes (they change with a release, not per request). When
+    tutoring cannot answer, the lists are empty and labels fall back to the slug's words.
+    """
+
+    TTL_SECONDS = 600.0
+
+    def __init__(self) -> None:
+        self._exams: list[dict[str, Any]] = []
+        self._fetched: tuple[str, float] | None = None
+
+    def exams(self) -> list[dict[str, Any]]:
+        source = clients.tutoring.base_url
+        fresh = self._fetched and self._fetched[0] == source
+        if fresh and time.monotonic() - self._fetched[1] < self.TTL_SECONDS:
+            return self._exams
+        try:
+            self._exams = clients.tutoring.exams()
+        except (clients.ServiceError, clients.ServiceUnavailable):
+            return self._exams if fresh else []
+        self._fetched = (source, time.monotonic())
+        return self._exams
+
+
+CATALOGUE = _Catalogue()
+
+
+class ExamChoices(Sequence[tuple[str, str]]):
+    """``(slug, label)`` for every exam, in tutoring's order (``dict(EXAMS)`` maps slug to label)."""
+
+    def _pairs(self) -> list[tuple[str, str]]:
+        return [(e["slug"], e["label"]) for e in CATALOGUE.exams()]
+
+    def __getitem__(self, index):  # type: ignore[override]
+        return self._pairs()[index]
+
+    def __len__(self) -> int:
+        return len(self._pairs())
+
+
+class AreaLabels(Mapping[str, str]):
+    """Every area any exam names, slug to label, in tutoring's order."""
+
+    def _labels(self) -> dict[str, str]:
+        return {a["slug"]: a["label"] for e in CATALOGUE.exams() for a in e.get("areas") or []}
+
+    def __getitem__(self, slug: str) -> str:
+        return self._labels()[slug]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._labels())
+
+    def __len__(self) -> int:
+        return len(self._labels())
+
+
+EXAMS = ExamChoices()
+AREAS = AreaLabels()
+"""Read from tutoring on use: what an intake offers and how a slug reads."""
 
 DAY_KINDS = {
     "study": "Study",

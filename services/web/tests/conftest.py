@@ -12,14 +12,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from services.web.app import create_app
-from services.web.tests.contract_servers import (
-    EmailContract,
-    EnrollmentContract,
-    IdentityContract,
-    PaymentsContract,
-    TestimonialsContract,
-    TutoringContract,
-)
+from services.web.tests.contracts.base import ContractServer
+from services.web.tests.contracts.email import EmailContract
+from services.web.tests.contracts.enrollment import EnrollmentContract
+from services.web.tests.contracts.identity import IdentityContract
+from services.web.tests.contracts.payments import PaymentsContract
+from services.web.tests.contracts.testimonials import TestimonialsContract
+from services.web.tests.contracts.tutoring import TutoringContract
 from shared import migrations
 from shared.testing.fixtures import free_port, serve_in_thread
 
@@ -72,46 +71,51 @@ def testimonials_server() -> Iterator[TestimonialsContract]:
     server.stop()
 
 
-@pytest.fixture
-def identity_api(identity_server, monkeypatch: pytest.MonkeyPatch) -> IdentityContract:
-    identity_server.reset()
-    monkeypatch.setenv("IDENTITY_URL", identity_server.url)
-    return identity_server
+def serving(server: ContractServer, monkeypatch: pytest.MonkeyPatch, variable: str) -> Iterator:
+    """Point the site at ``server`` for one test; fail the test if the stand-in drifted.
+
+    A drift is an answer the real service could not give (see contracts/openapi_check.py).
+    """
+    server.reset()
+    monkeypatch.setenv(variable, server.url)
+    yield server
+    assert not server.drifts, "a stand-in answered what the real service would not:\n" + (
+        "\n".join(dict.fromkeys(server.drifts))
+    )
 
 
 @pytest.fixture
-def email_api(email_server, monkeypatch: pytest.MonkeyPatch) -> EmailContract:
-    email_server.reset()
-    monkeypatch.setenv("EMAIL_URL", email_server.url)
-    return email_server
+def identity_api(identity_server, monkeypatch: pytest.MonkeyPatch) -> Iterator[IdentityContract]:
+    yield from serving(identity_server, monkeypatch, "IDENTITY_URL")
 
 
 @pytest.fixture
-def enrollment_api(enrollment_server, monkeypatch: pytest.MonkeyPatch) -> EnrollmentContract:
-    enrollment_server.reset()
-    monkeypatch.setenv("ENROLLMENT_URL", enrollment_server.url)
-    return enrollment_server
+def email_api(email_server, monkeypatch: pytest.MonkeyPatch) -> Iterator[EmailContract]:
+    yield from serving(email_server, monkeypatch, "EMAIL_URL")
 
 
 @pytest.fixture
-def payments_api(payments_server, monkeypatch: pytest.MonkeyPatch) -> PaymentsContract:
-    payments_server.reset()
-    monkeypatch.setenv("PAYMENTS_URL", payments_server.url)
-    return payments_server
+def enrollment_api(
+    enrollment_server, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[EnrollmentContract]:
+    yield from serving(enrollment_server, monkeypatch, "ENROLLMENT_URL")
 
 
 @pytest.fixture
-def tutoring_api(tutoring_server, monkeypatch: pytest.MonkeyPatch) -> TutoringContract:
-    tutoring_server.reset()
-    monkeypatch.setenv("TUTORING_URL", tutoring_server.url)
-    return tutoring_server
+def payments_api(payments_server, monkeypatch: pytest.MonkeyPatch) -> Iterator[PaymentsContract]:
+    yield from serving(payments_server, monkeypatch, "PAYMENTS_URL")
 
 
 @pytest.fixture
-def testimonials_api(testimonials_server, monkeypatch: pytest.MonkeyPatch) -> TestimonialsContract:
-    testimonials_server.reset()
-    monkeypatch.setenv("TESTIMONIALS_URL", testimonials_server.url)
-    return testimonials_server
+def tutoring_api(tutoring_server, monkeypatch: pytest.MonkeyPatch) -> Iterator[TutoringContract]:
+    yield from serving(tutoring_server, monkeypatch, "TUTORING_URL")
+
+
+@pytest.fixture
+def testimonials_api(
+    testimonials_server, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[TestimonialsContract]:
+    yield from serving(testimonials_server, monkeypatch, "TESTIMONIALS_URL")
 
 
 @pytest.fixture(scope="session")

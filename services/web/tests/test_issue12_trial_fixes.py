@@ -9,7 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from services.web.tests.conftest import csrf_from, sign_in
-from services.web.tests.progress_contract import ESTIMATE_METHOD, LIMITS
+from services.web.tests.contracts.tutoring_progress import ESTIMATE_METHOD, LIMITS
 
 NEW_RESULT = "/tutoring/plan/results/new"
 REFLECTION = "/tutoring/consultations/con-booked/reflection"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from services.web.tests.contract_servers import COURSES, CYCLES, TUTORS
+from services.web.tests.contracts.enrollment import COURSES, CYCLES
+from services.web.tests.contracts.tutoring import TUTORS
 
 
 def test_the_catalogue_leaves_out_a_course_it_cannot_render(client, enrollment_api, caplog):

@@ -1,6 +1,6 @@
 """The tutoring contract's assessment → plan endpoints (issue 12), for the site's tests only.
 
-Part of ``TutoringContract`` (contract_servers.py calls ``progress_routes`` and
+Part of ``TutoringContract`` (contracts/tutoring.py calls ``progress_routes`` and
 ``reset_progress``); kept apart so neither file grows past reading. Canned answers shaped like
 the spec's JSON, problem+json 422s naming the field, and just enough state (results, checks,
 proposals, forms, reflections) for a page's POST to show up in the next GET. No business rules:
@@ -54,6 +54,7 @@ def _result(result_id: str, form_id: str, taken_on: str, score: float, **extra: 
         "scale": form["scale"],
         "taken_on": taken_on,
         "score": score,
+        "score_text": f"{score:g}",
         "area_scores": extra.get("area_scores") or {},
         "note": extra.get("note") or "",
         "official": form["official"],
@@ -149,7 +150,8 @@ def _progress(server: Any) -> dict:
             ],
         },
         "adherence": {"since": "2026-03-03", "planned_hours": 12.0, "done_hours": 3.0,
-                      "partial_hours": 1.25, "missed_hours": 2.5, "unchecked_days": 1},
+                      "partial_hours": 1.25, "missed_hours": 2.5, "unchecked_days": 1,
+                      "partial_days": 0, "unchecked_hours": 6.5},
         "estimate_method": LIMITS,
         "reset_advised": getattr(server, "reset_advised", None),
     }  # fmt: skip
@@ -159,9 +161,9 @@ def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 
 
-def progress_routes(server: Any, app: Flask, problem: Any, plan_days: Any) -> None:
+def progress_routes(server: Any, app: Flask, problem: Any, plan: Any) -> None:
     """Register the endpoints on the tutoring stand-in (``problem`` and the plan's days come
-    from contract_servers.py, which imports this module)."""
+    from contracts/tutoring.py, which imports this module)."""
 
     def invalid(errors: dict[str, list[str]]) -> Response:
         return problem(422, "Invalid fields: " + ", ".join(sorted(errors)), errors)
@@ -355,7 +357,7 @@ def progress_routes(server: Any, app: Flask, problem: Any, plan_days: Any) -> No
         if request.method == "DELETE":
             server.checks.pop(day, None)
             return Response(status=204)
-        entry = next((d for d in plan_days() if d["day"] == day), None)
+        entry = next((d for d in plan()["days"] if d["day"] == day), None)
         if entry is None:
             return invalid({"day": ["That day is not in your plan."]})
         if entry["kind"] in ("free", "rest", "exam"):
@@ -444,7 +446,7 @@ def progress_routes(server: Any, app: Flask, problem: Any, plan_days: Any) -> No
         if proposal_id == "prop-stale":
             return problem(409, "The plan changed since; propose again.")
         record["status"] = "accepted"
-        return jsonify({"plan_id": PLAN_ID, "version": 2, "days": plan_days()})
+        return jsonify(plan(2))
 
     # -------------------------------------------------------------- reflections
 
