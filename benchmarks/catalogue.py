@@ -78,14 +78,16 @@ def wrk(
     connections: int = CONNECTIONS,
     threads: int = 1,
     script: Path | None = None,
+    timeout: float = 2,
 ) -> Load:
     """Load ``url`` with keep-alive connections for ``seconds`` (at least one second), with
-    wrk's Lua ``script`` if given."""
+    wrk's Lua ``script`` if given; an answer slower than ``timeout`` seconds counts as an error."""
     binary = shutil.which("wrk")
     if binary is None:
         raise RuntimeError("wrk is not installed: `apt-get install -y wrk` (make bench does it)")
     duration = max(1, round(seconds))
     options = ["-t", str(threads), "-c", str(connections), "-d", f"{duration}s", "--latency"]
+    options += ["--timeout", f"{timeout:g}s"]
     out = subprocess.run(
         [binary, *options, *(["-s", str(script)] if script else []), url],
         capture_output=True,

@@ -41,6 +41,8 @@ class Student:
 
 
 class Site(suite.Suite):
+    """The suite with the site in front, and the ways its students come to be."""
+
     def gunicorn(self, service: str) -> subprocess.Popen:
         """The site with the deployment's default of 2 workers; the services with 1 each."""
         if service != "web":
