@@ -2,7 +2,10 @@
 
 ``python -m benchmarks.site [--students N] [--runs R] [--seconds S] [--record LABEL]`` prints
 the table; ``--record`` also keeps the figure in benchmarks/site_history.json under ``LABEL``
-(with the date and the commit), so that docs/benchmarks.md can show it beside later runs.
+(with the date and the commit), so that docs/benchmarks.md can show it beside later runs. An
+earlier figure only compares with a later one measured on the same machine: to compare a change,
+run ``--record`` on the code before it, then ``make bench`` (or ``python -m benchmarks site``)
+on the code after it, on one quiet machine.
 
 The suite runs as in production (benchmarks/suite.py): the site and the services its pages call
 (identity, email, enrollment, payments, tutoring), each under gunicorn with deploy/gunicorn.conf.py
