@@ -12,7 +12,7 @@ import sys
 
 from benchmarks import report
 
-BENCHMARKS = ("catalogue", "bus", "money_path", "campaign", "make_run")
+BENCHMARKS = ("catalogue", "site", "bus", "money_path", "campaign", "make_run")
 """Module names under ``benchmarks/``, in the order the document lists them."""
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks import bus, campaign, catalogue, make_run, money_path, report
+from benchmarks import bus, campaign, catalogue, make_run, money_path, report, site
+from benchmarks.site_people import Student
 
 
 @pytest.fixture(autouse=True)
@@ -30,6 +31,26 @@ def test_the_catalogue_benchmark_loads_both_apps_under_gunicorn_with_wrk():
     assert measured.courses == 2
     assert measured.hello[0].requests > 0 and measured.catalogue[0].requests > 0
     check(catalogue.result(measured, seconds=1, connections=2), rows=2)
+    assert "Ratio of each run:" in catalogue.result(measured).markdown()
+
+
+def test_the_site_benchmark_loads_the_five_pages_as_signed_in_students(tmp_path):
+    measured = site.measure(students=2, runs=1, seconds=1)
+    assert set(measured.runs) == {site.MIX, *site.PAGES}
+    assert all(f.per_second > 0 for figures in measured.runs.values() for f in figures)
+    check(site.result(measured), rows=1 + len(site.PAGES))
+    history = tmp_path / "history.json"
+    site.record(measured, "before", "a note", history)
+    [earlier] = [line for line in site.earlier(history) if line.startswith("| before |")]
+    assert "a note" in earlier
+
+
+def test_the_site_load_rotates_pages_and_students():
+    people = [Student("a@x", cookie="sid=a", enrollment="e1"), Student("b@x", cookie="sid=b")]
+    script = site.lua_script(people, ["home", "checkout status poll"])
+    assert script.count("wrk.format(") == 4
+    assert '"/checkout/e1/status", {Cookie = "sid=a"}' in script
+    assert '"/", {Cookie = "sid=b"}' in script
 
 
 def test_wrk_output_is_read_in_milliseconds():
