@@ -14,7 +14,7 @@ How calendar clients tie messages together (RFC 5546, iTIP):
 - A **cancellation** is ``METHOD:CANCEL`` with the same UID and a SEQUENCE bumped by the caller
   past the last one sent, so clients accept it as newer than the invite.
 
-Times: the caller passes aware datetimes (stored in UTC, DESIGN §4). Events are written in the
+Times: the caller passes aware datetimes (stored in UTC, docs/architecture.md, data rules). Events are written in the
 reader's IANA zone (``DTSTART;TZID=America/New_York:...``) together with the matching
 ``VTIMEZONE`` so Outlook and Google show the right local time on both sides of a DST change;
 ``DTSTAMP`` is always UTC as the RFC requires.

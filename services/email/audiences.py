@@ -1,6 +1,6 @@
 """Who a campaign can reach, from facts this service learned from events.
 
-The service never reads another service's tables (DESIGN.md §2): enrollment and tutoring events
+The service never reads another service's tables (docs/architecture.md): enrollment and tutoring events
 tell it who is an active, past or consulted student, and it keeps its own copy
 (``audience_enrollments``, ``consulted_students``). Subscribers of a topic are its own data.
 

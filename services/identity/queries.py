@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from services.identity.loaders import own_user
+from services.identity.loading import own_user
 from services.identity.models import User
 from shared.auth import Principal
 from shared.db import UnitOfWork

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from services.testimonials import domain
 from services.testimonials.domain import Status
-from services.testimonials.loaders import load_testimonial, request_of
+from services.testimonials.loading import load_testimonial, request_of
 from services.testimonials.models import Program, Revision, Testimonial
 from shared.auth import Principal
 from shared.db import UnitOfWork

@@ -1,6 +1,6 @@
 """A student's study plan: a dated timeline from tomorrow to the exam, built from the intake.
 
-The product's backbone (DESIGN §1) is the advice given to a student who failed Step 1: rest,
+The product's backbone (docs/architecture.md, the product's backbone) is the advice given to a student who failed Step 1: rest,
 find what went wrong, get help, reset with a *realistic* plan, leave free days for the
 unexpected, and check progress with regular assessments. This module turns that advice into
 rules. It is pure (no Flask, database or broker): ``use_cases/study_plans.py`` stores each plan

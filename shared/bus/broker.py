@@ -1,4 +1,4 @@
-"""Connections and the topology of the event bus (DESIGN.md §3, measured facts in §8).
+"""Connections and the topology of the event bus (docs/architecture.md: how an event travels, and the facts about the parts).
 
 One durable topic exchange; per service a durable queue bound to the types its handlers
 declare, a ladder of delay queues for retries with backoff (RabbitMQ only: they rely on
@@ -108,7 +108,7 @@ class Broker:
 
     def declare_exchange(self, connection: Connection) -> None:
         # The filesystem transport only routes a topic exchange across processes when the
-        # publishing process has declared the Exchange object itself (DESIGN.md §8): the
+        # publishing process has declared the Exchange object itself (docs/architecture.md, facts about the parts): the
         # bindings are in a file every process reads, the exchange's type only in memory.
         self.exchange(connection.default_channel).declare()
 

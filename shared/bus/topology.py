@@ -2,7 +2,7 @@
 
 Workers declare their own queues at start (``Broker.declare``). The same topology is also shipped
 as RabbitMQ definitions, loaded when the broker boots, so that every subscriber queue exists
-before the first event is published (kombu cannot publish ``mandatory``, DESIGN.md §8: an event
+before the first event is published (kombu cannot publish ``mandatory``, docs/architecture.md, facts about the parts: an event
 sent before its queue exists is lost) and an operator can read or restore it. The document is
 built from the very ``Queue`` objects the workers declare, and from each service's handler
 registry for the bindings, so it cannot say something the code does not do; a test keeps the

@@ -5,7 +5,7 @@ runner starts its aiohttp app on 127.0.0.1 with empty state, kept in memory only
 pickles its whole store to one fixed file (/tmp/localstripe.pickle) after every write, which
 grows slower with every object and lets two instances (parallel test workers) overwrite each
 other's file; nothing here ever reloads it, so the runner switches the dump off. We import it
-only in this separate process and never ship its code (DESIGN.md §8).
+only in this separate process and never ship its code (docs/architecture.md, facts about the parts).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from services.identity import domain, limits
 from services.identity.events import RegistrationAttempted, UserRegistered, UserTimeZoneChanged
-from services.identity.loaders import own_user, user_by_email
+from services.identity.loading import own_user, user_by_email
 from services.identity.models import User
 from services.identity.queries import user_view
 from shared.auth import Principal

@@ -10,7 +10,7 @@ from sqlalchemy import update
 from services.identity import domain, limits
 from services.identity.events import PasswordResetRequested
 from services.identity.links import new_link, use_link
-from services.identity.loaders import user_by_email
+from services.identity.loading import user_by_email
 from services.identity.models import LinkToken, RefreshToken, rate_limits
 from services.identity.queries import user_view
 from services.identity.use_cases.sign_in import revoke_refresh_tokens

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from services.identity import domain, limits
-from services.identity.loaders import user_by_email
+from services.identity.loading import user_by_email
 from services.identity.models import RefreshToken, User, rate_limits
 from services.identity.queries import user_view
 from services.identity.signing_keys import Signer, access_ttl, active_signer

@@ -14,7 +14,7 @@ from services.testimonials.events import (
     TestimonialFeatured,
     TestimonialRejected,
 )
-from services.testimonials.loaders import load_testimonial
+from services.testimonials.loading import load_testimonial
 from services.testimonials.models import Revision, Testimonial
 from services.testimonials.queries import (
     detailed_record,

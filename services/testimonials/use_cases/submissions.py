@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from services.testimonials import domain
 from services.testimonials.domain import Status
 from services.testimonials.events import TestimonialSubmitted
-from services.testimonials.loaders import request_of
+from services.testimonials.loading import request_of
 from services.testimonials.models import Program, Testimonial, TestimonialRequest, VerifiedFact
 from shared.auth import Principal
 from shared.db import UnitOfWork, utcnow

@@ -2,7 +2,7 @@
 days; and what the plan and consultation views show of it (the reflection the student writes
 before the consultation is saved by ``use_cases.reflection``).
 
-The school's advice to a student who failed (DESIGN §1) is rest, find what went wrong, get
+The school's advice to a student who failed (docs/architecture.md, the product's backbone) is rest, find what went wrong, get
 help, then a realistic plan with room for the unexpected. Who gets it is decided from facts
 already known: the intake's earlier attempts, or an official result below passing.
 """
