@@ -89,7 +89,7 @@ class LocalPayment:
     """Columns of a purchase's row: its checkout and the payment's last announced status.
 
     Mixed into the purchase's model (enrollment's ``Enrollment``, tutoring's ``Package``); the
-    service's migration adds the five nullable columns.
+    service's migration adds the five nullable columns (``shared.purchase_migrations``).
     """
 
     checkout_payment_id: Mapped[str | None] = mapped_column(String(64))

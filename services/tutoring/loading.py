@@ -140,6 +140,12 @@ def owned_package(db: Session, principal: Principal, package_id: str) -> Package
     return row
 
 
+def locked_package(db: Session, package_id: str) -> Package | None:
+    """The package, locked until commit (None for no such id): a payment's outcome or a stored
+    checkout is written to it one change at a time (``shared.purchases.Loader``)."""
+    return db.scalar(select(Package).where(Package.id == package_id).with_for_update())
+
+
 def ledger(db: Session, student_id: str, tutor_id: str) -> Credits:
     """The student's hours with the tutor, locked (made empty on first purchase)."""
     query = select(Credits).where(Credits.student_id == student_id, Credits.tutor_id == tutor_id)

@@ -42,6 +42,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db import make_base
+from shared.purchases import LocalPayment
 
 Base = make_base()
 
@@ -312,8 +313,12 @@ class CalendarToken(Base):
     created_at: Mapped[datetime]
 
 
-class Package(Base):
-    """Hours of sessions with one tutor, bought through payments (``package:<id>``)."""
+class Package(LocalPayment, Base):
+    """Hours of sessions with one tutor, bought through payments (``package:<id>``).
+
+    Its checkout and last payment status are kept on the row (``LocalPayment``), so reading a
+    pending package does not ask payments.
+    """
 
     __tablename__ = "packages"
 

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+import sqlalchemy as sa
+
 from services.payments.tests.helpers import publish
+from services.tutoring.models import Package
 from services.tutoring.tests.helpers import RATE, World
 from shared.testing.fixtures import pump
 
@@ -40,6 +44,74 @@ def test_a_pending_package_hands_back_the_same_checkout_and_only_to_its_buyer(pa
     other = world.client.get(f"/api/packages/{created['id']}", headers=world.student("bo@x.org"))
     assert other.status_code == 403
     assert world.credits(student, tutor_id) == 0
+
+
+def _pending_package(world: World, student: dict[str, str], tutor_id: str) -> dict:
+    r = world.client.post("/api/packages", json={"tutor_id": tutor_id, "hours": 5}, headers=student)
+    assert r.status_code == 201, r.get_json()
+    return r.get_json()
+
+
+def _package_of(world: World, package_id: str, student: dict[str, str]) -> dict:
+    r = world.client.get(f"/api/packages/{package_id}", headers=student)
+    assert r.status_code == 200, r.get_json()
+    return r.get_json()
+
+
+def test_reading_a_pending_package_needs_no_payments_call(
+    paid_world: World, monkeypatch: pytest.MonkeyPatch
+):
+    """A pending package's page reads tutoring alone (issue 14, point 3)."""
+    world = paid_world
+    _tutor, tutor_id = world.session_tutor()
+    student = world.student()
+    created = _pending_package(world, student, tutor_id)
+    monkeypatch.setenv("PAYMENTS_URL", "http://127.0.0.1:9")  # payments is gone from here on
+    again = _package_of(world, created["id"], student)
+    assert again["status"] == "pending_payment"
+    assert again["checkout"] == created["checkout"]
+
+
+def test_a_package_without_a_kept_checkout_asks_payments_once_and_keeps_it(
+    paid_world: World, monkeypatch: pytest.MonkeyPatch
+):
+    """A pending package from before the checkout was kept locally still reads its checkout."""
+    world = paid_world
+    _tutor, tutor_id = world.session_tutor()
+    student = world.student()
+    created = _pending_package(world, student, tutor_id)
+    with world.tutoring.runtime.db.session() as s:
+        s.execute(
+            sa.update(Package)
+            .where(Package.id == created["id"])
+            .values(checkout_client_secret=None, checkout_payment_id=None)
+        )
+        s.commit()
+    assert _package_of(world, created["id"], student)["checkout"] == created["checkout"]
+    monkeypatch.setenv("PAYMENTS_URL", "http://127.0.0.1:9")
+    assert _package_of(world, created["id"], student)["checkout"] == created["checkout"]
+
+
+def test_when_payments_is_unreachable_the_package_is_cancelled_and_the_answer_is_503(
+    paid_world: World, monkeypatch: pytest.MonkeyPatch
+):
+    world = paid_world
+    _tutor, tutor_id = world.session_tutor()
+    student = world.student()
+    monkeypatch.setenv("PAYMENTS_URL", "http://127.0.0.1:9")
+    r = world.client.post("/api/packages", json={"tutor_id": tutor_id, "hours": 5}, headers=student)
+    assert r.status_code == 503
+    [package] = world.client.get("/api/packages", headers=student).get_json()
+    assert (package["status"], package["checkout"]) == ("cancelled", None)
+
+
+def test_payments_events_leave_the_payment_status_on_the_package(paid_world: World):
+    world = paid_world
+    _tutor, tutor_id = world.session_tutor()
+    student = world.student()
+    package = world.buy(student, tutor_id, hours=5)
+    with world.tutoring.runtime.db.session() as s:
+        assert s.get(Package, package["id"]).payment_status == "succeeded"
 
 
 def test_a_package_of_an_unsupported_size_or_from_a_tutor_without_a_rate_is_refused(
