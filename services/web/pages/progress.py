@@ -4,7 +4,7 @@ The student sees their own (``/tutoring/progress``); their tutor sees the same p
 their students' plans (``/tutor/plans/<plan_id>/progress``) with the tutor's actions added:
 record a result for the student, propose a rebalance, accept or decline proposals. The
 numbers and the estimate come from the tutoring API; this module only arranges them, and the
-charts (``pages/charts.py``) draw them as SVG with the same numbers in a table beside them.
+charts (``pages/charts/``) draw them as SVG with the same numbers in a table beside them.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 The exams and areas come from tutoring (it decides which exist); the rest are words for
 states and kinds the pages show.
 
-Shared by the student's and the tutor's pages (kept apart from pages/tutoring.py, which is
+Shared by the student's and the tutor's pages (kept apart from pages/tutoring/, which is
 about its routes).
 """
 

@@ -1,8 +1,8 @@
 """The tutoring API's assessment → plan loop (issue 12), as the site calls it.
 
-A mixin of ``clients.TutoringClient`` kept apart so clients.py stays under 600 lines: results
-and progress, day checks and their signed email links, plan proposals, reflections and the
-admin's assessment forms. Every call is made as the signed-in user except the two signed-link
+A mixin of ``TutoringClient`` (``tutoring_client.py``), kept apart because the loop is a
+subject of its own: results and progress, day checks and their signed email links, plan
+proposals, reflections and the admin's assessment forms. Every call is made as the signed-in user except the two signed-link
 calls, whose secret is the link's token.
 """
 

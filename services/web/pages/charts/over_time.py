@@ -1,16 +1,7 @@
-"""Progress charts as inline SVG, drawn on the server: no script, no CDN, nothing to load.
+"""One scale's results over time: points by form, passing and target lines, and the estimate.
 
-``score_chart`` draws one scale's results over time; ``area_bars`` draws first vs latest per
-area. Both are pure functions of the tutoring API's progress answer, so they are tested as
-text. Every mark means something without colour: points of different forms have different
-marker shapes, every line has a dash pattern of its own *and* a text label ("Passing 60",
-"Target 70", "Estimate 66"), and every point carries its value as text. Each chart is a
-``role="img"`` with a ``<title>``/``<desc>`` and ``aria-describedby`` naming the table of the
-same numbers next to it (the page renders that table; the chart only points at it).
-
-The drawing is sized by its viewBox and scales to the width of its box (100 %), so the same
-picture serves a 375 px phone and a desktop. The site's Content-Security-Policy forbids inline
-``style`` attributes, so everything here uses SVG presentation attributes and classes only.
+``score_chart`` draws the chart; ``y_axis`` and ``estimate_outside`` let the page say in words
+what the drawing cuts off (an estimate beyond the shown range).
 """
 
 from __future__ import annotations
@@ -21,6 +12,15 @@ from dataclasses import dataclass
 from datetime import date
 
 from markupsafe import Markup, escape
+
+from services.web.pages.charts.wording import (
+    as_day,
+    as_number,
+    estimate_text,
+    long_date,
+    score_text,
+    short_date,
+)
 
 WIDTH, HEIGHT = 480, 280
 LEFT, RIGHT, TOP, BOTTOM = 46, 124, 18, 46
@@ -53,77 +53,10 @@ class _Point:
     form_name: str
 
 
-def _day(value: object) -> date | None:
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value)[:10])
-    except (TypeError, ValueError):
-        return None
-
-
-def _number(value: object) -> float | None:
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
-def score_text(value: object) -> str:
-    """``64.0`` → ``64``, ``64.5`` → ``64.5``: scores as people write them ("" for none)."""
-    number = _number(value)
-    if number is None:
-        return ""
-    return f"{number:.2f}".rstrip("0").rstrip(".")
-
-
-MINUS = "\u2212"
-"""The minus sign people read (U+2212), not the hyphen a keyboard types."""
-
-
-def result_text(value: object, scale: object = None) -> str:
-    """A result as people read it: ``Pass``/``Fail`` on a pass/fail form, else the score."""
-    if scale == "pass_fail":
-        number = _number(value)
-        return "" if number is None else ("Pass" if number >= 1 else "Fail")
-    return score_text(value)
-
-
-def estimate_text(value: object, scale: object = None) -> str:
-    """An estimate as precise as it deserves: whole numbers on the three-digit scale, one
-    decimal otherwise (``21.21`` → ``21.2``); a straight line through a few results is not
-    more exact than that."""
-    number = _number(value)
-    if number is None:
-        return ""
-    text = f"{number:.0f}" if scale == "three_digit" else f"{number:.1f}".removesuffix(".0")
-    return text.replace("-", MINUS)
-
-
-def change_text(value: object, scale: object = None) -> str:
-    """A change per week with its sign: ``+2.5``, ``\u22123.4``, ``0``."""
-    number = _number(value)
-    if number is None:
-        return ""
-    text = estimate_text(abs(number), scale)
-    if text in ("0", ""):
-        return "0"
-    return ("+" if number > 0 else MINUS) + text
-
-
-def short_date(day: date) -> str:
-    return f"{day.day} {day:%b}"
-
-
-def long_date(day: date) -> str:
-    return f"{day.day} {day:%b %Y}"
-
-
 def series_points(series: Mapping) -> list[_Point]:
     points = []
     for raw in series.get("points") or []:
-        day, score = _day(raw.get("taken_on")), _number(raw.get("score"))
+        day, score = as_day(raw.get("taken_on")), as_number(raw.get("score"))
         if day is not None and score is not None:
             points.append(_Point(day, score, str(raw.get("form_name") or "Result")))
     return sorted(points, key=lambda p: p.taken_on)
@@ -222,14 +155,14 @@ def describe(series: Mapping, exam_date: date | None) -> str:
         )
     else:
         parts.append("No results yet.")
-    passing, target = _number(series.get("passing_score")), _number(series.get("target"))
+    passing, target = as_number(series.get("passing_score")), as_number(series.get("target"))
     if passing is not None:
         parts.append(f"Passing {score_text(passing)}.")
     if target is not None:
         parts.append(f"Target {score_text(target)}.")
     estimate = series.get("estimate") or None
-    if estimate and _number(estimate.get("score")) is not None:
-        on = _day(estimate.get("on")) or exam_date
+    if estimate and as_number(estimate.get("score")) is not None:
+        on = as_day(estimate.get("on")) or exam_date
         when = f" on {long_date(on)}" if on else ""
         scale = series.get("scale")
         parts.append(f"Estimate {estimate_text(estimate.get('score'), scale)}{when}.")
@@ -238,7 +171,7 @@ def describe(series: Mapping, exam_date: date | None) -> str:
 
 
 def _scale_bounds(series: Mapping) -> tuple[float, float]:
-    low, high = _number(series.get("low")), _number(series.get("high"))
+    low, high = as_number(series.get("low")), as_number(series.get("high"))
     low = 0.0 if low is None else low
     high = 100.0 if high is None or high <= low else high
     return low, high
@@ -250,7 +183,7 @@ def y_axis(series: Mapping) -> tuple[float, float, float]:
     values = [p.score for p in series_points(series)]
     values += [
         v
-        for v in (_number(series.get("passing_score")), _number(series.get("target")))
+        for v in (as_number(series.get("passing_score")), as_number(series.get("target")))
         if v is not None
     ]
     return _y_range(values or [low, high], low, high)
@@ -260,7 +193,7 @@ def estimate_outside(series: Mapping) -> str | None:
     """``"below"``/``"above"`` when the estimate lies beyond the chart's y range (the page says
     so in words, since the line is cut at the edge), else None."""
     estimate = series.get("estimate") or None
-    score = _number(estimate.get("score")) if estimate else None
+    score = as_number(estimate.get("score")) if estimate else None
     if score is None or not series_points(series):
         return None
     y_low, y_high, _ = y_axis(series)
@@ -281,12 +214,12 @@ def score_chart(
     passing_score, target, points: [{taken_on, score, form_name}], estimate: {on, score} |
     null}``. The estimate is drawn only when given (two or more results on distinct dates).
     """
-    exam = _day(exam_date)
+    exam = as_day(exam_date)
     points = series_points(series)
-    passing, target = _number(series.get("passing_score")), _number(series.get("target"))
+    passing, target = as_number(series.get("passing_score")), as_number(series.get("target"))
     estimate = series.get("estimate") or None
-    estimate_score = _number(estimate.get("score")) if estimate else None
-    estimate_on = (_day(estimate.get("on")) or exam) if estimate else None
+    estimate_score = as_number(estimate.get("score")) if estimate else None
+    estimate_on = (as_day(estimate.get("on")) or exam) if estimate else None
     if estimate_score is None or estimate_on is None or not points:
         estimate_score = estimate_on = None
 
@@ -461,67 +394,3 @@ def _date_ticks(points, start, end, exam, x_of, baseline) -> list[str]:
         )
     out.append("</g>")
     return out
-
-
-BAR_HEIGHT, BAR_GAP, LABEL_W, BAR_W = 14, 4, 150, 250
-
-
-def area_bars(
-    areas: Sequence[Mapping], *, chart_id: str, table_id: str, labels: Mapping[str, str]
-) -> Markup:
-    """First vs latest percent per area as paired bars, each with its number in text.
-
-    The first result's bar is hatched and the latest solid, and each is also named in words
-    ("first 52", "latest 64"), so nothing depends on telling the two fills apart.
-    """
-    rows = [a for a in areas if _number(a.get("latest")) is not None]
-    row_h = 2 * BAR_HEIGHT + BAR_GAP + 14
-    height = 24 + row_h * max(len(rows), 1)
-    width = LABEL_W + BAR_W + 90
-    title_id, desc_id = f"{chart_id}-title", f"{chart_id}-desc"
-    summary = "; ".join(
-        f"{labels.get(str(a.get('area')), str(a.get('area')))}: first "
-        f"{score_text(_number(a.get('first')))}, latest {score_text(_number(a.get('latest')))}"
-        for a in rows
-    )
-    out = [
-        f'<svg class="chart area-chart" id="{escape(chart_id)}" viewBox="0 0 {width} {height}" '
-        f'width="100%" role="img" aria-labelledby="{escape(title_id)} {escape(desc_id)}" '
-        f'aria-describedby="{escape(table_id)}" xmlns="http://www.w3.org/2000/svg" '
-        f'font-family="system-ui, sans-serif" font-size="13">',
-        f'<title id="{escape(title_id)}">Percent correct per area, first and latest</title>',
-        f'<desc id="{escape(desc_id)}">{escape(summary or "No per-area scores yet.")}</desc>',
-        f'<defs><pattern id="{escape(chart_id)}-hatch" width="6" height="6" '
-        'patternUnits="userSpaceOnUse"><rect width="6" height="6" fill="#ffffff"/>'
-        '<path d="M-1,1 l2,-2 M0,6 l6,-6 M5,7 l2,-2" stroke="#17385f" stroke-width="1.5"/>'
-        "</pattern></defs>",
-        f'<g class="legend" fill="#0b1f38" font-size="12">'
-        f'<rect x="{LABEL_W}" y="4" width="14" height="12" fill="url(#{escape(chart_id)}-hatch)" '
-        f'stroke="#17385f"/><text x="{LABEL_W + 20}" y="14">First</text>'
-        f'<rect x="{LABEL_W + 70}" y="4" width="14" height="12" fill="#0f766e" stroke="#0b1f38"/>'
-        f'<text x="{LABEL_W + 90}" y="14">Latest</text></g>',
-    ]
-    for n, area in enumerate(rows):
-        top = 24 + n * row_h
-        name = labels.get(str(area.get("area")), str(area.get("area")))
-        out.append(
-            f'<text class="area-name" x="{LABEL_W - 8}" y="{top + BAR_HEIGHT + 4}" '
-            f'text-anchor="end" fill="#0b1f38" font-weight="600">{escape(name)}</text>'
-        )
-        for k, (which, value) in enumerate(
-            (("first", area.get("first")), ("latest", area.get("latest")))
-        ):
-            number = _number(value)
-            if number is None:
-                continue
-            y = top + k * (BAR_HEIGHT + BAR_GAP)
-            w = BAR_W * min(max(number, 0.0), 100.0) / 100
-            fill = f"url(#{escape(chart_id)}-hatch)" if which == "first" else "#0f766e"
-            out.append(
-                f'<rect class="bar bar-{which}" x="{LABEL_W}" y="{y}" width="{w:.1f}" '
-                f'height="{BAR_HEIGHT}" fill="{fill}" stroke="#17385f"/>'
-                f'<text class="bar-value" x="{LABEL_W + w + 6:.1f}" y="{y + BAR_HEIGHT - 2}" '
-                f'fill="#0b1f38" font-size="12">{which} {score_text(number)}%</text>'
-            )
-    out.append("</svg>")
-    return Markup("".join(out))
