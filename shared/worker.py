@@ -82,6 +82,21 @@ class Worker:
                 runtime.service, runtime.db, self._relay_wakeup, self.stop
             )
 
+    def declare_queues(self) -> None:
+        """Declare this service's queues and bindings now (the consumer does it again when it
+        connects). A broker that cannot be reached is not fatal: the consumer keeps trying."""
+        if not self.handlers.event_types or self.runtime.broker is None:
+            return
+        try:
+            with self.runtime.broker.connection() as conn:
+                conn.ensure_connection(max_retries=1)
+                self.runtime.broker.declare(conn, self.runtime.service, self.handlers.event_types)
+        except Exception as exc:  # the consumer's own connect reports and retries
+            log.warning(
+                "queues not declared before start",
+                extra={"service": self.runtime.service, "error": str(exc)[:200]},
+            )
+
     def _events_applied(self, recorded: bool) -> None:
         """The consumer committed a batch: wake the loops, and the relay if the batch's
         handlers wrote events (an empty look at the outbox is a transaction for nothing)."""
@@ -187,6 +202,28 @@ def run_together(workers: list[Worker]) -> None:
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, stop)
+    running = start(workers)
+    while not workers[0].stop.is_set():
+        workers[0].stop.wait(1)
+    for _, threads in running:
+        for t in threads:
+            t.join(timeout=10)
+    for endpoint, _ in running:
+        if endpoint is not None:
+            endpoint.shutdown()
+
+
+def start(workers: list[Worker]) -> list[tuple[Any | None, list[threading.Thread]]]:
+    """Start every worker's threads, after every consumer's queues exist.
+
+    A relay publishes as soon as its thread starts; an event routed before its consumer's queue
+    is bound goes nowhere (kombu cannot publish ``mandatory``). Production declares every queue
+    before anything runs (deploy/rabbitmq/definitions.json); where one process runs several
+    workers (`make run`) they declare their queues here first, so events recorded while the
+    workers were down reach a consumer that starts after the producer's relay.
+    """
+    for worker in workers:
+        worker.declare_queues()
     running = []
     for worker in workers:
         token = context.service.set(worker.runtime.service)
@@ -203,14 +240,7 @@ def run_together(workers: list[Worker]) -> None:
         )
         context.service.reset(token)
         running.append((endpoint, threads))
-    while not workers[0].stop.is_set():
-        workers[0].stop.wait(1)
-    for _, threads in running:
-        for t in threads:
-            t.join(timeout=10)
-    for endpoint, _ in running:
-        if endpoint is not None:
-            endpoint.shutdown()
+    return running
 
 
 def main(

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from kombu import Consumer, Producer
 from sqlalchemy.orm import Mapped, mapped_column
 
+from services.identity.events import UserRegistered
 from shared.bus import dead_letters
 from shared.bus.broker import Broker
 from shared.bus.consumer import EventConsumer
@@ -383,3 +384,61 @@ def test_an_unreadable_message_file_is_set_aside_never_deleted_and_the_queue_flo
     aside = var_dir / "broker" / "unreadable" / damaged.name
     assert aside.read_bytes() == b'{"body": "eyJ'  # kept whole, for someone to look at
     assert fresh.exists()  # young: left in the queue for another try
+
+
+# --- events recorded while the workers were down ------------------------------------------------
+
+
+def test_events_recorded_before_the_workers_start_reach_a_consumer_started_after_their_relay(
+    var_dir, monkeypatch
+):
+    """`make run` starts every worker in one process, producers first: identity's relay used to
+    publish its waiting events before email's queue was bound, and they went nowhere."""
+    from shared.worker import Worker, start
+
+    monkeypatch.setattr(Worker, "start_metrics_endpoint", lambda self: None)  # not a service
+
+    producer_base = make_base()
+    producer = Runtime(
+        "producer",
+        Database(f"sqlite:///{var_dir}/producer.db", metadata=producer_base.metadata),
+        _broker(),
+    )
+    producer_base.metadata.create_all(producer.db.engine)
+    probe, _ = _probe(f"sqlite:///{var_dir}/probe.db")
+    Base.metadata.create_all(probe.db.engine)
+    with producer.uow() as uow:
+        for user_id in ("early-1", "early-2"):
+            uow.record(
+                UserRegistered(
+                    user_id=user_id, email="ada@example.com", name="Ada", roles=["student"]
+                )
+            )
+        uow.commit()
+
+    first, consumer = Worker(producer, Handlers("producer")), Worker(probe, handlers)
+    workers = [first, consumer]
+
+    # The race made certain: the producer's relay publishes everything while its threads are
+    # started, before the consumer's thread exists (make run starts producers first too).
+    def relay_now() -> list:
+        assert first.relay.relay_once() == 2
+        return []
+
+    monkeypatch.setattr(first, "threads", relay_now)
+    running = start(workers)
+    try:
+
+        def greeted() -> list[str]:
+            with probe.db.session() as s:
+                return sorted(s.scalars(sa.select(Greeting.user_id)))
+
+        wait_for(lambda: greeted() == ["early-1", "early-2"], message="both early events")
+    finally:
+        for worker in workers:
+            worker.stop.set()
+        for _, threads in running:
+            for t in threads:
+                t.join(timeout=10)
+        producer.db.dispose()
+        probe.db.dispose()
