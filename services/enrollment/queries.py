@@ -218,7 +218,8 @@ def roster(uow: UnitOfWork, slug: str, cycle_start: date) -> dict[str, Any]:
         db = uow.session
         course = loading.course(db, slug, published_only=False)
         with fields_named(cycle_index="cycle_start"):
-            domain.cycle_index_of(rules_of(course), cycle_start)
+            index = domain.cycle_index_of(rules_of(course), cycle_start)
+        cycle = domain.cycle(rules_of(course), index)
         capacity, taken = seat_counts(db, slug, [cycle_start]).get(
             cycle_start, (course.seats_per_cycle, 0)
         )
@@ -234,7 +235,9 @@ def roster(uow: UnitOfWork, slug: str, cycle_start: date) -> dict[str, Any]:
         ).all()
         return {
             "course_slug": slug,
+            "course_title": course.title,
             "cycle_start": cycle_start,
+            "cycle_end": cycle.ends_on,
             "seats_total": capacity,
             "seats_taken": taken,
             "enrollments": [enrollment_view(e, course) for e in enrollments],

@@ -191,7 +191,9 @@ class WaitlistEntrySchema(Schema):
 
 class RosterSchema(Schema):
     course_slug = fields.String(required=True)
+    course_title = fields.String(required=True)
     cycle_start = fields.Date(required=True)
+    cycle_end = fields.Date(required=True)
     seats_total = fields.Integer(required=True)
     seats_taken = fields.Integer(required=True)
     enrollments = fields.List(fields.Nested(EnrollmentSchema), required=True)

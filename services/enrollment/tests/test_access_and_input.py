@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from services.enrollment.tests.helpers import STEP_1
 from tests.test_bad_input import assert_problem, table_counts
 
@@ -64,6 +66,8 @@ def test_an_admin_creates_edits_and_sees_the_roster_of_a_course(world):
         f"/api/admin/courses/{course['slug']}/cycles/{start}/roster", headers=admin
     ).get_json()
     assert (roster["seats_total"], roster["seats_taken"]) == (3, 1)
+    assert roster["course_title"] == course["title"]
+    assert date.fromisoformat(roster["cycle_end"]) > date.fromisoformat(roster["cycle_start"])
     assert [e["id"] for e in roster["enrollments"]] == [enrollment["id"]]
     assert roster["enrollments"][0]["email"] == "ada@example.com"
 

@@ -161,6 +161,7 @@ def test_roster_lists_the_students_of_a_cycle(client, enrollment_api):
 
     assert "Rita Roster" in html and "rita@example.org" in html
     assert "23 of 25 seats left" in html
+    assert "Roster: USMLE Step 1 Prep" in html  # the course's title, not its slug
     assert enrollment_api.calls_to(
         "GET", "/api/admin/courses/usmle-step-1-prep/cycles/2026-03-02/roster"
     )

@@ -34,6 +34,16 @@ def test_the_dashboard_lists_students_plans_with_what_needs_attention(client, tu
     assert len(tutoring_api.calls_to("GET", "/api/plans/tutoring")) == 1
 
 
+def test_the_menu_offers_tutors_only_what_they_may_open(client, tutoring_api):
+    """My enrollments answers a tutor with 403: the menu does not offer it to them."""
+    sign_in(client, TUTOR)
+
+    html = client.get("/tutor").get_data(as_text=True)
+
+    assert 'href="/my/enrollments"' not in html
+    assert 'href="/tutor"' in html
+
+
 def test_the_tutors_progress_page_shows_the_chart_and_their_actions(client, tutoring_api):
     sign_in(client, TUTOR)
 

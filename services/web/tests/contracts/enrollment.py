@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from flask import Flask, Response, jsonify, request
 
 from services.web.tests.contracts.base import ContractServer, _user, problem
@@ -269,7 +271,9 @@ class EnrollmentContract(ContractServer):
             return self._admin() or jsonify(
                 {
                     "course_slug": slug,
+                    "course_title": COURSES[slug]["title"] if slug in COURSES else slug,
                     "cycle_start": start,
+                    "cycle_end": (date.fromisoformat(start) + timedelta(days=55)).isoformat(),
                     "waitlist": [],
                     "seats_total": 25,
                     "seats_taken": 2,  # as enrollment's RosterSchema answers (no seats_left)
