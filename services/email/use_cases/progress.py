@@ -27,10 +27,10 @@ from services.tutoring.events import (
     DayToCheck,
     LatestResult,
     PlanResultMissing,
-    ProgressDigestDue,
-    ProgressTutorDigestDue,
     ReadinessWarning,
     ScoreFacts,
+    SendProgressDigest,
+    SendTutorDigest,
     StudentWeek,
     StudyPlanRevisionProposed,
 )
@@ -53,8 +53,8 @@ MINUS = "\u2212"
 # --- the weekly digests (opt-out) ------------------------------------------------------------
 
 
-@handles(ProgressDigestDue)
-def progress_digest(uow: UnitOfWork, event: ProgressDigestDue) -> None:
+@handles(SendProgressDigest)
+def progress_digest(uow: UnitOfWork, event: SendProgressDigest) -> None:
     """The student's week: hours, the days still to check with one link per answer, the latest
     result, the next checkpoint, and the way to their progress page."""
     zone = ZoneInfo(compose.zone(event.student_timezone))
@@ -79,8 +79,8 @@ def progress_digest(uow: UnitOfWork, event: ProgressDigestDue) -> None:
     _queue_unless_opted_out(uow, Kind.PROGRESS_DIGEST, event.student_email, context)
 
 
-@handles(ProgressTutorDigestDue)
-def tutor_digest(uow: UnitOfWork, event: ProgressTutorDigestDue) -> None:
+@handles(SendTutorDigest)
+def tutor_digest(uow: UnitOfWork, event: SendTutorDigest) -> None:
     """One email per tutor with a row per student, those who need a look first. A week with
     no student to report (the worker sends none) would be an empty email: none is queued."""
     if not event.students:

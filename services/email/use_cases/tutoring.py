@@ -20,10 +20,10 @@ from services.tutoring.events import (
     ConsultationCompleted,
     MeetingFacts,
     PackagePurchased,
+    SendSessionReminder,
     SessionBooked,
     SessionCancelled,
     SessionCompleted,
-    SessionReminderDue,
     StudyPlanPublished,
 )
 from shared import calendar, clock, config
@@ -292,8 +292,8 @@ def session_completed(uow: UnitOfWork, event: SessionCompleted) -> None:
     compose.queue_once(uow, Kind.SESSION_LESSON_NOTE, event.student_email, context)
 
 
-@handles(SessionReminderDue)
-def session_reminder_due(uow: UnitOfWork, event: SessionReminderDue) -> None:
+@handles(SendSessionReminder)
+def session_reminder_due(uow: UnitOfWork, event: SendSessionReminder) -> None:
     """The day-before reminder carries the invite again (same UID and sequence), so someone
     who missed or deleted the first one can still add the session to their calendar."""
     student_zone, tutor_zone = compose.zones(event)
