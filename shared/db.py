@@ -12,12 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Engine, MetaData, exc, text
 from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction, sessionmaker
 
-from shared.bus.envelope import Event, new_event
+from shared.bus.envelope import Event, is_event, new_event
 from shared.outbox import DuplicateEvent, announce_events, bus_tables, outbox_channel
 from shared.sql import (
     POSTGRES_CONNECT_ARGS,
@@ -155,11 +154,12 @@ class UnitOfWork:
             self.session = None
             self._savepoint = None
 
-    def record(self, event: Any, data: dict[str, Any] | None = None) -> Event:
-        """Note an event this use case causes (a typed event, shared/bus/events.py); it is
-        validated now and written on commit. ``record("type", {...})`` is the older form, kept
-        while services move to typed events."""
-        evt = new_event(event, data, self.producer)
+    def record(self, event: object) -> Event:
+        """Note an event this use case causes, an instance of its typed class (one module per
+        producer, shared/bus/events.py); it is validated now and written on commit."""
+        if not is_event(event):
+            raise TypeError(f"record a typed event (shared/bus/events.py), not {event!r}")
+        evt = new_event(event, producer=self.producer)
         self._events.append(evt)
         return evt
 

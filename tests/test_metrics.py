@@ -71,7 +71,7 @@ def test_events_published_consumed_retried_and_dead_lettered_are_counted(service
     pump(testimonials)
     dead_letter(testimonials, monkeypatch, activated())
     with testimonials.runtime.uow() as uow:
-        uow.record("testimonial.submitted", _submitted())
+        uow.record(_submitted())
         uow.commit()
     waiting = scrape(testimonials)
     testimonials.relay.relay_once()

@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 from prometheus_client import REGISTRY
 
+from services.testimonials.events import TestimonialSubmitted
 from services.testimonials.models import VerifiedFact
 from shared.bus.broker import Broker
 from shared.bus.envelope import Event, new_event
@@ -166,8 +167,8 @@ def test_the_outbox_backlog_counts_what_waits_and_how_old_the_oldest_is(testimon
         "oldest_age_seconds": None,
     }
     with testimonials.runtime.uow() as uow:
-        uow.record("testimonial.submitted", _submitted())
-        uow.record("testimonial.submitted", _submitted())
+        uow.record(_submitted())
+        uow.record(_submitted())
         uow.commit()
 
     waiting = testimonials.client.get(OPERATIONS, headers=admin).get_json()["outbox"]
@@ -178,17 +179,17 @@ def test_the_outbox_backlog_counts_what_waits_and_how_old_the_oldest_is(testimon
     assert testimonials.client.get(OPERATIONS, headers=admin).get_json()["outbox"]["backlog"] == 0
 
 
-def _submitted() -> dict:
-    return {
-        "testimonial_id": str(uuid.uuid4()),
-        "user_id": str(uuid.uuid4()),
-        "display_name": "Ada L.",
-        "program": "tutoring",
-        "rating": 5,
-        "consent": True,
-        "verified": False,
-        "author_role": "student",
-    }
+def _submitted() -> TestimonialSubmitted:
+    return TestimonialSubmitted(
+        testimonial_id=str(uuid.uuid4()),
+        user_id=str(uuid.uuid4()),
+        display_name="Ada L.",
+        program="tutoring",
+        rating=5,
+        consent=True,
+        verified=False,
+        author_role="student",
+    )
 
 
 @pytest.mark.parametrize(

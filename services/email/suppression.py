@@ -20,6 +20,7 @@ from services.email.campaigns import domain as campaign_domain
 from services.email.campaigns import render as campaign_render
 from services.email.campaigns.domain import RecipientStatus, SuppressionReason
 from services.email.domain import SubscriberStatus
+from services.email.events import SubscriberUnsubscribed
 from services.email.models import BounceReport, CampaignRecipient, Subscriber, Suppression
 from shared.db import UnitOfWork, insert_with_conflicts, utcnow
 
@@ -151,7 +152,7 @@ def recipient_unsubscribe(uow: UnitOfWork, campaign_id: str, address: str) -> di
             sub.status = SubscriberStatus.UNSUBSCRIBED.value
             sub.unsubscribed_at = utcnow()
             sub.nonce = uuid.uuid4().hex[:16]  # confirmation links sent before now stop working
-            uow.record("subscriber.unsubscribed", {"subscriber_id": sub.id, "email": sub.email})
+            uow.record(SubscriberUnsubscribed(subscriber_id=sub.id, email=sub.email))
         uow.commit()
     return {"email": address, "status": SubscriberStatus.UNSUBSCRIBED.value}
 

@@ -12,11 +12,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.tutoring import domain, study_plan
+from services.tutoring.events import StudentAndTutor
 from services.tutoring.models import (
     Consultation,
     Credits,
@@ -170,6 +172,8 @@ def hours_available(row: Credits) -> int:
 
 # --- study plans ---------------------------------------------------------------------------------
 
+P = TypeVar("P", bound=StudentAndTutor)
+
 
 @dataclass(frozen=True)
 class PlanInHand:
@@ -200,19 +204,26 @@ class PlanInHand:
             return "tutor"
         return "admin"
 
-    def people(self) -> dict[str, str]:
-        """The student and tutor fields most progress events carry (``StudentAndTutor``)."""
-        tutor = self.tutor
-        return {
-            "plan_id": self.row.id,
-            "student_id": self.row.student_id,
-            "student_email": self.consultation.student_email,
-            "student_name": self.consultation.student_name,
-            "student_timezone": self.consultation.student_time_zone,
-            "tutor_id": self.row.tutor_id,
-            "tutor_email": tutor.email if tutor else "",
-            "tutor_name": tutor.name if tutor else "",
-        }
+    @property
+    def tutor_name(self) -> str:
+        """The tutor's name, or nothing once the plan has no tutor."""
+        return self.tutor.name if self.tutor else ""
+
+    def event(self, event: type[P], **details: Any) -> P:
+        """The ``event`` about this plan: the student and the tutor, each with an address and
+        a zone, which most progress events carry (``StudentAndTutor``), with what only that
+        event says in ``details``."""
+        return event(
+            plan_id=self.row.id,
+            student_id=self.row.student_id,
+            student_email=self.consultation.student_email,
+            student_name=self.consultation.student_name,
+            student_timezone=self.consultation.student_time_zone,
+            tutor_id=self.row.tutor_id,
+            tutor_email=self.tutor.email if self.tutor else "",
+            tutor_name=self.tutor_name,
+            **details,
+        )
 
 
 def latest_version(db: Session, row: StudyPlanRow) -> StudyPlanVersion:

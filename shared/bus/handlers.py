@@ -117,10 +117,6 @@ def _discover(service: str) -> Handlers:
             if callable(value) and getattr(value, "__module__", None) == module.__name__:
                 for event_class, outside_effects in getattr(value, "__handles__", ()):
                     found.add_use_case(event_class, value, outside_effects)
-        legacy = getattr(module, "handlers", None)
-        if module.__name__.endswith(".handlers") and isinstance(legacy, Handlers):
-            for event_type, fn in legacy.items():
-                found.on(event_type, outside_effects=legacy.has_outside_effects(event_type))(fn)
     return found
 
 

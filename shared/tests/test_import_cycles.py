@@ -15,12 +15,8 @@ from pathlib import Path
 SHARED = Path(__file__).resolve().parent.parent
 PACKAGE = SHARED.name
 
-KNOWN_CYCLES: set[frozenset[str]] = {
-    # The catalogue imports its progress events last so they register; they import the
-    # catalogue's base classes. Issue 14's typed-events step reshapes both modules (one event
-    # module per producer) and has no such cycle: delete this entry when it lands.
-    frozenset({"shared.bus.catalogue", "shared.bus.progress_events"}),
-}
+KNOWN_CYCLES: set[frozenset[str]] = set()
+"""Cycles tolerated for now, each with the reason and the step that removes it (none left)."""
 
 
 def module_names() -> dict[str, Path]:

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from kombu import Producer
 from sqlalchemy.orm import Mapped, mapped_column
 
+from services.identity.events import UserRegistered
 from shared.bus import dead_letters
 from shared.bus.broker import Broker
 from shared.bus.consumer import EventConsumer
@@ -72,8 +73,7 @@ def register(runtime: Runtime, name: str = "Ada Student") -> str:
     user_id = str(uuid.uuid4())
     with runtime.uow() as uow:
         uow.record(
-            "user.registered",
-            {"user_id": user_id, "email": "ada@example.com", "name": name, "roles": ["student"]},
+            UserRegistered(user_id=user_id, email="ada@example.com", name=name, roles=["student"])
         )
         uow.commit()
     return user_id
@@ -120,10 +120,7 @@ def test_an_event_committed_while_the_broker_is_unreachable_waits_in_the_outbox(
 def test_a_use_case_that_does_not_commit_publishes_nothing(probe):
     runtime, _, relay = probe
     with runtime.uow() as uow:
-        uow.record(
-            "user.registered",
-            {"user_id": "u1", "email": "a@example.com", "name": "A", "roles": ["student"]},
-        )
+        uow.record(UserRegistered(user_id="u1", email="a@example.com", name="A", roles=["student"]))
     assert relay.relay_once() == 0
 
 

@@ -283,13 +283,9 @@ def publish(runtime: Runtime, *user_ids: str, name: str = "Ada") -> None:
     for user_id in user_ids:
         with runtime.uow() as uow:
             uow.record(
-                "user.registered",
-                {
-                    "user_id": user_id,
-                    "email": "ada@example.com",
-                    "name": name,
-                    "roles": ["student"],
-                },
+                UserRegistered(
+                    user_id=user_id, email="ada@example.com", name=name, roles=["student"]
+                )
             )
             uow.commit()
     relay = OutboxRelay("probe", runtime.db, runtime.broker)

@@ -19,6 +19,7 @@ import pytest
 import sqlalchemy as sa
 from psycopg import sql
 
+from services.identity.events import UserRegistered
 from shared.bus.broker import Broker
 from shared.bus.envelope import new_event
 from shared.bus.handlers import Handlers
@@ -70,13 +71,12 @@ def notifications(conn: psycopg.Connection, db: Database) -> list[psycopg.Notify
 
 def record_registration(uow: UnitOfWork) -> None:
     uow.record(
-        "user.registered",
-        {
-            "user_id": str(uuid.uuid4()),
-            "email": "ada@example.com",
-            "name": "Ada Student",
-            "roles": ["student"],
-        },
+        UserRegistered(
+            user_id=str(uuid.uuid4()),
+            email="ada@example.com",
+            name="Ada Student",
+            roles=["student"],
+        )
     )
 
 

@@ -26,6 +26,7 @@ from services.email.campaigns.domain import (
     SuppressionReason,
 )
 from services.email.domain import Kind
+from services.email.events import CampaignSent
 from services.email.messages import Rendered
 from services.email.models import Campaign, CampaignRecipient, Suppression
 from shared import config
@@ -366,17 +367,16 @@ def finish_if_done(uow: UnitOfWork, campaign_id: str) -> bool:
         campaign.lease_owner = None
         campaign.lease_expires_at = None
         uow.record(
-            "campaign.sent",
-            {
-                "campaign_id": campaign.id,
-                "subject": campaign.subject,
-                "audience": campaign.audience,
-                "recipients": figures["recipients"],
-                "sent": figures["sent"],
-                "failed": figures["failed"],
-                "suppressed": figures["suppressed"],
-                "finished_at": now,
-            },
+            CampaignSent(
+                campaign_id=campaign.id,
+                subject=campaign.subject,
+                audience=campaign.audience,
+                recipients=figures["recipients"],
+                sent=figures["sent"],
+                failed=figures["failed"],
+                suppressed=figures["suppressed"],
+                finished_at=now,
+            )
         )
         uow.commit()
     return True

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from services.email import compose, domain, suppression, tokens
 from services.email.domain import InvalidConfirmation, Kind, SubscriberStatus, SubscriptionNotFound
+from services.email.events import SubscriberConfirmed, SubscriberUnsubscribed
 from services.email.messages import render
 from services.email.models import Subscriber, SubscriberTopic, Topic, rate_limits
 from shared import config, rate_limit
@@ -118,8 +119,7 @@ def confirm_subscription(uow: UnitOfWork, token: str) -> dict[str, Any]:
             sub.status = SubscriberStatus.CONFIRMED.value
             sub.confirmed_at = utcnow()
             event = uow.record(
-                "subscriber.confirmed",
-                {"subscriber_id": sub.id, "email": sub.email, "topics": sub.topic_slugs},
+                SubscriberConfirmed(subscriber_id=sub.id, email=sub.email, topics=sub.topic_slugs)
             )
             names = _topic_names(db)
             context = {
@@ -179,7 +179,7 @@ def unsubscribe(uow: UnitOfWork, manage_token: str) -> dict[str, Any]:
             sub.status = SubscriberStatus.UNSUBSCRIBED.value
             sub.unsubscribed_at = utcnow()
             sub.nonce = _nonce()  # confirmation links sent before now stop working
-            uow.record("subscriber.unsubscribed", {"subscriber_id": sub.id, "email": sub.email})
+            uow.record(SubscriberUnsubscribed(subscriber_id=sub.id, email=sub.email))
         answer = {"email": sub.email, "status": sub.status}
         uow.commit()
     return answer

@@ -1,7 +1,7 @@
 """When a tutor can be booked: weekly windows, date overrides, time off, and the slots left.
 
 The booking helpers (``offered_slot``, ``hold``, ``release``, ``flush_booking``,
-``meeting_facts``) are shared by consultations and sessions, which both hold their time with
+``meeting_event``) are shared by consultations and sessions, which both hold their time with
 one ``tutor_bookings`` row (see ``models``) and tell of it with the same facts.
 """
 
@@ -9,19 +9,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.tutoring import domain, loading
+from services.tutoring.events import MeetingFacts
 from services.tutoring.models import Consultation, TimeOff, Tutor, TutorBooking, TutoringSession
 from services.tutoring.queries import availability_view
 from shared import calendar
 from shared.auth import Principal
 from shared.db import UnitOfWork, utcnow
 from shared.errors import NotFound
+
+M = TypeVar("M", bound=MeetingFacts)
 
 # --- the tutor's hours ---------------------------------------------------------------------------
 
@@ -190,24 +193,29 @@ def release(db: Session, ref_id: str) -> None:
     db.execute(delete(TutorBooking).where(TutorBooking.ref_id == ref_id))
 
 
-def meeting_facts(kind: str, row: Consultation | TutoringSession, tutor: Tutor) -> dict[str, Any]:
-    """What a meeting's events say (``consultation.booked``, ``session.cancelled``, a reminder…):
-    both people, the time, and the ICS ids a calendar updates the meeting by."""
-    return {
-        f"{kind}_id": row.id,
-        "student_id": row.student_id,
-        "student_email": row.student_email,
-        "student_name": row.student_name,
-        "student_timezone": row.student_time_zone,
-        "tutor_id": tutor.id,
-        "tutor_email": tutor.email,
-        "tutor_name": tutor.name,
-        "tutor_timezone": tutor.time_zone,
-        "starts_at": row.starts_at,
-        "ends_at": row.ends_at,
-        "ics_uid": calendar.stable_uid(kind, row.id),
-        "ics_sequence": row.ics_sequence,
-    }
+def meeting_event(
+    event: type[M], row: Consultation | TutoringSession, tutor: Tutor, **details: Any
+) -> M:
+    """The ``event`` of a meeting (``ConsultationBooked``, ``SessionCancelled``, a reminder…):
+    both people, the time and the ICS ids a calendar updates the meeting by, which every such
+    event carries (``MeetingFacts``), with what only that event says in ``details`` (its
+    ``session_id`` or ``consultation_id``, who cancelled…)."""
+    kind = "consultation" if isinstance(row, Consultation) else "session"
+    return event(
+        student_id=row.student_id,
+        student_email=row.student_email,
+        student_name=row.student_name,
+        student_timezone=row.student_time_zone,
+        tutor_id=tutor.id,
+        tutor_email=tutor.email,
+        tutor_name=tutor.name,
+        tutor_timezone=tutor.time_zone,
+        starts_at=row.starts_at,
+        ends_at=row.ends_at,
+        ics_uid=calendar.stable_uid(kind, row.id),
+        ics_sequence=row.ics_sequence,
+        **details,
+    )
 
 
 def is_violation(err: IntegrityError, name: str) -> bool:

@@ -15,6 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from services.tutoring import domain, loading
+from services.tutoring.events import (
+    AssessmentRecorded,
+    ConsultationBooked,
+    ConsultationCancelled,
+    ConsultationCompleted,
+)
 from services.tutoring.models import Consultation
 from services.tutoring.queries import consultation_view
 from services.tutoring.use_cases import availability
@@ -83,7 +89,9 @@ def book_consultation(
             if availability.is_violation(err, "uq_consultations_one_open_per_student"):
                 domain.ensure_no_open_consultation(["booked"])
             raise
-        uow.record("consultation.booked", availability.meeting_facts("consultation", row, tutor))
+        uow.record(
+            availability.meeting_event(ConsultationBooked, row, tutor, consultation_id=row.id)
+        )
         view = consultation_view(row, tutor)
         uow.commit()
         return view
@@ -107,12 +115,14 @@ def cancel_consultation(
         row.updated_at = utcnow()
         availability.release(uow.session, row.id)
         uow.record(
-            "consultation.cancelled",
-            {
-                **availability.meeting_facts("consultation", row, tutor),
-                "cancelled_by": by,
-                "reason": reason,
-            },
+            availability.meeting_event(
+                ConsultationCancelled,
+                row,
+                tutor,
+                consultation_id=row.id,
+                cancelled_by=by,
+                reason=reason,
+            )
         )
         view = consultation_view(row, tutor)
         uow.commit()
@@ -133,15 +143,14 @@ def finish_consultation(
         row.updated_at = now
         if action == "complete":
             uow.record(
-                "consultation.completed",
-                {
-                    "consultation_id": row.id,
-                    "student_id": row.student_id,
-                    "student_email": row.student_email,
-                    "student_name": row.student_name,
-                    "tutor_id": tutor.id,
-                    "tutor_name": tutor.name,
-                },
+                ConsultationCompleted(
+                    consultation_id=row.id,
+                    student_id=row.student_id,
+                    student_email=row.student_email,
+                    student_name=row.student_name,
+                    tutor_id=tutor.id,
+                    tutor_name=tutor.name,
+                )
             )
         view = consultation_view(row, tutor)
         uow.commit()
@@ -163,8 +172,7 @@ def record_assessment(
         )
         row.assessed_at = row.updated_at = utcnow()
         uow.record(
-            "assessment.recorded",
-            {"consultation_id": row.id, "student_id": row.student_id, "tutor_id": tutor.id},
+            AssessmentRecorded(consultation_id=row.id, student_id=row.student_id, tutor_id=tutor.id)
         )
         view = consultation_view(row, tutor)
         uow.commit()

@@ -20,7 +20,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from services.tutoring import study_plan
-from services.tutoring.events.progress import DAY_STATUSES
+from services.tutoring.events import DAY_STATUSES, PlanDayChecked
 from services.tutoring.labels import day_text
 from services.tutoring.loading import (
     PlanInHand,
@@ -172,15 +172,14 @@ def _save_check(
         .on_conflict_do_update(index_elements=["plan_id", "day"], set_=values)
     )
     uow.record(
-        "plan_day.checked",
-        {
-            "plan_id": plan.row.id,
-            "student_id": plan.row.student_id,
-            "day": on,
-            "status": status,
-            "planned_hours": entry.hours,
-            "via": via,
-        },
+        PlanDayChecked(
+            plan_id=plan.row.id,
+            student_id=plan.row.student_id,
+            day=on,
+            status=status,
+            planned_hours=entry.hours,
+            via=via,
+        )
     )
     return {"day": on, "status": status, "planned_hours": entry.hours}
 

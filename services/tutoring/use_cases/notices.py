@@ -24,12 +24,19 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.tutoring import domain, plan_revision, progress, study_plan
+from services.tutoring.events import (
+    DayToCheck,
+    LatestResult,
+    PlanResultMissing,
+    SendProgressDigest,
+    SendTutorDigest,
+    StudentWeek,
+)
 from services.tutoring.loading import PlanInHand, in_hand
 from services.tutoring.models import (
     AssessmentForm,
@@ -143,18 +150,16 @@ def missing_checkpoints(
     ]
 
 
-def latest_result_facts(
+def latest_result(
     results: Sequence[tuple[AssessmentResult, AssessmentForm]],
-) -> dict[str, Any] | None:
+) -> LatestResult | None:
+    """The newest of ``results`` (newest first), as the digests name it."""
     if not results:
         return None
     result, form = results[0]
-    return {
-        "form_name": form.name,
-        "scale": form.scale,
-        "score": result.score,
-        "taken_on": result.taken_on,
-    }
+    return LatestResult(
+        form_name=form.name, scale=form.scale, score=result.score, taken_on=result.taken_on
+    )
 
 
 def readiness_warning(
@@ -182,7 +187,7 @@ def send_result_missing(uow: UnitOfWork, now: datetime | None = None) -> int:
             taken = [r.taken_on for r, _ in results_of(uow.session, plan.row.id)]
             for day in missing_checkpoints(plan.plan, taken, today, since):
                 if claim(uow.session, f"result_missing:{plan.row.id}:{day.isoformat()}", now):
-                    uow.record("plan.result_missing", {**plan.people(), "checkpoint_day": day})
+                    uow.record(plan.event(PlanResultMissing, checkpoint_day=day))
                     sent += 1
             uow.commit()
     return sent
@@ -280,20 +285,21 @@ def _digest_time(zone_name: str, now: datetime) -> date | None:
 
 def _to_check(
     plan: PlanInHand, days: Sequence[study_plan.PlanDay], now: datetime
-) -> list[dict[str, Any]]:
+) -> list[DayToCheck]:
     """Each unchecked day with one signed link token per answer (dated ``now``)."""
+
+    def token(day: date, status: str) -> str:
+        return day_checks.check_token(plan.row.id, day, status, plan.row.student_id, issued_at=now)
+
     return [
-        {
-            "day": d.day,
-            "kind": d.kind,
-            "hours": d.hours,
-            **{
-                status: day_checks.check_token(
-                    plan.row.id, d.day, status, plan.row.student_id, issued_at=now
-                )
-                for status in ("done", "partial", "missed")
-            },
-        }
+        DayToCheck(
+            day=d.day,
+            kind=d.kind,
+            hours=d.hours,
+            done=token(d.day, "done"),
+            partial=token(d.day, "partial"),
+            missed=token(d.day, "missed"),
+        )
         for d in days
     ]
 
@@ -302,48 +308,49 @@ def _next_checkpoint(plan: study_plan.StudyPlan, today: date) -> date | None:
     return next((d.day for d in plan.days if d.kind == "checkpoint" and d.day >= today), None)
 
 
-def _student_digest(uow: UnitOfWork, plan: PlanInHand, today: date, now: datetime) -> dict:
+def _student_digest(
+    uow: UnitOfWork, plan: PlanInHand, today: date, now: datetime
+) -> SendProgressDigest:
     current = plan.plan
     week = Week.before(today)
     checks = day_checks.checks_of(uow.session, plan.row.id, week.start, week.end)
     kept = day_checks.adherence(current, checks, week.start, week.end)
-    people = plan.people()
-    return {
-        "plan_id": plan.row.id,
-        **{k: people[k] for k in ("student_id", "student_email", "student_name")},
-        "student_timezone": plan.student_zone,
-        "week_start": week.start,
-        "week_end": week.end,
-        "planned_hours": kept.planned_hours,
-        "done_hours": kept.done_hours,
-        "missed_hours": kept.missed_hours,
-        "to_check": _to_check(plan, kept.unchecked, now),
-        "latest_result": latest_result_facts(results_of(uow.session, plan.row.id)),
-        "next_checkpoint": _next_checkpoint(current, today),
-        "exam_date": plan.row.exam_date,
-        "links_expire_at": now + day_checks.check_link_max_age(),
-    }
+    return SendProgressDigest(
+        plan_id=plan.row.id,
+        student_id=plan.row.student_id,
+        student_email=plan.consultation.student_email,
+        student_name=plan.consultation.student_name,
+        student_timezone=plan.student_zone,
+        week_start=week.start,
+        week_end=week.end,
+        planned_hours=kept.planned_hours,
+        done_hours=kept.done_hours,
+        missed_hours=kept.missed_hours,
+        to_check=_to_check(plan, kept.unchecked, now),
+        latest_result=latest_result(results_of(uow.session, plan.row.id)),
+        next_checkpoint=_next_checkpoint(current, today),
+        exam_date=plan.row.exam_date,
+        links_expire_at=now + day_checks.check_link_max_age(),
+    )
 
 
-def _student_week(uow: UnitOfWork, plan: PlanInHand, today: date) -> dict[str, Any]:
+def _student_week(uow: UnitOfWork, plan: PlanInHand, today: date) -> StudentWeek:
     """One row of a tutor's digest (the student's days, read on the tutor's digest day)."""
     current = plan.plan
     week = Week.before(today)
     checks = day_checks.checks_of(uow.session, plan.row.id, week.start, week.end)
     kept = day_checks.adherence(current, checks, week.start, week.end)
     results = results_of(uow.session, plan.row.id)
-    return {
-        "plan_id": plan.row.id,
-        "student_name": plan.consultation.student_name,
-        "planned_hours": kept.planned_hours,
-        "done_hours": kept.done_hours,
-        "missed_hours": kept.missed_hours,
-        "results_missing": len(
-            missing_checkpoints(current, [r.taken_on for r, _ in results], today)
-        ),
-        "readiness_warning": readiness_warning(plan, results, today),
-        "latest_result": latest_result_facts(results),
-    }
+    return StudentWeek(
+        plan_id=plan.row.id,
+        student_name=plan.consultation.student_name,
+        planned_hours=kept.planned_hours,
+        done_hours=kept.done_hours,
+        missed_hours=kept.missed_hours,
+        results_missing=len(missing_checkpoints(current, [r.taken_on for r, _ in results], today)),
+        readiness_warning=readiness_warning(plan, results, today),
+        latest_result=latest_result(results),
+    )
 
 
 def send_digests(uow: UnitOfWork, now: datetime | None = None) -> int:
@@ -367,7 +374,7 @@ def send_digests(uow: UnitOfWork, now: datetime | None = None) -> int:
             if today is None:
                 continue
             if claim(uow.session, f"digest:{plan.row.student_id}:{iso_week(today)}", now):
-                uow.record("progress.digest_due", _student_digest(uow, plan, today, now))
+                uow.record(_student_digest(uow, plan, today, now))
                 uow.commit()
                 sent += 1
     for tutor_id, plan_ids in tutors.items():
@@ -395,16 +402,15 @@ def _send_tutor_digest(uow: UnitOfWork, tutor_id: str, plan_ids: list[str], now:
             )
         ]
         uow.record(
-            "progress.tutor_digest_due",
-            {
-                "tutor_id": tutor.id,
-                "tutor_email": tutor.email,
-                "tutor_name": tutor.name,
-                "tutor_timezone": tutor.time_zone,
-                "week_start": week.start,
-                "week_end": week.end,
-                "students": sorted(students, key=lambda s: s["student_name"].casefold()),
-            },
+            SendTutorDigest(
+                tutor_id=tutor.id,
+                tutor_email=tutor.email,
+                tutor_name=tutor.name,
+                tutor_timezone=tutor.time_zone,
+                week_start=week.start,
+                week_end=week.end,
+                students=sorted(students, key=lambda s: s.student_name.casefold()),
+            )
         )
         uow.commit()
         return 1

@@ -213,13 +213,12 @@ def area_changes(pairs: Iterable[Pair]) -> list[dict[str, Any]]:
 def _progress_of(db: Session, hand: PlanInHand) -> dict[str, Any]:
     today = hand.student_today()
     pairs = plan_results(db, hand.row.id)
-    people = hand.people()
     return {
         "plan_id": hand.row.id,
         "student_id": hand.row.student_id,
-        "student_name": people["student_name"],
+        "student_name": hand.consultation.student_name,
         "tutor_id": hand.row.tutor_id,
-        "tutor_name": people["tutor_name"],
+        "tutor_name": hand.tutor_name,
         "exam": hand.row.exam,
         "exam_date": hand.row.exam_date,
         "version": hand.row.latest_version,

@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.tutoring import plan_revision, study_plan
+from services.tutoring.events import StudyPlanRebalanced, StudyPlanRevisionProposed
 from services.tutoring.loading import (
     PlanInHand,
     load_plan,
@@ -143,20 +144,19 @@ def record_proposal(
             "Another proposal was made at the same moment: reload and look at it.", field="kind"
         ) from err
     uow.record(
-        "study_plan.revision_proposed",
-        {
-            **plan.people(),
-            "proposal_id": row.id,
-            "kind": kind,
-            "base_version": row.base_version,
-            "fits": row.fits,
-            "proposed_role": proposed_role,
-            "accepter_role": role,
-            "message": revision.message,
-            "hours_before": dict(revision.hours_before),
-            "hours_after": dict(revision.hours_after),
-            "suggested_exam_date": revision.suggested_exam_date,
-        },
+        plan.event(
+            StudyPlanRevisionProposed,
+            proposal_id=row.id,
+            kind=kind,
+            base_version=row.base_version,
+            fits=row.fits,
+            proposed_role=proposed_role,
+            accepter_role=role,
+            message=revision.message,
+            hours_before=dict(revision.hours_before),
+            hours_after=dict(revision.hours_after),
+            suggested_exam_date=revision.suggested_exam_date,
+        )
     )
     return row
 
@@ -291,19 +291,18 @@ def accept(uow: UnitOfWork, principal: Principal, plan_id: str, proposal_id: str
         from_version = plan.row.latest_version
         version = publish_version(uow, plan.row, from_version + 1, study_plan.from_dict(row.body))
         uow.record(
-            "study_plan.rebalanced",
-            {
-                "proposal_id": row.id,
-                "plan_id": plan.row.id,
-                "kind": row.kind,
-                "student_id": plan.row.student_id,
-                "tutor_id": plan.row.tutor_id,
-                "from_version": from_version,
-                "to_version": version.version,
-                "accepted_role": role,
-                "hours_before": row.summary.get("hours_before", {}),
-                "hours_after": row.summary.get("hours_after", {}),
-            },
+            StudyPlanRebalanced(
+                proposal_id=row.id,
+                plan_id=plan.row.id,
+                kind=row.kind,
+                student_id=plan.row.student_id,
+                tutor_id=plan.row.tutor_id,
+                from_version=from_version,
+                to_version=version.version,
+                accepted_role=role,
+                hours_before=row.summary.get("hours_before", {}),
+                hours_after=row.summary.get("hours_after", {}),
+            )
         )
         # What else is open was made from the version this one replaces and can never be
         # accepted as it is; but it is another kind of change (missed hours to make up, or

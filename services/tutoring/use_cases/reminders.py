@@ -7,8 +7,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select
 
 from services.tutoring import domain
+from services.tutoring.events import SendSessionReminder
 from services.tutoring.models import Tutor, TutoringSession
-from services.tutoring.use_cases.availability import meeting_facts
+from services.tutoring.use_cases.availability import meeting_event
 from shared.db import UnitOfWork, utcnow
 
 REMINDER_LEAD_HOURS = 24
@@ -44,7 +45,7 @@ def send_reminders(uow: UnitOfWork, now: datetime | None = None) -> int:
             if not domain.reminder_due(row.starts_at, row.reminder_sent_for, now):
                 continue
             tutor = db.get(Tutor, row.tutor_id)
-            uow.record("session.reminder_due", meeting_facts("session", row, tutor))
+            uow.record(meeting_event(SendSessionReminder, row, tutor, session_id=row.id))
             row.reminder_sent_for = row.starts_at
             sent += 1
         uow.commit()

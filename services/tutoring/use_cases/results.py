@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.tutoring import domain, loading, progress
+from services.tutoring.events import AssessmentResultRecorded, ReadinessWarning, ScoreFacts
 from services.tutoring.labels import area_label, day_text, exam_label
 from services.tutoring.loading import PlanInHand
 from services.tutoring.models import AssessmentForm, AssessmentResult, ProgressNotice
@@ -93,15 +94,15 @@ def plan_results(db: Session, plan_id: str) -> list[Pair]:
     return [(r, f) for r, f in rows]
 
 
-def score_facts(row: AssessmentResult, form: AssessmentForm) -> dict[str, Any]:
-    """One result as the readiness warning names it (``ScoreFacts``)."""
-    return {
-        "form_name": form.name,
-        "scale": form.scale,
-        "score": row.score,
-        "passing_score": form.passing_score,
-        "taken_on": row.taken_on,
-    }
+def score_facts(row: AssessmentResult, form: AssessmentForm) -> ScoreFacts:
+    """One result as the readiness warning names it (in its event and on the progress page)."""
+    return ScoreFacts(
+        form_name=form.name,
+        scale=form.scale,
+        score=row.score,
+        passing_score=form.passing_score,
+        taken_on=row.taken_on,
+    )
 
 
 def readiness_facts(
@@ -230,15 +231,14 @@ def _warn_if_not_ready(uow: UnitOfWork, hand: PlanInHand, today: date) -> None:
     if not _first_notice(uow.session, f"readiness:{newest.id}"):
         return
     uow.record(
-        "readiness.warning",
-        {
-            **hand.people(),
-            "exam": hand.row.exam,
-            "exam_date": hand.row.exam_date,
-            "weeks_left": facts["weeks_left"],
-            "latest": facts["latest"],
-            "later_exam_date": facts["later_exam_date"],
-        },
+        hand.event(
+            ReadinessWarning,
+            exam=hand.row.exam,
+            exam_date=hand.row.exam_date,
+            weeks_left=facts["weeks_left"],
+            latest=facts["latest"],
+            later_exam_date=facts["later_exam_date"],
+        )
     )
 
 
@@ -269,21 +269,20 @@ def record_result(
         db.add(row)
         db.flush()
         uow.record(
-            "assessment_result.recorded",
-            {
-                **hand.people(),
-                "result_id": row.id,
-                "form_id": form.id,
-                "form_name": form.name,
-                "exam": form.exam,
-                "scale": form.scale,
-                "taken_on": row.taken_on,
-                "score": row.score,
-                "passing_score": form.passing_score,
-                "below_passing": below_passing(row.score, form),
-                "official": form.official,
-                "recorded_role": role,
-            },
+            hand.event(
+                AssessmentResultRecorded,
+                result_id=row.id,
+                form_id=form.id,
+                form_name=form.name,
+                exam=form.exam,
+                scale=form.scale,
+                taken_on=row.taken_on,
+                score=row.score,
+                passing_score=form.passing_score,
+                below_passing=below_passing(row.score, form),
+                official=form.official,
+                recorded_role=role,
+            )
         )
         _warn_if_not_ready(uow, hand, hand.student_today())
         view = result_view(row, form)

@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from services.tutoring import domain, loading
+from services.tutoring.events import SessionBooked, SessionCancelled, SessionCompleted
 from services.tutoring.models import Consultation, Credits, Tutor, TutorBooking, TutoringSession
 from services.tutoring.queries import session_view
 from services.tutoring.use_cases import availability
@@ -53,8 +54,9 @@ def book_session(
         availability.hold(db, "session", row)
         availability.flush_booking(db)
         uow.record(
-            "session.booked",
-            {**availability.meeting_facts("session", row, tutor), "rescheduled": False},
+            availability.meeting_event(
+                SessionBooked, row, tutor, session_id=row.id, rescheduled=False
+            )
         )
         view = session_view(row, tutor)
         uow.commit()
@@ -81,13 +83,15 @@ def cancel_session(
         row.updated_at = now
         availability.release(db, row.id)
         uow.record(
-            "session.cancelled",
-            {
-                **availability.meeting_facts("session", row, tutor),
-                "cancelled_by": by,
-                "credit_returned": outcome.credit_returned,
-                "reason": reason,
-            },
+            availability.meeting_event(
+                SessionCancelled,
+                row,
+                tutor,
+                session_id=row.id,
+                cancelled_by=by,
+                credit_returned=outcome.credit_returned,
+                reason=reason,
+            )
         )
         view = session_view(row, tutor)
         uow.commit()
@@ -119,8 +123,9 @@ def reschedule_session(
         row.updated_at = now
         availability.flush_booking(db)
         uow.record(
-            "session.booked",
-            {**availability.meeting_facts("session", row, tutor), "rescheduled": True},
+            availability.meeting_event(
+                SessionBooked, row, tutor, session_id=row.id, rescheduled=True
+            )
         )
         view = session_view(row, tutor)
         uow.commit()
@@ -142,17 +147,16 @@ def complete_session(
         row.lesson_note = lesson_note
         row.completed_at = row.updated_at = now
         uow.record(
-            "session.completed",
-            {
-                "session_id": row.id,
-                "student_id": row.student_id,
-                "student_email": row.student_email,
-                "student_name": row.student_name,
-                "tutor_id": tutor.id,
-                "tutor_name": tutor.name,
-                "starts_at": row.starts_at,
-                "lesson_note": lesson_note,
-            },
+            SessionCompleted(
+                session_id=row.id,
+                student_id=row.student_id,
+                student_email=row.student_email,
+                student_name=row.student_name,
+                tutor_id=tutor.id,
+                tutor_name=tutor.name,
+                starts_at=row.starts_at,
+                lesson_note=lesson_note,
+            )
         )
         view = session_view(row, tutor)
         uow.commit()

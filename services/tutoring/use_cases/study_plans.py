@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 
 from services.tutoring import domain, loading, plan_edits, study_plan
+from services.tutoring.events import StudyPlanPublished
 from services.tutoring.models import Consultation, StudyPlanRow, StudyPlanVersion, Tutor
 from services.tutoring.queries import plan_view
 from services.tutoring.use_cases import reset
@@ -126,16 +127,15 @@ def publish_version(
     plan_row.updated_at = row.created_at
     db.flush()
     uow.record(
-        "study_plan.published",
-        {
-            "plan_id": plan_row.id,
-            "version": version,
-            "student_id": plan_row.student_id,
-            "student_email": consultation.student_email,
-            "student_name": consultation.student_name,
-            "tutor_name": tutor.name,
-            "exam": plan_row.exam,
-            "exam_date": plan_row.exam_date,
-        },
+        StudyPlanPublished(
+            plan_id=plan_row.id,
+            version=version,
+            student_id=plan_row.student_id,
+            student_email=consultation.student_email,
+            student_name=consultation.student_name,
+            tutor_name=tutor.name,
+            exam=plan_row.exam,
+            exam_date=plan_row.exam_date,
+        )
     )
     return row
